@@ -1,0 +1,64 @@
+"""`python -m bot [serve|check|demo]`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from bot.config import load_settings, missing_secrets
+from bot.settings_errors import ConfigError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="warroom: major incidents in Slack")
+    parser.add_argument(
+        "command",
+        nargs="?",
+        default="serve",
+        choices=["serve", "check", "demo"],
+        help="serve (default): run the bot; check: validate config and playbooks; "
+        "demo: a scripted incident against the built-in Slack simulator",
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    if args.command == "demo":
+        from bot.demo import run_demo
+
+        return asyncio.run(run_demo())
+
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        print("warroom cannot start; fix these first:", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+
+    if args.command == "check":
+        names = ", ".join(settings.playbooks.names)
+        source = settings.config_path or "built-in defaults"
+        print(f"ok: config {source}; playbooks {names}")
+        return 0
+
+    missing = missing_secrets(settings)
+    if missing:
+        print(
+            f"warroom needs {' and '.join(missing)} in the environment to talk to Slack.\n"
+            "To try it without Slack: python -m bot demo",
+            file=sys.stderr,
+        )
+        return 2
+    from bot.server import serve_forever
+
+    try:
+        asyncio.run(serve_forever(settings))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

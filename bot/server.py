@@ -1,0 +1,89 @@
+"""Assemble the bot: database, domain, Slack layer, web routes. One factory, used by
+`python -m bot`, the demo, the tests and the benchmarks."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from bot.background import BackgroundTasks
+from bot.config import Settings
+from bot.incidents import IncidentService
+from bot.slack.app import create_bolt_app, slack_events_route
+from bot.slack.flows import WarRoom
+from bot.slack.gateway import SlackGateway, make_client
+from bot.slack.listeners import Deps
+from bot.store import Database
+from bot.web import add_routes
+
+log = logging.getLogger(__name__)
+RUNTIME = web.AppKey("runtime", object)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    service: IncidentService
+    gateway: SlackGateway
+    tasks: BackgroundTasks
+    deps: Deps
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    db = Database(settings.database_url)
+    service = IncidentService(db, settings.playbooks)
+    client = make_client(settings.bot_token or "", settings.slack_api_url)
+    gateway = SlackGateway(client)
+    tasks = BackgroundTasks()
+    war_room = WarRoom(service, gateway, settings.config)
+    deps = Deps(service, gateway, war_room, settings.playbooks, tasks)
+    return Runtime(settings, db, service, gateway, tasks, deps)
+
+
+def create_web_app(settings: Settings) -> web.Application:
+    runtime = build_runtime(settings)
+    bolt = create_bolt_app(runtime.gateway.client, settings.signing_secret, runtime.deps)
+    app = web.Application()
+    app[RUNTIME] = runtime
+    if settings.signing_secret:
+        app.router.add_post("/slack/events", slack_events_route(bolt))
+    add_routes(app, runtime.db, runtime.service)
+
+    async def lifecycle(_: web.Application):
+        await runtime.db.create_schema()
+        socket_mode = await _start_socket_mode(bolt, settings.app_token)
+        yield
+        if socket_mode is not None:
+            await socket_mode.close_async()
+        await runtime.tasks.drain()
+        await runtime.db.dispose()
+
+    app.cleanup_ctx.append(lifecycle)
+    return app
+
+
+async def _start_socket_mode(bolt, app_token: str | None):
+    if not app_token:
+        return None
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    handler = AsyncSocketModeHandler(bolt, app_token)
+    await handler.connect_async()
+    log.info("connected to Slack over Socket Mode")
+    return handler
+
+
+async def serve_forever(settings: Settings, host: str = "0.0.0.0") -> None:
+    runner = web.AppRunner(create_web_app(settings), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, settings.port)
+    await site.start()
+    log.info("warroom listening on %s:%s (POST /slack/events, GET /healthz, /status)", host, settings.port)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()

@@ -1,0 +1,359 @@
+"""Block Kit builders: pure functions from domain objects to Slack payloads.
+
+Every user-supplied string goes through `escape` and is cut to Block Kit's limits here.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from bot.incidents import Change, IncidentSnapshot
+from bot.incidents import lifecycle
+from bot.playbooks import Playbook, PlaybookLibrary
+from bot.slack.text import channel, escape, truncate, user
+
+SECTION_LIMIT = 3000
+HEADER_LIMIT = 150
+OPTION_LIMIT = 75
+
+STATUS_EMOJI = {
+    "investigating": "🔍",
+    "identified": "🎯",
+    "monitoring": "👀",
+    "resolved": "✅",
+    "closed": "📁",
+}
+
+
+def mrkdwn(text: str) -> dict:
+    # verbatim: Slack must not auto-link names or mentions in text we did not mark up.
+    return {"type": "mrkdwn", "text": truncate(text, SECTION_LIMIT), "verbatim": True}
+
+
+def plain(text: str, limit: int = OPTION_LIMIT) -> dict:
+    return {"type": "plain_text", "text": truncate(text, limit), "emoji": True}
+
+
+def section(text: str) -> dict:
+    return {"type": "section", "text": mrkdwn(text)}
+
+
+def context(text: str) -> dict:
+    return {"type": "context", "elements": [mrkdwn(text)]}
+
+
+def option(label: str, value: str, description: str | None = None) -> dict:
+    item = {"text": plain(label), "value": value}
+    if description:
+        item["description"] = plain(description)
+    return item
+
+
+def slack_date(when: datetime, style: str = "{date_short_pretty} {time}") -> str:
+    """A date Slack shows in each reader's own timezone."""
+    return f"<!date^{int(when.timestamp())}^{style}|{when:%Y-%m-%d %H:%M} UTC>"
+
+
+def headline(snapshot: IncidentSnapshot) -> str:
+    incident = snapshot.incident
+    return f"{incident.reference} · {incident.severity} · {escape(incident.title)}"
+
+
+# -- the incident card ---------------------------------------------------------------------
+
+
+def incident_card(snapshot: IncidentSnapshot, bridge_url: str | None = None) -> tuple[str, list]:
+    incident, playbook = snapshot.incident, snapshot.playbook
+    major = "major" if snapshot.major else "minor"
+    status = f"{STATUS_EMOJI.get(incident.status, '')} {incident.status.capitalize()}"
+    blocks: list[dict] = [
+        {
+            "type": "header",
+            "text": plain(f"{incident.reference} · {incident.title}", HEADER_LIMIT),
+        },
+        {
+            "type": "section",
+            "fields": [
+                mrkdwn(f"*Severity*\n{incident.severity} ({major})"),
+                mrkdwn(f"*Status*\n{status}"),
+                mrkdwn(f"*Playbook*\n{escape(playbook.name)}"),
+                mrkdwn(f"*Declared*\n{slack_date(incident.declared_at)} by {user(incident.declared_by)}"),
+            ],
+        },
+        section(f"*What counts as {incident.severity}:* {escape(playbook.severities[incident.severity].description)}"),
+    ]
+    if incident.impact:
+        blocks.append(section(f"*Impact:* {escape(incident.impact)}"))
+    if incident.summary and incident.status in (lifecycle.RESOLVED, lifecycle.CLOSED):
+        blocks.append(section(f"*Resolution:* {escape(incident.summary)}"))
+    role_lines = [
+        f"*{escape(role.title)}:* {user(snapshot.roles.get(key))}\n_{escape(role.duty)}_"
+        for key, role in playbook.roles.items()
+    ]
+    blocks.append(section("\n".join(role_lines)))
+    if bridge_url:
+        blocks.append(section(f"📞 *Bridge:* <{bridge_url}|Join the call>"))
+    if incident.status != lifecycle.CLOSED:
+        blocks.append(card_actions(snapshot))
+    text = f"{headline(snapshot)} — {incident.status}"
+    return text, blocks
+
+
+def card_actions(snapshot: IncidentSnapshot) -> dict:
+    incident, playbook = snapshot.incident, snapshot.playbook
+    value = str(incident.id)
+    statuses = [s for s in lifecycle.allowed_next(incident.status) if s != lifecycle.CLOSED]
+    elements: list[dict] = [
+        {
+            "type": "button",
+            "action_id": "card_handover",
+            "text": plain("Hand over a role"),
+            "value": value,
+        }
+    ]
+    if statuses:
+        elements.append(
+            {
+                "type": "static_select",
+                "action_id": "card_status",
+                "placeholder": plain("Change status"),
+                "options": [option(s.capitalize(), f"{value}:{s}") for s in statuses],
+            }
+        )
+    elements.append(
+        {
+            "type": "static_select",
+            "action_id": "card_severity",
+            "placeholder": plain("Change severity"),
+            "options": [
+                option(name, f"{value}:{name}", playbook.severities[name].description)
+                for name in playbook.severity_names
+                if name != incident.severity
+            ],
+        }
+    )
+    return {"type": "actions", "block_id": f"card:{value}", "elements": elements}
+
+
+# -- modals --------------------------------------------------------------------------------
+
+
+def severity_options(playbook: Playbook) -> list[dict]:
+    return [
+        option(
+            f"{name}{' · major' if sev.major else ''}",
+            name,
+            sev.description,
+        )
+        for name, sev in sorted(playbook.severities.items())
+    ]
+
+
+def declare_modal(playbooks: PlaybookLibrary, chosen: Playbook, metadata: dict) -> dict:
+    criteria = "\n".join(
+        f"*{name}*{' (major)' if sev.major else ''}: {escape(sev.description)}"
+        for name, sev in sorted(chosen.severities.items())
+    )
+    blocks: list[dict] = [
+        {
+            "type": "input",
+            "block_id": "title",
+            "label": plain("What is broken?"),
+            "element": {
+                "type": "plain_text_input",
+                "action_id": "value",
+                "max_length": 150,
+                "placeholder": plain("Checkout API returning 500s"),
+            },
+        }
+    ]
+    if len(playbooks.names) > 1:
+        blocks.append(
+            {
+                "type": "section",
+                "block_id": "playbook",
+                "text": mrkdwn("*Playbook*"),
+                "accessory": {
+                    "type": "static_select",
+                    "action_id": "declare_playbook",
+                    "initial_option": option(chosen.name, chosen.name, chosen.description or None),
+                    "options": [option(p.name, p.name, p.description or None) for p in playbooks],
+                },
+            }
+        )
+    blocks += [
+        {
+            "type": "input",
+            "block_id": "severity",
+            "label": plain("Severity"),
+            "element": {
+                "type": "static_select",
+                "action_id": "value",
+                "initial_option": next(
+                    o for o in severity_options(chosen) if o["value"] == chosen.initial_severity
+                ),
+                "options": severity_options(chosen),
+            },
+        },
+        context(f"*What counts* ({escape(chosen.name)} playbook):\n{criteria}"),
+        {
+            "type": "input",
+            "block_id": "impact",
+            "optional": True,
+            "label": plain("Impact: who is affected, how badly?"),
+            "element": {"type": "plain_text_input", "action_id": "value", "multiline": True, "max_length": 2000},
+        },
+        {
+            "type": "input",
+            "block_id": "private",
+            "optional": True,
+            "label": plain("Visibility"),
+            "element": {
+                "type": "checkboxes",
+                "action_id": "value",
+                "options": [option("Private war room (invitees only)", "private")],
+                **(
+                    {"initial_options": [option("Private war room (invitees only)", "private")]}
+                    if chosen.private
+                    else {}
+                ),
+            },
+        },
+    ]
+    return {
+        "type": "modal",
+        "callback_id": "declare",
+        "title": plain("Declare an incident", 24),
+        "submit": plain("Declare", 24),
+        "close": plain("Cancel", 24),
+        "private_metadata": json.dumps({**metadata, "playbook": chosen.name}),
+        "blocks": blocks,
+    }
+
+
+def handover_modal(snapshot: IncidentSnapshot) -> dict:
+    playbook = snapshot.playbook
+    return {
+        "type": "modal",
+        "callback_id": "handover",
+        "title": plain("Hand over a role", 24),
+        "submit": plain("Hand over", 24),
+        "close": plain("Cancel", 24),
+        "private_metadata": json.dumps({"incident": snapshot.id}),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "role",
+                "label": plain("Role"),
+                "element": {
+                    "type": "static_select",
+                    "action_id": "value",
+                    "options": [option(r.title, key, r.duty) for key, r in playbook.roles.items()],
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "user",
+                "label": plain("New holder"),
+                "element": {"type": "users_select", "action_id": "value"},
+            },
+        ],
+    }
+
+
+# -- messages ------------------------------------------------------------------------------
+
+
+def war_room_topic(snapshot: IncidentSnapshot) -> str:
+    incident = snapshot.incident
+    return truncate(
+        f"{incident.reference} · {incident.severity} · {incident.status} · {escape(incident.title)}"
+        f" · IC {user(snapshot.commander)}",
+        250,
+    )
+
+
+def declared_broadcast(snapshot: IncidentSnapshot) -> str:
+    incident = snapshot.incident
+    room = "a private war room" if incident.private else channel(incident.channel_id)
+    return (
+        f"🚨 *Major incident declared — {headline(snapshot)}*\n"
+        f"Commander: {user(snapshot.commander)} · War room: {room}\n"
+        f"Updates will follow here. Questions go to the comms lead, not the responders."
+    )
+
+
+def response_team_alert(snapshot: IncidentSnapshot) -> str:
+    incident = snapshot.incident
+    return (
+        f"🚨 *{headline(snapshot)}* needs the response team.\n"
+        f"Commander: {user(snapshot.commander)} · Join {channel(incident.channel_id)}"
+    )
+
+
+def change_in_room(change: Change) -> str:
+    entry, snapshot = change.entry, change.snapshot
+    actor = user(entry.actor)
+    data = entry.data
+    if entry.kind == "role":
+        role = snapshot.playbook.roles[data["role"]].title
+        if data["from"]:
+            return f"🤝 {actor} handed *{escape(role)}* from {user(data['from'])} to {user(data['to'])}."
+        return f"🤝 {actor} made {user(data['to'])} the *{escape(role)}*."
+    if entry.kind == "severity":
+        direction = "⬆️" if data["to"] < data["from"] else "⬇️"
+        major = " This is a *major* incident." if snapshot.major and not change.was_major else ""
+        return f"{direction} {actor} changed severity *{data['from']} → {data['to']}*.{major}"
+    if entry.kind == "status":
+        note = f"\n> {escape(data['note'])}" if data.get("note") else ""
+        if data.get("reopened"):
+            return f"↩️ {actor} *reopened* the incident: now *{data['to']}*.{note}"
+        if data["to"] == lifecycle.RESOLVED:
+            return f"✅ {actor} *resolved* the incident.{note}"
+        if data["to"] == lifecycle.CLOSED:
+            return f"📁 {actor} *closed* the incident. Thank you, everyone."
+        return f"{STATUS_EMOJI.get(data['to'], '')} {actor} changed status *{data['from']} → {data['to']}*.{note}"
+    return escape(entry.text)
+
+
+def change_broadcast(change: Change) -> str | None:
+    """One line for executives; nothing from inside the room (notes stay in the war room)."""
+    entry, snapshot = change.entry, change.snapshot
+    data = entry.data
+    if entry.kind == "severity":
+        if snapshot.major and not change.was_major:
+            return None  # announced as a declaration instead
+        return f"*{headline(snapshot)}*: severity changed {data['from']} → {data['to']}."
+    if entry.kind == "status":
+        if data.get("reopened"):
+            return f"↩️ *{headline(snapshot)}* has been reopened: {data['to']}."
+        if data["to"] == lifecycle.RESOLVED:
+            return f"✅ *{headline(snapshot)}* is resolved."
+        if data["to"] == lifecycle.CLOSED:
+            return None
+        return f"{STATUS_EMOJI.get(data['to'], '')} *{headline(snapshot)}*: now {data['to']}."
+    if entry.kind == "role" and data["role"] in ("commander", "comms"):
+        role = snapshot.playbook.roles[data["role"]].title
+        return f"*{headline(snapshot)}*: {escape(role)} is now {user(data['to'])}."
+    return None
+
+
+def open_incidents(snapshots: list[IncidentSnapshot]) -> str:
+    if not snapshots:
+        return "No open incidents. 🌤️"
+    lines = ["*Open incidents*"]
+    for s in snapshots:
+        incident = s.incident
+        room = "private" if incident.private else channel(incident.channel_id)
+        lines.append(
+            f"• {STATUS_EMOJI.get(incident.status, '')} *{headline(s)}* — {incident.status}, "
+            f"IC {user(s.commander)}, {room}"
+        )
+    return truncate("\n".join(lines), SECTION_LIMIT)
+
+
+def problems_report(problems: list[str]) -> str:
+    # Problems are our own words (with mentions we built), not user text.
+    lines = "\n".join(f"• {p}" for p in problems)
+    return f"⚠️ Some steps did not work and need a hand:\n{lines}"

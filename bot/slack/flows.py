@@ -1,0 +1,208 @@
+"""What the bot does in Slack after a domain call: open the room, post, update the card.
+
+Independent Web API calls run concurrently, so the declaration costs three sequential round
+trips: create the channel (and expand user groups); invite, topic, card, broadcast, alert
+and the answer to the declarer; pin the card.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+
+from bot.config import BotConfig
+from bot.incidents import Change, IncidentError, IncidentService, IncidentSnapshot
+from bot.slack import blocks
+from bot.slack.gateway import Problems, SlackCallFailed, SlackGateway
+from bot.slack.text import escape, war_room_name
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """How to answer one person privately: the command's response_url, else an ephemeral."""
+
+    gateway: SlackGateway
+    user: str
+    response_url: str | None = None
+    channel: str | None = None
+
+    async def __call__(self, text: str) -> None:
+        try:
+            if self.response_url:
+                await self.gateway.respond(self.response_url, text)
+            elif self.channel:
+                await self.gateway.post_ephemeral(self.channel, self.user, text)
+            else:
+                await self.gateway.post(self.user, text)  # a DM from the app
+        except SlackCallFailed:
+            log.exception("could not answer %s", self.user)
+            raise
+
+
+class WarRoom:
+    def __init__(self, service: IncidentService, gateway: SlackGateway, config: BotConfig):
+        self.service = service
+        self.gateway = gateway
+        self.config = config
+        self._card_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    # -- declaring -------------------------------------------------------------------------
+
+    async def declare(
+        self,
+        reply: Reply,
+        *,
+        title: str,
+        severity: str | None,
+        playbook: str | None,
+        impact: str = "",
+        private: bool | None = None,
+    ) -> IncidentSnapshot | None:
+        snapshot = await self.service.declare(
+            title=title,
+            declared_by=reply.user,
+            severity=severity,
+            playbook=playbook,
+            impact=impact,
+            private=private,
+        )
+        incident = snapshot.incident
+        problems = Problems()
+        names = [
+            war_room_name(self.config.channel_prefix, incident.declared_at, incident.title, attempt)
+            for attempt in range(20)
+        ]
+        created, invitees = await asyncio.gather(
+            self.gateway.create_channel(names, incident.private),
+            self.gateway.expand_invitees(snapshot.invitees(), problems),
+            return_exceptions=True,
+        )
+        if isinstance(created, BaseException):
+            await self.service.abandon(incident.id)
+            if not isinstance(created, SlackCallFailed):
+                raise created
+            await reply(f"❌ Could not open a war room ({created}). Nothing was declared; try again.")
+            return None
+        if isinstance(invitees, BaseException):
+            raise invitees
+        channel_id, channel_name = created
+        await self.service.attach_channel(incident.id, channel_id, channel_name)
+        snapshot = await self.service.get(incident.id)
+
+        text, card = blocks.incident_card(snapshot, self.config.conference_bridge_url)
+        steps = [
+            self.gateway.post(channel_id, text, card),
+            self.gateway.invite(channel_id, [reply.user, *invitees], problems),
+            problems.collect(self.gateway.set_topic(channel_id, blocks.war_room_topic(snapshot))),
+            problems.collect(reply(self._declared_answer(snapshot))),
+        ]
+        if snapshot.major:
+            steps += self._announce_major(snapshot, problems)
+        card_ts, *_ = await asyncio.gather(problems.collect(steps[0]), *steps[1:])
+        if card_ts:
+            await self.service.attach_card(incident.id, card_ts)
+            await problems.collect(self.gateway.pin(channel_id, card_ts))
+        await self.report(channel_id, problems)
+        return snapshot
+
+    def _announce_major(self, snapshot: IncidentSnapshot, problems: Problems) -> list:
+        steps = []
+        if self.config.broadcast_channel:
+            steps.append(
+                problems.collect(
+                    self.gateway.post(self.config.broadcast_channel, blocks.declared_broadcast(snapshot))
+                )
+            )
+        if self.config.response_team_channel:
+            steps.append(
+                problems.collect(
+                    self.gateway.post(
+                        self.config.response_team_channel, blocks.response_team_alert(snapshot)
+                    )
+                )
+            )
+        return steps
+
+    @staticmethod
+    def _declared_answer(snapshot: IncidentSnapshot) -> str:
+        incident = snapshot.incident
+        kind = "major" if snapshot.major else "minor"
+        return (
+            f"🚨 Declared {incident.reference} ({incident.severity}, {kind}): *{escape(incident.title)}*. "
+            f"War room: <#{incident.channel_id}>. You are the commander until you hand it over."
+        )
+
+    # -- changes ---------------------------------------------------------------------------
+
+    async def publish(self, change: Change) -> None:
+        """Tell the room, refresh the card and, for major incidents, tell the executives."""
+        snapshot = change.snapshot
+        channel_id = snapshot.incident.channel_id
+        problems = Problems()
+        steps = [
+            problems.collect(self.gateway.post(channel_id, blocks.change_in_room(change))),
+            self.refresh_card(snapshot.id, problems),
+        ]
+        if change.entry.kind == "role":
+            steps.append(self.gateway.invite(channel_id, [change.entry.data["to"]], problems))
+        if change.entry.kind in ("role", "status", "severity"):
+            steps.append(problems.collect(self.gateway.set_topic(channel_id, blocks.war_room_topic(snapshot))))
+        if change.concerns_stakeholders and self.config.broadcast_channel:
+            summary = blocks.change_broadcast(change)
+            if summary:
+                steps.append(problems.collect(self.gateway.post(self.config.broadcast_channel, summary)))
+        if change.entry.kind == "severity" and snapshot.major and not change.was_major:
+            steps += self._announce_major(snapshot, problems)
+            steps.append(self.gateway.invite(channel_id, await self._invitees(snapshot, problems), problems))
+        await asyncio.gather(*steps)
+        await self.report(channel_id, problems)
+
+    async def _invitees(self, snapshot: IncidentSnapshot, problems: Problems) -> list[str]:
+        return await self.gateway.expand_invitees(snapshot.invitees(), problems)
+
+    async def refresh_card(self, incident_id: int, problems: Problems) -> None:
+        # One card edit at a time per incident, each from a fresh read, so the last edit wins
+        # with the latest state even when two changes land together.
+        async with self._card_locks[incident_id]:
+            snapshot = await self.service.get(incident_id)
+            incident = snapshot.incident
+            if not incident.card_ts:
+                return
+            text, card = blocks.incident_card(snapshot, self.config.conference_bridge_url)
+            await problems.collect(self.gateway.update(incident.channel_id, incident.card_ts, text, card))
+
+    async def report(self, channel_id: str, problems: Problems) -> None:
+        if not problems:
+            return
+        log.warning("problems in %s: %s", channel_id, problems.items)
+        try:
+            await self.gateway.post(channel_id, blocks.problems_report(problems.items))
+        except SlackCallFailed:
+            log.exception("could not report problems in %s: %s", channel_id, problems.items)
+            raise
+
+    # -- requests from inside a war room ---------------------------------------------------
+
+    async def incident_here(self, channel_id: str | None) -> IncidentSnapshot:
+        snapshot = await self.service.find_by_channel(channel_id) if channel_id else None
+        if snapshot is None:
+            raise IncidentError(
+                "Run this in an incident's war room. `/incident list` shows the open incidents."
+            )
+        return snapshot
+
+    async def resolve_user(self, user_id: str | None, user_name: str | None) -> str:
+        if user_id:
+            if await self.gateway.user_exists(user_id):
+                return user_id
+            raise IncidentError(f"I can't find the user {user_id} in this workspace.")
+        found = await self.gateway.find_user(user_name or "")
+        if found is None:
+            raise IncidentError(
+                f"I can't find anyone called @{escape(user_name or '')}. Pick them from Slack's @ menu."
+            )
+        return found

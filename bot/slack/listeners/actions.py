@@ -1,0 +1,58 @@
+"""Buttons and selects: on the incident card, and the playbook picker in the declare form."""
+
+from __future__ import annotations
+
+import json
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot.slack import blocks
+from bot.slack.flows import Reply
+from bot.slack.listeners import Deps
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    async def card_handover(ack: AsyncAck, body: dict, action: dict) -> None:
+        await ack()
+        reply = _reply(deps, body)
+        deps.run_for(reply, open_handover(deps, body["trigger_id"], int(action["value"])), "handover form")
+
+    async def card_status(ack: AsyncAck, body: dict, action: dict) -> None:
+        await ack()
+        incident, status = action["selected_option"]["value"].split(":", 1)
+        change = deps.service.set_status(int(incident), status, by=body["user"]["id"])
+        deps.run_for(_reply(deps, body), _publish(deps, change), "card status")
+
+    async def card_severity(ack: AsyncAck, body: dict, action: dict) -> None:
+        await ack()
+        incident, severity = action["selected_option"]["value"].split(":", 1)
+        change = deps.service.set_severity(int(incident), severity, by=body["user"]["id"])
+        deps.run_for(_reply(deps, body), _publish(deps, change), "card severity")
+
+    async def declare_playbook(ack: AsyncAck, body: dict, action: dict) -> None:
+        await ack()
+        view = body["view"]
+        metadata = json.loads(view["private_metadata"])
+        playbook = deps.service.playbook_for(action["selected_option"]["value"])
+        updated = blocks.declare_modal(deps.playbooks, playbook, metadata)
+        reply = Reply(deps.gateway, body["user"]["id"], metadata.get("response_url"))
+        deps.run_for(reply, deps.gateway.update_view(view["id"], updated, view.get("hash")), "declare form")
+
+    app.action("card_handover")(card_handover)
+    app.action("card_status")(card_status)
+    app.action("card_severity")(card_severity)
+    app.action("declare_playbook")(declare_playbook)
+
+
+def _reply(deps: Deps, body: dict) -> Reply:
+    # An ephemeral in the war room: the card's response_url would replace the card itself.
+    return Reply(deps.gateway, body["user"]["id"], channel=body.get("channel", {}).get("id"))
+
+
+async def _publish(deps: Deps, change) -> None:
+    await deps.war_room.publish(await change)
+
+
+async def open_handover(deps: Deps, trigger_id: str, incident_id: int) -> None:
+    snapshot = await deps.service.get(incident_id)
+    await deps.gateway.open_view(trigger_id, blocks.handover_modal(snapshot))

@@ -1,0 +1,74 @@
+"""`/incident`: parse on the ack path; answer help/list/usage at once; the rest after the ack."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot.incidents import lifecycle
+from bot.slack import blocks
+from bot.slack.commands import Command, UsageError, help_text, parse
+from bot.slack.flows import Reply
+from bot.slack.listeners import Deps
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    async def incident_command(ack: AsyncAck, body: dict) -> None:
+        await acknowledge_command(deps, ack, body)
+
+    app.command("/incident")(incident_command)
+
+
+async def acknowledge_command(deps: Deps, ack: AsyncAck, body: dict) -> None:
+    try:
+        command = parse(body.get("text", ""))
+    except UsageError as error:
+        await ack(text=f"{error}\n\n{help_text()}")
+        return
+    if command.name == "help":
+        await ack(text=help_text())
+        return
+    if command.name == "list":
+        await ack(text=blocks.open_incidents(await deps.service.list_open()))
+        return
+    await ack()
+    reply = Reply(deps.gateway, body["user_id"], body.get("response_url"), body.get("channel_id"))
+    deps.run_for(reply, run_command(deps, reply, command, body), name=f"/incident {command.name}")
+
+
+async def run_command(deps: Deps, reply: Reply, command: Command, body: dict) -> None:
+    args, user = command.args, body["user_id"]
+    war_room, service = deps.war_room, deps.service
+    if command.name == "declare":
+        if args["title"]:
+            await war_room.declare(reply, title=args["title"], severity=args["severity"], playbook=args["playbook"])
+        else:
+            await open_declare_modal(deps, body, args)
+        return
+    incident = (await war_room.incident_here(body.get("channel_id"))).id
+    if command.name == "assign":
+        assignee = await war_room.resolve_user(args["user_id"], args["user_name"])
+        change = await service.assign(incident, args["role"], assignee, by=user)
+    elif command.name == "status":
+        change = await service.set_status(incident, args["status"], by=user, note=args["note"])
+    elif command.name == "severity":
+        change = await service.set_severity(incident, args["severity"], by=user)
+    elif command.name == "resolve":
+        change = await service.set_status(incident, lifecycle.RESOLVED, by=user, note=args["summary"])
+    elif command.name == "close":
+        change = await service.close(incident, by=user)
+    else:  # pragma: no cover - every registered subcommand is handled above
+        raise AssertionError(command.name)
+    await war_room.publish(change)
+
+
+async def open_declare_modal(deps: Deps, body: dict, args: dict) -> None:
+    playbook = deps.service.playbook_for(args["playbook"])
+    metadata = {"response_url": body.get("response_url"), "channel": body.get("channel_id")}
+    view = blocks.declare_modal(deps.playbooks, playbook, metadata)
+    if args["severity"]:
+        severity = deps.service.check_severity(playbook, args["severity"])
+        severity_block = next(b for b in view["blocks"] if b.get("block_id") == "severity")
+        severity_block["element"]["initial_option"] = next(
+            o for o in severity_block["element"]["options"] if o["value"] == severity
+        )
+    await deps.gateway.open_view(body["trigger_id"], view)

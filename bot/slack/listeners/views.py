@@ -1,0 +1,54 @@
+"""Form submissions: declare an incident, hand over a role."""
+
+from __future__ import annotations
+
+import json
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot.slack.flows import Reply
+from bot.slack.listeners import Deps
+
+
+def submitted(view: dict, block: str) -> dict:
+    return view["state"]["values"].get(block, {}).get("value", {})
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    async def declare_submitted(ack: AsyncAck, body: dict, view: dict) -> None:
+        title = (submitted(view, "title").get("value") or "").strip()
+        if not title:
+            await ack(response_action="errors", errors={"title": "Say what is broken."})
+            return
+        await ack()
+        metadata = json.loads(view.get("private_metadata") or "{}")
+        severity = (submitted(view, "severity").get("selected_option") or {}).get("value")
+        private = bool(submitted(view, "private").get("selected_options"))
+        reply = Reply(deps.gateway, body["user"]["id"], metadata.get("response_url"), metadata.get("channel"))
+        work = deps.war_room.declare(
+            reply,
+            title=title,
+            severity=severity,
+            playbook=metadata.get("playbook"),
+            impact=submitted(view, "impact").get("value") or "",
+            private=private,
+        )
+        deps.run_for(reply, work, "declare (form)")
+
+    async def handover_submitted(ack: AsyncAck, body: dict, view: dict) -> None:
+        await ack()
+        incident = json.loads(view["private_metadata"])["incident"]
+        role = submitted(view, "role")["selected_option"]["value"]
+        assignee = submitted(view, "user")["selected_user"]
+        user = body["user"]["id"]
+        snapshot_channel = (await deps.service.get(incident)).incident.channel_id
+        reply = Reply(deps.gateway, user, channel=snapshot_channel)
+        deps.run_for(reply, _assign(deps, incident, role, assignee, user), "handover (form)")
+
+    app.view("declare")(declare_submitted)
+    app.view("handover")(handover_submitted)
+
+
+async def _assign(deps: Deps, incident: int, role: str, assignee: str, user: str) -> None:
+    await deps.war_room.publish(await deps.service.assign(incident, role, assignee, by=user))
+

@@ -1,0 +1,87 @@
+"""Tables. Incidents, who held which role when, and the append-only timeline."""
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from bot.store.types import UTCDateTime, utcnow
+
+
+
+class Incident(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    title: str
+    impact: str = ""
+    severity: str
+    status: str = "investigating"
+    playbook: str
+    private: bool = False
+    channel_id: str | None = Field(default=None, unique=True)
+    channel_name: str | None = None
+    card_ts: str | None = None
+    declared_by: str
+    declared_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    summary: str = ""
+
+    @property
+    def reference(self) -> str:
+        return f"INC-{self.id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in ("resolved", "closed")
+
+
+class RoleAssignment(SQLModel, table=True):
+    """One row per holding of a role; the current holder is the row without `ended_at`."""
+
+    __table_args__ = (
+        Index(
+            "one_current_holder_per_role",
+            "incident_id",
+            "role",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    role: str
+    user_id: str
+    assigned_by: str
+    assigned_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class TimelineEntry(SQLModel, table=True):
+    """What happened, in order: state changes by the bot and what people said in the room."""
+
+    __table_args__ = (UniqueConstraint("incident_id", "message_ts", name="one_entry_per_message"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    kind: str  # declared, status, severity, role, note, message, update, ...
+    actor: str | None = None  # Slack user ID of who did it
+    text: str = ""
+    data: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    key: bool = False  # key events lead the timeline and the review
+    # Messages said in the war room:
+    message_ts: str | None = None
+    thread_ts: str | None = None
+    permalink: str | None = None
+    files: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    edits: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    deleted: bool = False
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """Slack event IDs already stored, so a retried delivery is recognised."""
+
+    event_id: str = Field(primary_key=True)
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

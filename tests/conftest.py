@@ -1,0 +1,145 @@
+"""Shared fixtures: the fake Slack, the real bot on loopback, and a signed Slack client."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+from aiohttp import web
+
+from bot.config import load_settings
+from bot.server import RUNTIME, Runtime, create_web_app
+from bot.slack.simulator import FakeSlack, SlackClient
+
+SECRET = "test-signing-secret"
+ALICE, BOB, CAROL, DAVE = "UALICE0001", "UBOB000001", "UCAROL0001", "UDAVE00001"
+ONCALL, SRE_LEAD = "UONCALL001", "USRELEAD01"
+SRE_GROUP = "SSREGROUP1"
+
+TEST_PLAYBOOK = {
+    "name": "default",
+    "description": "Test playbook",
+    "default_severity": "SEV3",
+    "severities": {
+        "SEV1": {"description": "Checkout down for everyone", "major": True, "update_every": "30m",
+                 "invite": [ONCALL, SRE_GROUP]},
+        "SEV2": {"description": "Core journey degraded", "major": True, "update_every": "1h"},
+        "SEV3": {"description": "Minor feature degraded", "invite": [ONCALL]},
+        "SEV4": {"description": "Cosmetic"},
+    },
+    "checklist": ["Confirm the impact"],
+}
+
+
+async def wait_for(condition: Callable[[], object], timeout: float = 5.0, what: str = "condition"):
+    """Poll until `condition()` is truthy (listeners run after the ack); fail after `timeout`."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = condition()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.01)  # poll interval of a wait, not a synchronisation sleep
+
+
+@dataclass
+class Bot:
+    fake: FakeSlack
+    slack: SlackClient
+    runtime: Runtime
+    url: str
+    general: str
+    broadcast: str
+    response_team: str
+
+    @property
+    def service(self):
+        return self.runtime.service
+
+    async def settled(self) -> None:
+        """Wait until the bot has finished the work it started after its acks."""
+        await wait_for(lambda: self.runtime.tasks.pending == 0, what="background work")
+
+    def posts(self, channel: str) -> list[str]:
+        return [m["text"] + " " + str(m.get("blocks")) for m in self.fake.messages(channel)]
+
+    async def declare(self, text: str, user: str = ALICE) -> dict:
+        """Declare by command and return the war room channel from the fake."""
+        before = set(self.fake.channels)
+        await self.slack.command(user, f"declare {text}", self.general)
+        await self.settled()
+        new = [c for c in self.fake.channels if c not in before and not self.fake.channels[c]["name"].startswith("dm-")]
+        assert len(new) == 1, f"expected one new channel, got {new}"
+        return self.fake.channels[new[0]]
+
+
+def write_settings_files(tmp_path: Path, config: dict, playbooks: list[dict]) -> Path:
+    playbook_dir = tmp_path / "playbooks"
+    playbook_dir.mkdir(exist_ok=True)
+    for playbook in playbooks:
+        (playbook_dir / f"{playbook['name']}.yaml").write_text(yaml.safe_dump(playbook))
+    config_path = tmp_path / "config.yaml"
+    config_path.write_text(yaml.safe_dump({"playbooks_dir": str(playbook_dir), **config}))
+    return config_path
+
+
+@pytest.fixture
+def database_url(tmp_path) -> str:
+    return os.environ.get("TEST_DATABASE_URL_FOR_E2E") or f"sqlite+aiosqlite:///{tmp_path}/incidents.db"
+
+
+@pytest.fixture
+async def fake():
+    slack = FakeSlack()
+    for user, name in [(ALICE, "alice"), (BOB, "bob"), (CAROL, "carol"), (DAVE, "dave"),
+                       (ONCALL, "oncall"), (SRE_LEAD, "srelead")]:
+        slack.add_user(user, name, tz="Europe/London" if user == BOB else "UTC")
+    slack.add_usergroup(SRE_GROUP, [SRE_LEAD, ONCALL])
+    await slack.start()
+    yield slack
+    await slack.stop()
+
+
+@pytest.fixture
+def bot_config() -> dict:
+    """Override in a test module to change the config."""
+    return {}
+
+
+@pytest.fixture
+def playbooks() -> list[dict]:
+    return [TEST_PLAYBOOK]
+
+
+@pytest.fixture
+async def bot(fake, tmp_path, database_url, bot_config, playbooks):
+    general = fake.add_channel("general", [ALICE, BOB, CAROL, DAVE])
+    broadcast = fake.add_channel("incident-updates")
+    response_team = fake.add_channel("mim-response-team")
+    config = {"broadcast_channel": broadcast, "response_team_channel": response_team, **bot_config}
+    config_path = write_settings_files(tmp_path, config, playbooks)
+    settings = load_settings({
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": fake.api_url,
+        "DATABASE_URL": database_url,
+        "BOT_CONFIG": str(config_path),
+    })
+    app = create_web_app(settings)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = site._server.sockets[0].getsockname()[:2]
+    url = f"http://{host}:{port}"
+    async with SlackClient(fake, url, SECRET) as slack:
+        yield Bot(fake, slack, app[RUNTIME], url, general, broadcast, response_team)
+    await runner.cleanup()
