@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -178,13 +179,9 @@ class IncidentService:
     async def abandon(self, incident_id: int) -> None:
         """The war room could not be opened: forget the declaration instead of leaving a ghost."""
         async with self.db.transaction() as session:
-            incident = await self._incident(session, incident_id)
             for model in (TimelineEntry, RoleAssignment):
-                for row in (
-                    await session.exec(select(model).where(model.incident_id == incident_id))
-                ).all():
-                    await session.delete(row)
-            await session.delete(incident)
+                await session.exec(delete(model).where(model.incident_id == incident_id))
+            await session.exec(delete(Incident).where(Incident.id == incident_id))
 
     # -- changing --------------------------------------------------------------------------
 

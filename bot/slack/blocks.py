@@ -353,6 +353,11 @@ def open_incidents(snapshots: list[IncidentSnapshot]) -> str:
     return truncate("\n".join(lines), SECTION_LIMIT)
 
 
+def checklist(playbook: Playbook) -> str:
+    items = "\n".join(f"☐ {escape(item)}" for item in playbook.checklist)
+    return f"📋 *Checklist ({escape(playbook.name)} playbook)*\n{items}"
+
+
 def problems_report(problems: list[str]) -> str:
     # Problems are our own words (with mentions we built), not user text.
     lines = "\n".join(f"• {p}" for p in problems)

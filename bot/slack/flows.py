@@ -31,16 +31,18 @@ class Reply:
     channel: str | None = None
 
     async def __call__(self, text: str) -> None:
-        try:
-            if self.response_url:
-                await self.gateway.respond(self.response_url, text)
-            elif self.channel:
+        if self.response_url:
+            await self.gateway.respond(self.response_url, text)
+            return
+        if self.channel:
+            try:
                 await self.gateway.post_ephemeral(self.channel, self.user, text)
-            else:
-                await self.gateway.post(self.user, text)  # a DM from the app
-        except SlackCallFailed:
-            log.exception("could not answer %s", self.user)
-            raise
+                return
+            except SlackCallFailed as failure:
+                # Someone viewing a public channel without having joined it: DM them instead.
+                if failure.error not in ("user_not_in_channel", "channel_not_found", "not_in_channel"):
+                    raise
+        await self.gateway.post(self.user, text)  # a DM from the app
 
 
 class WarRoom:
@@ -103,9 +105,14 @@ class WarRoom:
         if snapshot.major:
             steps += self._announce_major(snapshot, problems)
         card_ts, *_ = await asyncio.gather(problems.collect(steps[0]), *steps[1:])
+        finishing = []
         if card_ts:
             await self.service.attach_card(incident.id, card_ts)
-            await problems.collect(self.gateway.pin(channel_id, card_ts))
+            finishing.append(problems.collect(self.gateway.pin(channel_id, card_ts)))
+        if snapshot.playbook.checklist:
+            checklist = blocks.checklist(snapshot.playbook)
+            finishing.append(problems.collect(self.gateway.post(channel_id, checklist)))
+        await asyncio.gather(*finishing)
         await self.report(channel_id, problems)
         return snapshot
 

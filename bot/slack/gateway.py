@@ -139,12 +139,12 @@ class SlackGateway:
         return invited
 
     async def _invite_one(self, channel: str, user: str) -> bool:
-        await _call(f"invite <@{user}>", self._invite(channel, [user]))
+        await self._invite(channel, [user], what=f"invite <@{user}>")
         return True
 
-    async def _invite(self, channel: str, users: list[str]) -> None:
+    async def _invite(self, channel: str, users: list[str], what: str = "invite") -> None:
         try:
-            await _call("invite", self.client.conversations_invite(channel=channel, users=users))
+            await _call(what, self.client.conversations_invite(channel=channel, users=users))
         except SlackCallFailed as failure:
             if failure.error != "already_in_channel":
                 raise

@@ -143,7 +143,7 @@ class FakeSlack:
             author = self.users.get(message.get("user", ""), {}).get("name", "warroom")
             pinned = " 📌" if message["ts"] in self.channels[channel_id]["pins"] else ""
             edited = " (edited)" if message.get("edited") else ""
-            body = render_message(message).replace("\n", "\n    ")
+            body = render_message(message, self.users).replace("\n", "\n    ")
             lines.append(f"  {author}{pinned}{edited}: {body}")
         return "\n".join(lines)
 
@@ -455,7 +455,7 @@ def validate_blocks(blocks, limit: int) -> None:
             raise SlackError("invalid_blocks")
 
 
-def render_message(message: dict) -> str:
+def render_message(message: dict, users: dict | None = None) -> str:
     """Block Kit to plain lines, roughly as Slack shows them."""
     parts = []
     for block in message.get("blocks") or []:
@@ -474,12 +474,12 @@ def render_message(message: dict) -> str:
         parts.append(message.get("text", ""))
     if message.get("files"):
         parts.append("📎 " + ", ".join(message["files"]))
-    return _readable("\n".join(parts))
+    return _readable("\n".join(parts), users or {})
 
 
-def _readable(text: str) -> str:
+def _readable(text: str, users: dict) -> str:
     text = re.sub(r"<!date\^\d+\^[^|]*\|([^>]*)>", r"\1", text)
-    text = re.sub(r"<@(\w+)(\|[^>]*)?>", r"@\1", text)
+    text = re.sub(r"<@(\w+)(\|[^>]*)?>", lambda m: "@" + users.get(m[1], {}).get("name", m[1]), text)
     text = re.sub(r"<#(\w+)(\|[^>]*)?>", r"#\1", text)
     text = re.sub(r"<(https?://[^|>]+)\|([^>]+)>", r"\2 (\1)", text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

@@ -9,6 +9,7 @@ from bot.slack import blocks
 from bot.slack.commands import Command, UsageError, help_text, parse
 from bot.slack.flows import Reply
 from bot.slack.listeners import Deps
+from bot.slack.text import escape, truncate
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -30,7 +31,10 @@ async def acknowledge_command(deps: Deps, ack: AsyncAck, body: dict) -> None:
     if command.name == "list":
         await ack(text=blocks.open_incidents(await deps.service.list_open()))
         return
-    await ack()
+    if command.name == "declare" and command.args["title"]:
+        await ack(text=f"⏳ Opening a war room for *{escape(truncate(command.args['title'], 150))}*…")
+    else:
+        await ack()
     reply = Reply(deps.gateway, body["user_id"], body.get("response_url"), body.get("channel_id"))
     deps.run_for(reply, run_command(deps, reply, command, body), name=f"/incident {command.name}")
 
