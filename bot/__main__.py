@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sys
 
@@ -12,7 +13,9 @@ from bot.settings_errors import ConfigError
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot", description="warroom: major incidents in Slack")
+    parser = argparse.ArgumentParser(
+        prog="python -m bot", description="warroom: major incidents in Slack"
+    )
     parser.add_argument(
         "command",
         nargs="?",
@@ -22,11 +25,14 @@ def main(argv: list[str] | None = None) -> int:
         "demo: a scripted incident against the built-in Slack simulator",
     )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
     if args.command == "demo":
         from bot.demo import run_demo
 
+        logging.getLogger().setLevel(logging.WARNING)
         return asyncio.run(run_demo())
 
     try:
@@ -53,10 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from bot.server import serve_forever
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve_forever(settings))
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

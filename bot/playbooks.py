@@ -38,7 +38,11 @@ def format_duration(duration: timedelta) -> str:
     total = int(duration.total_seconds())
     hours, rest = divmod(total, 3600)
     minutes, seconds = divmod(rest, 60)
-    parts = [f"{hours}h" if hours else "", f"{minutes}m" if minutes else "", f"{seconds}s" if seconds else ""]
+    parts = [
+        f"{hours}h" if hours else "",
+        f"{minutes}m" if minutes else "",
+        f"{seconds}s" if seconds else "",
+    ]
     return "".join(parts) or "0s"
 
 
@@ -185,7 +189,9 @@ class PlaybookLibrary:
 
     def __init__(self, playbooks: dict[str, Playbook], default: str):
         if default not in playbooks:
-            raise ConfigError([f"default_playbook: {default!r} is not one of {', '.join(sorted(playbooks))}"])
+            raise ConfigError(
+                [f"default_playbook: {default!r} is not one of {', '.join(sorted(playbooks))}"]
+            )
         self._playbooks = playbooks
         self.default_name = default
 

@@ -82,7 +82,11 @@ async def serve_forever(settings: Settings, host: str = "0.0.0.0") -> None:
     await runner.setup()
     site = web.TCPSite(runner, host, settings.port)
     await site.start()
-    log.info("warroom listening on %s:%s (POST /slack/events, GET /healthz, /status)", host, settings.port)
+    log.info(
+        "warroom listening on %s:%s (POST /slack/events, GET /healthz, /status)",
+        host,
+        settings.port,
+    )
     try:
         await asyncio.Event().wait()
     finally:

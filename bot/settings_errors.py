@@ -28,7 +28,9 @@ def load_yaml_mapping(path: Path) -> tuple[dict, yaml.Node | None]:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise ConfigError([f"{where}: not valid YAML: {getattr(error, 'problem', error)}"]) from error
+        raise ConfigError(
+            [f"{where}: not valid YAML: {getattr(error, 'problem', error)}"]
+        ) from error
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -56,7 +58,9 @@ def _line_of(node: yaml.Node | None, loc: tuple) -> int | None:
     return line
 
 
-def describe_validation_error(path: Path, node: yaml.Node | None, error: ValidationError) -> list[str]:
+def describe_validation_error(
+    path: Path, node: yaml.Node | None, error: ValidationError
+) -> list[str]:
     problems = []
     for item in error.errors():
         loc = tuple(part for part in item["loc"] if not str(part).startswith("function-"))

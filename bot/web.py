@@ -20,7 +20,9 @@ def add_routes(app: web.Application, db: Database, service: IncidentService) -> 
         return web.json_response({"incidents": [public_view(s) for s in await service.list_open()]})
 
     async def status_page(_: web.Request) -> web.Response:
-        return web.Response(text=render_status_page(await service.list_open()), content_type="text/html")
+        return web.Response(
+            text=render_status_page(await service.list_open()), content_type="text/html"
+        )
 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/status.json", status_json)
@@ -42,9 +44,18 @@ def public_view(snapshot: IncidentSnapshot) -> dict:
 
 def render_status_page(snapshots: list[IncidentSnapshot]) -> str:
     rows = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in (
-            view["reference"], view["severity"], view["title"], view["status"], view["declared_at"]
-        )) + "</tr>"
+        "<tr>"
+        + "".join(
+            f"<td>{html.escape(str(v))}</td>"
+            for v in (
+                view["reference"],
+                view["severity"],
+                view["title"],
+                view["status"],
+                view["declared_at"],
+            )
+        )
+        + "</tr>"
         for view in map(public_view, snapshots)
     )
     body = (

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +12,7 @@ from aiohttp import web
 
 from bot.config import load_settings
 from bot.server import RUNTIME, Runtime, create_web_app
-from bot.slack.simulator import FakeSlack, SlackClient
+from bot.slack.simulator import FakeSlack, SlackClient, wait_for
 
 SECRET = "test-signing-secret"
 ALICE, BOB, CAROL, DAVE = "UALICE0001", "UBOB000001", "UCAROL0001", "UDAVE00001"
@@ -26,28 +24,18 @@ TEST_PLAYBOOK = {
     "description": "Test playbook",
     "default_severity": "SEV3",
     "severities": {
-        "SEV1": {"description": "Checkout down for everyone", "major": True, "update_every": "30m",
-                 "invite": [ONCALL, SRE_GROUP]},
+        "SEV1": {
+            "description": "Checkout down for everyone",
+            "major": True,
+            "update_every": "30m",
+            "invite": [ONCALL, SRE_GROUP],
+        },
         "SEV2": {"description": "Core journey degraded", "major": True, "update_every": "1h"},
         "SEV3": {"description": "Minor feature degraded", "invite": [ONCALL]},
         "SEV4": {"description": "Cosmetic"},
     },
     "checklist": ["Confirm the impact"],
 }
-
-
-async def wait_for(condition: Callable[[], object], timeout: float = 5.0, what: str = "condition"):
-    """Poll until `condition()` is truthy (listeners run after the ack); fail after `timeout`."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = condition()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.01)  # poll interval of a wait, not a synchronisation sleep
 
 
 @dataclass
@@ -76,7 +64,11 @@ class Bot:
         before = set(self.fake.channels)
         await self.slack.command(user, f"declare {text}", self.general)
         await self.settled()
-        new = [c for c in self.fake.channels if c not in before and not self.fake.channels[c]["name"].startswith("dm-")]
+        new = [
+            c
+            for c in self.fake.channels
+            if c not in before and not self.fake.channels[c]["name"].startswith("dm-")
+        ]
         assert len(new) == 1, f"expected one new channel, got {new}"
         return self.fake.channels[new[0]]
 
@@ -93,14 +85,23 @@ def write_settings_files(tmp_path: Path, config: dict, playbooks: list[dict]) ->
 
 @pytest.fixture
 def database_url(tmp_path) -> str:
-    return os.environ.get("TEST_DATABASE_URL_FOR_E2E") or f"sqlite+aiosqlite:///{tmp_path}/incidents.db"
+    return (
+        os.environ.get("TEST_DATABASE_URL_FOR_E2E")
+        or f"sqlite+aiosqlite:///{tmp_path}/incidents.db"
+    )
 
 
 @pytest.fixture
 async def fake():
     slack = FakeSlack()
-    for user, name in [(ALICE, "alice"), (BOB, "bob"), (CAROL, "carol"), (DAVE, "dave"),
-                       (ONCALL, "oncall"), (SRE_LEAD, "srelead")]:
+    for user, name in [
+        (ALICE, "alice"),
+        (BOB, "bob"),
+        (CAROL, "carol"),
+        (DAVE, "dave"),
+        (ONCALL, "oncall"),
+        (SRE_LEAD, "srelead"),
+    ]:
         slack.add_user(user, name, tz="Europe/London" if user == BOB else "UTC")
     slack.add_usergroup(SRE_GROUP, [SRE_LEAD, ONCALL])
     await slack.start()
@@ -126,13 +127,15 @@ async def bot(fake, tmp_path, database_url, bot_config, playbooks):
     response_team = fake.add_channel("mim-response-team")
     config = {"broadcast_channel": broadcast, "response_team_channel": response_team, **bot_config}
     config_path = write_settings_files(tmp_path, config, playbooks)
-    settings = load_settings({
-        "SLACK_BOT_TOKEN": "xoxb-test",
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_URL": fake.api_url,
-        "DATABASE_URL": database_url,
-        "BOT_CONFIG": str(config_path),
-    })
+    settings = load_settings(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": fake.api_url,
+            "DATABASE_URL": database_url,
+            "BOT_CONFIG": str(config_path),
+        }
+    )
     app = create_web_app(settings)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()

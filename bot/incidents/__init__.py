@@ -3,4 +3,11 @@
 from bot.incidents.errors import IncidentError, InvalidRequest, NotFound
 from bot.incidents.service import Change, IncidentService, IncidentSnapshot
 
-__all__ = ["Change", "IncidentError", "IncidentService", "IncidentSnapshot", "InvalidRequest", "NotFound"]
+__all__ = [
+    "Change",
+    "IncidentError",
+    "IncidentService",
+    "IncidentSnapshot",
+    "InvalidRequest",
+    "NotFound",
+]

@@ -131,7 +131,9 @@ class IncidentService:
         if not title:
             raise InvalidRequest("An incident needs a title: what is broken, for whom?")
         if len(title) > MAX_TITLE:
-            raise InvalidRequest(f"Keep the title under {MAX_TITLE} characters; put detail in the impact.")
+            raise InvalidRequest(
+                f"Keep the title under {MAX_TITLE} characters; put detail in the impact."
+            )
         now = self.clock()
         incident = Incident(
             title=title,
@@ -216,7 +218,11 @@ class IncidentService:
                 await session.flush()
             session.add(
                 RoleAssignment(
-                    incident_id=incident_id, role=role, user_id=user_id, assigned_by=by, assigned_at=now
+                    incident_id=incident_id,
+                    role=role,
+                    user_id=user_id,
+                    assigned_by=by,
+                    assigned_at=now,
                 )
             )
             title = playbook.roles[role].title
@@ -303,7 +309,9 @@ class IncidentService:
             incident,
             "status",
             by,
-            ("Reopened: " if reopened else "") + f"{current} → {status}" + (f": {note}" if note else ""),
+            ("Reopened: " if reopened else "")
+            + f"{current} → {status}"
+            + (f": {note}" if note else ""),
             {"from": current, "to": status, "note": note, "reopened": reopened},
             key=True,
         )
@@ -320,7 +328,13 @@ class IncidentService:
         key: bool = False,
     ) -> TimelineEntry:
         entry = TimelineEntry(
-            incident_id=incident.id, at=self.clock(), kind=kind, actor=actor, text=text, data=data, key=key
+            incident_id=incident.id,
+            at=self.clock(),
+            kind=kind,
+            actor=actor,
+            text=text,
+            data=data,
+            key=key,
         )
         session.add(entry)
         return entry
@@ -331,7 +345,9 @@ class IncidentService:
             raise InvalidRequest(f"{incident.reference} is closed; nothing more can change.")
 
     @staticmethod
-    async def _incident(session: AsyncSession, incident_id: int, for_update: bool = False) -> Incident:
+    async def _incident(
+        session: AsyncSession, incident_id: int, for_update: bool = False
+    ) -> Incident:
         query = select(Incident).where(Incident.id == incident_id)
         if for_update:
             query = query.with_for_update()

@@ -8,8 +8,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from bot.incidents import Change, IncidentSnapshot
-from bot.incidents import lifecycle
+from bot.incidents import Change, IncidentSnapshot, lifecycle
 from bot.playbooks import Playbook, PlaybookLibrary
 from bot.slack.text import channel, escape, truncate, user
 
@@ -78,10 +77,14 @@ def incident_card(snapshot: IncidentSnapshot, bridge_url: str | None = None) -> 
                 mrkdwn(f"*Severity*\n{incident.severity} ({major})"),
                 mrkdwn(f"*Status*\n{status}"),
                 mrkdwn(f"*Playbook*\n{escape(playbook.name)}"),
-                mrkdwn(f"*Declared*\n{slack_date(incident.declared_at)} by {user(incident.declared_by)}"),
+                mrkdwn(
+                    f"*Declared*\n{slack_date(incident.declared_at)} by {user(incident.declared_by)}"
+                ),
             ],
         },
-        section(f"*What counts as {incident.severity}:* {escape(playbook.severities[incident.severity].description)}"),
+        section(
+            f"*What counts as {incident.severity}:* {escape(playbook.severities[incident.severity].description)}"
+        ),
     ]
     if incident.impact:
         blocks.append(section(f"*Impact:* {escape(incident.impact)}"))
@@ -202,7 +205,12 @@ def declare_modal(playbooks: PlaybookLibrary, chosen: Playbook, metadata: dict) 
             "block_id": "impact",
             "optional": True,
             "label": plain("Impact: who is affected, how badly?"),
-            "element": {"type": "plain_text_input", "action_id": "value", "multiline": True, "max_length": 2000},
+            "element": {
+                "type": "plain_text_input",
+                "action_id": "value",
+                "multiline": True,
+                "max_length": 2000,
+            },
         },
         {
             "type": "input",

@@ -20,9 +20,13 @@ class Subcommand:
 
 
 SUBCOMMANDS = (
-    Subcommand("declare", "[SEVn] [title] [playbook=name]", "open a war room (no title: a form)", False),
+    Subcommand(
+        "declare", "[SEVn] [title] [playbook=name]", "open a war room (no title: a form)", False
+    ),
     Subcommand("assign", "<commander|comms|tech> @user", "hand a role over (aliases ic, cl, tl)"),
-    Subcommand("status", "<investigating|identified|monitoring|resolved> [note]", "move the incident on"),
+    Subcommand(
+        "status", "<investigating|identified|monitoring|resolved> [note]", "move the incident on"
+    ),
     Subcommand("severity", "<SEVn>", "re-rate the incident"),
     Subcommand("resolve", "[summary]", "mark the incident resolved"),
     Subcommand("close", "", "close a resolved incident"),
@@ -95,7 +99,9 @@ def _assign(rest: str) -> dict:
         raise UsageError(f"Name a role and a person: {usage('assign')}")
     user_id, user_name = parse_mention(words[1])
     if not user_id and not user_name:
-        raise UsageError(f"“{words[1][:40]}” is not a person; mention them with @. {usage('assign')}")
+        raise UsageError(
+            f"“{words[1][:40]}” is not a person; mention them with @. {usage('assign')}"
+        )
     return {"role": words[0], "user_id": user_id, "user_name": user_name}
 
 

@@ -40,7 +40,11 @@ class Reply:
                 return
             except SlackCallFailed as failure:
                 # Someone viewing a public channel without having joined it: DM them instead.
-                if failure.error not in ("user_not_in_channel", "channel_not_found", "not_in_channel"):
+                if failure.error not in (
+                    "user_not_in_channel",
+                    "channel_not_found",
+                    "not_in_channel",
+                ):
                     raise
         await self.gateway.post(self.user, text)  # a DM from the app
 
@@ -87,7 +91,9 @@ class WarRoom:
             await self.service.abandon(incident.id)
             if not isinstance(created, SlackCallFailed):
                 raise created
-            await reply(f"❌ Could not open a war room ({created}). Nothing was declared; try again.")
+            await reply(
+                f"❌ Could not open a war room ({created}). Nothing was declared; try again."
+            )
             return None
         if isinstance(invitees, BaseException):
             raise invitees
@@ -121,7 +127,9 @@ class WarRoom:
         if self.config.broadcast_channel:
             steps.append(
                 problems.collect(
-                    self.gateway.post(self.config.broadcast_channel, blocks.declared_broadcast(snapshot))
+                    self.gateway.post(
+                        self.config.broadcast_channel, blocks.declared_broadcast(snapshot)
+                    )
                 )
             )
         if self.config.response_team_channel:
@@ -157,14 +165,22 @@ class WarRoom:
         if change.entry.kind == "role":
             steps.append(self.gateway.invite(channel_id, [change.entry.data["to"]], problems))
         if change.entry.kind in ("role", "status", "severity"):
-            steps.append(problems.collect(self.gateway.set_topic(channel_id, blocks.war_room_topic(snapshot))))
+            steps.append(
+                problems.collect(
+                    self.gateway.set_topic(channel_id, blocks.war_room_topic(snapshot))
+                )
+            )
         if change.concerns_stakeholders and self.config.broadcast_channel:
             summary = blocks.change_broadcast(change)
             if summary:
-                steps.append(problems.collect(self.gateway.post(self.config.broadcast_channel, summary)))
+                steps.append(
+                    problems.collect(self.gateway.post(self.config.broadcast_channel, summary))
+                )
         if change.entry.kind == "severity" and snapshot.major and not change.was_major:
             steps += self._announce_major(snapshot, problems)
-            steps.append(self.gateway.invite(channel_id, await self._invitees(snapshot, problems), problems))
+            steps.append(
+                self.gateway.invite(channel_id, await self._invitees(snapshot, problems), problems)
+            )
         await asyncio.gather(*steps)
         await self.report(channel_id, problems)
 
@@ -180,7 +196,9 @@ class WarRoom:
             if not incident.card_ts:
                 return
             text, card = blocks.incident_card(snapshot, self.config.conference_bridge_url)
-            await problems.collect(self.gateway.update(incident.channel_id, incident.card_ts, text, card))
+            await problems.collect(
+                self.gateway.update(incident.channel_id, incident.card_ts, text, card)
+            )
 
     async def report(self, channel_id: str, problems: Problems) -> None:
         if not problems:

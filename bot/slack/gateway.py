@@ -39,7 +39,9 @@ def retry_handlers() -> list:
 
 
 def make_client(token: str, base_url: str) -> AsyncWebClient:
-    return AsyncWebClient(token=token, base_url=base_url, retry_handlers=retry_handlers(), timeout=15)
+    return AsyncWebClient(
+        token=token, base_url=base_url, retry_handlers=retry_handlers(), timeout=15
+    )
 
 
 class SlackCallFailed(Exception):
@@ -76,7 +78,9 @@ async def _call(what: str, call: Awaitable[T]) -> T:
         return await call
     except SlackApiError as error:
         data = error.response.data
-        reason = data.get("error") if isinstance(data, dict) else f"HTTP {error.response.status_code}"
+        reason = (
+            data.get("error") if isinstance(data, dict) else f"HTTP {error.response.status_code}"
+        )
         raise SlackCallFailed(what, str(reason)) from error
     except (aiohttp.ClientError, TimeoutError) as error:
         raise SlackCallFailed(what, f"Slack did not answer ({type(error).__name__})") from error
@@ -150,16 +154,22 @@ class SlackGateway:
                 raise
 
     async def set_topic(self, channel: str, topic: str) -> None:
-        await _call("set the topic", self.client.conversations_setTopic(channel=channel, topic=topic))
+        await _call(
+            "set the topic", self.client.conversations_setTopic(channel=channel, topic=topic)
+        )
 
     async def post(self, channel: str, text: str, blocks: list | None = None) -> str:
         response = await _call(
             f"post in <#{channel}>",
-            self.client.chat_postMessage(channel=channel, text=text, blocks=blocks, unfurl_links=False),
+            self.client.chat_postMessage(
+                channel=channel, text=text, blocks=blocks, unfurl_links=False
+            ),
         )
         return response["ts"]
 
-    async def post_ephemeral(self, channel: str, user: str, text: str, blocks: list | None = None) -> None:
+    async def post_ephemeral(
+        self, channel: str, user: str, text: str, blocks: list | None = None
+    ) -> None:
         await _call(
             "answer privately",
             self.client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks),
@@ -167,12 +177,15 @@ class SlackGateway:
 
     async def update(self, channel: str, ts: str, text: str, blocks: list | None = None) -> None:
         await _call(
-            "update the message", self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+            "update the message",
+            self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks),
         )
 
     async def pin(self, channel: str, ts: str) -> None:
         try:
-            await _call("pin the incident card", self.client.pins_add(channel=channel, timestamp=ts))
+            await _call(
+                "pin the incident card", self.client.pins_add(channel=channel, timestamp=ts)
+            )
         except SlackCallFailed as failure:
             if failure.error != "already_pinned":
                 raise
@@ -181,7 +194,9 @@ class SlackGateway:
         await _call("open the form", self.client.views_open(trigger_id=trigger_id, view=view))
 
     async def update_view(self, view_id: str, view: dict, hash_: str | None = None) -> None:
-        await _call("update the form", self.client.views_update(view_id=view_id, view=view, hash=hash_))
+        await _call(
+            "update the form", self.client.views_update(view_id=view_id, view=view, hash=hash_)
+        )
 
     async def user_exists(self, user_id: str) -> bool:
         try:
@@ -201,10 +216,16 @@ class SlackGateway:
         wanted = name.lower()
         cursor = None
         while True:
-            response = await _call("look up users", self.client.users_list(limit=200, cursor=cursor))
+            response = await _call(
+                "look up users", self.client.users_list(limit=200, cursor=cursor)
+            )
             for member in response.get("members", []):
                 profile = member.get("profile", {})
-                names = {member.get("name", ""), profile.get("display_name", ""), profile.get("real_name", "")}
+                names = {
+                    member.get("name", ""),
+                    profile.get("display_name", ""),
+                    profile.get("real_name", ""),
+                }
                 if wanted in {n.lower() for n in names if n} and not member.get("deleted"):
                     return member["id"]
             cursor = response.get("response_metadata", {}).get("next_cursor")
@@ -219,4 +240,6 @@ class SlackGateway:
         except (aiohttp.ClientError, TimeoutError) as error:
             raise SlackCallFailed("answer the command", type(error).__name__) from error
         if response.status_code != 200:
-            raise SlackCallFailed("answer the command", f"HTTP {response.status_code} {response.body}")
+            raise SlackCallFailed(
+                "answer the command", f"HTTP {response.status_code} {response.body}"
+            )

@@ -143,7 +143,7 @@ class FakeSlack:
             author = self.users.get(message.get("user", ""), {}).get("name", "warroom")
             pinned = " 📌" if message["ts"] in self.channels[channel_id]["pins"] else ""
             edited = " (edited)" if message.get("edited") else ""
-            body = render_message(message, self.users).replace("\n", "\n    ")
+            body = render_message(message, self.users, self.channels).replace("\n", "\n    ")
             lines.append(f"  {author}{pinned}{edited}: {body}")
         return "\n".join(lines)
 
@@ -204,7 +204,9 @@ class FakeSlack:
                 raise SlackError("unknown_method")
             body = {"ok": True, **(handler(params) or {})}
         except SlackError as error:
-            return web.json_response({"ok": False, "error": error.error}, status=error.status, headers=error.headers)
+            return web.json_response(
+                {"ok": False, "error": error.error}, status=error.status, headers=error.headers
+            )
         return web.json_response(body)
 
     def _check_auth(self, request: web.Request) -> None:
@@ -223,7 +225,9 @@ class FakeSlack:
         for fault in self._faults.get(method, []):
             if fault.times > 0 and all(params.get(k) == v for k, v in fault.match.items()):
                 fault.times -= 1
-                headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+                headers = (
+                    {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+                )
                 raise SlackError(fault.error, fault.status, headers)
 
     # -- methods ---------------------------------------------------------------------------
@@ -241,13 +245,21 @@ class FakeSlack:
         return f"{self._last_ts:.6f}"
 
     def _auth_test(self, _: dict) -> dict:
-        return {"url": "https://warroom-demo.slack.com/", "team": "Demo", "user": "warroom",
-                "team_id": TEAM, "user_id": BOT_USER, "bot_id": BOT_ID}
+        return {
+            "url": "https://warroom-demo.slack.com/",
+            "team": "Demo",
+            "user": "warroom",
+            "team_id": TEAM,
+            "user_id": BOT_USER,
+            "bot_id": BOT_ID,
+        }
 
     def _conversations_create(self, params: dict) -> dict:
         name = params.get("name", "")
         if not _CHANNEL_NAME.match(name):
-            raise SlackError("invalid_name_specials" if len(name) <= 80 else "invalid_name_maxlength")
+            raise SlackError(
+                "invalid_name_specials" if len(name) <= 80 else "invalid_name_maxlength"
+            )
         if any(c["name"] == name for c in self.channels.values()):
             raise SlackError("name_taken")
         channel_id = self.add_channel(name, private=_truthy(params.get("is_private")))
@@ -255,11 +267,17 @@ class FakeSlack:
 
     def _channel_info(self, channel_id: str) -> dict:
         channel = self.channels[channel_id]
-        return {"id": channel_id, "name": channel["name"], "is_private": channel["is_private"],
-                "topic": {"value": channel["topic"]}}
+        return {
+            "id": channel_id,
+            "name": channel["name"],
+            "is_private": channel["is_private"],
+            "topic": {"value": channel["topic"]},
+        }
 
     def _conversations_info(self, params: dict) -> dict:
-        return {"channel": self._channel_info(self._channel(params.get("channel"), member=False)["id"])}
+        return {
+            "channel": self._channel_info(self._channel(params.get("channel"), member=False)["id"])
+        }
 
     def _conversations_invite(self, params: dict) -> dict:
         channel = self._channel(params.get("channel"))
@@ -296,8 +314,14 @@ class FakeSlack:
         if not params.get("text") and not blocks:
             raise SlackError("no_text")
         validate_blocks(blocks, limit=50)
-        message = {"ts": self._ts(), "type": "message", "bot_id": BOT_ID, "text": params.get("text", ""),
-                   "blocks": blocks or [], "thread_ts": params.get("thread_ts")}
+        message = {
+            "ts": self._ts(),
+            "type": "message",
+            "bot_id": BOT_ID,
+            "text": params.get("text", ""),
+            "blocks": blocks or [],
+            "thread_ts": params.get("thread_ts"),
+        }
         if ephemeral_for:
             message |= {"subtype": "ephemeral", "for_user": ephemeral_for}
         channel["messages"].append(message)
@@ -327,14 +351,18 @@ class FakeSlack:
         if message.get("bot_id") != BOT_ID:
             raise SlackError("cant_update_message")
         validate_blocks(params.get("blocks"), limit=50)
-        message.update(text=params.get("text", message["text"]), blocks=params.get("blocks") or [], edited=True)
+        message.update(
+            text=params.get("text", message["text"]), blocks=params.get("blocks") or [], edited=True
+        )
         return {"channel": channel["id"], "ts": message["ts"]}
 
     def _chat_getPermalink(self, params: dict) -> dict:
         channel = self._channel(params.get("channel", ""), member=False)
         ts = params.get("message_ts", "")
-        return {"channel": channel["id"],
-                "permalink": f"https://warroom-demo.slack.com/archives/{channel['id']}/p{ts.replace('.', '')}"}
+        return {
+            "channel": channel["id"],
+            "permalink": f"https://warroom-demo.slack.com/archives/{channel['id']}/p{ts.replace('.', '')}",
+        }
 
     def _pins_add(self, params: dict) -> dict:
         channel = self._channel(params.get("channel", ""))
@@ -405,10 +433,32 @@ class FakeSlack:
             stored["title"] = item.get("title")
             if params.get("channel_id"):
                 channel = self._channel(params["channel_id"])
-                channel["messages"].append({"ts": self._ts(), "type": "message", "bot_id": BOT_ID,
-                                            "text": params.get("initial_comment", ""),
-                                            "files": [stored["name"]], "blocks": []})
+                channel["messages"].append(
+                    {
+                        "ts": self._ts(),
+                        "type": "message",
+                        "bot_id": BOT_ID,
+                        "text": params.get("initial_comment", ""),
+                        "files": [stored["name"]],
+                        "blocks": [],
+                    }
+                )
         return {"files": files}
+
+
+async def wait_for(condition, timeout: float = 5.0, what: str = "condition"):
+    """Poll until `condition()` (sync or async) is truthy; fail after `timeout` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        result = condition()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return result
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.01)  # the polling interval of a bounded wait
 
 
 def _truthy(value) -> bool:
@@ -447,7 +497,11 @@ def validate_blocks(blocks, limit: int) -> None:
         raise SlackError("invalid_blocks")
     for block in blocks:
         kind = block.get("type")
-        texts = [block.get("text")] + block.get("fields", []) + (block.get("elements", []) if kind == "context" else [])
+        texts = (
+            [block.get("text")]
+            + block.get("fields", [])
+            + (block.get("elements", []) if kind == "context" else [])
+        )
         for text in filter(None, texts):
             if len(text.get("text", "")) > _TEXT_LIMITS.get(kind, 3000):
                 raise SlackError("invalid_blocks")
@@ -455,7 +509,7 @@ def validate_blocks(blocks, limit: int) -> None:
             raise SlackError("invalid_blocks")
 
 
-def render_message(message: dict, users: dict | None = None) -> str:
+def render_message(message: dict, users: dict | None = None, channels: dict | None = None) -> str:
     """Block Kit to plain lines, roughly as Slack shows them."""
     parts = []
     for block in message.get("blocks") or []:
@@ -468,19 +522,25 @@ def render_message(message: dict, users: dict | None = None) -> str:
             parts.extend(f["text"].replace("\n", ": ", 1) for f in block.get("fields", []))
             parts.extend(e.get("text", "") for e in block.get("elements", []) if kind == "context")
         elif kind == "actions":
-            labels = [e.get("text", e.get("placeholder", {})).get("text", "") for e in block["elements"]]
+            labels = [
+                e.get("text", e.get("placeholder", {})).get("text", "") for e in block["elements"]
+            ]
             parts.append(" ".join(f"[{label}]" for label in labels))
     if not parts:
         parts.append(message.get("text", ""))
     if message.get("files"):
         parts.append("📎 " + ", ".join(message["files"]))
-    return _readable("\n".join(parts), users or {})
+    return _readable("\n".join(parts), users or {}, channels or {})
 
 
-def _readable(text: str, users: dict) -> str:
+def _readable(text: str, users: dict, channels: dict) -> str:
     text = re.sub(r"<!date\^\d+\^[^|]*\|([^>]*)>", r"\1", text)
-    text = re.sub(r"<@(\w+)(\|[^>]*)?>", lambda m: "@" + users.get(m[1], {}).get("name", m[1]), text)
-    text = re.sub(r"<#(\w+)(\|[^>]*)?>", r"#\1", text)
+    text = re.sub(
+        r"<@(\w+)(\|[^>]*)?>", lambda m: "@" + users.get(m[1], {}).get("name", m[1]), text
+    )
+    text = re.sub(
+        r"<#(\w+)(\|[^>]*)?>", lambda m: "#" + channels.get(m[1], {}).get("name", m[1]), text
+    )
     text = re.sub(r"<(https?://[^|>]+)\|([^>]+)>", r"\2 (\1)", text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
@@ -509,86 +569,186 @@ class SlackClient:
     async def __aexit__(self, *_) -> None:
         await self._session.close()
 
-    async def send(self, body: str, content_type: str, *, timestamp: int | None = None,
-                   signature: str | None = None, headers: dict | None = None) -> aiohttp.ClientResponse:
+    async def send(
+        self,
+        body: str,
+        content_type: str,
+        *,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        headers: dict | None = None,
+    ) -> aiohttp.ClientResponse:
         timestamp = int(time.time()) if timestamp is None else timestamp
-        signature = signature or self.verifier.generate_signature(timestamp=str(timestamp), body=body)
-        all_headers = {"Content-Type": content_type, "X-Slack-Request-Timestamp": str(timestamp),
-                       "X-Slack-Signature": signature, **(headers or {})}
-        async with self._session.post(self.bot_url, data=body.encode(), headers=all_headers) as response:
+        signature = signature or self.verifier.generate_signature(
+            timestamp=str(timestamp), body=body
+        )
+        all_headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": str(timestamp),
+            "X-Slack-Signature": signature,
+            **(headers or {}),
+        }
+        async with self._session.post(
+            self.bot_url, data=body.encode(), headers=all_headers
+        ) as response:
             await response.read()
             return response
 
     async def command(self, user: str, text: str, channel: str = "C_GENERAL", **overrides) -> dict:
         """Run `/incident <text>`; returns the immediate (ack) answer as a dict."""
-        form = {"token": "legacy", "team_id": TEAM, "channel_id": channel, "channel_name": "general",
-                "user_id": user, "user_name": self.fake.users.get(user, {}).get("name", user),
-                "command": "/incident", "text": text, "api_app_id": "A0WARROOM",
-                "response_url": self.fake.new_response_url(), "trigger_id": self.fake.new_trigger_id()}
+        form = {
+            "token": "legacy",
+            "team_id": TEAM,
+            "channel_id": channel,
+            "channel_name": "general",
+            "user_id": user,
+            "user_name": self.fake.users.get(user, {}).get("name", user),
+            "command": "/incident",
+            "text": text,
+            "api_app_id": "A0WARROOM",
+            "response_url": self.fake.new_response_url(),
+            "trigger_id": self.fake.new_trigger_id(),
+        }
         response = await self.send(urlencode(form | overrides), "application/x-www-form-urlencoded")
         assert response.status == 200, response.status
         return _answer(await response.text())
 
     async def interact(self, payload: dict) -> dict:
         payload = {"team": {"id": TEAM}, "api_app_id": "A0WARROOM", "token": "legacy", **payload}
-        response = await self.send(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
+        response = await self.send(
+            urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
+        )
         assert response.status == 200, response.status
         return _answer(await response.text())
 
-    async def click(self, user: str, channel: str, message_ts: str, action_id: str,
-                    value: str | None = None, selected: str | None = None) -> dict:
+    async def click(
+        self,
+        user: str,
+        channel: str,
+        message_ts: str,
+        action_id: str,
+        value: str | None = None,
+        selected: str | None = None,
+    ) -> dict:
         """Press a button (value) or pick a select option (selected) in a message."""
         message = self.fake.message(channel, message_ts)
-        element = next(e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]
-                       if e.get("action_id") == action_id)
-        action = {"action_id": action_id, "block_id": "", "type": element["type"], "action_ts": str(time.time())}
+        element = next(
+            e
+            for b in message["blocks"]
+            if b["type"] == "actions"
+            for e in b["elements"]
+            if e.get("action_id") == action_id
+        )
+        action = {
+            "action_id": action_id,
+            "block_id": "",
+            "type": element["type"],
+            "action_ts": str(time.time()),
+        }
         if selected is not None:
             option = next(o for o in element["options"] if o["value"] == selected)
             action["selected_option"] = option
         else:
             action["value"] = element.get("value") if value is None else value
-        return await self.interact({
-            "type": "block_actions", "user": {"id": user}, "channel": {"id": channel},
-            "container": {"type": "message", "message_ts": message_ts, "channel_id": channel},
-            "message": message, "trigger_id": self.fake.new_trigger_id(),
-            "response_url": self.fake.new_response_url(), "actions": [action]})
+        return await self.interact(
+            {
+                "type": "block_actions",
+                "user": {"id": user},
+                "channel": {"id": channel},
+                "container": {"type": "message", "message_ts": message_ts, "channel_id": channel},
+                "message": message,
+                "trigger_id": self.fake.new_trigger_id(),
+                "response_url": self.fake.new_response_url(),
+                "actions": [action],
+            }
+        )
 
     async def pick_in_view(self, user: str, view_id: str, action_id: str, selected: str) -> dict:
         view = self.fake.views[view_id]
-        action = {"action_id": action_id, "type": "static_select", "selected_option": {"value": selected}}
-        return await self.interact({"type": "block_actions", "user": {"id": user}, "view": view,
-                                    "container": {"type": "view", "view_id": view_id},
-                                    "trigger_id": self.fake.new_trigger_id(), "actions": [action]})
+        action = {
+            "action_id": action_id,
+            "type": "static_select",
+            "selected_option": {"value": selected},
+        }
+        return await self.interact(
+            {
+                "type": "block_actions",
+                "user": {"id": user},
+                "view": view,
+                "container": {"type": "view", "view_id": view_id},
+                "trigger_id": self.fake.new_trigger_id(),
+                "actions": [action],
+            }
+        )
 
     async def submit(self, user: str, view_id: str, values: dict) -> dict:
         """Submit an open modal. `values`: block_id -> the element's state (e.g. {"value": "x"})."""
         view = dict(self.fake.views[view_id])
         view["state"] = {"values": {block: {"value": state} for block, state in values.items()}}
-        return await self.interact({"type": "view_submission", "user": {"id": user}, "view": view,
-                                    "trigger_id": self.fake.new_trigger_id()})
+        return await self.interact(
+            {
+                "type": "view_submission",
+                "user": {"id": user},
+                "view": view,
+                "trigger_id": self.fake.new_trigger_id(),
+            }
+        )
 
-    async def event(self, event: dict, *, event_id: str | None = None, retry: int | None = None,
-                    timestamp: int | None = None) -> aiohttp.ClientResponse:
-        envelope = {"token": "legacy", "team_id": TEAM, "api_app_id": "A0WARROOM", "type": "event_callback",
-                    "event_id": event_id or f"Ev{next(self._events):08d}", "event_time": int(time.time()),
-                    "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
-                    "event": event}
-        headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else {}
-        return await self.send(json.dumps(envelope), "application/json", headers=headers, timestamp=timestamp)
+    async def event(
+        self,
+        event: dict,
+        *,
+        event_id: str | None = None,
+        retry: int | None = None,
+        timestamp: int | None = None,
+    ) -> aiohttp.ClientResponse:
+        envelope = {
+            "token": "legacy",
+            "team_id": TEAM,
+            "api_app_id": "A0WARROOM",
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{next(self._events):08d}",
+            "event_time": int(time.time()),
+            "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
+            "event": event,
+        }
+        headers = (
+            {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+            if retry
+            else {}
+        )
+        return await self.send(
+            json.dumps(envelope), "application/json", headers=headers, timestamp=timestamp
+        )
 
-    async def say(self, user: str, channel: str, text: str, thread_ts: str | None = None,
-                  files: list[str] | None = None, event_id: str | None = None) -> str:
+    async def say(
+        self,
+        user: str,
+        channel: str,
+        text: str,
+        thread_ts: str | None = None,
+        files: list[str] | None = None,
+        event_id: str | None = None,
+    ) -> str:
         """A person posts in a channel: stored in the fake, delivered to the bot as an event."""
         ts = self.fake._ts()
-        message = {"type": "message", "user": user, "text": text, "ts": ts, "channel": channel,
-                   "channel_type": "channel", "event_ts": ts}
+        message = {
+            "type": "message",
+            "user": user,
+            "text": text,
+            "ts": ts,
+            "channel": channel,
+            "channel_type": "channel",
+            "event_ts": ts,
+        }
         if thread_ts:
             message["thread_ts"] = thread_ts
         if files:
             message["subtype"] = "file_share"
             message["files"] = [{"id": f"F{i}", "name": name} for i, name in enumerate(files)]
-        self.fake.channels[channel]["messages"].append({**message, "blocks": [],
-                                                        "files": files or []})
+        self.fake.channels[channel]["messages"].append(
+            {**message, "blocks": [], "files": files or []}
+        )
         response = await self.event(message, event_id=event_id)
         assert response.status == 200, response.status
         return ts

@@ -8,7 +8,6 @@ from sqlmodel import Field, SQLModel
 from bot.store.types import UTCDateTime, utcnow
 
 
-
 class Incident(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     title: str

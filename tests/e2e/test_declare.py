@@ -49,7 +49,11 @@ async def test_declare_by_command_opens_a_war_room(bot):
     assert f"<#{room['id']}>" in alert["text"]
 
     (incident,) = await stored_incidents(bot)
-    assert (incident.channel_id, incident.card_ts, incident.status) == (room["id"], card["ts"], "investigating")
+    assert (incident.channel_id, incident.card_ts, incident.status) == (
+        room["id"],
+        card["ts"],
+        "investigating",
+    )
     assert incident.declared_at.tzinfo is not None
 
 
@@ -122,12 +126,16 @@ async def test_declare_without_title_opens_the_form_and_submitting_declares(bot)
     sev1 = next(o for o in severity["element"]["options"] if o["value"] == "SEV1")
     assert sev1["description"]["text"] == "Checkout down for everyone"  # the agreed criteria
 
-    answer = await bot.slack.submit(ALICE, view_id, {
-        "title": {"value": "Warehouse scanners offline"},
-        "severity": {"selected_option": {"value": "SEV1"}},
-        "impact": {"value": "No parcels leave the warehouse"},
-        "private": {"selected_options": [{"value": "private"}]},
-    })
+    answer = await bot.slack.submit(
+        ALICE,
+        view_id,
+        {
+            "title": {"value": "Warehouse scanners offline"},
+            "severity": {"selected_option": {"value": "SEV1"}},
+            "impact": {"value": "No parcels leave the warehouse"},
+            "private": {"selected_options": [{"value": "private"}]},
+        },
+    )
     assert answer == {}
     await bot.settled()
     room = bot.fake.channel_named(f"inc-{today()}-warehouse-scanners-offline")
@@ -152,8 +160,12 @@ async def test_title_cannot_ping_or_forge_links(bot):
     await bot.slack.command(ALICE, f"status identified {evil}", room["id"])
     await bot.slack.command(ALICE, f"resolve {evil}", room["id"])
     await bot.settled()
-    posted = [text for c in bot.fake.calls for text in slack_rendered_text(c.params)
-              if c.method in ("chat.postMessage", "chat.update", "conversations.setTopic")]
+    posted = [
+        text
+        for c in bot.fake.calls
+        for text in slack_rendered_text(c.params)
+        if c.method in ("chat.postMessage", "chat.update", "conversations.setTopic")
+    ]
     posted += [r["text"] for r in bot.fake.responses]
     assert len(posted) > 20
     for payload in posted:
@@ -174,15 +186,23 @@ def slack_rendered_text(value) -> list[str]:
     if value.get("type") == "plain_text":
         return []
     found = [value[k] for k in ("text", "topic") if isinstance(value.get(k), str)]
-    return found + [t for k, v in value.items() if k not in ("text", "topic") or not isinstance(v, str)
-                    for t in slack_rendered_text(v)]
+    return found + [
+        t
+        for k, v in value.items()
+        if k not in ("text", "topic") or not isinstance(v, str)
+        for t in slack_rendered_text(v)
+    ]
 
 
 async def test_bad_signature_and_stale_timestamp_get_401(bot):
     body = "command=%2Fincident&text=list&user_id=UALICE0001"
-    forged = await bot.slack.send(body, "application/x-www-form-urlencoded", signature="v0=" + "0" * 64)
+    forged = await bot.slack.send(
+        body, "application/x-www-form-urlencoded", signature="v0=" + "0" * 64
+    )
     assert forged.status == 401
-    stale = await bot.slack.send(body, "application/x-www-form-urlencoded", timestamp=int(time.time()) - 600)
+    stale = await bot.slack.send(
+        body, "application/x-www-form-urlencoded", timestamp=int(time.time()) - 600
+    )
     assert stale.status == 401
     assert await stored_incidents(bot) == []
 

@@ -10,7 +10,9 @@ from tests.conftest import ALICE, BOB, ONCALL, SRE_LEAD
 
 async def timeline(bot) -> list[TimelineEntry]:
     async with bot.runtime.db.transaction() as session:
-        return list((await session.exec(select(TimelineEntry).order_by(col(TimelineEntry.id)))).all())
+        return list(
+            (await session.exec(select(TimelineEntry).order_by(col(TimelineEntry.id)))).all()
+        )
 
 
 async def incident(bot) -> Incident:
@@ -34,7 +36,9 @@ async def test_status_change_is_posted_carded_recorded_and_broadcast(bot):
     entry = (await timeline(bot))[-1]
     assert (entry.kind, entry.actor, entry.data["to"]) == ("status", ALICE, "identified")
     broadcast = bot.fake.messages(bot.broadcast)[-1]["text"]
-    assert "now identified" in broadcast and "cart-service" not in broadcast  # notes stay in the room
+    assert (
+        "now identified" in broadcast and "cart-service" not in broadcast
+    )  # notes stay in the room
 
 
 async def test_invalid_transition_is_refused_with_the_allowed_ones(bot):
@@ -53,7 +57,11 @@ async def test_resolve_reopen_resolve_close(bot):
     room = await bot.declare("SEV2 Login errors")
     await run(bot, room, "resolve Rolled back the auth change")
     current = await incident(bot)
-    assert current.status == "resolved" and current.resolved_at and current.summary == "Rolled back the auth change"
+    assert (
+        current.status == "resolved"
+        and current.resolved_at
+        and current.summary == "Rolled back the auth change"
+    )
     assert "is resolved" in bot.fake.messages(bot.broadcast)[-1]["text"]
 
     await run(bot, room, "status investigating It came back", BOB)
@@ -71,8 +79,13 @@ async def test_resolve_reopen_resolve_close(bot):
     await run(bot, room, "status investigating")
     assert "is closed" in bot.fake.responses[-1]["text"]
     kinds = [(e.kind, e.data.get("to")) for e in await timeline(bot)]
-    assert kinds == [("declared", None), ("status", "resolved"), ("status", "investigating"),
-                     ("status", "resolved"), ("status", "closed")]
+    assert kinds == [
+        ("declared", None),
+        ("status", "resolved"),
+        ("status", "investigating"),
+        ("status", "resolved"),
+        ("status", "closed"),
+    ]
 
 
 async def test_raising_a_minor_incident_to_major_announces_it(bot):
@@ -87,7 +100,9 @@ async def test_raising_a_minor_incident_to_major_announces_it(bot):
     await run(bot, room, "severity sev3")
     assert "SEV1 → SEV3" in bot.fake.messages(bot.broadcast)[-1]["text"]  # downgrade is news too
     await run(bot, room, "severity SEV4")
-    assert "SEV3 → SEV4" not in bot.fake.messages(bot.broadcast)[-1]["text"]  # minor to minor is not
+    assert (
+        "SEV3 → SEV4" not in bot.fake.messages(bot.broadcast)[-1]["text"]
+    )  # minor to minor is not
 
     await run(bot, room, "severity SEV4")
     assert "already SEV4" in bot.fake.responses[-1]["text"]
@@ -99,9 +114,13 @@ async def test_status_and_severity_from_the_card(bot):
     room = await bot.declare("SEV3 Card driven")
     card = bot.fake.messages(room["id"])[0]
     incident_id = (await incident(bot)).id
-    await bot.slack.click(BOB, room["id"], card["ts"], "card_status", selected=f"{incident_id}:monitoring")
+    await bot.slack.click(
+        BOB, room["id"], card["ts"], "card_status", selected=f"{incident_id}:monitoring"
+    )
     await bot.settled()
-    await bot.slack.click(BOB, room["id"], card["ts"], "card_severity", selected=f"{incident_id}:SEV2")
+    await bot.slack.click(
+        BOB, room["id"], card["ts"], "card_severity", selected=f"{incident_id}:SEV2"
+    )
     await bot.settled()
     current = await incident(bot)
     assert (current.status, current.severity) == ("monitoring", "SEV2")
@@ -115,18 +134,36 @@ async def test_card_refusal_is_an_ephemeral_in_the_room(bot):
     incident_id = (await incident(bot)).id
     card = bot.fake.messages(room["id"])[0]
     # A stale card (e.g. cached by a client) still offering a change after close:
-    card["blocks"].append({"type": "actions", "elements": [{
-        "type": "static_select", "action_id": "card_status",
-        "options": [{"text": {"type": "plain_text", "text": "x"}, "value": f"{incident_id}:monitoring"}]}]})
+    card["blocks"].append(
+        {
+            "type": "actions",
+            "elements": [
+                {
+                    "type": "static_select",
+                    "action_id": "card_status",
+                    "options": [
+                        {
+                            "text": {"type": "plain_text", "text": "x"},
+                            "value": f"{incident_id}:monitoring",
+                        }
+                    ],
+                }
+            ],
+        }
+    )
     room["members"].add(BOB)
-    await bot.slack.click(BOB, room["id"], card["ts"], "card_status", selected=f"{incident_id}:monitoring")
+    await bot.slack.click(
+        BOB, room["id"], card["ts"], "card_status", selected=f"{incident_id}:monitoring"
+    )
     await bot.settled()
     ephemeral = bot.fake.messages(room["id"])[-1]
     assert ephemeral["subtype"] == "ephemeral" and ephemeral["for_user"] == BOB
     assert "is closed" in ephemeral["text"]
 
     room["members"].discard(BOB)  # viewing the public room without having joined: a DM instead
-    await bot.slack.click(BOB, room["id"], card["ts"], "card_status", selected=f"{incident_id}:monitoring")
+    await bot.slack.click(
+        BOB, room["id"], card["ts"], "card_status", selected=f"{incident_id}:monitoring"
+    )
     await bot.settled()
     dm = bot.fake.channel_named(f"dm-{BOB}")
     assert "is closed" in dm["messages"][-1]["text"]
@@ -141,4 +178,6 @@ async def test_help_list_and_usage_answer_at_once(bot):
     assert "Listed" in listed and f"<#{room['id']}>" in listed
     wrong = await bot.slack.command(ALICE, "frobnicate now", bot.general)
     assert "I don't know `frobnicate`" in wrong["text"] and "/incident help" in wrong["text"]
-    assert "Give one severity" in (await bot.slack.command(ALICE, "severity high", room["id"]))["text"]
+    assert (
+        "Give one severity" in (await bot.slack.command(ALICE, "severity high", room["id"]))["text"]
+    )

@@ -27,11 +27,17 @@ async def test_assign_invites_announces_updates_card_and_keeps_history(bot):
     assert bot.fake.messages(room["id"])[0].get("edited")
 
     async with bot.runtime.db.transaction() as session:
-        holdings = (await session.exec(
-            select(RoleAssignment).where(RoleAssignment.role == "comms").order_by(col(RoleAssignment.id))
-        )).all()
+        holdings = (
+            await session.exec(
+                select(RoleAssignment)
+                .where(RoleAssignment.role == "comms")
+                .order_by(col(RoleAssignment.id))
+            )
+        ).all()
     assert [(h.user_id, h.ended_at is None) for h in holdings] == [(BOB, False), (CAROL, True)]
-    assert any(f"Comms Lead is now <@{CAROL}>" in m["text"] for m in bot.fake.messages(bot.broadcast))
+    assert any(
+        f"Comms Lead is now <@{CAROL}>" in m["text"] for m in bot.fake.messages(bot.broadcast)
+    )
 
 
 async def test_commander_handover(bot):
@@ -86,9 +92,13 @@ async def test_hand_over_from_the_card(bot):
     card = bot.fake.messages(room["id"])[0]
     await bot.slack.click(BOB, room["id"], card["ts"], "card_handover")
     view_id = await wait_for(lambda: next(iter(bot.fake.views), None), what="handover form")
-    await bot.slack.submit(BOB, view_id, {
-        "role": {"selected_option": {"value": "tech"}},
-        "user": {"selected_user": BOB},
-    })
+    await bot.slack.submit(
+        BOB,
+        view_id,
+        {
+            "role": {"selected_option": {"value": "tech"}},
+            "user": {"selected_user": BOB},
+        },
+    )
     await bot.settled()
     assert f"*Tech Lead:* <@{BOB}>" in card_of(bot, room)

@@ -43,7 +43,9 @@ async def _answering(reply: Reply, work: Awaitable) -> None:
         await reply(f"❌ Slack refused a step: {escape(str(failure))}. Nothing else was changed.")
     except Exception:
         log.exception("request failed")
-        await reply("❌ Something went wrong on our side; the error is in the bot's log. Try again.")
+        await reply(
+            "❌ Something went wrong on our side; the error is in the bot's log. Try again."
+        )
         raise
 
 

@@ -15,7 +15,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def card_handover(ack: AsyncAck, body: dict, action: dict) -> None:
         await ack()
         reply = _reply(deps, body)
-        deps.run_for(reply, open_handover(deps, body["trigger_id"], int(action["value"])), "handover form")
+        deps.run_for(
+            reply, open_handover(deps, body["trigger_id"], int(action["value"])), "handover form"
+        )
 
     async def card_status(ack: AsyncAck, body: dict, action: dict) -> None:
         await ack()
@@ -36,7 +38,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
         playbook = deps.service.playbook_for(action["selected_option"]["value"])
         updated = blocks.declare_modal(deps.playbooks, playbook, metadata)
         reply = Reply(deps.gateway, body["user"]["id"], metadata.get("response_url"))
-        deps.run_for(reply, deps.gateway.update_view(view["id"], updated, view.get("hash")), "declare form")
+        deps.run_for(
+            reply, deps.gateway.update_view(view["id"], updated, view.get("hash")), "declare form"
+        )
 
     app.action("card_handover")(card_handover)
     app.action("card_status")(card_status)

@@ -32,7 +32,9 @@ async def acknowledge_command(deps: Deps, ack: AsyncAck, body: dict) -> None:
         await ack(text=blocks.open_incidents(await deps.service.list_open()))
         return
     if command.name == "declare" and command.args["title"]:
-        await ack(text=f"⏳ Opening a war room for *{escape(truncate(command.args['title'], 150))}*…")
+        await ack(
+            text=f"⏳ Opening a war room for *{escape(truncate(command.args['title'], 150))}*…"
+        )
     else:
         await ack()
     reply = Reply(deps.gateway, body["user_id"], body.get("response_url"), body.get("channel_id"))
@@ -44,7 +46,9 @@ async def run_command(deps: Deps, reply: Reply, command: Command, body: dict) ->
     war_room, service = deps.war_room, deps.service
     if command.name == "declare":
         if args["title"]:
-            await war_room.declare(reply, title=args["title"], severity=args["severity"], playbook=args["playbook"])
+            await war_room.declare(
+                reply, title=args["title"], severity=args["severity"], playbook=args["playbook"]
+            )
         else:
             await open_declare_modal(deps, body, args)
         return
@@ -57,7 +61,9 @@ async def run_command(deps: Deps, reply: Reply, command: Command, body: dict) ->
     elif command.name == "severity":
         change = await service.set_severity(incident, args["severity"], by=user)
     elif command.name == "resolve":
-        change = await service.set_status(incident, lifecycle.RESOLVED, by=user, note=args["summary"])
+        change = await service.set_status(
+            incident, lifecycle.RESOLVED, by=user, note=args["summary"]
+        )
     elif command.name == "close":
         change = await service.close(incident, by=user)
     else:  # pragma: no cover - every registered subcommand is handled above

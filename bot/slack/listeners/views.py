@@ -24,7 +24,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
         metadata = json.loads(view.get("private_metadata") or "{}")
         severity = (submitted(view, "severity").get("selected_option") or {}).get("value")
         private = bool(submitted(view, "private").get("selected_options"))
-        reply = Reply(deps.gateway, body["user"]["id"], metadata.get("response_url"), metadata.get("channel"))
+        reply = Reply(
+            deps.gateway, body["user"]["id"], metadata.get("response_url"), metadata.get("channel")
+        )
         work = deps.war_room.declare(
             reply,
             title=title,
@@ -51,4 +53,3 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
 async def _assign(deps: Deps, incident: int, role: str, assignee: str, user: str) -> None:
     await deps.war_room.publish(await deps.service.assign(incident, role, assignee, by=user))
-

@@ -1,0 +1,62 @@
+import pytest
+
+from bot.slack.commands import SUBCOMMANDS, UsageError, help_text, parse
+
+
+def test_help_lists_every_subcommand():
+    text = help_text()
+    assert all(f"/incident {s.name}" in text for s in SUBCOMMANDS)
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "args"),
+    [
+        ("", "help", {}),
+        ("declare", "declare", {"severity": None, "title": "", "playbook": None}),
+        (
+            "declare sev1 Checkout down",
+            "declare",
+            {"severity": "SEV1", "title": "Checkout down", "playbook": None},
+        ),
+        (
+            "declare Checkout SEV1 down playbook=third-party-outage",
+            "declare",
+            {"severity": None, "title": "Checkout SEV1 down", "playbook": "third-party-outage"},
+        ),
+        (
+            "assign ic <@U123ABC|al>",
+            "assign",
+            {"role": "ic", "user_id": "U123ABC", "user_name": None},
+        ),
+        ("assign tl @carol.b", "assign", {"role": "tl", "user_id": None, "user_name": "carol.b"}),
+        (
+            "STATUS Identified bad  deploy",
+            "status",
+            {"status": "identified", "note": "bad  deploy"},
+        ),
+        ("severity sev2", "severity", {"severity": "SEV2"}),
+        ("resolve", "resolve", {"summary": ""}),
+    ],
+)
+def test_parse(text, name, args):
+    command = parse(text)
+    assert (command.name, command.args) == (name, args)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "frobnicate",
+        "assign",
+        "assign comms",
+        "assign comms bob",
+        "severity",
+        "severity high",
+        "close now",
+        "status",
+        "declare x playbook=",
+    ],
+)
+def test_usage_errors(text):
+    with pytest.raises(UsageError):
+        parse(text)

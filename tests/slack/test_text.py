@@ -1,0 +1,43 @@
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.slack.text import escape, parse_mention, truncate, war_room_name
+
+DAY = datetime(2026, 11, 22, tzinfo=UTC)
+
+
+def test_escape_makes_mentions_and_links_inert():
+    assert (
+        escape("<!channel> & <@U1> <https://x|y>")
+        == "&lt;!channel&gt; &amp; &lt;@U1&gt; &lt;https://x|y&gt;"
+    )
+
+
+@pytest.mark.parametrize(
+    ("title", "name"),
+    [
+        ("Checkout API returning 500s!", "inc-20261122-checkout-api-returning-500s"),
+        ("   ", "inc-20261122-incident"),
+        ("Ünïcödé — café", "inc-20261122-unicode-cafe"),
+        ("<!channel>", "inc-20261122-channel"),
+    ],
+)
+def test_war_room_name(title, name):
+    assert war_room_name("inc", DAY, title) == name
+
+
+def test_war_room_name_stays_within_80_with_suffix():
+    name = war_room_name("inc", DAY, "word " * 40, attempt=11)
+    assert len(name) <= 80 and name.endswith("-12") and "--" not in name
+
+
+def test_parse_mention():
+    assert parse_mention("<@U0123ABC|bob>") == ("U0123ABC", None)
+    assert parse_mention("<@W0123ABC>") == ("W0123ABC", None)
+    assert parse_mention("@bob") == (None, "bob")
+    assert parse_mention("bob") == (None, None)
+
+
+def test_truncate():
+    assert truncate("abcdef", 4) == "abc…" and truncate("abc", 4) == "abc"
