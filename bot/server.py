@@ -55,11 +55,13 @@ def create_web_app(settings: Settings) -> web.Application:
 
     async def lifecycle(_: web.Application):
         await runtime.db.create_schema()
+        await runtime.gateway.open()
         socket_mode = await _start_socket_mode(bolt, settings.app_token)
         yield
         if socket_mode is not None:
             await socket_mode.close_async()
         await runtime.tasks.drain()
+        await runtime.gateway.close()
         await runtime.db.dispose()
 
     app.cleanup_ctx.append(lifecycle)

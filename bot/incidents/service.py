@@ -5,7 +5,9 @@ No Slack here: callers pass user IDs and text, and get back what changed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,6 +24,7 @@ from bot.store.types import utcnow
 
 MAX_TITLE = 150  # Block Kit header limit; the card shows the whole title
 MAX_TEXT = 2000
+OPEN_LIST_TTL = 1.0
 
 
 @dataclass(frozen=True)
@@ -69,32 +72,67 @@ class IncidentService:
         self.db = db
         self.playbooks = playbooks
         self.clock = clock
+        self._open_cache: tuple[float, list[IncidentSnapshot]] | None = None
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncSession]:
+        async with self.db.transaction() as session:
+            yield session
+        self._open_cache = None
 
     # -- reading ---------------------------------------------------------------------------
 
     async def get(self, incident_id: int) -> IncidentSnapshot:
-        async with self.db.transaction() as session:
+        async with self.db.snapshot_read() as session:
             return await self._snapshot(session, await self._incident(session, incident_id))
 
     async def find_by_channel(self, channel_id: str) -> IncidentSnapshot | None:
-        async with self.db.transaction() as session:
+        async with self.db.snapshot_read() as session:
             incident = (
                 await session.exec(select(Incident).where(Incident.channel_id == channel_id))
             ).first()
             return await self._snapshot(session, incident) if incident else None
 
     async def list_open(self) -> list[IncidentSnapshot]:
-        async with self.db.transaction() as session:
-            incidents = (
+        """Open incidents, most severe first. Cached briefly: a burst of `/incident list`
+        costs one query; this process's own changes show at once, other replicas' within
+        OPEN_LIST_TTL seconds."""
+        cached = self.recent_open()
+        if cached is not None:
+            return cached
+        now = time.monotonic()
+        snapshots = await self._query_open()
+        self._open_cache = (now, snapshots)
+        return snapshots
+
+    def recent_open(self) -> list[IncidentSnapshot] | None:
+        """The open incidents if read within OPEN_LIST_TTL, without touching the database."""
+        if self._open_cache and time.monotonic() - self._open_cache[0] < OPEN_LIST_TTL:
+            return self._open_cache[1]
+        return None
+
+    async def _query_open(self) -> list[IncidentSnapshot]:
+        async with self.db.snapshot_read() as session:
+            rows = (
                 await session.exec(
-                    select(Incident)
+                    select(Incident, RoleAssignment.role, RoleAssignment.user_id)
+                    .outerjoin(
+                        RoleAssignment,
+                        (RoleAssignment.incident_id == Incident.id)
+                        & col(RoleAssignment.ended_at).is_(None),
+                    )
                     .where(col(Incident.status).in_(lifecycle.ACTIVE_STATUSES))
                     .where(col(Incident.channel_id).is_not(None))
                     .order_by(col(Incident.severity), col(Incident.declared_at))
                 )
             ).all()
-            holders = await self._holders(session, [i.id for i in incidents])
-            return [self._assemble(i, holders.get(i.id, {})) for i in incidents]
+        incidents: dict[int, Incident] = {}
+        holders: dict[int, dict[str, str]] = {}
+        for incident, role, user_id in rows:
+            incidents.setdefault(incident.id, incident)
+            if role:
+                holders.setdefault(incident.id, {})[role] = user_id
+        return [self._assemble(i, holders.get(i.id, {})) for i in incidents.values()]
 
     # -- declaring -------------------------------------------------------------------------
 
@@ -144,7 +182,7 @@ class IncidentService:
             declared_by=declared_by,
             declared_at=now,
         )
-        async with self.db.transaction() as session:
+        async with self._write() as session:
             session.add(incident)
             await session.flush()
             session.add(
@@ -170,17 +208,17 @@ class IncidentService:
             return await self._snapshot(session, incident)
 
     async def attach_channel(self, incident_id: int, channel_id: str, channel_name: str) -> None:
-        async with self.db.transaction() as session:
+        async with self._write() as session:
             incident = await self._incident(session, incident_id)
             incident.channel_id, incident.channel_name = channel_id, channel_name
 
     async def attach_card(self, incident_id: int, card_ts: str) -> None:
-        async with self.db.transaction() as session:
+        async with self._write() as session:
             (await self._incident(session, incident_id)).card_ts = card_ts
 
     async def abandon(self, incident_id: int) -> None:
         """The war room could not be opened: forget the declaration instead of leaving a ghost."""
-        async with self.db.transaction() as session:
+        async with self._write() as session:
             for model in (TimelineEntry, RoleAssignment):
                 await session.exec(delete(model).where(model.incident_id == incident_id))
             await session.exec(delete(Incident).where(Incident.id == incident_id))
@@ -188,7 +226,7 @@ class IncidentService:
     # -- changing --------------------------------------------------------------------------
 
     async def assign(self, incident_id: int, role_name: str, user_id: str, by: str) -> Change:
-        async with self.db.transaction() as session:
+        async with self._write() as session:
             incident = await self._incident(session, incident_id, for_update=True)
             self._refuse_if_closed(incident)
             playbook = self.playbook_for(incident.playbook)
@@ -242,7 +280,7 @@ class IncidentService:
             raise InvalidRequest(
                 f"“{status}” is not a status. Use one of {', '.join(lifecycle.SETTABLE_STATUSES)}."
             )
-        async with self.db.transaction() as session:
+        async with self._write() as session:
             incident = await self._incident(session, incident_id, for_update=True)
             return await self._move(session, incident, status, by, note.strip()[:MAX_TEXT])
 
@@ -250,12 +288,12 @@ class IncidentService:
         return await self.set_status(incident_id, lifecycle.RESOLVED, by, summary)
 
     async def close(self, incident_id: int, by: str) -> Change:
-        async with self.db.transaction() as session:
+        async with self._write() as session:
             incident = await self._incident(session, incident_id, for_update=True)
             return await self._move(session, incident, lifecycle.CLOSED, by, "")
 
     async def set_severity(self, incident_id: int, severity: str, by: str) -> Change:
-        async with self.db.transaction() as session:
+        async with self._write() as session:
             incident = await self._incident(session, incident_id, for_update=True)
             self._refuse_if_closed(incident)
             playbook = self.playbook_for(incident.playbook)

@@ -90,6 +90,17 @@ class SlackGateway:
     def __init__(self, client: AsyncWebClient):
         self.client = client
 
+    async def open(self) -> None:
+        """One connection pool for all calls (the SDK otherwise opens a session per call)."""
+        self.client.session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=self.client.timeout)
+        )
+
+    async def close(self) -> None:
+        if self.client.session is not None:
+            await self.client.session.close()
+            self.client.session = None
+
     async def create_channel(self, names: list[str], private: bool) -> tuple[str, str]:
         """Create the first free name of `names`; returns (channel ID, name)."""
         for name in names[:_MAX_NAME_ATTEMPTS]:
@@ -234,7 +245,9 @@ class SlackGateway:
 
     async def respond(self, response_url: str, text: str, blocks: list | None = None) -> None:
         """Answer the person who ran a command, privately, through the command's response_url."""
-        webhook = AsyncWebhookClient(response_url, retry_handlers=retry_handlers(), timeout=15)
+        webhook = AsyncWebhookClient(
+            response_url, retry_handlers=retry_handlers(), timeout=15, session=self.client.session
+        )
         try:
             response = await webhook.send(text=text, blocks=blocks, response_type="ephemeral")
         except (aiohttp.ClientError, TimeoutError) as error:

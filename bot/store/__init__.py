@@ -32,6 +32,14 @@ class Database:
         async with AsyncSession(self.engine, expire_on_commit=False) as session, session.begin():
             yield session
 
+    @asynccontextmanager
+    async def snapshot_read(self) -> AsyncIterator[AsyncSession]:
+        """A read-only unit of work: on SQLite it does not queue behind writers."""
+        async with self.engine.connect() as connection:
+            connection = await connection.execution_options(read_only=True)
+            async with AsyncSession(bind=connection, expire_on_commit=False) as session:
+                yield session  # closing the connection ends (rolls back) the read
+
     async def is_reachable(self) -> bool:
         try:
             async with self.engine.connect() as connection:
@@ -69,4 +77,5 @@ def _serialise_sqlite_writers(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get("read_only", False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

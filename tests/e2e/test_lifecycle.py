@@ -172,9 +172,13 @@ async def test_card_refusal_is_an_ephemeral_in_the_room(bot):
 async def test_help_list_and_usage_answer_at_once(bot):
     assert "/incident declare" in (await bot.slack.command(ALICE, "help", bot.general))["text"]
     assert "/incident status" in (await bot.slack.command(ALICE, "", bot.general))["text"]
-    assert "No open incidents" in (await bot.slack.command(ALICE, "list", bot.general))["text"]
+    await bot.slack.command(ALICE, "list", bot.general)
+    await bot.settled()
+    assert "No open incidents" in bot.fake.responses[-1]["text"]
     room = await bot.declare("SEV2 Listed")
-    listed = (await bot.slack.command(ALICE, "list", bot.general))["text"]
+    await bot.slack.command(ALICE, "list", bot.general)
+    await bot.settled()
+    listed = bot.fake.responses[-1]["text"]
     assert "Listed" in listed and f"<#{room['id']}>" in listed
     wrong = await bot.slack.command(ALICE, "frobnicate now", bot.general)
     assert "I don't know `frobnicate`" in wrong["text"] and "/incident help" in wrong["text"]

@@ -28,8 +28,8 @@ async def acknowledge_command(deps: Deps, ack: AsyncAck, body: dict) -> None:
     if command.name == "help":
         await ack(text=help_text())
         return
-    if command.name == "list":
-        await ack(text=blocks.open_incidents(await deps.service.list_open()))
+    if command.name == "list" and (recent := deps.service.recent_open()) is not None:
+        await ack(text=blocks.open_incidents(recent))  # fresh enough: answer in the ack
         return
     if command.name == "declare" and command.args["title"]:
         await ack(
@@ -44,6 +44,10 @@ async def acknowledge_command(deps: Deps, ack: AsyncAck, body: dict) -> None:
 async def run_command(deps: Deps, reply: Reply, command: Command, body: dict) -> None:
     args, user = command.args, body["user_id"]
     war_room, service = deps.war_room, deps.service
+    if command.name == "list":
+        # Answered through response_url, so the ack path never waits on the database.
+        await reply(blocks.open_incidents(await service.list_open()))
+        return
     if command.name == "declare":
         if args["title"]:
             await war_room.declare(

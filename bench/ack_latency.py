@@ -1,0 +1,242 @@
+"""Ack latency under load: signed `/incident list` and `help` at fixed rates.
+
+Three servers, each in its own process, measured side by side in one run:
+  warroom          the bot on SQLite (20 open incidents, so `list` reads the database)
+  bolt-default     a bare Bolt AsyncApp whose listener only acks (Bolt's default mode)
+  bolt-fast        the same with process_before_response=True
+
+The load is open-loop: requests are sent on schedule whatever the answers do, so a slow
+server shows up as latency rather than a lower request rate.
+
+    python bench/ack_latency.py [--seconds 10] [--rates 50,200,500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import aiohttp
+from slack_sdk.signature import SignatureVerifier
+
+SECRET = "bench-secret"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# -- servers (run in child processes) ------------------------------------------------------
+
+
+async def serve_fake(port: int) -> None:
+    """Slack's side, in a process of its own so its work does not load the servers measured."""
+    from bot.slack.simulator import FakeSlack
+
+    fake = await FakeSlack().start(port=port)
+    print(f"ready {fake.url}", flush=True)
+    await asyncio.Event().wait()
+
+
+async def serve_warroom(port: int, workdir: str, slack_url: str) -> None:
+    from aiohttp import web
+
+    from bot.config import load_settings
+    from bot.server import RUNTIME, create_web_app
+
+    settings = load_settings(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-bench",
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": f"{slack_url}/api/",
+            "DATABASE_URL": f"sqlite+aiosqlite:///{workdir}/bench.db",
+            "PORT": str(port),
+        }
+    )
+    app = create_web_app(settings)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    service = app[RUNTIME].service
+    for n in range(20):
+        snapshot = await service.declare(title=f"Incident {n}", declared_by="U1", severity="SEV2")
+        await service.attach_channel(snapshot.id, f"C{n:08d}", f"inc-{n}")
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    print("ready", flush=True)
+    await asyncio.Event().wait()
+
+
+async def serve_bare(port: int, fast: bool, slack_url: str) -> None:
+    from aiohttp import web
+    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+    from slack_bolt.async_app import AsyncApp
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    # The fake Slack answers Bolt's one auth.test, as for warroom.
+    client = AsyncWebClient(token="xoxb-bench", base_url=f"{slack_url}/api/")
+    bolt = AsyncApp(client=client, signing_secret=SECRET, process_before_response=fast)
+
+    @bolt.command("/incident")
+    async def only_ack(ack):
+        await ack()
+
+    async def route(request):
+        return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
+
+    app = web.Application()
+    app.router.add_post("/slack/events", route)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    print("ready", flush=True)
+    await asyncio.Event().wait()
+
+
+# -- load ----------------------------------------------------------------------------------
+
+
+def signed_command(verifier: SignatureVerifier, text: str, response_url: str) -> tuple[bytes, dict]:
+    body = urlencode(
+        {
+            "command": "/incident",
+            "text": text,
+            "user_id": "UBENCH0001",
+            "channel_id": "CBENCH0001",
+            "team_id": "TBENCH",
+            "response_url": response_url,  # the answer to `list` goes to the server's fake Slack
+            "trigger_id": "1.2.3",
+        }
+    )
+    timestamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": timestamp,
+        "X-Slack-Signature": verifier.generate_signature(timestamp=timestamp, body=body),
+    }
+    return body.encode(), headers
+
+
+async def load(url: str, response_url: str, rate: int, seconds: float) -> list[float]:
+    verifier = SignatureVerifier(SECRET)
+    requests = [signed_command(verifier, text, response_url) for text in ("list", "help")]
+    latencies: list[float] = []
+    errors = 0
+
+    async def one(session: aiohttp.ClientSession, n: int) -> None:
+        nonlocal errors
+        body, headers = requests[n % 2]
+        start = time.perf_counter()
+        async with session.post(url, data=body, headers=headers) as response:
+            await response.read()
+            if response.status != 200:
+                errors += 1
+        latencies.append(time.perf_counter() - start)
+
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        # warm up connections, caches and the database
+        await asyncio.gather(*(one(session, n) for n in range(200)))
+        latencies.clear()
+        total = int(rate * seconds)
+        start = time.perf_counter()
+        tasks = []
+        for n in range(total):
+            delay = start + n / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(session, n)))
+        await asyncio.gather(*tasks)
+    if errors:
+        raise SystemExit(f"{errors} requests failed against {url}")
+    return latencies
+
+
+def summary(latencies: list[float]) -> str:
+    ms = sorted(x * 1000 for x in latencies)
+    p = statistics.quantiles(ms, n=100)
+    return f"p50 {p[49]:6.2f} ms   p99 {p[98]:6.2f} ms   max {ms[-1]:7.2f} ms   (n={len(ms)})"
+
+
+def start_server(
+    kind: str, port: int, workdir: str, slack_url: str = ""
+) -> tuple[subprocess.Popen, str]:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            __file__,
+            "--serve",
+            kind,
+            "--port",
+            str(port),
+            "--workdir",
+            workdir,
+            "--slack-url",
+            slack_url,
+        ],
+        stdout=subprocess.PIPE,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    word, _, url = process.stdout.readline().decode().strip().partition(" ")
+    if word != "ready":
+        process.kill()
+        raise SystemExit(f"{kind} did not start")
+    return process, url
+
+
+async def main_async(args) -> None:
+    rates = [int(r) for r in args.rates.split(",")]
+    kinds = ["warroom", "bolt-default", "bolt-fast"]
+    print(f"ack latency, {args.seconds:.0f} s per rate, alternating /incident list and help")
+    with tempfile.TemporaryDirectory() as workdir:
+        fake, slack_url = start_server("fake", free_port(), workdir)
+        response_url = f"{slack_url}/response/bench"
+        servers = {}
+        try:
+            for kind in kinds:
+                port = free_port()
+                servers[kind] = (start_server(kind, port, workdir, slack_url)[0], port)
+            for rate in rates:
+                for kind in kinds:
+                    _, port = servers[kind]
+                    url = f"http://127.0.0.1:{port}/slack/events"
+                    latencies = await load(url, response_url, rate, args.seconds)
+                    print(f"{rate:4d} req/s  {kind:13s} {summary(latencies)}", flush=True)
+        finally:
+            for process in [fake, *(process for process, _ in servers.values())]:
+                process.terminate()
+                process.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--rates", default="50,200,500")
+    parser.add_argument("--serve", choices=["fake", "warroom", "bolt-default", "bolt-fast"])
+    parser.add_argument("--slack-url", default="")
+    parser.add_argument("--port", type=int)
+    parser.add_argument("--workdir")
+    args = parser.parse_args()
+    if args.serve == "fake":
+        asyncio.run(serve_fake(args.port))
+    elif args.serve == "warroom":
+        asyncio.run(serve_warroom(args.port, args.workdir, args.slack_url))
+    elif args.serve:
+        asyncio.run(serve_bare(args.port, args.serve == "bolt-fast", args.slack_url))
+    else:
+        asyncio.run(main_async(args))
+
+
+if __name__ == "__main__":
+    main()
