@@ -12,6 +12,7 @@ from aiohttp import web
 from bot.background import BackgroundTasks
 from bot.config import Settings
 from bot.incidents import IncidentService
+from bot.incidents.timeline import Timeline
 from bot.slack.app import create_bolt_app, slack_events_route
 from bot.slack.flows import WarRoom
 from bot.slack.gateway import SlackGateway, make_client
@@ -39,8 +40,9 @@ def build_runtime(settings: Settings) -> Runtime:
     client = make_client(settings.bot_token or "", settings.slack_api_url)
     gateway = SlackGateway(client)
     tasks = BackgroundTasks()
-    war_room = WarRoom(service, gateway, settings.config)
-    deps = Deps(service, gateway, war_room, settings.playbooks, tasks)
+    timeline = Timeline(db)
+    war_room = WarRoom(service, timeline, gateway, settings.config)
+    deps = Deps(service, timeline, gateway, war_room, settings.playbooks, tasks)
     return Runtime(settings, db, service, gateway, tasks, deps)
 
 

@@ -269,7 +269,7 @@ class IncidentService:
                 incident,
                 "role",
                 by,
-                f"{title}: <@{user_id}>" + (f" (was <@{previous}>)" if previous else ""),
+                f"{title}: {user_id}" + (f" (was {previous})" if previous else ""),
                 {"role": role, "from": previous, "to": user_id},
             )
             return Change(await self._snapshot(session, incident), entry, was_major)

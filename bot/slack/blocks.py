@@ -6,11 +6,12 @@ Every user-supplied string goes through `escape` and is cut to Block Kit's limit
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from bot.incidents import Change, IncidentSnapshot, lifecycle
 from bot.playbooks import Playbook, PlaybookLibrary
 from bot.slack.text import channel, escape, truncate, user
+from bot.store.models import TimelineEntry
 
 SECTION_LIMIT = 3000
 HEADER_LIMIT = 150
@@ -99,6 +100,14 @@ def incident_card(snapshot: IncidentSnapshot, bridge_url: str | None = None) -> 
         blocks.append(section(f"📞 *Bridge:* <{bridge_url}|Join the call>"))
     if incident.status != lifecycle.CLOSED:
         blocks.append(card_actions(snapshot))
+    else:
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": f"card:{incident.id}",
+                "elements": [catch_up_button(incident.id)],
+            }
+        )
     text = f"{headline(snapshot)} — {incident.status}"
     return text, blocks
 
@@ -136,7 +145,17 @@ def card_actions(snapshot: IncidentSnapshot) -> dict:
             ],
         }
     )
+    elements.append(catch_up_button(incident.id))
     return {"type": "actions", "block_id": f"card:{value}", "elements": elements}
+
+
+def catch_up_button(incident_id: int) -> dict:
+    return {
+        "type": "button",
+        "action_id": "card_catchup",
+        "text": plain("Catch me up"),
+        "value": str(incident_id),
+    }
 
 
 # -- modals --------------------------------------------------------------------------------
@@ -345,6 +364,144 @@ def change_broadcast(change: Change) -> str | None:
         role = snapshot.playbook.roles[data["role"]].title
         return f"*{headline(snapshot)}*: {escape(role)} is now {user(data['to'])}."
     return None
+
+
+# -- the timeline --------------------------------------------------------------------------
+
+PAGE_ENTRIES = 25
+KIND_ICONS = {
+    "declared": "🚨",
+    "status": "🔄",
+    "severity": "⚠️",
+    "role": "🤝",
+    "note": "📝",
+    "update": "📣",
+    "message": "💬",
+}
+
+
+def entry_text(entry: TimelineEntry, playbook: Playbook) -> str:
+    """One timeline entry in mrkdwn: our own markup for state changes, user text escaped."""
+    data = entry.data
+    if entry.kind == "role" and data.get("role") in playbook.roles:
+        was = f" (was {user(data['from'])})" if data.get("from") else ""
+        return f"{escape(playbook.roles[data['role']].title)}: {user(data['to'])}{was}"
+    if entry.kind == "status":
+        note = f": {escape(truncate(data['note'], 500))}" if data.get("note") else ""
+        reopened = "reopened, " if data.get("reopened") else ""
+        return f"{reopened}{data['from']} → *{data['to']}*{note}"
+    if entry.kind == "severity":
+        return f"severity {data['from']} → *{data['to']}*"
+    text = escape(truncate(entry.text, 500))
+    if entry.thread_ts:
+        text = f"↳ {text}"
+    if entry.files:
+        text += " 📎 " + escape(", ".join(entry.files))
+    if entry.edits:
+        text += " _(edited)_"
+    if entry.permalink:
+        text += f" <{entry.permalink}|↗>"
+    return text
+
+
+def entry_line(entry: TimelineEntry, playbook: Playbook, zone: tzinfo) -> str:
+    when = entry.at.astimezone(zone).strftime("%d %b %H:%M")
+    who = (
+        user(entry.actor)
+        if entry.actor and entry.actor[0] in "UW"
+        else escape(entry.actor or "warroom")
+    )
+    return f"{KIND_ICONS.get(entry.kind, '•')} `{when}` {who} {entry_text(entry, playbook)}"
+
+
+def _sections(lines: list[str]) -> list[dict]:
+    """Lines packed into as few sections as fit Slack's 3000 characters each."""
+    sections, current = [], ""
+    for line in lines:
+        if current and len(current) + 1 + len(line) > SECTION_LIMIT - 100:
+            sections.append(section(current))
+            current = ""
+        current = f"{current}\n{line}" if current else line
+    if current:
+        sections.append(section(current))
+    return sections
+
+
+def timeline_page(
+    snapshot: IncidentSnapshot, entries: list[TimelineEntry], zone: tzinfo, page: int
+) -> tuple[str, list]:
+    """Page `page` (1-based) of the timeline: key events lead page 1, then the full log."""
+    pages = max(1, -(-len(entries) // PAGE_ENTRIES))
+    page = min(max(page, 1), pages)
+    zone_name = getattr(zone, "key", str(zone))
+    out: list[dict] = [
+        {
+            "type": "header",
+            "text": plain(f"Timeline · {snapshot.incident.reference}", HEADER_LIMIT),
+        },
+        context(f"{headline(snapshot)} · times in {escape(zone_name)} · page {page} of {pages}"),
+    ]
+    if page == 1:
+        key = [e for e in entries if e.key][-10:]
+        out.append(
+            section(
+                "*Key events*"
+                + ("" if key else "\n_none marked yet: react with :pushpin: or pin a message_")
+            )
+        )
+        out += _sections([entry_line(e, snapshot.playbook, zone) for e in key])
+        out.append(section("*Full log*"))
+    chunk = entries[(page - 1) * PAGE_ENTRIES : page * PAGE_ENTRIES]
+    out += _sections([entry_line(e, snapshot.playbook, zone) for e in chunk]) or [
+        section("_Nothing yet._")
+    ]
+    buttons = []
+    if page > 1:
+        buttons.append(
+            {
+                "type": "button",
+                "action_id": "timeline_page",
+                "text": plain("◀ Earlier"),
+                "value": f"{snapshot.id}:{page - 1}",
+            }
+        )
+    if page < pages:
+        buttons.append(
+            {
+                "type": "button",
+                "action_id": "timeline_page",
+                "text": plain("Later ▶"),
+                "value": f"{snapshot.id}:{page + 1}",
+            }
+        )
+    if buttons:
+        out.append({"type": "actions", "block_id": "timeline_pages", "elements": buttons})
+    return f"Timeline of {headline(snapshot)}, page {page} of {pages}", out
+
+
+def catch_up(
+    snapshot: IncidentSnapshot, entries: list[TimelineEntry], zone: tzinfo
+) -> tuple[str, list]:
+    incident = snapshot.incident
+    latest_status = next((e for e in reversed(entries) if e.kind == "status"), None)
+    status_line = f"*Status:* {STATUS_EMOJI.get(incident.status, '')} {incident.status}"
+    if latest_status and latest_status.data.get("note"):
+        status_line += f" — {escape(truncate(latest_status.data['note'], 500))}"
+    roles = " · ".join(
+        f"{escape(role.title)} {user(snapshot.roles.get(key))}"
+        for key, role in snapshot.playbook.roles.items()
+    )
+    key = [e for e in entries if e.key][-10:]
+    out = [
+        section(f"*Catching up on {headline(snapshot)}*\n{status_line}\n{roles}"),
+        section("*Key events so far*"),
+        *(
+            _sections([entry_line(e, snapshot.playbook, zone) for e in key])
+            or [section("_none yet_")]
+        ),
+        context("`/incident timeline` shows everything."),
+    ]
+    return f"Catching up on {headline(snapshot)}", out
 
 
 def open_incidents(snapshots: list[IncidentSnapshot]) -> str:

@@ -30,6 +30,10 @@ SUBCOMMANDS = (
     Subcommand("severity", "<SEVn>", "re-rate the incident"),
     Subcommand("resolve", "[summary]", "mark the incident resolved"),
     Subcommand("close", "", "close a resolved incident"),
+    Subcommand("note", "<text>", "add a key note to the timeline"),
+    Subcommand(
+        "timeline", "[page|export]", "show the timeline (export: as a Markdown file in the room)"
+    ),
     Subcommand("list", "", "open incidents", False),
     Subcommand("help", "", "this help", False),
 )
@@ -132,6 +136,22 @@ def _nothing(name: str):
     return parse_no_arguments
 
 
+def _note(rest: str) -> dict:
+    if not rest:
+        raise UsageError(f"Write the note: {usage('note')}")
+    return {"text": rest}
+
+
+def _timeline(rest: str) -> dict:
+    if not rest:
+        return {"export": False, "page": 1}
+    if rest.lower() == "export":
+        return {"export": True, "page": 1}
+    if rest.isdigit() and int(rest) > 0:
+        return {"export": False, "page": int(rest)}
+    raise UsageError(f"Give a page number or `export`: {usage('timeline')}")
+
+
 _PARSERS = {
     "declare": _declare,
     "assign": _assign,
@@ -140,4 +160,6 @@ _PARSERS = {
     "resolve": _summary,
     "close": _nothing("close"),
     "list": _nothing("list"),
+    "note": _note,
+    "timeline": _timeline,
 }

@@ -11,9 +11,12 @@ import asyncio
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config import BotConfig
 from bot.incidents import Change, IncidentError, IncidentService, IncidentSnapshot
+from bot.incidents.timeline import Timeline, to_markdown
 from bot.slack import blocks
 from bot.slack.gateway import Problems, SlackCallFailed, SlackGateway
 from bot.slack.text import escape, war_room_name
@@ -30,13 +33,13 @@ class Reply:
     response_url: str | None = None
     channel: str | None = None
 
-    async def __call__(self, text: str) -> None:
+    async def __call__(self, text: str, blocks: list | None = None, replace: bool = False) -> None:
         if self.response_url:
-            await self.gateway.respond(self.response_url, text)
+            await self.gateway.respond(self.response_url, text, blocks, replace)
             return
         if self.channel:
             try:
-                await self.gateway.post_ephemeral(self.channel, self.user, text)
+                await self.gateway.post_ephemeral(self.channel, self.user, text, blocks)
                 return
             except SlackCallFailed as failure:
                 # Someone viewing a public channel without having joined it: DM them instead.
@@ -46,12 +49,15 @@ class Reply:
                     "not_in_channel",
                 ):
                     raise
-        await self.gateway.post(self.user, text)  # a DM from the app
+        await self.gateway.post(self.user, text, blocks)  # a DM from the app
 
 
 class WarRoom:
-    def __init__(self, service: IncidentService, gateway: SlackGateway, config: BotConfig):
+    def __init__(
+        self, service: IncidentService, timeline: Timeline, gateway: SlackGateway, config: BotConfig
+    ):
         self.service = service
+        self.timeline = timeline
         self.gateway = gateway
         self.config = config
         self._card_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -209,6 +215,60 @@ class WarRoom:
         except SlackCallFailed:
             log.exception("could not report problems in %s: %s", channel_id, problems.items)
             raise
+
+    # -- the timeline ------------------------------------------------------------------------
+
+    async def note(self, snapshot: IncidentSnapshot, user: str, text: str) -> None:
+        entry = await self.timeline.add_note(snapshot.id, user, text)
+        await self.gateway.post(
+            snapshot.incident.channel_id, f"📝 <@{user}> noted: {escape(entry.text)}"
+        )
+
+    async def viewer_zone(self, user: str) -> tzinfo:
+        try:
+            return ZoneInfo(await self.gateway.user_timezone(user) or "UTC")
+        except (SlackCallFailed, ZoneInfoNotFoundError, ValueError):
+            return UTC  # still useful in UTC; the page says which zone it shows
+
+    async def show_timeline(
+        self, reply: Reply, incident_id: int, page: int, replace: bool = False
+    ) -> None:
+        snapshot = await self.service.get(incident_id)
+        entries, zone = await asyncio.gather(
+            self.timeline.entries(incident_id), self.viewer_zone(reply.user)
+        )
+        text, page_blocks = blocks.timeline_page(snapshot, entries, zone, page)
+        await reply(text, page_blocks, replace)
+
+    async def catch_up(self, reply: Reply, incident_id: int) -> None:
+        snapshot = await self.service.get(incident_id)
+        entries, zone = await asyncio.gather(
+            self.timeline.entries(incident_id), self.viewer_zone(reply.user)
+        )
+        await reply(*blocks.catch_up(snapshot, entries, zone))
+
+    async def export_timeline(self, snapshot: IncidentSnapshot, user: str) -> None:
+        entries, zone = await asyncio.gather(
+            self.timeline.entries(snapshot.id), self.viewer_zone(user)
+        )
+        people = {e.actor for e in entries if e.actor and e.actor[0] in "UW"}
+        names = dict(
+            zip(people, await asyncio.gather(*(self._name(p) for p in people)), strict=True)
+        )
+        incident = snapshot.incident
+        await self.gateway.upload_text(
+            incident.channel_id,
+            filename=f"{incident.reference}-timeline.md",
+            title=f"{incident.reference} timeline",
+            content=to_markdown(incident, entries, zone, names),
+            comment=f"🗂️ Timeline of {incident.reference}, exported by <@{user}>.",
+        )
+
+    async def _name(self, user_id: str) -> str:
+        try:
+            return await self.gateway.user_name(user_id)
+        except SlackCallFailed:
+            return user_id
 
     # -- requests from inside a war room ---------------------------------------------------
 

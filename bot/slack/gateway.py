@@ -89,6 +89,7 @@ async def _call(what: str, call: Awaitable[T]) -> T:
 class SlackGateway:
     def __init__(self, client: AsyncWebClient):
         self.client = client
+        self._workspace_url: str | None = None
 
     async def open(self) -> None:
         """One connection pool for all calls (the SDK otherwise opens a session per call)."""
@@ -100,6 +101,17 @@ class SlackGateway:
         if self.client.session is not None:
             await self.client.session.close()
             self.client.session = None
+
+    async def workspace_url(self) -> str | None:
+        """https://<workspace>.slack.com/, asked once; None while Slack cannot say."""
+        if self._workspace_url is None:
+            try:
+                response = await _call("identify the workspace", self.client.auth_test())
+            except SlackCallFailed:
+                log.warning("auth.test failed; timeline entries get no permalink for now")
+                return None
+            self._workspace_url = response.get("url")
+        return self._workspace_url
 
     async def create_channel(self, names: list[str], private: bool) -> tuple[str, str]:
         """Create the first free name of `names`; returns (channel ID, name)."""
@@ -222,6 +234,11 @@ class SlackGateway:
         response = await _call("look up the user", self.client.users_info(user=user_id))
         return response["user"].get("tz")
 
+    async def user_name(self, user_id: str) -> str:
+        response = await _call("look up the user", self.client.users_info(user=user_id))
+        profile = response["user"].get("profile", {})
+        return profile.get("display_name") or response["user"].get("name") or user_id
+
     async def find_user(self, name: str) -> str | None:
         """A user ID by handle or display name (for `@name` typed without Slack's escaping)."""
         wanted = name.lower()
@@ -243,13 +260,34 @@ class SlackGateway:
             if not cursor:
                 return None
 
-    async def respond(self, response_url: str, text: str, blocks: list | None = None) -> None:
+    async def upload_text(
+        self, channel: str, filename: str, title: str, content: str, comment: str
+    ) -> None:
+        await _call(
+            f"upload {filename}",
+            self.client.files_upload_v2(
+                channel=channel,
+                filename=filename,
+                title=title,
+                content=content,
+                initial_comment=comment,
+            ),
+        )
+
+    async def respond(
+        self, response_url: str, text: str, blocks: list | None = None, replace: bool = False
+    ) -> None:
         """Answer the person who ran a command, privately, through the command's response_url."""
         webhook = AsyncWebhookClient(
             response_url, retry_handlers=retry_handlers(), timeout=15, session=self.client.session
         )
         try:
-            response = await webhook.send(text=text, blocks=blocks, response_type="ephemeral")
+            response = await webhook.send(
+                text=text,
+                blocks=blocks,
+                response_type="ephemeral",
+                replace_original=replace or None,
+            )
         except (aiohttp.ClientError, TimeoutError) as error:
             raise SlackCallFailed("answer the command", type(error).__name__) from error
         if response.status_code != 200:

@@ -179,7 +179,12 @@ class FakeSlack:
             await self._runner.cleanup()
 
     async def _response_url(self, request: web.Request) -> web.Response:
-        self.responses.append({"url": str(request.url), **(await request.json())})
+        body = await request.json()
+        try:
+            validate_blocks(body.get("blocks"), limit=50)
+        except SlackError as error:
+            return web.Response(status=400, text=error.error)
+        self.responses.append({"url": str(request.url), **body})
         return web.Response(text="ok")
 
     async def _upload(self, request: web.Request) -> web.Response:
@@ -551,6 +556,19 @@ def _answer(body: str) -> dict:
     return json.loads(body) if body.startswith("{") else {"text": body}
 
 
+def message_event(channel: str, user: str, text: str, ts: str, **extra) -> dict:
+    return {
+        "type": "message",
+        "channel": channel,
+        "user": user,
+        "text": text,
+        "ts": ts,
+        "channel_type": "channel",
+        "event_ts": ts,
+        **extra,
+    }
+
+
 class SlackClient:
     """Plays Slack's side towards the bot: signed slash commands, interactions and events."""
 
@@ -752,3 +770,77 @@ class SlackClient:
         response = await self.event(message, event_id=event_id)
         assert response.status == 200, response.status
         return ts
+
+    async def edit(self, user: str, channel: str, ts: str, text: str) -> aiohttp.ClientResponse:
+        """A person edits their message: Slack sends `message_changed` with both versions."""
+        stored = self.fake.message(channel, ts)
+        previous = {
+            "type": "message",
+            "user": user,
+            "text": stored["text"] if stored else "",
+            "ts": ts,
+        }
+        if stored:
+            stored.update(text=text, edited=True)
+        now = self.fake._ts()
+        event = {
+            "type": "message",
+            "subtype": "message_changed",
+            "channel": channel,
+            "hidden": True,
+            "ts": now,
+            "event_ts": now,
+            "channel_type": "channel",
+            "message": {**previous, "text": text, "edited": {"user": user, "ts": now}},
+            "previous_message": previous,
+        }
+        return await self.event(event)
+
+    async def delete(self, channel: str, ts: str) -> aiohttp.ClientResponse:
+        messages = self.fake.channels[channel]["messages"]
+        messages[:] = [m for m in messages if m["ts"] != ts]
+        now = self.fake._ts()
+        return await self.event(
+            {
+                "type": "message",
+                "subtype": "message_deleted",
+                "channel": channel,
+                "hidden": True,
+                "ts": now,
+                "event_ts": now,
+                "deleted_ts": ts,
+                "channel_type": "channel",
+            }
+        )
+
+    async def react(
+        self, user: str, channel: str, ts: str, reaction: str = "pushpin", added: bool = True
+    ) -> aiohttp.ClientResponse:
+        return await self.event(
+            {
+                "type": "reaction_added" if added else "reaction_removed",
+                "user": user,
+                "reaction": reaction,
+                "item": {"type": "message", "channel": channel, "ts": ts},
+                "event_ts": self.fake._ts(),
+            }
+        )
+
+    async def pin(
+        self, user: str, channel: str, ts: str, added: bool = True
+    ) -> aiohttp.ClientResponse:
+        pins = self.fake.channels[channel]["pins"]
+        pins.add(ts) if added else pins.discard(ts)
+        return await self.event(
+            {
+                "type": "pin_added" if added else "pin_removed",
+                "user": user,
+                "channel_id": channel,
+                "event_ts": self.fake._ts(),
+                "item": {
+                    "type": "message",
+                    "channel": channel,
+                    "message": {"ts": ts, "type": "message"},
+                },
+            }
+        )

@@ -74,7 +74,8 @@ async def test_resolve_reopen_resolve_close(bot):
     closed = await incident(bot)
     assert closed.status == "closed" and closed.closed_at
     card = bot.fake.messages(room["id"])[0]["blocks"]
-    assert not any(b["type"] == "actions" for b in card)  # nothing left to change
+    controls = [e["action_id"] for b in card if b["type"] == "actions" for e in b["elements"]]
+    assert controls == ["card_catchup"]  # nothing left to change, but still readable
 
     await run(bot, room, "status investigating")
     assert "is closed" in bot.fake.responses[-1]["text"]

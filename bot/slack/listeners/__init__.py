@@ -13,6 +13,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.background import BackgroundTasks
 from bot.incidents import IncidentError, IncidentService
+from bot.incidents.timeline import Timeline
 from bot.playbooks import PlaybookLibrary
 from bot.slack.flows import Reply, WarRoom
 from bot.slack.gateway import SlackCallFailed, SlackGateway
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Deps:
     service: IncidentService
+    timeline: Timeline
     gateway: SlackGateway
     war_room: WarRoom
     playbooks: PlaybookLibrary
@@ -50,8 +52,9 @@ async def _answering(reply: Reply, work: Awaitable) -> None:
 
 
 def register_all(app: AsyncApp, deps: Deps) -> None:
-    from bot.slack.listeners import actions, commands, views
+    from bot.slack.listeners import actions, commands, events, views
 
     commands.register(app, deps)
+    events.register(app, deps)
     actions.register(app, deps)
     views.register(app, deps)

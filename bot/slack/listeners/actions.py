@@ -42,6 +42,21 @@ def register(app: AsyncApp, deps: Deps) -> None:
             reply, deps.gateway.update_view(view["id"], updated, view.get("hash")), "declare form"
         )
 
+    async def card_catchup(ack: AsyncAck, body: dict, action: dict) -> None:
+        await ack()
+        reply = _reply(deps, body)
+        deps.run_for(reply, deps.war_room.catch_up(reply, int(action["value"])), "catch up")
+
+    async def timeline_page(ack: AsyncAck, body: dict, action: dict) -> None:
+        await ack()
+        incident, page = (int(part) for part in action["value"].split(":"))
+        # The timeline is an ephemeral answer: turning its page replaces it in place.
+        reply = Reply(deps.gateway, body["user"]["id"], body.get("response_url"))
+        work = deps.war_room.show_timeline(reply, incident, page, replace=True)
+        deps.run_for(reply, work, "timeline page")
+
+    app.action("card_catchup")(card_catchup)
+    app.action("timeline_page")(timeline_page)
     app.action("card_handover")(card_handover)
     app.action("card_status")(card_status)
     app.action("card_severity")(card_severity)

@@ -56,7 +56,17 @@ async def run_command(deps: Deps, reply: Reply, command: Command, body: dict) ->
         else:
             await open_declare_modal(deps, body, args)
         return
-    incident = (await war_room.incident_here(body.get("channel_id"))).id
+    here = await war_room.incident_here(body.get("channel_id"))
+    incident = here.id
+    if command.name == "note":
+        await war_room.note(here, user, args["text"])
+        return
+    if command.name == "timeline":
+        if args["export"]:
+            await war_room.export_timeline(here, user)
+        else:
+            await war_room.show_timeline(reply, incident, args["page"])
+        return
     if command.name == "assign":
         assignee = await war_room.resolve_user(args["user_id"], args["user_name"])
         change = await service.assign(incident, args["role"], assignee, by=user)

@@ -1,0 +1,279 @@
+"""The timeline: everything said and done in the war room, exactly once.
+
+Slack delivers events at least once. Each change here is keyed by the event ID and by
+channel+ts, so a retried delivery changes nothing. Writes are grouped: events arriving
+together share one transaction (group commit), and each caller returns only when its
+change is committed, so an event answered 200 is already durable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.incidents.errors import InvalidRequest
+from bot.store import Database
+from bot.store.models import Incident, ProcessedEvent, TimelineEntry
+from bot.store.types import utcnow
+
+MAX_BATCH = 500
+KEY_REACTION = "pushpin"
+
+
+def slack_time(ts: str) -> datetime:
+    return datetime.fromtimestamp(float(ts), UTC)
+
+
+@dataclass(frozen=True)
+class MessagePosted:
+    event_id: str
+    incident_id: int
+    ts: str
+    user: str
+    text: str
+    thread_ts: str | None = None
+    files: list[str] = field(default_factory=list)
+    permalink: str | None = None
+
+
+@dataclass(frozen=True)
+class MessageEdited:
+    event_id: str
+    incident_id: int
+    ts: str
+    text: str
+    edited_at: datetime
+    user: str | None = None
+    permalink: str | None = None
+
+
+@dataclass(frozen=True)
+class MessageDeleted:
+    event_id: str
+    incident_id: int
+    ts: str
+
+
+@dataclass(frozen=True)
+class KeyMarked:
+    """A pin or a :pushpin: reaction (`source`), added or removed."""
+
+    event_id: str
+    incident_id: int
+    ts: str
+    source: str
+    added: bool
+
+
+Change = MessagePosted | MessageEdited | MessageDeleted | KeyMarked
+
+
+class Timeline:
+    def __init__(self, db: Database, clock: Callable[[], datetime] = utcnow):
+        self.db = db
+        self.clock = clock
+        self._war_rooms: dict[str, int] = {}  # channel ID -> incident ID; never changes once set
+        self._pending: list[tuple[Change, asyncio.Future]] = []
+        self._flusher: asyncio.Task | None = None
+
+    # -- which channel is which incident ----------------------------------------------------
+
+    async def incident_for_channel(self, channel_id: str) -> int | None:
+        if channel_id in self._war_rooms:
+            return self._war_rooms[channel_id]
+        async with self.db.snapshot_read() as session:
+            incident_id = (
+                await session.exec(select(Incident.id).where(Incident.channel_id == channel_id))
+            ).first()
+        if incident_id is not None:
+            self._war_rooms[channel_id] = incident_id
+        return incident_id
+
+    # -- recording ---------------------------------------------------------------------------
+
+    async def record(self, change: Change) -> bool:
+        """Apply one change; returns False if this event (or message) was already recorded."""
+        future = asyncio.get_running_loop().create_future()
+        self._pending.append((change, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+            try:
+                async with self.db.transaction() as session:
+                    results = await self._apply(session, [change for change, _ in batch])
+            except Exception as error:  # the whole batch failed: every caller must hear it
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
+                continue
+            for (_, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
+
+    async def _apply(self, session: AsyncSession, changes: list[Change]) -> list[bool]:
+        event_ids = {c.event_id for c in changes}
+        seen_events = set(
+            (
+                await session.exec(
+                    select(ProcessedEvent.event_id).where(
+                        col(ProcessedEvent.event_id).in_(event_ids)
+                    )
+                )
+            ).all()
+        )
+        timestamps = {c.ts for c in changes}
+        entries: dict[tuple[int, str], TimelineEntry] = {
+            (e.incident_id, e.message_ts): e
+            for e in (
+                await session.exec(
+                    select(TimelineEntry).where(col(TimelineEntry.message_ts).in_(timestamps))
+                )
+            ).all()
+        }
+        results = []
+        for change in changes:
+            if change.event_id in seen_events:
+                results.append(False)
+                continue
+            seen_events.add(change.event_id)
+            session.add(ProcessedEvent(event_id=change.event_id, received_at=self.clock()))
+            results.append(self._apply_one(session, change, entries))
+        return results
+
+    def _apply_one(
+        self, session: AsyncSession, change: Change, entries: dict[tuple[int, str], TimelineEntry]
+    ) -> bool:
+        key = (change.incident_id, change.ts)
+        entry = entries.get(key)
+        if isinstance(change, MessagePosted):
+            if entry is not None:
+                return False  # the same message under another event ID
+            entries[key] = entry = TimelineEntry(
+                incident_id=change.incident_id,
+                at=slack_time(change.ts),
+                kind="message",
+                actor=change.user,
+                text=change.text,
+                message_ts=change.ts,
+                thread_ts=change.thread_ts if change.thread_ts != change.ts else None,
+                files=list(change.files),
+                permalink=change.permalink,
+            )
+            session.add(entry)
+            return True
+        if isinstance(change, MessageEdited):
+            if entry is None:  # edited before we saw it: keep it as it is now
+                entries[key] = entry = TimelineEntry(
+                    incident_id=change.incident_id,
+                    at=slack_time(change.ts),
+                    kind="message",
+                    actor=change.user,
+                    text=change.text,
+                    message_ts=change.ts,
+                    permalink=change.permalink,
+                    edits=[{"at": change.edited_at.isoformat(), "previous": None}],
+                )
+                session.add(entry)
+                return True
+            if entry.text == change.text:
+                return False  # e.g. an unfurl added to the message: no new words
+            entry.edits = [
+                *entry.edits,
+                {"at": change.edited_at.isoformat(), "previous": entry.text},
+            ]
+            entry.text = change.text
+            return True
+        if isinstance(change, MessageDeleted):
+            if entry is None or entry.deleted:
+                return False
+            entry.deleted = True
+            return True
+        # KeyMarked
+        if entry is None:
+            return False
+        sources = set(entry.data.get("key_by", []))
+        sources = sources | {change.source} if change.added else sources - {change.source}
+        entry.data = {**entry.data, "key_by": sorted(sources)}
+        changed = entry.key != bool(sources)
+        entry.key = bool(sources)
+        return changed
+
+    async def add_note(self, incident_id: int, user: str, text: str) -> TimelineEntry:
+        text = text.strip()
+        if not text:
+            raise InvalidRequest("Write the note after the command: `/incident note <text>`.")
+        async with self.db.transaction() as session:
+            incident = await session.get(Incident, incident_id)
+            if incident is None or incident.status == "closed":
+                raise InvalidRequest("This incident is closed; its timeline is final.")
+            entry = TimelineEntry(
+                incident_id=incident_id,
+                at=self.clock(),
+                kind="note",
+                actor=user,
+                text=text,
+                key=True,
+            )
+            session.add(entry)
+        return entry
+
+    # -- reading -----------------------------------------------------------------------------
+
+    async def entries(self, incident_id: int, include_deleted: bool = False) -> list[TimelineEntry]:
+        async with self.db.snapshot_read() as session:
+            query = select(TimelineEntry).where(TimelineEntry.incident_id == incident_id)
+            if not include_deleted:
+                query = query.where(col(TimelineEntry.deleted).is_(False))
+            return list(
+                (
+                    await session.exec(query.order_by(col(TimelineEntry.at), col(TimelineEntry.id)))
+                ).all()
+            )
+
+
+def to_markdown(
+    incident: Incident, entries: list[TimelineEntry], zone: tzinfo, names: dict[str, str]
+) -> str:
+    """The timeline as a Markdown document, key events first; `names` maps user IDs to names."""
+
+    def line(entry: TimelineEntry) -> str:
+        when = entry.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+        who = names.get(entry.actor, entry.actor) if entry.actor else "warroom"
+        text = entry.text.replace("\n", " ")
+        extras = []
+        if entry.thread_ts:
+            extras.append("in thread")
+        if entry.edits:
+            extras.append("edited")
+        if entry.files:
+            extras.append("files: " + ", ".join(entry.files))
+        suffix = f" _({'; '.join(extras)})_" if extras else ""
+        link = f" [↗]({entry.permalink})" if entry.permalink else ""
+        return f"- **{when}** {who} [{entry.kind}] {text}{suffix}{link}"
+
+    key = [e for e in entries if e.key]
+    zone_name = getattr(zone, "key", str(zone))
+    parts = [
+        f"# {incident.reference}: {incident.title}",
+        "",
+        f"Severity {incident.severity}, status {incident.status}. Times in {zone_name}.",
+        "",
+        "## Key events",
+        "",
+        *(map(line, key) if key else ["- none marked"]),
+        "",
+        "## Full timeline",
+        "",
+        *map(line, entries),
+        "",
+    ]
+    return "\n".join(parts)

@@ -1,0 +1,123 @@
+"""An event answered 200 is already stored: kill -9 the bot mid-stream and nothing acknowledged
+is lost; Slack's retries of the rest are then stored exactly once."""
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+
+import aiohttp
+import pytest
+from sqlmodel import select
+
+from bot.slack.simulator import SlackClient, message_event, wait_for
+from bot.store import Database
+from bot.store.models import TimelineEntry
+from tests.conftest import ALICE, BOB, SECRET, TEST_PLAYBOOK, write_settings_files
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def start_bot(env: dict) -> tuple[asyncio.subprocess.Process, str]:
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        env={**os.environ, **env, "PORT": str(port)},
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+
+    async def healthy():
+        try:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(f"{url}/healthz") as response,
+            ):
+                return response.status == 200
+        except aiohttp.ClientError:
+            return False
+
+    await wait_for(healthy, timeout=20, what="the bot process to start")
+    return process, url
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+async def test_kill_minus_nine_loses_nothing_acknowledged(fake, tmp_path):
+    general = fake.add_channel("general", [ALICE, BOB])
+    config = write_settings_files(tmp_path, {}, [TEST_PLAYBOOK])
+    database_url = f"sqlite+aiosqlite:///{tmp_path}/durable.db"
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": fake.api_url,
+        "DATABASE_URL": database_url,
+        "BOT_CONFIG": str(config),
+    }
+
+    process, url = await start_bot(env)
+    try:
+        async with SlackClient(fake, url, SECRET) as slack:
+            await slack.command(ALICE, "declare SEV3 Durable", general)
+            room = await wait_for(lambda: fake.channel_named("inc-"), what="the war room")
+            await wait_for(lambda: room["messages"], what="the card")
+
+            events = [
+                message_event(room["id"], BOB, f"message {n}", f"1800000000.{n:06d}")
+                for n in range(300)
+            ]
+            acknowledged: set[int] = set()
+
+            async def deliver(n: int) -> None:
+                try:
+                    response = await slack.event(events[n], event_id=f"EvDURABLE{n:04d}")
+                except aiohttp.ClientError:
+                    return  # the process died before answering: Slack will retry
+                if response.status == 200:
+                    acknowledged.add(n)
+
+            deliveries = [asyncio.create_task(deliver(n)) for n in range(300)]
+            await wait_for(
+                lambda: len(acknowledged) >= 100, timeout=20, what="some acknowledgements"
+            )
+            process.send_signal(signal.SIGKILL)  # no shutdown, no flush: the process just stops
+            await process.wait()
+            await asyncio.gather(*deliveries)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+    db = Database(database_url)
+    async with db.transaction() as session:
+        stored = {
+            e.text for e in (await session.exec(select(TimelineEntry))).all() if e.kind == "message"
+        }
+    await db.dispose()
+    assert {f"message {n}" for n in acknowledged} <= stored
+    assert len(acknowledged) < 300  # the kill really landed mid-stream
+
+    # Slack retries what was not acknowledged; a restarted bot stores each exactly once.
+    process, url = await start_bot(env)
+    try:
+        async with SlackClient(fake, url, SECRET) as slack:
+            for n in range(300):
+                response = await slack.event(events[n], event_id=f"EvDURABLE{n:04d}", retry=1)
+                assert response.status == 200
+    finally:
+        process.terminate()
+        await process.wait()
+    db = Database(database_url)
+    async with db.transaction() as session:
+        texts = [
+            e.text for e in (await session.exec(select(TimelineEntry))).all() if e.kind == "message"
+        ]
+    await db.dispose()
+    assert sorted(texts) == sorted(f"message {n}" for n in range(300))
