@@ -12,7 +12,9 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
+from types import SimpleNamespace
 
+from sqlalchemy import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -131,7 +133,7 @@ class Timeline:
             ).all()
         )
         timestamps = {c.ts for c in changes}
-        entries: dict[tuple[int, str], TimelineEntry] = {
+        entries: dict[tuple[int, str], TimelineEntry | SimpleNamespace] = {
             (e.incident_id, e.message_ts): e
             for e in (
                 await session.exec(
@@ -139,50 +141,56 @@ class Timeline:
                 )
             ).all()
         }
+        new_entries: list[SimpleNamespace] = []
+        processed: list[dict] = []
         results = []
         for change in changes:
             if change.event_id in seen_events:
                 results.append(False)
                 continue
             seen_events.add(change.event_id)
-            session.add(ProcessedEvent(event_id=change.event_id, received_at=self.clock()))
-            results.append(self._apply_one(session, change, entries))
+            processed.append({"event_id": change.event_id, "received_at": self.clock()})
+            results.append(self._apply_one(change, entries, new_entries))
+        # Bulk inserts: the common case (new messages) builds no ORM objects at all.
+        if processed:
+            await session.exec(insert(ProcessedEvent), params=processed)
+        if new_entries:
+            await session.exec(insert(TimelineEntry), params=[vars(e) for e in new_entries])
         return results
 
     def _apply_one(
-        self, session: AsyncSession, change: Change, entries: dict[tuple[int, str], TimelineEntry]
+        self,
+        change: Change,
+        entries: dict[tuple[int, str], TimelineEntry | SimpleNamespace],
+        new_entries: list[SimpleNamespace],
     ) -> bool:
         key = (change.incident_id, change.ts)
         entry = entries.get(key)
         if isinstance(change, MessagePosted):
             if entry is not None:
                 return False  # the same message under another event ID
-            entries[key] = entry = TimelineEntry(
-                incident_id=change.incident_id,
-                at=slack_time(change.ts),
-                kind="message",
-                actor=change.user,
-                text=change.text,
-                message_ts=change.ts,
+            entries[key] = _new_message(
+                change.incident_id,
+                change.ts,
+                change.user,
+                change.text,
                 thread_ts=change.thread_ts if change.thread_ts != change.ts else None,
                 files=list(change.files),
                 permalink=change.permalink,
             )
-            session.add(entry)
+            new_entries.append(entries[key])
             return True
         if isinstance(change, MessageEdited):
             if entry is None:  # edited before we saw it: keep it as it is now
-                entries[key] = entry = TimelineEntry(
-                    incident_id=change.incident_id,
-                    at=slack_time(change.ts),
-                    kind="message",
-                    actor=change.user,
-                    text=change.text,
-                    message_ts=change.ts,
+                entries[key] = _new_message(
+                    change.incident_id,
+                    change.ts,
+                    change.user,
+                    change.text,
                     permalink=change.permalink,
                     edits=[{"at": change.edited_at.isoformat(), "previous": None}],
                 )
-                session.add(entry)
+                new_entries.append(entries[key])
                 return True
             if entry.text == change.text:
                 return False  # e.g. an unfurl added to the message: no new words
@@ -238,6 +246,28 @@ class Timeline:
                     await session.exec(query.order_by(col(TimelineEntry.at), col(TimelineEntry.id)))
                 ).all()
             )
+
+
+def _new_message(
+    incident_id: int, ts: str, user: str | None, text: str, **fields
+) -> SimpleNamespace:
+    """A timeline row for a bulk insert; changes later in the same batch still apply to it."""
+    row = {
+        "incident_id": incident_id,
+        "at": slack_time(ts),
+        "kind": "message",
+        "actor": user,
+        "text": text,
+        "data": {},
+        "key": False,
+        "message_ts": ts,
+        "thread_ts": None,
+        "permalink": None,
+        "files": [],
+        "edits": [],
+        "deleted": False,
+    }
+    return SimpleNamespace(**(row | fields))
 
 
 def to_markdown(

@@ -1,0 +1,124 @@
+"""Timeline ingest: signed message events to one war room at increasing rates.
+
+Reports the rate offered, entries stored per second (counted in the database afterwards)
+and ack latency. Each event is committed before its 200 goes out, so the ack latency
+includes the write.
+
+    python bench/ingest.py [--seconds 5] [--rates 250,500,1000,1500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sqlite3
+import tempfile
+import time
+
+import aiohttp
+from ack_latency import SECRET, free_port, start_server, summary
+from slack_sdk.signature import SignatureVerifier
+
+WAR_ROOM = "C00000000"  # seeded by the warroom server of ack_latency.py
+
+
+def signed_event(verifier: SignatureVerifier, n: int, run: int) -> tuple[bytes, dict]:
+    ts = f"{1_800_000_000 + run}.{n:06d}"
+    body = json.dumps(
+        {
+            "type": "event_callback",
+            "team_id": "TBENCH",
+            "event_id": f"EvBENCH{run:02d}{n:07d}",
+            "event_time": int(time.time()),
+            "event": {
+                "type": "message",
+                "channel": WAR_ROOM,
+                "user": "UBENCH0001",
+                "text": f"Event {n}: error rate still 12%, looking at the load balancer logs",
+                "ts": ts,
+                "event_ts": ts,
+                "channel_type": "channel",
+            },
+        }
+    )
+    timestamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json",
+        "X-Slack-Request-Timestamp": timestamp,
+        "X-Slack-Signature": verifier.generate_signature(timestamp=timestamp, body=body),
+    }
+    return body.encode(), headers
+
+
+async def offer(url: str, rate: int, seconds: float, run: int) -> tuple[list[float], float]:
+    verifier = SignatureVerifier(SECRET)
+    total = int(rate * seconds)
+    requests = [signed_event(verifier, n, run) for n in range(total)]
+    latencies: list[float] = []
+    failures = 0
+
+    async def one(session, n):
+        nonlocal failures
+        body, headers = requests[n]
+        start = time.perf_counter()
+        async with session.post(url, data=body, headers=headers) as response:
+            await response.read()
+            failures += response.status != 200
+        latencies.append(time.perf_counter() - start)
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        start = time.perf_counter()
+        tasks = []
+        for n in range(total):
+            delay = start + n / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(session, n)))
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - start
+    if failures:
+        raise SystemExit(f"{failures} events were not acknowledged")
+    return latencies, elapsed
+
+
+def stored(database: str) -> int:
+    with sqlite3.connect(database) as connection:
+        return connection.execute(
+            "SELECT count(*) FROM timelineentry WHERE kind = 'message'"
+        ).fetchone()[0]
+
+
+async def main_async(args) -> None:
+    with tempfile.TemporaryDirectory() as workdir:
+        fake, slack_url = start_server("fake", free_port(), workdir)
+        port = free_port()
+        bot, _ = start_server("warroom", port, workdir, slack_url)
+        url = f"http://127.0.0.1:{port}/slack/events"
+        database = f"{workdir}/bench.db"
+        print(f"ingest into one war room on SQLite, {args.seconds:.0f} s per rate")
+        try:
+            await offer(url, 50, 1, run=0)  # warm up
+            for run, rate in enumerate(int(r) for r in args.rates.split(",")):
+                before = stored(database)
+                latencies, elapsed = await offer(url, rate, args.seconds, run + 1)
+                per_second = (stored(database) - before) / elapsed
+                print(
+                    f"{rate:5d} events/s offered  {per_second:7.0f} stored/s  ack {summary(latencies)}",
+                    flush=True,
+                )
+        finally:
+            for process in (bot, fake):
+                process.terminate()
+                process.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--rates", default="250,500,1000,1500")
+    asyncio.run(main_async(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
