@@ -16,7 +16,7 @@ from aiohttp import web
 
 from bot.config import load_settings
 from bot.server import RUNTIME, create_web_app
-from bot.slack.simulator import FakeSlack, SlackClient, wait_for
+from bot.slack.simulator import FakeSlack, SlackClient, render_message, wait_for
 
 ALICE, BOB, CAROL = "UALICE0001", "UBOB000001", "UCAROL0001"
 
@@ -61,7 +61,7 @@ async def run_demo() -> int:
     print(f"\n#mim-response-team\n{fake.transcript(response_team)}")
     print("\nPrivate answers to the people who ran commands:")
     for answer in fake.responses:
-        print(f"  {answer['text']}")
+        print("  " + render_message(answer, fake.users, fake.channels).replace("\n", "\n    "))
     return 0
 
 
@@ -77,7 +77,16 @@ async def _play(fake: FakeSlack, slack: SlackClient, tasks, general: str) -> str
     room = next(c["id"] for c in fake.channels.values() if c["name"].startswith("inc-"))
     await run(ALICE, "assign comms @bob", room)
     await run(ALICE, f"assign tech <@{CAROL}|carol>", room)
+    print(
+        "carol says in the war room: Error rate 40% since 14:02, right after the cart-service 4.2 deploy"
+    )
+    said = await slack.say(
+        CAROL, room, "Error rate 40% since 14:02, right after the cart-service 4.2 deploy"
+    )
+    await slack.react(ALICE, room, said, "pushpin")  # marks it as a key event
     await run(CAROL, "status identified Bad deploy of cart-service 4.2", room)
+    await run(ALICE, "note Decided to roll back rather than fix forward", room)
     await run(CAROL, "status monitoring Rolled back to 4.1; error rate back to normal", room)
     await run(ALICE, "resolve Rolled back cart-service 4.2; checkout healthy for 30 minutes", room)
+    await run(ALICE, "timeline", room)
     return room

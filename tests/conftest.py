@@ -83,12 +83,29 @@ def write_settings_files(tmp_path: Path, config: dict, playbooks: list[dict]) ->
     return config_path
 
 
-@pytest.fixture
-def database_url(tmp_path) -> str:
-    return (
-        os.environ.get("TEST_DATABASE_URL_FOR_E2E")
-        or f"sqlite+aiosqlite:///{tmp_path}/incidents.db"
-    )
+DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+@pytest.fixture(params=DATABASES)
+async def database_url(request, tmp_path):
+    """SQLite always; PostgreSQL too when TEST_DATABASE_URL is set (CI sets it)."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path}/incidents.db"
+        return
+    url = os.environ["TEST_DATABASE_URL"]
+    await reset_schema(url)
+    yield url
+
+
+async def reset_schema(url: str) -> None:
+    from sqlmodel import SQLModel
+
+    from bot.store import Database
+
+    db = Database(url)
+    async with db.engine.begin() as connection:
+        await connection.run_sync(SQLModel.metadata.drop_all)
+    await db.dispose()
 
 
 @pytest.fixture

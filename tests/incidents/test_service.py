@@ -10,8 +10,8 @@ from bot.store import Database
 
 
 @pytest.fixture
-async def service(tmp_path):
-    db = Database(f"sqlite+aiosqlite:///{tmp_path}/domain.db")
+async def service(database_url):
+    db = Database(database_url)
     await db.create_schema()
     yield IncidentService(db, load_playbooks(Path("playbooks")))
     await db.dispose()
