@@ -118,9 +118,14 @@ def signed_command(verifier: SignatureVerifier, text: str, response_url: str) ->
             "trigger_id": "1.2.3",
         }
     )
+    return signed(verifier, body, "application/x-www-form-urlencoded")
+
+
+def signed(verifier: SignatureVerifier, body: str, content_type: str) -> tuple[bytes, dict]:
+    """A request body with the headers Slack signs it with."""
     timestamp = str(int(time.time()))
     headers = {
-        "Content-Type": "application/x-www-form-urlencoded",
+        "Content-Type": content_type,
         "X-Slack-Request-Timestamp": timestamp,
         "X-Slack-Signature": verifier.generate_signature(timestamp=timestamp, body=body),
     }

@@ -15,10 +15,9 @@ import time
 from pathlib import Path
 
 import yaml
-from aiohttp import web
 
 from bot.config import load_settings
-from bot.server import create_web_app
+from bot.server import start_on_loopback
 from bot.slack.simulator import FakeSlack, SlackClient, wait_for
 
 SECRET = "bench-secret"
@@ -73,13 +72,9 @@ async def main_async(latency: float, runs: int) -> None:
                 "BOT_CONFIG": str(config),
             }
         )
-        runner = web.AppRunner(create_web_app(settings), access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]
+        runner, _, url = await start_on_loopback(settings)
         times, round_trips = [], []
-        async with SlackClient(fake, f"http://127.0.0.1:{port}", SECRET) as slack:
+        async with SlackClient(fake, url, SECRET) as slack:
             for run in range(runs + 1):  # the first run warms up (Bolt's one auth.test)
                 since = time.monotonic()
                 announced = len(fake.messages(broadcast))

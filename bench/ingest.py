@@ -17,7 +17,7 @@ import tempfile
 import time
 
 import aiohttp
-from ack_latency import SECRET, free_port, start_server, summary
+from ack_latency import SECRET, free_port, signed, start_server, summary
 from slack_sdk.signature import SignatureVerifier
 
 WAR_ROOM = "C00000000"  # seeded by the warroom server of ack_latency.py
@@ -42,13 +42,7 @@ def signed_event(verifier: SignatureVerifier, n: int, run: int) -> tuple[bytes, 
             },
         }
     )
-    timestamp = str(int(time.time()))
-    headers = {
-        "Content-Type": "application/json",
-        "X-Slack-Request-Timestamp": timestamp,
-        "X-Slack-Signature": verifier.generate_signature(timestamp=timestamp, body=body),
-    }
-    return body.encode(), headers
+    return signed(verifier, body, "application/json")
 
 
 async def offer(url: str, rate: int, seconds: float, run: int) -> tuple[list[float], float]:

@@ -12,10 +12,9 @@ import tempfile
 from pathlib import Path
 
 import yaml
-from aiohttp import web
 
 from bot.config import load_settings
-from bot.server import RUNTIME, create_web_app
+from bot.server import start_on_loopback
 from bot.slack.simulator import FakeSlack, SlackClient, render_message, wait_for
 
 ALICE, BOB, CAROL = "UALICE0001", "UBOB000001", "UCAROL0001"
@@ -43,16 +42,10 @@ async def run_demo() -> int:
                 "BOT_CONFIG": str(config),
             }
         )
-        app = create_web_app(settings)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = site._server.sockets[0].getsockname()[:2]
-        tasks = app[RUNTIME].tasks
+        runner, runtime, url = await start_on_loopback(settings)
         try:
-            async with SlackClient(fake, f"http://{host}:{port}", secret) as slack:
-                room = await _play(fake, slack, tasks, general)
+            async with SlackClient(fake, url, secret) as slack:
+                room = await _play(fake, slack, runtime.tasks, general)
         finally:
             await runner.cleanup()
             await fake.stop()

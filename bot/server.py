@@ -81,6 +81,17 @@ async def _start_socket_mode(bolt, app_token: str | None):
     return handler
 
 
+async def start_on_loopback(settings: Settings) -> tuple[web.AppRunner, Runtime, str]:
+    """The real app on 127.0.0.1 and a free port (demo, tests, benchmarks); returns its URL."""
+    app = create_web_app(settings)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = site._server.sockets[0].getsockname()[:2]
+    return runner, app[RUNTIME], f"http://{host}:{port}"
+
+
 async def serve_forever(settings: Settings, host: str = "0.0.0.0") -> None:
     runner = web.AppRunner(create_web_app(settings), access_log=None)
     await runner.setup()

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from aiohttp import web
 
 from bot.config import load_settings
-from bot.server import RUNTIME, Runtime, create_web_app
+from bot.server import Runtime, start_on_loopback
 from bot.slack.simulator import FakeSlack, SlackClient, wait_for
 
 SECRET = "test-signing-secret"
@@ -153,13 +152,7 @@ async def bot(fake, tmp_path, database_url, bot_config, playbooks):
             "BOT_CONFIG": str(config_path),
         }
     )
-    app = create_web_app(settings)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = site._server.sockets[0].getsockname()[:2]
-    url = f"http://{host}:{port}"
+    runner, runtime, url = await start_on_loopback(settings)
     async with SlackClient(fake, url, SECRET) as slack:
-        yield Bot(fake, slack, app[RUNTIME], url, general, broadcast, response_team)
+        yield Bot(fake, slack, runtime, url, general, broadcast, response_team)
     await runner.cleanup()
