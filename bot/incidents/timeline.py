@@ -153,9 +153,9 @@ class Timeline:
             results.append(self._apply_one(change, entries, new_entries))
         # Bulk inserts: the common case (new messages) builds no ORM objects at all.
         if processed:
-            await session.exec(insert(ProcessedEvent), params=processed)
+            await session.exec(insert(ProcessedEvent.__table__), params=processed)
         if new_entries:
-            await session.exec(insert(TimelineEntry), params=[vars(e) for e in new_entries])
+            await session.exec(insert(TimelineEntry.__table__), params=[vars(e) for e in new_entries])
         return results
 
     def _apply_one(

@@ -54,7 +54,8 @@ async def _answering(reply: Reply, work: Awaitable) -> None:
 def register_all(app: AsyncApp, deps: Deps) -> None:
     from bot.slack.listeners import actions, commands, events, views
 
-    commands.register(app, deps)
+    # Bolt tries listeners in registration order: events first, as they are the hot path.
     events.register(app, deps)
+    commands.register(app, deps)
     actions.register(app, deps)
     views.register(app, deps)
