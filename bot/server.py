@@ -13,6 +13,8 @@ from bot.background import BackgroundTasks
 from bot.config import Settings
 from bot.incidents import IncidentService
 from bot.incidents.timeline import Timeline
+from bot.incidents.updates import UpdateDesk
+from bot.scheduler import UpdateScheduler
 from bot.slack.app import create_bolt_app, slack_events_route
 from bot.slack.flows import WarRoom
 from bot.slack.gateway import SlackGateway, make_client
@@ -32,6 +34,7 @@ class Runtime:
     gateway: SlackGateway
     tasks: BackgroundTasks
     deps: Deps
+    scheduler: UpdateScheduler
 
 
 def build_runtime(settings: Settings) -> Runtime:
@@ -41,9 +44,11 @@ def build_runtime(settings: Settings) -> Runtime:
     gateway = SlackGateway(client)
     tasks = BackgroundTasks()
     timeline = Timeline(db)
-    war_room = WarRoom(service, timeline, gateway, settings.config)
+    desk = UpdateDesk(db, service)
+    war_room = WarRoom(service, timeline, desk, gateway, settings.config)
     deps = Deps(service, timeline, gateway, war_room, settings.playbooks, tasks)
-    return Runtime(settings, db, service, gateway, tasks, deps)
+    scheduler = UpdateScheduler(desk, war_room)
+    return Runtime(settings, db, service, gateway, tasks, deps, scheduler)
 
 
 def create_web_app(settings: Settings) -> web.Application:
@@ -59,7 +64,9 @@ def create_web_app(settings: Settings) -> web.Application:
         await runtime.db.create_schema()
         await runtime.gateway.open()
         socket_mode = await _start_socket_mode(bolt, settings.app_token)
+        runtime.scheduler.start()
         yield
+        await runtime.scheduler.shutdown()
         if socket_mode is not None:
             await socket_mode.close_async()
         await runtime.tasks.drain()

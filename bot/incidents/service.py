@@ -19,12 +19,30 @@ from bot.incidents import lifecycle
 from bot.incidents.errors import InvalidRequest, NotFound
 from bot.playbooks import Playbook, PlaybookLibrary
 from bot.store import Database
-from bot.store.models import Incident, RoleAssignment, TimelineEntry
+from bot.store.models import Incident, RoleAssignment, StakeholderUpdate, TimelineEntry
 from bot.store.types import utcnow
 
 MAX_TITLE = 150  # Block Kit header limit; the card shows the whole title
 MAX_TEXT = 2000
 OPEN_LIST_TTL = 1.0
+
+
+def cadence_due(playbook: Playbook, severity: str, since: datetime) -> datetime | None:
+    """When the next stakeholder update is due: major severities only."""
+    level = playbook.severities[severity]
+    if not level.major or level.update_every is None:
+        return None
+    return since + level.update_every
+
+
+async def _draft_waiting(session: AsyncSession, incident_id: int) -> bool:
+    waiting = await session.exec(
+        select(StakeholderUpdate.id).where(
+            StakeholderUpdate.incident_id == incident_id,
+            col(StakeholderUpdate.status).in_(("draft", "sending")),
+        )
+    )
+    return waiting.first() is not None
 
 
 @dataclass(frozen=True)
@@ -181,6 +199,7 @@ class IncidentService:
             private=chosen.private if private is None else private,
             declared_by=declared_by,
             declared_at=now,
+            next_update_due=cadence_due(chosen, severity, now),
         )
         async with self._write() as session:
             session.add(incident)
@@ -302,6 +321,10 @@ class IncidentService:
                 raise InvalidRequest(f"{incident.reference} is already {severity}.")
             was_major = (await self._snapshot(session, incident)).major
             previous, incident.severity = incident.severity, severity
+            if not await _draft_waiting(session, incident.id):
+                # Re-plan from the last published update (or the declaration) on the new cadence.
+                base = incident.last_update_at or incident.declared_at
+                incident.next_update_due = cadence_due(playbook, severity, base)
             entry = self._entry(
                 session,
                 incident,
@@ -336,12 +359,16 @@ class IncidentService:
         reopened = current == lifecycle.RESOLVED and status in lifecycle.ACTIVE_STATUSES
         if status == lifecycle.RESOLVED:
             incident.resolved_at = now
+            incident.next_update_due = None  # the cadence stops; a final update is drafted
             if note:
                 incident.summary = note
         elif status == lifecycle.CLOSED:
             incident.closed_at = now
+            incident.next_update_due = None
         elif reopened:
             incident.resolved_at = None
+            playbook = self.playbook_for(incident.playbook)
+            incident.next_update_due = cadence_due(playbook, incident.severity, now)
         entry = self._entry(
             session,
             incident,

@@ -155,7 +155,9 @@ class Timeline:
         if processed:
             await session.exec(insert(ProcessedEvent.__table__), params=processed)
         if new_entries:
-            await session.exec(insert(TimelineEntry.__table__), params=[vars(e) for e in new_entries])
+            await session.exec(
+                insert(TimelineEntry.__table__), params=[vars(e) for e in new_entries]
+            )
         return results
 
     def _apply_one(

@@ -9,6 +9,7 @@ import json
 from datetime import datetime, tzinfo
 
 from bot.incidents import Change, IncidentSnapshot, lifecycle
+from bot.incidents.updates import Draft
 from bot.playbooks import Playbook, PlaybookLibrary
 from bot.slack.text import channel, escape, truncate, user
 from bot.store.models import TimelineEntry
@@ -63,7 +64,9 @@ def headline(snapshot: IncidentSnapshot) -> str:
 # -- the incident card ---------------------------------------------------------------------
 
 
-def incident_card(snapshot: IncidentSnapshot, bridge_url: str | None = None) -> tuple[str, list]:
+def incident_card(
+    snapshot: IncidentSnapshot, bridge_url: str | None = None, update_overdue: bool = False
+) -> tuple[str, list]:
     incident, playbook = snapshot.incident, snapshot.playbook
     major = "major" if snapshot.major else "minor"
     status = f"{STATUS_EMOJI.get(incident.status, '')} {incident.status.capitalize()}"
@@ -98,6 +101,16 @@ def incident_card(snapshot: IncidentSnapshot, bridge_url: str | None = None) -> 
     blocks.append(section("\n".join(role_lines)))
     if bridge_url:
         blocks.append(section(f"📞 *Bridge:* <{bridge_url}|Join the call>"))
+    if update_overdue:
+        blocks.append(
+            section("⏰ *Stakeholder update overdue*: a draft is waiting for the comms lead.")
+        )
+    elif incident.next_update_due and incident.is_open:
+        blocks.append(
+            context(
+                f"📣 Next stakeholder update due {slack_date(incident.next_update_due, '{time}')}"
+            )
+        )
     if incident.status != lifecycle.CLOSED:
         blocks.append(card_actions(snapshot))
     else:
@@ -527,3 +540,152 @@ def problems_report(problems: list[str]) -> str:
     # Problems are our own words (with mentions we built), not user text.
     lines = "\n".join(f"• {p}" for p in problems)
     return f"⚠️ Some steps did not work and need a hand:\n{lines}"
+
+
+# -- stakeholder updates --------------------------------------------------------------------
+
+
+def draft_message(draft: Draft, broadcast_channel: str | None) -> tuple[str, list]:
+    update, snapshot = draft.update, draft.snapshot
+    kind = "Final stakeholder update" if update.final else "Stakeholder update"
+    audience = (
+        f"for {channel(broadcast_channel)}" if broadcast_channel else "(no broadcast channel set)"
+    )
+    deciders = (
+        f"{user(snapshot.roles.get('comms'))} (comms) or {user(snapshot.commander)} (commander)"
+    )
+    out: list[dict] = [
+        section(f"📣 *{kind} draft* {audience} — {escape(snapshot.incident.reference)}"),
+        section(escape(update.text)),
+    ]
+    if update.open_questions:
+        questions = "\n".join(
+            f"☐ {escape(truncate(q['text'], 300))} — {user(q['by'])}" for q in update.open_questions
+        )
+        out.append(section(f"*Open questions from stakeholders:*\n{questions}"))
+    out.append(
+        context(
+            f"{deciders} decides. Approve sends it as it stands; Edit lets you reword it first."
+        )
+    )
+    out.append(
+        {
+            "type": "actions",
+            "block_id": f"update:{update.id}",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": "update_approve",
+                    "style": "primary",
+                    "text": plain("Approve & send"),
+                    "value": str(update.id),
+                },
+                {
+                    "type": "button",
+                    "action_id": "update_edit",
+                    "text": plain("Edit"),
+                    "value": str(update.id),
+                },
+                {
+                    "type": "button",
+                    "action_id": "update_skip",
+                    "text": plain("Skip"),
+                    "value": str(update.id),
+                },
+            ],
+        }
+    )
+    return f"{kind} draft for {headline(snapshot)}", out
+
+
+def decided_message(draft: Draft) -> tuple[str, list]:
+    """What the draft turns into once decided: no buttons left to press."""
+    update = draft.update
+    when = slack_date(update.decided_at, "{time}") if update.decided_at else "now"
+    if update.status == "sent":
+        verdict = f"✅ Sent by {user(update.decided_by)} at {when}"
+    elif update.status == "skipped":
+        verdict = (
+            f"⏭️ Skipped by {user(update.decided_by)} at {when}: {escape(update.skip_reason or '')}"
+        )
+    else:
+        verdict = "🗑️ Replaced by a newer draft"
+    return verdict, [section(verdict), section(escape(update.text))]
+
+
+def broadcast_update(draft: Draft) -> str:
+    kind = "Final update" if draft.update.final else "Update"
+    return f"📣 *{kind} — {headline(draft.snapshot)}*\n{escape(draft.update.text)}"
+
+
+def update_edit_modal(draft: Draft) -> dict:
+    return {
+        "type": "modal",
+        "callback_id": "update_edit",
+        "title": plain("Edit the update", 24),
+        "submit": plain("Send", 24),
+        "close": plain("Cancel", 24),
+        "private_metadata": json.dumps({"update": draft.id}),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "text",
+                "label": plain("Update for stakeholders"),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "value",
+                    "multiline": True,
+                    "max_length": 2900,
+                    "initial_value": truncate(draft.update.text, 2900),
+                },
+            }
+        ],
+    }
+
+
+def update_skip_modal(draft: Draft) -> dict:
+    return {
+        "type": "modal",
+        "callback_id": "update_skip",
+        "title": plain("Skip this update", 24),
+        "submit": plain("Skip", 24),
+        "close": plain("Cancel", 24),
+        "private_metadata": json.dumps({"update": draft.id}),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "reason",
+                "label": plain("Why skip it? (goes in the timeline)"),
+                "element": {"type": "plain_text_input", "action_id": "value", "max_length": 500},
+            }
+        ],
+    }
+
+
+def escalation_nudge(draft: Draft) -> str:
+    snapshot = draft.snapshot
+    return (
+        f"⏰ {user(snapshot.commander)}: the stakeholder update for {escape(snapshot.incident.reference)} "
+        f"has waited past its deadline. {user(snapshot.roles.get('comms'))}, please approve, edit or skip it."
+    )
+
+
+def question_for_comms(snapshot: IncidentSnapshot, asker: str, text: str) -> str:
+    return (
+        f"❓ {user(asker)} asks about *{headline(snapshot)}*:\n> {escape(text)}\n"
+        f"It will be listed on the next update draft."
+    )
+
+
+def broadcast_pointer(snapshots: list[IncidentSnapshot]) -> str:
+    lines = [
+        "This channel is read-only: it carries the incident updates. "
+        "Questions go to each incident's comms lead, so the responders can keep working:"
+    ]
+    for s in snapshots:
+        lines.append(
+            f"• *{headline(s)}*: {user(s.roles.get('comms') or s.commander)} — `/incident ask {s.id} <question>`"
+        )
+    if not snapshots:
+        lines.append("• No incident is open right now.")
+    return "\n".join(lines)

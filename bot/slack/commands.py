@@ -28,6 +28,10 @@ SUBCOMMANDS = (
         "status", "<investigating|identified|monitoring|resolved> [note]", "move the incident on"
     ),
     Subcommand("severity", "<SEVn>", "re-rate the incident"),
+    Subcommand("update", "", "draft a stakeholder update now (comms lead approves it)"),
+    Subcommand(
+        "ask", "[incident number] <question>", "ask the comms lead, not the responders", False
+    ),
     Subcommand("resolve", "[summary]", "mark the incident resolved"),
     Subcommand("close", "", "close a resolved incident"),
     Subcommand("note", "<text>", "add a key note to the timeline"),
@@ -136,6 +140,16 @@ def _nothing(name: str):
     return parse_no_arguments
 
 
+def _ask(rest: str) -> dict:
+    number, _, question = rest.partition(" ")
+    match = re.fullmatch(r"(?i)(?:inc-)?(\d+)", number)
+    if match and question.strip():
+        return {"incident": int(match.group(1)), "question": question.strip()}
+    if not rest:
+        raise UsageError(f"Write your question: {usage('ask')}")
+    return {"incident": None, "question": rest}
+
+
 def _note(rest: str) -> dict:
     if not rest:
         raise UsageError(f"Write the note: {usage('note')}")
@@ -162,4 +176,6 @@ _PARSERS = {
     "list": _nothing("list"),
     "note": _note,
     "timeline": _timeline,
+    "update": _nothing("update"),
+    "ask": _ask,
 }

@@ -15,8 +15,9 @@ from datetime import UTC, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config import BotConfig
-from bot.incidents import Change, IncidentError, IncidentService, IncidentSnapshot
+from bot.incidents import Change, IncidentError, IncidentService, IncidentSnapshot, lifecycle
 from bot.incidents.timeline import Timeline, to_markdown
+from bot.incidents.updates import Draft, UpdateDesk
 from bot.slack import blocks
 from bot.slack.gateway import Problems, SlackCallFailed, SlackGateway
 from bot.slack.text import escape, war_room_name
@@ -54,10 +55,16 @@ class Reply:
 
 class WarRoom:
     def __init__(
-        self, service: IncidentService, timeline: Timeline, gateway: SlackGateway, config: BotConfig
+        self,
+        service: IncidentService,
+        timeline: Timeline,
+        desk: UpdateDesk,
+        gateway: SlackGateway,
+        config: BotConfig,
     ):
         self.service = service
         self.timeline = timeline
+        self.desk = desk
         self.gateway = gateway
         self.config = config
         self._card_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -189,6 +196,13 @@ class WarRoom:
             )
         await asyncio.gather(*steps)
         await self.report(channel_id, problems)
+        if (
+            change.entry.kind == "status"
+            and change.entry.data["to"] == lifecycle.RESOLVED
+            and snapshot.major
+        ):
+            # The cadence stops at resolution with a final update for the executives.
+            await self.draft_update(snapshot.id, change.entry.actor, final=True)
 
     async def _invitees(self, snapshot: IncidentSnapshot, problems: Problems) -> list[str]:
         return await self.gateway.expand_invitees(snapshot.invitees(), problems)
@@ -201,7 +215,8 @@ class WarRoom:
             incident = snapshot.incident
             if not incident.card_ts:
                 return
-            text, card = blocks.incident_card(snapshot, self.config.conference_bridge_url)
+            overdue = await self.desk.overdue(incident_id)
+            text, card = blocks.incident_card(snapshot, self.config.conference_bridge_url, overdue)
             await problems.collect(
                 self.gateway.update(incident.channel_id, incident.card_ts, text, card)
             )
@@ -215,6 +230,83 @@ class WarRoom:
         except SlackCallFailed:
             log.exception("could not report problems in %s: %s", channel_id, problems.items)
             raise
+
+    # -- stakeholder updates -----------------------------------------------------------------
+
+    async def draft_update(self, incident_id: int, by: str | None, final: bool = False) -> None:
+        draft, superseded = await self.desk.draft_now(incident_id, by, final=final)
+        await self.post_draft(draft)
+        channel_id = draft.snapshot.incident.channel_id
+        for old in superseded:
+            if old.message_ts:
+                text, decided = blocks.decided_message(Draft(old, draft.snapshot))
+                await self.gateway.update(channel_id, old.message_ts, text, decided)
+
+    async def post_draft(self, draft: Draft) -> None:
+        """Post a claimed draft in the war room. If this fails the lease runs out and the
+        scheduler posts it again."""
+        text, draft_blocks = blocks.draft_message(draft, self.config.broadcast_channel)
+        ts = await self.gateway.post(draft.snapshot.incident.channel_id, text, draft_blocks)
+        await self.desk.posted(draft.id, ts)
+        await self.refresh_card(draft.snapshot.id, Problems())
+
+    async def approve(self, update_id: int, by: str, text: str | None = None) -> None:
+        if not self.config.broadcast_channel:
+            raise IncidentError(
+                "No broadcast channel is configured (broadcast_channel), so updates cannot be sent."
+            )
+        draft = await self.desk.start_sending(update_id, by, text)
+        try:
+            broadcast_ts = await self.gateway.post(
+                self.config.broadcast_channel, blocks.broadcast_update(draft)
+            )
+        except SlackCallFailed:
+            await self.desk.sending_failed(update_id)  # approvable again; the failure is reported
+            raise
+        await self._decided(await self.desk.sent(update_id, broadcast_ts))
+
+    async def skip_update(self, update_id: int, by: str, reason: str) -> None:
+        await self._decided(await self.desk.skip(update_id, by, reason))
+
+    async def _decided(self, draft: Draft) -> None:
+        problems = Problems()
+        channel_id = draft.snapshot.incident.channel_id
+        steps = [self.refresh_card(draft.snapshot.id, problems)]
+        if draft.update.message_ts:
+            text, decided = blocks.decided_message(draft)
+            steps.append(
+                problems.collect(
+                    self.gateway.update(channel_id, draft.update.message_ts, text, decided)
+                )
+            )
+        await asyncio.gather(*steps)
+        await self.report(channel_id, problems)
+
+    async def nudge(self, draft: Draft) -> None:
+        channel_id = draft.snapshot.incident.channel_id
+        problems = Problems()
+        await asyncio.gather(
+            problems.collect(self.gateway.post(channel_id, blocks.escalation_nudge(draft))),
+            self.refresh_card(draft.snapshot.id, problems),
+        )
+        await self.report(channel_id, problems)
+
+    async def ask(self, reply: Reply, incident_id: int, text: str) -> None:
+        question, snapshot = await self.desk.ask(incident_id, reply.user, text)
+        comms = snapshot.roles.get("comms") or snapshot.commander
+        await self.gateway.post(
+            comms, blocks.question_for_comms(snapshot, reply.user, question.text)
+        )
+        await reply(
+            f"Thanks: your question went to {snapshot.incident.reference}'s "
+            f"{'comms lead' if snapshot.roles.get('comms') else 'commander'} <@{comms}>, "
+            "and it will be answered in the next update."
+        )
+
+    async def point_to_comms(self, channel_id: str, user: str) -> None:
+        await self.gateway.post_ephemeral(
+            channel_id, user, blocks.broadcast_pointer(await self.service.list_open())
+        )
 
     # -- the timeline ------------------------------------------------------------------------
 

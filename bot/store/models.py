@@ -24,6 +24,9 @@ class Incident(SQLModel, table=True):
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     summary: str = ""
+    # When the next stakeholder update draft is due; None while a draft waits or no cadence.
+    next_update_due: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    last_update_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
     @property
     def reference(self) -> str:
@@ -84,3 +87,39 @@ class ProcessedEvent(SQLModel, table=True):
 
     event_id: str = Field(primary_key=True)
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class StakeholderUpdate(SQLModel, table=True):
+    """A drafted stakeholder update: draft → sending → sent, or skipped, or superseded.
+
+    `text` is plain text (the Slack layer escapes it when posting). `post_lease_until` is the
+    claim on posting the draft in the war room: whoever holds an unexpired lease posts it; a
+    replica that dies holding it only delays the post until the lease runs out.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    status: str = Field(default="draft", index=True)
+    final: bool = False
+    text: str
+    open_questions: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    post_lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    message_ts: str | None = None  # the draft in the war room
+    escalate_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    escalated: bool = False
+    decided_by: str | None = None
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    skip_reason: str | None = None
+    broadcast_ts: str | None = None
+
+
+class Question(SQLModel, table=True):
+    """A stakeholder's question, routed to the comms lead; open until an update goes out."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    asked_by: str
+    text: str
+    asked_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    answered_in: int | None = Field(default=None, foreign_key="stakeholderupdate.id")

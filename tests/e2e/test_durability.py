@@ -2,9 +2,7 @@
 is lost; Slack's retries of the rest are then stored exactly once."""
 
 import asyncio
-import os
 import signal
-import socket
 import sys
 
 import aiohttp
@@ -15,38 +13,7 @@ from bot.slack.simulator import SlackClient, message_event, wait_for
 from bot.store import Database
 from bot.store.models import TimelineEntry
 from tests.conftest import ALICE, BOB, SECRET, TEST_PLAYBOOK, write_settings_files
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-async def start_bot(env: dict) -> tuple[asyncio.subprocess.Process, str]:
-    port = free_port()
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        env={**os.environ, **env, "PORT": str(port)},
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-
-    async def healthy():
-        try:
-            async with (
-                aiohttp.ClientSession() as session,
-                session.get(f"{url}/healthz") as response,
-            ):
-                return response.status == 200
-        except aiohttp.ClientError:
-            return False
-
-    await wait_for(healthy, timeout=20, what="the bot process to start")
-    return process, url
+from tests.e2e.processes import start_bot
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")

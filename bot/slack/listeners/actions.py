@@ -55,6 +55,24 @@ def register(app: AsyncApp, deps: Deps) -> None:
         work = deps.war_room.show_timeline(reply, incident, page, replace=True)
         deps.run_for(reply, work, "timeline page")
 
+    async def update_approve(ack: AsyncAck, body: dict, action: dict) -> None:
+        await ack()
+        work = deps.war_room.approve(int(action["value"]), body["user"]["id"])
+        deps.run_for(_reply(deps, body), work, "approve update")
+
+    async def update_edit(ack: AsyncAck, body: dict, action: dict) -> None:
+        await ack()
+        work = open_update_form(deps, body, int(action["value"]), blocks.update_edit_modal)
+        deps.run_for(_reply(deps, body), work, "edit update")
+
+    async def update_skip(ack: AsyncAck, body: dict, action: dict) -> None:
+        await ack()
+        work = open_update_form(deps, body, int(action["value"]), blocks.update_skip_modal)
+        deps.run_for(_reply(deps, body), work, "skip update")
+
+    app.action("update_approve")(update_approve)
+    app.action("update_edit")(update_edit)
+    app.action("update_skip")(update_skip)
     app.action("card_catchup")(card_catchup)
     app.action("timeline_page")(timeline_page)
     app.action("card_handover")(card_handover)
@@ -70,6 +88,12 @@ def _reply(deps: Deps, body: dict) -> Reply:
 
 async def _publish(deps: Deps, change) -> None:
     await deps.war_room.publish(await change)
+
+
+async def open_update_form(deps: Deps, body: dict, update_id: int, build) -> None:
+    # Refuse before opening the form: only the comms lead or the commander decides.
+    draft = await deps.war_room.desk.check_decider(update_id, body["user"]["id"])
+    await deps.gateway.open_view(body["trigger_id"], build(draft))
 
 
 async def open_handover(deps: Deps, trigger_id: str, incident_id: int) -> None:

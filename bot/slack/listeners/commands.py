@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.incidents import lifecycle
+from bot.incidents import IncidentError, lifecycle
 from bot.slack import blocks
 from bot.slack.commands import Command, UsageError, help_text, parse
 from bot.slack.flows import Reply
@@ -48,6 +48,10 @@ async def run_command(deps: Deps, reply: Reply, command: Command, body: dict) ->
         # Answered through response_url, so the ack path never waits on the database.
         await reply(blocks.open_incidents(await service.list_open()))
         return
+    if command.name == "ask":
+        incident = await incident_for_question(deps, args["incident"], body.get("channel_id"))
+        await war_room.ask(reply, incident, args["question"])
+        return
     if command.name == "declare":
         if args["title"]:
             await war_room.declare(
@@ -60,6 +64,9 @@ async def run_command(deps: Deps, reply: Reply, command: Command, body: dict) ->
     incident = here.id
     if command.name == "note":
         await war_room.note(here, user, args["text"])
+        return
+    if command.name == "update":
+        await war_room.draft_update(incident, user)
         return
     if command.name == "timeline":
         if args["export"]:
@@ -83,6 +90,22 @@ async def run_command(deps: Deps, reply: Reply, command: Command, body: dict) ->
     else:  # pragma: no cover - every registered subcommand is handled above
         raise AssertionError(command.name)
     await war_room.publish(change)
+
+
+async def incident_for_question(deps: Deps, number: int | None, channel_id: str | None) -> int:
+    """The incident named, else the war room's, else the only open one."""
+    if number is not None:
+        return number
+    here = await deps.service.find_by_channel(channel_id) if channel_id else None
+    if here is not None:
+        return here.id
+    open_now = await deps.service.list_open()
+    if len(open_now) == 1:
+        return open_now[0].id
+    numbers = ", ".join(str(s.id) for s in open_now) or "none open"
+    raise IncidentError(
+        f"Which incident? Start with its number: `/incident ask 3 …` (open: {numbers})."
+    )
 
 
 async def open_declare_modal(deps: Deps, body: dict, args: dict) -> None:

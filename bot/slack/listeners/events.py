@@ -17,6 +17,7 @@ from bot.incidents.timeline import (
     MessagePosted,
     slack_time,
 )
+from bot.slack.flows import Reply
 from bot.slack.listeners import Deps
 
 # Message subtypes that are people talking; the rest (joins, topic changes, …) are not.
@@ -41,6 +42,14 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def on_message(body: dict, event: dict, context: AsyncBoltContext) -> None:
         channel, subtype = event.get("channel"), event.get("subtype")
         if subtype not in SPOKEN and subtype not in ("message_changed", "message_deleted"):
+            return
+        if channel and channel == deps.war_room.config.broadcast_channel:
+            if event.get("user") and not event.get("bot_id") and subtype is None:
+                # Executives' channel hygiene: point the poster at the comms leads, privately.
+                reply = Reply(deps.gateway, event["user"], channel=channel)
+                deps.run_for(
+                    reply, deps.war_room.point_to_comms(channel, event["user"]), "broadcast pointer"
+                )
             return
         incident = await timeline.incident_for_channel(channel) if channel else None
         if incident is None:

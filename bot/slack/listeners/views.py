@@ -47,6 +47,30 @@ def register(app: AsyncApp, deps: Deps) -> None:
         reply = Reply(deps.gateway, user, channel=snapshot_channel)
         deps.run_for(reply, _assign(deps, incident, role, assignee, user), "handover (form)")
 
+    async def update_edit_submitted(ack: AsyncAck, body: dict, view: dict) -> None:
+        text = (submitted(view, "text").get("value") or "").strip()
+        if not text:
+            await ack(response_action="errors", errors={"text": "The update cannot be empty."})
+            return
+        await ack()
+        update_id = json.loads(view["private_metadata"])["update"]
+        user = body["user"]["id"]
+        reply = Reply(deps.gateway, user)
+        deps.run_for(reply, deps.war_room.approve(update_id, user, text), "send edited update")
+
+    async def update_skip_submitted(ack: AsyncAck, body: dict, view: dict) -> None:
+        reason = (submitted(view, "reason").get("value") or "").strip()
+        if not reason:
+            await ack(response_action="errors", errors={"reason": "Say why, for the timeline."})
+            return
+        await ack()
+        update_id = json.loads(view["private_metadata"])["update"]
+        user = body["user"]["id"]
+        reply = Reply(deps.gateway, user)
+        deps.run_for(reply, deps.war_room.skip_update(update_id, user, reason), "skip update")
+
+    app.view("update_edit")(update_edit_submitted)
+    app.view("update_skip")(update_skip_submitted)
     app.view("declare")(declare_submitted)
     app.view("handover")(handover_submitted)
 

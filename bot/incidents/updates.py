@@ -1,0 +1,403 @@
+"""Stakeholder updates: drafted on the playbook's cadence, decided by the comms lead.
+
+Every transition is a conditional UPDATE, so it happens once however many people click and
+however many replicas run: a due incident is claimed by clearing its `next_update_due`
+where it still holds the value read; a draft is posted under a lease; approving moves a
+draft to `sending` only if it is still a draft.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.incidents import lifecycle
+from bot.incidents.errors import InvalidRequest, NotFound
+from bot.incidents.service import IncidentService, IncidentSnapshot, cadence_due
+from bot.playbooks import format_duration
+from bot.store import Database
+from bot.store.models import Incident, Question, StakeholderUpdate, TimelineEntry
+from bot.store.types import utcnow
+
+POST_LEASE = timedelta(seconds=30)
+DECIDERS = ("comms", "commander")
+STATUS_PLANS = {
+    lifecycle.INVESTIGATING: "Investigating the cause.",
+    lifecycle.IDENTIFIED: "The cause is identified; working on the fix.",
+    lifecycle.MONITORING: "A fix is in place; watching that it holds.",
+    lifecycle.RESOLVED: "Resolved. A post-incident review will follow.",
+}
+
+
+@dataclass(frozen=True)
+class Draft:
+    update: StakeholderUpdate
+    snapshot: IncidentSnapshot
+
+    @property
+    def id(self) -> int:
+        return self.update.id
+
+
+class UpdateDesk:
+    def __init__(
+        self, db: Database, incidents: IncidentService, clock: Callable[[], datetime] = utcnow
+    ):
+        self.db = db
+        self.incidents = incidents
+        self.clock = clock
+
+    # -- drafting ------------------------------------------------------------------------------
+
+    async def claim_due(self, limit: int = 200) -> list[Draft]:
+        """Draft an update for every incident whose cadence is due; each is claimed once."""
+        now = self.clock()
+        async with self.db.snapshot_read() as session:
+            due = (
+                await session.exec(
+                    select(Incident.id, Incident.next_update_due)
+                    .where(col(Incident.next_update_due) <= now)
+                    .where(col(Incident.channel_id).is_not(None))
+                    .where(col(Incident.status).in_(lifecycle.ACTIVE_STATUSES))
+                    .order_by(col(Incident.next_update_due))
+                    .limit(limit)
+                )
+            ).all()
+        drafts = []
+        for incident_id, seen_due in due:
+            async with self.db.transaction() as session:
+                claimed = await session.exec(
+                    update(Incident)
+                    .where(
+                        col(Incident.id) == incident_id, col(Incident.next_update_due) == seen_due
+                    )
+                    .values(next_update_due=None)
+                )
+                if claimed.rowcount != 1:
+                    continue  # another replica (or a command) got there first
+                drafts.append(await self._create(session, incident_id, final=False, by=None))
+        return drafts
+
+    async def draft_now(
+        self, incident_id: int, by: str | None, final: bool = False
+    ) -> tuple[Draft, list[StakeholderUpdate]]:
+        """`/incident update` (or the final update at resolve): supersedes a waiting draft."""
+        async with self.db.transaction() as session:
+            incident = await session.get(Incident, incident_id)
+            if incident is None:
+                raise NotFound(f"There is no incident {incident_id}.")
+            if incident.status == lifecycle.CLOSED:
+                raise InvalidRequest(f"{incident.reference} is closed; no more updates.")
+            waiting = (
+                await session.exec(
+                    select(StakeholderUpdate).where(
+                        StakeholderUpdate.incident_id == incident_id,
+                        StakeholderUpdate.status == "draft",
+                    )
+                )
+            ).all()
+            for old in waiting:
+                old.status = "superseded"
+            incident.next_update_due = None
+            draft = await self._create(session, incident_id, final=final, by=by)
+            return draft, list(waiting)
+
+    async def _create(
+        self, session: AsyncSession, incident_id: int, final: bool, by: str | None
+    ) -> Draft:
+        now = self.clock()
+        incident = await session.get(Incident, incident_id)
+        snapshot = await self.incidents._snapshot(session, incident)
+        level = snapshot.playbook.severities[incident.severity]
+        since = incident.last_update_at or incident.declared_at
+        key_entries = (
+            await session.exec(
+                select(TimelineEntry)
+                .where(TimelineEntry.incident_id == incident_id, col(TimelineEntry.key).is_(True))
+                .where(col(TimelineEntry.deleted).is_(False), col(TimelineEntry.at) > since)
+                .order_by(col(TimelineEntry.at))
+            )
+        ).all()
+        questions = (
+            await session.exec(
+                select(Question).where(
+                    Question.incident_id == incident_id, col(Question.answered_in).is_(None)
+                )
+            )
+        ).all()
+        next_due = None if final or level.update_every is None else now + level.update_every
+        update_row = StakeholderUpdate(
+            incident_id=incident_id,
+            final=final,
+            text=compose(snapshot, list(key_entries), next_due),
+            open_questions=[{"id": q.id, "by": q.asked_by, "text": q.text} for q in questions],
+            created_at=now,
+            post_lease_until=now + POST_LEASE,
+            escalate_at=now + level.escalate_after if level.escalate_after else None,
+        )
+        session.add(update_row)
+        await session.flush()
+        return Draft(update_row, snapshot)
+
+    async def claim_unposted(self) -> list[Draft]:
+        """Drafts whose poster died before posting (its lease ran out): post them now, once."""
+        now = self.clock()
+        async with self.db.snapshot_read() as session:
+            stranded = (
+                await session.exec(
+                    select(StakeholderUpdate.id)
+                    .where(col(StakeholderUpdate.message_ts).is_(None))
+                    .where(StakeholderUpdate.status == "draft")
+                    .where(col(StakeholderUpdate.post_lease_until) < now)
+                )
+            ).all()
+        drafts = []
+        for update_id in stranded:
+            async with self.db.transaction() as session:
+                claimed = await session.exec(
+                    update(StakeholderUpdate)
+                    .where(
+                        col(StakeholderUpdate.id) == update_id,
+                        col(StakeholderUpdate.message_ts).is_(None),
+                        col(StakeholderUpdate.post_lease_until) < now,
+                    )
+                    .values(post_lease_until=now + POST_LEASE)
+                )
+                if claimed.rowcount == 1:
+                    row = await session.get(StakeholderUpdate, update_id)
+                    incident = await session.get(Incident, row.incident_id)
+                    drafts.append(Draft(row, await self.incidents._snapshot(session, incident)))
+        return drafts
+
+    async def posted(self, update_id: int, message_ts: str) -> None:
+        async with self.db.transaction() as session:
+            row = await session.get(StakeholderUpdate, update_id)
+            row.message_ts, row.post_lease_until = message_ts, None
+
+    async def claim_escalations(self) -> list[Draft]:
+        """Drafts left undecided past `escalate_after`: each is escalated once."""
+        now = self.clock()
+        async with self.db.snapshot_read() as session:
+            late = (
+                await session.exec(
+                    select(StakeholderUpdate.id)
+                    .where(
+                        StakeholderUpdate.status == "draft",
+                        col(StakeholderUpdate.escalated).is_(False),
+                    )
+                    .where(col(StakeholderUpdate.escalate_at) <= now)
+                    .where(col(StakeholderUpdate.message_ts).is_not(None))
+                )
+            ).all()
+        drafts = []
+        for update_id in late:
+            async with self.db.transaction() as session:
+                claimed = await session.exec(
+                    update(StakeholderUpdate)
+                    .where(
+                        col(StakeholderUpdate.id) == update_id,
+                        col(StakeholderUpdate.escalated).is_(False),
+                        StakeholderUpdate.status == "draft",
+                    )
+                    .values(escalated=True)
+                )
+                if claimed.rowcount == 1:
+                    row = await session.get(StakeholderUpdate, update_id)
+                    incident = await session.get(Incident, row.incident_id)
+                    drafts.append(Draft(row, await self.incidents._snapshot(session, incident)))
+        return drafts
+
+    # -- deciding ------------------------------------------------------------------------------
+
+    async def start_sending(self, update_id: int, by: str, text: str | None = None) -> Draft:
+        """Approve (optionally with edited text): the draft moves to `sending` exactly once."""
+        async with self.db.transaction() as session:
+            row, snapshot = await self._decidable(session, update_id, by)
+            claimed = await session.exec(
+                update(StakeholderUpdate)
+                .where(col(StakeholderUpdate.id) == update_id, StakeholderUpdate.status == "draft")
+                .values(status="sending", decided_by=by, text=(text or row.text).strip())
+            )
+            if claimed.rowcount != 1:
+                raise InvalidRequest(_already(row))
+            await session.refresh(row)
+            return Draft(row, snapshot)
+
+    async def sent(self, update_id: int, broadcast_ts: str | None) -> Draft:
+        """The update is out: record it, answer its questions and plan the next one."""
+        async with self.db.transaction() as session:
+            now = self.clock()
+            row = await session.get(StakeholderUpdate, update_id)
+            row.status, row.decided_at, row.broadcast_ts = "sent", now, broadcast_ts
+            incident = await session.get(Incident, row.incident_id)
+            snapshot = await self.incidents._snapshot(session, incident)
+            incident.last_update_at = now
+            if incident.status in lifecycle.ACTIVE_STATUSES and not row.final:
+                incident.next_update_due = cadence_due(snapshot.playbook, incident.severity, now)
+            for question in row.open_questions:
+                answered = await session.get(Question, question["id"])
+                if answered and answered.answered_in is None:
+                    answered.answered_in = row.id
+            session.add(
+                TimelineEntry(
+                    incident_id=incident.id,
+                    at=now,
+                    kind="update",
+                    actor=row.decided_by,
+                    text=row.text,
+                    data={"update": row.id, "final": row.final},
+                    key=True,
+                )
+            )
+            return Draft(row, snapshot)
+
+    async def sending_failed(self, update_id: int) -> None:
+        """Broadcasting failed: back to draft so it can be approved again."""
+        async with self.db.transaction() as session:
+            row = await session.get(StakeholderUpdate, update_id)
+            if row.status == "sending":
+                row.status = "draft"
+
+    async def skip(self, update_id: int, by: str, reason: str) -> Draft:
+        reason = reason.strip()
+        if not reason:
+            raise InvalidRequest("Say why the update is skipped; it goes in the timeline.")
+        async with self.db.transaction() as session:
+            row, snapshot = await self._decidable(session, update_id, by)
+            claimed = await session.exec(
+                update(StakeholderUpdate)
+                .where(col(StakeholderUpdate.id) == update_id, StakeholderUpdate.status == "draft")
+                .values(
+                    status="skipped", decided_by=by, decided_at=self.clock(), skip_reason=reason
+                )
+            )
+            if claimed.rowcount != 1:
+                raise InvalidRequest(_already(row))
+            incident = await session.get(Incident, row.incident_id)
+            if incident.status in lifecycle.ACTIVE_STATUSES and not row.final:
+                # Skipping is a decision for this slot; the cadence goes on from now.
+                incident.next_update_due = cadence_due(
+                    snapshot.playbook, incident.severity, self.clock()
+                )
+            session.add(
+                TimelineEntry(
+                    incident_id=incident.id,
+                    at=self.clock(),
+                    kind="update_skipped",
+                    actor=by,
+                    text=f"Stakeholder update skipped: {reason}",
+                    data={"update": update_id, "reason": reason},
+                )
+            )
+            await session.refresh(row)
+            return Draft(row, snapshot)
+
+    async def get(self, update_id: int) -> Draft:
+        async with self.db.snapshot_read() as session:
+            row = await session.get(StakeholderUpdate, update_id)
+            if row is None:
+                raise NotFound(f"There is no update {update_id}.")
+            incident = await session.get(Incident, row.incident_id)
+            return Draft(row, await self.incidents._snapshot(session, incident))
+
+    async def check_decider(self, update_id: int, by: str) -> Draft:
+        async with self.db.snapshot_read() as session:
+            row, snapshot = await self._decidable(session, update_id, by)
+            return Draft(row, snapshot)
+
+    async def _decidable(self, session: AsyncSession, update_id: int, by: str):
+        row = await session.get(StakeholderUpdate, update_id)
+        if row is None:
+            raise NotFound(f"There is no update {update_id}.")
+        incident = await session.get(Incident, row.incident_id)
+        snapshot = await self.incidents._snapshot(session, incident)
+        if by not in {snapshot.roles.get(role) for role in DECIDERS}:
+            raise InvalidRequest(
+                "Only the comms lead or the incident commander can approve, edit or skip "
+                "stakeholder updates."
+            )
+        if row.status != "draft":
+            raise InvalidRequest(_already(row))
+        return row, snapshot
+
+    # -- questions -----------------------------------------------------------------------------
+
+    async def ask(self, incident_id: int, by: str, text: str) -> tuple[Question, IncidentSnapshot]:
+        text = text.strip()
+        if not text:
+            raise InvalidRequest("Write the question after the command.")
+        async with self.db.transaction() as session:
+            incident = await session.get(Incident, incident_id)
+            if incident is None or incident.status == lifecycle.CLOSED:
+                raise InvalidRequest(f"Incident {incident_id} is not open.")
+            question = Question(
+                incident_id=incident_id, asked_by=by, text=text[:2000], asked_at=self.clock()
+            )
+            session.add(question)
+            await session.flush()
+            return question, await self.incidents._snapshot(session, incident)
+
+    async def overdue(self, incident_id: int) -> bool:
+        async with self.db.snapshot_read() as session:
+            late = await session.exec(
+                select(StakeholderUpdate.id).where(
+                    StakeholderUpdate.incident_id == incident_id,
+                    StakeholderUpdate.status == "draft",
+                    col(StakeholderUpdate.escalated).is_(True),
+                )
+            )
+            return late.first() is not None
+
+
+def _already(row: StakeholderUpdate) -> str:
+    if row.status in ("sent", "sending"):
+        return "This update has already been sent."
+    if row.status == "skipped":
+        return "This update was skipped."
+    return "A newer draft replaced this one."
+
+
+def compose(
+    snapshot: IncidentSnapshot, key_entries: list[TimelineEntry], next_due: datetime | None
+) -> str:
+    """The playbook's template filled from the incident and its key events (plain text)."""
+    incident = snapshot.incident
+    known = [_known(e) for e in key_entries if e.kind not in ("update", "declared")]
+    status_note = next(
+        (
+            e.data.get("note")
+            for e in reversed(key_entries)
+            if e.kind == "status" and e.data.get("note")
+        ),
+        None,
+    )
+    cadence = snapshot.playbook.severities[incident.severity].update_every
+    if next_due is None:
+        next_update = "This is the final update." if not incident.is_open else "When there is news."
+    else:
+        next_update = f"{next_due:%H:%M} UTC (every {format_duration(cadence)})"
+    return snapshot.playbook.update_template.format(
+        title=incident.title,
+        severity=incident.severity,
+        status=incident.status,
+        impact=incident.impact or "Being assessed.",
+        what_we_know="\n".join(f"• {line}" for line in known)
+        if known
+        else "No new findings since the last update.",
+        what_we_are_doing=status_note or STATUS_PLANS.get(incident.status, incident.status),
+        next_update=next_update,
+    )
+
+
+def _known(entry: TimelineEntry) -> str:
+    if entry.kind == "status":
+        note = entry.data.get("note")
+        return f"Status {entry.data['to']}" + (f": {note}" if note else "")
+    if entry.kind == "severity":
+        return f"Severity changed {entry.data['from']} → {entry.data['to']}"
+    return entry.text.replace("\n", " ")[:300]

@@ -1,0 +1,55 @@
+"""Running the bot as real processes (`python -m bot`) for crash and replica tests."""
+
+import asyncio
+import os
+import socket
+import sys
+
+import aiohttp
+
+from bot.slack.simulator import wait_for
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def start_bot(env: dict) -> tuple[asyncio.subprocess.Process, str]:
+    """Start `python -m bot` on a free port and wait until /healthz answers."""
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        env={**os.environ, **env, "PORT": str(port)},
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+
+    async def healthy():
+        try:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(f"{url}/healthz") as response,
+            ):
+                return response.status == 200
+        except aiohttp.ClientError:
+            return False
+
+    await wait_for(healthy, timeout=20, what="the bot process to start")
+    return process, url
+
+
+async def stop(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is None:
+        process.terminate()
+        await process.wait()
+
+
+async def let_time_pass(seconds: float) -> None:
+    """An observation window, not synchronisation: for a due time to pass while the bot is
+    down, or to see that nothing more happens (a reminder firing twice) within it."""
+    await asyncio.sleep(seconds)
