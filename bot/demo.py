@@ -79,6 +79,11 @@ async def _play(fake: FakeSlack, slack: SlackClient, tasks, general: str) -> str
     await slack.react(ALICE, room, said, "pushpin")  # marks it as a key event
     await run(CAROL, "status identified Bad deploy of cart-service 4.2", room)
     await run(ALICE, "note Decided to roll back rather than fix forward", room)
+    await run(BOB, "update", room)  # a stakeholder update draft, between the cadence's ones
+    draft = next(m for m in reversed(fake.messages(room)) if "update draft" in m["text"])
+    print("bob presses “Approve & send” on the draft")
+    await slack.click(BOB, room, draft["ts"], "update_approve")
+    await wait_for(lambda: tasks.pending == 0, timeout=30, what="the bot")
     await run(CAROL, "status monitoring Rolled back to 4.1; error rate back to normal", room)
     await run(ALICE, "resolve Rolled back cart-service 4.2; checkout healthy for 30 minutes", room)
     await run(ALICE, "timeline", room)

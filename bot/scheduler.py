@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -20,7 +20,8 @@ from bot.slack.gateway import SlackCallFailed
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 1.0
-CONCURRENT_POSTS = 20
+CONCURRENT_POSTS = 50
+CLAIM_CHUNK = 100
 
 
 class UpdateScheduler:
@@ -55,18 +56,48 @@ class UpdateScheduler:
     async def tick(self) -> None:
         self._ticking = asyncio.current_task()
         try:
-            drafts = await self.desk.claim_due() + await self.desk.claim_unposted()
-            await asyncio.gather(*(self._post(draft) for draft in drafts))
+            # Claim in chunks and post each chunk while the next is drafted.
+            posting: list[asyncio.Task] = []
+            while True:
+                drafts = await self.desk.claim_due(limit=CLAIM_CHUNK)
+                posting += [asyncio.create_task(self._post(draft)) for draft in drafts]
+                if len(drafts) < CLAIM_CHUNK:
+                    break
+            posting += [
+                asyncio.create_task(self._post(d)) for d in await self.desk.claim_unposted()
+            ]
+            posted = await asyncio.gather(*posting)
+            await self.desk.posted([pair for pair in posted if pair is not None])
             for draft in await self.desk.claim_escalations():
                 await self.war_room.nudge(draft)
+            await self._wake_for_next_due()
         finally:
             self._ticking = None
 
-    async def _post(self, draft: Draft) -> None:
+    async def _wake_for_next_due(self) -> None:
+        """Polling finds work within a tick; a due time before the next tick gets its own
+        wake-up, so drafts go out on time rather than up to a tick late."""
+        due = await self.desk.next_due()
+        if due is None or self._scheduler is None or not self._scheduler.running:
+            return
+        if due.tzinfo is None:  # SQLite's MIN() comes back as a plain value
+            due = due.replace(tzinfo=UTC)
+        if due - datetime.now(UTC) < timedelta(seconds=self.interval):
+            self._scheduler.add_job(
+                self.tick,
+                "date",
+                run_date=max(due, datetime.now(UTC)),
+                id="due-soon",
+                replace_existing=True,
+                misfire_grace_time=None,
+            )
+
+    async def _post(self, draft: Draft) -> tuple[int, str] | None:
         async with self._posting:
             try:
-                await self.war_room.post_draft(draft)
+                return draft.id, await self.war_room.post_draft_message(draft)
             except SlackCallFailed:
                 # Not lost: the draft keeps no message, its lease runs out, and a later tick
                 # (here or on another replica) posts it again.
                 log.exception("could not post update draft %s; will retry", draft.id)
+                return None

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -54,34 +54,33 @@ class UpdateDesk:
 
     # -- drafting ------------------------------------------------------------------------------
 
-    async def claim_due(self, limit: int = 200) -> list[Draft]:
-        """Draft an update for every incident whose cadence is due; each is claimed once."""
+    async def claim_due(self, limit: int = 1000) -> list[Draft]:
+        """Draft an update for every incident whose cadence is due; each is claimed once.
+
+        One UPDATE … RETURNING clears `next_update_due` on the due rows: a row another
+        replica cleared first no longer matches, so no incident is drafted twice.
+        """
         now = self.clock()
+        due = (
+            col(Incident.next_update_due) <= now,
+            col(Incident.channel_id).is_not(None),
+            col(Incident.status).in_(lifecycle.ACTIVE_STATUSES),
+        )
         async with self.db.snapshot_read() as session:
-            due = (
-                await session.exec(
-                    select(Incident.id, Incident.next_update_due)
-                    .where(col(Incident.next_update_due) <= now)
-                    .where(col(Incident.channel_id).is_not(None))
-                    .where(col(Incident.status).in_(lifecycle.ACTIVE_STATUSES))
-                    .order_by(col(Incident.next_update_due))
-                    .limit(limit)
-                )
-            ).all()
-        drafts = []
-        for incident_id, seen_due in due:
-            async with self.db.transaction() as session:
-                claimed = await session.exec(
-                    update(Incident)
-                    .where(
-                        col(Incident.id) == incident_id, col(Incident.next_update_due) == seen_due
-                    )
-                    .values(next_update_due=None)
-                )
-                if claimed.rowcount != 1:
-                    continue  # another replica (or a command) got there first
-                drafts.append(await self._create(session, incident_id, final=False, by=None))
-        return drafts
+            if (await session.exec(select(Incident.id).where(*due).limit(1))).first() is None:
+                return []  # the common case: a cheap read, no write transaction
+        async with self.db.transaction() as session:
+            batch = (
+                select(Incident.id).where(*due).order_by(col(Incident.next_update_due)).limit(limit)
+            )
+            claimed = await session.exec(
+                update(Incident)
+                .where(col(Incident.id).in_(batch.scalar_subquery()), *due)
+                .values(next_update_due=None)
+                .returning(Incident.id)
+            )
+            incident_ids = list(claimed.scalars().all())
+            return await self._create(session, incident_ids, final=False)
 
     async def draft_now(
         self, incident_id: int, by: str | None, final: bool = False
@@ -104,45 +103,73 @@ class UpdateDesk:
             for old in waiting:
                 old.status = "superseded"
             incident.next_update_due = None
-            draft = await self._create(session, incident_id, final=final, by=by)
+            (draft,) = await self._create(session, [incident_id], final=final)
             return draft, list(waiting)
 
     async def _create(
-        self, session: AsyncSession, incident_id: int, final: bool, by: str | None
-    ) -> Draft:
+        self, session: AsyncSession, incident_ids: list[int], final: bool
+    ) -> list[Draft]:
+        """Draft rows for these incidents, with a handful of queries however many there are."""
+        if not incident_ids:
+            return []
         now = self.clock()
-        incident = await session.get(Incident, incident_id)
-        snapshot = await self.incidents._snapshot(session, incident)
-        level = snapshot.playbook.severities[incident.severity]
-        since = incident.last_update_at or incident.declared_at
-        key_entries = (
+        incidents = (
+            await session.exec(select(Incident).where(col(Incident.id).in_(incident_ids)))
+        ).all()
+        holders = await IncidentService._holders(session, incident_ids)
+        key_entries: dict[int, list[TimelineEntry]] = {}
+        for entry in (
             await session.exec(
                 select(TimelineEntry)
-                .where(TimelineEntry.incident_id == incident_id, col(TimelineEntry.key).is_(True))
-                .where(col(TimelineEntry.deleted).is_(False), col(TimelineEntry.at) > since)
+                .where(col(TimelineEntry.incident_id).in_(incident_ids))
+                .where(col(TimelineEntry.key).is_(True), col(TimelineEntry.deleted).is_(False))
                 .order_by(col(TimelineEntry.at))
             )
-        ).all()
-        questions = (
+        ).all():
+            key_entries.setdefault(entry.incident_id, []).append(entry)
+        questions: dict[int, list[Question]] = {}
+        for question in (
             await session.exec(
                 select(Question).where(
-                    Question.incident_id == incident_id, col(Question.answered_in).is_(None)
+                    col(Question.incident_id).in_(incident_ids), col(Question.answered_in).is_(None)
                 )
             )
-        ).all()
-        next_due = None if final or level.update_every is None else now + level.update_every
-        update_row = StakeholderUpdate(
-            incident_id=incident_id,
-            final=final,
-            text=compose(snapshot, list(key_entries), next_due),
-            open_questions=[{"id": q.id, "by": q.asked_by, "text": q.text} for q in questions],
-            created_at=now,
-            post_lease_until=now + POST_LEASE,
-            escalate_at=now + level.escalate_after if level.escalate_after else None,
-        )
-        session.add(update_row)
+        ).all():
+            questions.setdefault(question.incident_id, []).append(question)
+        drafts = []
+        for incident in incidents:
+            snapshot = self.incidents._assemble(incident, holders.get(incident.id, {}))
+            level = snapshot.playbook.severities[incident.severity]
+            since = incident.last_update_at or incident.declared_at
+            recent = [e for e in key_entries.get(incident.id, []) if e.at > since]
+            next_due = None if final or level.update_every is None else now + level.update_every
+            row = StakeholderUpdate(
+                incident_id=incident.id,
+                final=final,
+                text=compose(snapshot, recent, next_due),
+                open_questions=[
+                    {"id": q.id, "by": q.asked_by, "text": q.text}
+                    for q in questions.get(incident.id, [])
+                ],
+                created_at=now,
+                post_lease_until=now + POST_LEASE,
+                escalate_at=now + level.escalate_after if level.escalate_after else None,
+            )
+            session.add(row)
+            drafts.append(Draft(row, snapshot))
         await session.flush()
-        return Draft(update_row, snapshot)
+        return drafts
+
+    async def next_due(self) -> datetime | None:
+        """The earliest cadence due time among open incidents, so a tick can wake for it."""
+        async with self.db.snapshot_read() as session:
+            return (
+                await session.exec(
+                    select(func.min(Incident.next_update_due)).where(
+                        col(Incident.status).in_(lifecycle.ACTIVE_STATUSES)
+                    )
+                )
+            ).first()
 
     async def claim_unposted(self) -> list[Draft]:
         """Drafts whose poster died before posting (its lease ran out): post them now, once."""
@@ -174,10 +201,18 @@ class UpdateDesk:
                     drafts.append(Draft(row, await self.incidents._snapshot(session, incident)))
         return drafts
 
-    async def posted(self, update_id: int, message_ts: str) -> None:
+    async def posted(self, posted: list[tuple[int, str]]) -> None:
+        """Drafts now in their war rooms: (update ID, message ts) pairs, in one transaction."""
+        if not posted:
+            return
+        table = StakeholderUpdate.__table__
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("update_id"))
+            .values(message_ts=bindparam("ts"), post_lease_until=None)
+        )
         async with self.db.transaction() as session:
-            row = await session.get(StakeholderUpdate, update_id)
-            row.message_ts, row.post_lease_until = message_ts, None
+            await session.exec(statement, params=[{"update_id": i, "ts": ts} for i, ts in posted])
 
     async def claim_escalations(self) -> list[Draft]:
         """Drafts left undecided past `escalate_after`: each is escalated once."""

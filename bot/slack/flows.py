@@ -243,12 +243,14 @@ class WarRoom:
                 await self.gateway.update(channel_id, old.message_ts, text, decided)
 
     async def post_draft(self, draft: Draft) -> None:
+        await self.desk.posted([(draft.id, await self.post_draft_message(draft))])
+        await self.refresh_card(draft.snapshot.id, Problems())
+
+    async def post_draft_message(self, draft: Draft) -> str:
         """Post a claimed draft in the war room. If this fails the lease runs out and the
         scheduler posts it again."""
         text, draft_blocks = blocks.draft_message(draft, self.config.broadcast_channel)
-        ts = await self.gateway.post(draft.snapshot.incident.channel_id, text, draft_blocks)
-        await self.desk.posted(draft.id, ts)
-        await self.refresh_card(draft.snapshot.id, Problems())
+        return await self.gateway.post(draft.snapshot.incident.channel_id, text, draft_blocks)
 
     async def approve(self, update_id: int, by: str, text: str | None = None) -> None:
         if not self.config.broadcast_channel:
