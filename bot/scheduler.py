@@ -54,6 +54,8 @@ class UpdateScheduler:
             await asyncio.wait([self._ticking], timeout=10)
 
     async def tick(self) -> None:
+        if self._ticking is not None:
+            return  # the tick in progress keeps claiming until nothing is due
         self._ticking = asyncio.current_task()
         try:
             # Claim in chunks and post each chunk while the next is drafted.

@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -367,6 +367,15 @@ class IncidentService:
             incident.next_update_due = None
         elif reopened:
             incident.resolved_at = None
+            # A waiting final update no longer holds; the cadence starts again.
+            await session.exec(
+                update(StakeholderUpdate)
+                .where(
+                    col(StakeholderUpdate.incident_id) == incident.id,
+                    StakeholderUpdate.status == "draft",
+                )
+                .values(status="superseded")
+            )
             playbook = self.playbook_for(incident.playbook)
             incident.next_update_due = cadence_due(playbook, incident.severity, now)
         entry = self._entry(

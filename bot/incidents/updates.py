@@ -83,7 +83,7 @@ class UpdateDesk:
             return await self._create(session, incident_ids, final=False)
 
     async def draft_now(
-        self, incident_id: int, by: str | None, final: bool = False
+        self, incident_id: int, final: bool = False
     ) -> tuple[Draft, list[StakeholderUpdate]]:
         """`/incident update` (or the final update at resolve): supersedes a waiting draft."""
         async with self.db.transaction() as session:

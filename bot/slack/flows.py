@@ -202,7 +202,7 @@ class WarRoom:
             and snapshot.major
         ):
             # The cadence stops at resolution with a final update for the executives.
-            await self.draft_update(snapshot.id, change.entry.actor, final=True)
+            await self.draft_update(snapshot.id, final=True)
 
     async def _invitees(self, snapshot: IncidentSnapshot, problems: Problems) -> list[str]:
         return await self.gateway.expand_invitees(snapshot.invitees(), problems)
@@ -233,8 +233,8 @@ class WarRoom:
 
     # -- stakeholder updates -----------------------------------------------------------------
 
-    async def draft_update(self, incident_id: int, by: str | None, final: bool = False) -> None:
-        draft, superseded = await self.desk.draft_now(incident_id, by, final=final)
+    async def draft_update(self, incident_id: int, final: bool = False) -> None:
+        draft, superseded = await self.desk.draft_now(incident_id, final=final)
         await self.post_draft(draft)
         channel_id = draft.snapshot.incident.channel_id
         for old in superseded:

@@ -182,6 +182,10 @@ async def test_severity_change_replans_and_resolve_stops_with_a_final_draft(bot)
     await bot.slack.command(ALICE, "status investigating It is back", room["id"])  # reopen
     await bot.settled()
     assert (await due()).next_update_due is not None
+    await bot.slack.click(BOB, room["id"], final["ts"], "update_approve")  # the stale final update
+    await bot.settled()
+    assert "newer draft replaced" in bot.fake.messages(room["id"])[-1]["text"]
+    assert broadcast_updates(bot) == []
 
 
 async def test_questions_go_to_the_comms_lead_and_onto_the_next_draft(bot):

@@ -66,7 +66,7 @@ async def run_command(deps: Deps, reply: Reply, command: Command, body: dict) ->
         await war_room.note(here, user, args["text"])
         return
     if command.name == "update":
-        await war_room.draft_update(incident, user)
+        await war_room.draft_update(incident)
         return
     if command.name == "timeline":
         if args["export"]:
