@@ -1,0 +1,97 @@
+"""The update desk on its own: claims, leases and decisions, on a real database."""
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.incidents import IncidentService, InvalidRequest
+from bot.incidents.updates import POST_LEASE, UpdateDesk
+from bot.playbooks import load_playbooks
+from bot.store import Database
+
+
+class Clock:
+    def __init__(self):
+        self.now = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, **delta):
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+async def desks(database_url):
+    """Two desks on one database: two replicas."""
+    clock = Clock()
+    db_a, db_b = Database(database_url), Database(database_url)
+    await db_a.create_schema()
+    playbooks = load_playbooks(Path("playbooks"))
+    service = IncidentService(db_a, playbooks, clock)
+    replica_a = UpdateDesk(db_a, service, clock)
+    replica_b = UpdateDesk(db_b, IncidentService(db_b, playbooks, clock), clock)
+    yield service, replica_a, replica_b, clock
+    await db_a.dispose()
+    await db_b.dispose()
+
+
+async def major_incident(service, channel="C0001") -> int:
+    snapshot = await service.declare(
+        title="Checkout down", declared_by="UALICE0001", severity="SEV1"
+    )
+    await service.attach_channel(snapshot.id, channel, "inc-x")
+    await service.assign(snapshot.id, "comms", "UBOB000001", by="UALICE0001")
+    return snapshot.id
+
+
+async def test_a_due_update_is_claimed_by_one_replica_once(desks):
+    service, a, b, clock = desks
+    await major_incident(service)
+    assert await a.claim_due() == []  # not due yet (SEV1: every 30m)
+    clock.advance(minutes=30)
+    first, second = await a.claim_due(), await b.claim_due()
+    assert len(first) + len(second) == 1
+    assert await a.claim_due() == [] and await b.claim_due() == []
+
+
+async def test_a_replica_dying_before_posting_blocks_the_draft_only_until_its_lease_ends(desks):
+    service, a, b, clock = desks
+    await major_incident(service)
+    clock.advance(minutes=30)
+    (draft,) = await a.claim_due()  # replica A claims, then dies before posting
+    assert await b.claim_unposted() == []  # A's lease still holds
+    clock.advance(seconds=POST_LEASE.total_seconds() + 1)
+    (rescued,) = await b.claim_unposted()
+    assert rescued.id == draft.id
+    assert await a.claim_unposted() == []  # B holds the new lease
+    await b.posted([(rescued.id, "1800000000.000100")])
+    clock.advance(minutes=5)
+    assert await a.claim_unposted() == [] and await b.claim_unposted() == []
+
+
+async def test_deciding_needs_the_comms_lead_or_commander_and_happens_once(desks):
+    service, a, b, clock = desks
+    incident = await major_incident(service)
+    draft, _ = await a.draft_now(incident)
+    with pytest.raises(InvalidRequest, match="Only the comms lead or the incident commander"):
+        await a.start_sending(draft.id, "UDAVE00001")
+    await a.start_sending(draft.id, "UBOB000001")
+    with pytest.raises(InvalidRequest, match="already been sent"):
+        await b.start_sending(draft.id, "UALICE0001")
+    sent = await a.sent(draft.id, "1800000000.000200")
+    assert sent.update.status == "sent"
+    snapshot = await service.get(incident)
+    assert snapshot.incident.next_update_due == clock.now + timedelta(minutes=30)
+
+
+async def test_escalation_fires_once(desks):
+    service, a, b, clock = desks
+    incident = await major_incident(service)
+    draft, _ = await a.draft_now(incident)
+    await a.posted([(draft.id, "1800000000.000300")])
+    clock.advance(minutes=11)  # SEV1 escalate_after: 10m
+    escalated = await a.claim_escalations() + await b.claim_escalations()
+    assert [d.id for d in escalated] == [draft.id]
+    assert await a.overdue(incident)
