@@ -15,6 +15,8 @@ from datetime import UTC, datetime, tzinfo
 from types import SimpleNamespace
 
 from sqlalchemy import insert
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -122,16 +124,72 @@ class Timeline:
                     future.set_result(result)
 
     async def _apply(self, session: AsyncSession, changes: list[Change]) -> list[bool]:
-        event_ids = {c.event_id for c in changes}
-        seen_events = set(
-            (
-                await session.exec(
-                    select(ProcessedEvent.event_id).where(
-                        col(ProcessedEvent.event_id).in_(event_ids)
-                    )
-                )
-            ).all()
+        # Mark every event ID processed; the ones that come back are new (a retried
+        # delivery's ID is already there and is skipped).
+        now = self.clock()
+        event_ids = list(dict.fromkeys(c.event_id for c in changes))
+        processed = await session.exec(
+            self._insert_ignoring_duplicates(ProcessedEvent.__table__, ["event_id"]),
+            params=[{"event_id": event_id, "received_at": now} for event_id in event_ids],
         )
+        new_events = set(processed.scalars().all())
+        fresh: list[Change] = []
+        results: list[bool] = []
+        for change in changes:
+            is_new = change.event_id in new_events
+            new_events.discard(change.event_id)  # a second copy in the same batch is a duplicate
+            results.append(is_new)
+            if is_new:
+                fresh.append(change)
+        if all(isinstance(c, MessagePosted) for c in fresh):
+            applied = await self._insert_messages(session, fresh)
+        else:
+            applied = await self._apply_in_order(session, fresh)
+        outcome = iter(applied)
+        return [next(outcome) if is_new else False for is_new in results]
+
+    def _insert_ignoring_duplicates(self, table, keys: list[str]):
+        """INSERT … ON CONFLICT DO NOTHING RETURNING the keys of the rows really inserted."""
+        dialect_insert = sqlite_insert if self.db.is_sqlite else postgresql_insert
+        return (
+            dialect_insert(table)
+            .on_conflict_do_nothing(index_elements=keys)
+            .returning(*(table.c[k] for k in keys))
+        )
+
+    async def _insert_messages(
+        self, session: AsyncSession, posted: list[MessagePosted]
+    ) -> list[bool]:
+        """The common case, new messages only: one statement, no ORM objects."""
+        if not posted:
+            return []
+        rows = [
+            vars(
+                _new_message(
+                    c.incident_id,
+                    c.ts,
+                    c.user,
+                    c.text,
+                    thread_ts=c.thread_ts if c.thread_ts != c.ts else None,
+                    files=list(c.files),
+                    permalink=c.permalink,
+                )
+            )
+            for c in posted
+        ]
+        statement = self._insert_ignoring_duplicates(
+            TimelineEntry.__table__, ["incident_id", "message_ts"]
+        )
+        inserted = {tuple(row) for row in (await session.exec(statement, params=rows)).all()}
+        results = []
+        for change in posted:
+            key = (change.incident_id, change.ts)
+            results.append(key in inserted)
+            inserted.discard(key)  # the same message twice in one batch counts once
+        return results
+
+    async def _apply_in_order(self, session: AsyncSession, changes: list[Change]) -> list[bool]:
+        """Edits, deletes and key marks (with any messages in the same batch), in order."""
         timestamps = {c.ts for c in changes}
         entries: dict[tuple[int, str], TimelineEntry | SimpleNamespace] = {
             (e.incident_id, e.message_ts): e
@@ -142,18 +200,7 @@ class Timeline:
             ).all()
         }
         new_entries: list[SimpleNamespace] = []
-        processed: list[dict] = []
-        results = []
-        for change in changes:
-            if change.event_id in seen_events:
-                results.append(False)
-                continue
-            seen_events.add(change.event_id)
-            processed.append({"event_id": change.event_id, "received_at": self.clock()})
-            results.append(self._apply_one(change, entries, new_entries))
-        # Bulk inserts: the common case (new messages) builds no ORM objects at all.
-        if processed:
-            await session.exec(insert(ProcessedEvent.__table__), params=processed)
+        results = [self._apply_one(change, entries, new_entries) for change in changes]
         if new_entries:
             await session.exec(
                 insert(TimelineEntry.__table__), params=[vars(e) for e in new_entries]
