@@ -5,6 +5,7 @@ No Slack here: callers pass user IDs and text, and get back what changed.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -91,11 +92,14 @@ class IncidentService:
         self.playbooks = playbooks
         self.clock = clock
         self._open_cache: tuple[float, list[IncidentSnapshot]] | None = None
+        self._open_query: asyncio.Future | None = None
+        self._writes = 0  # counts this process's changes, so a read racing one is not cached
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[AsyncSession]:
         async with self.db.transaction() as session:
             yield session
+        self._writes += 1
         self._open_cache = None
 
     # -- reading ---------------------------------------------------------------------------
@@ -118,9 +122,16 @@ class IncidentService:
         cached = self.recent_open()
         if cached is not None:
             return cached
-        now = time.monotonic()
+        # One query at a time: a burst of requests on a stale cache shares it.
+        if self._open_query is None or self._open_query.done():
+            self._open_query = asyncio.ensure_future(self._refresh_open())
+        return await asyncio.shield(self._open_query)
+
+    async def _refresh_open(self) -> list[IncidentSnapshot]:
+        started, writes = time.monotonic(), self._writes
         snapshots = await self._query_open()
-        self._open_cache = (now, snapshots)
+        if writes == self._writes:
+            self._open_cache = (started, snapshots)
         return snapshots
 
     def recent_open(self) -> list[IncidentSnapshot] | None:
