@@ -174,32 +174,14 @@ class UpdateDesk:
     async def claim_unposted(self) -> list[Draft]:
         """Drafts whose poster died before posting (its lease ran out): post them now, once."""
         now = self.clock()
-        async with self.db.snapshot_read() as session:
-            stranded = (
-                await session.exec(
-                    select(StakeholderUpdate.id)
-                    .where(col(StakeholderUpdate.message_ts).is_(None))
-                    .where(StakeholderUpdate.status == "draft")
-                    .where(col(StakeholderUpdate.post_lease_until) < now)
-                )
-            ).all()
-        drafts = []
-        for update_id in stranded:
-            async with self.db.transaction() as session:
-                claimed = await session.exec(
-                    update(StakeholderUpdate)
-                    .where(
-                        col(StakeholderUpdate.id) == update_id,
-                        col(StakeholderUpdate.message_ts).is_(None),
-                        col(StakeholderUpdate.post_lease_until) < now,
-                    )
-                    .values(post_lease_until=now + POST_LEASE)
-                )
-                if claimed.rowcount == 1:
-                    row = await session.get(StakeholderUpdate, update_id)
-                    incident = await session.get(Incident, row.incident_id)
-                    drafts.append(Draft(row, await self.incidents._snapshot(session, incident)))
-        return drafts
+        return await self._claim(
+            (
+                col(StakeholderUpdate.message_ts).is_(None),
+                StakeholderUpdate.status == "draft",
+                col(StakeholderUpdate.post_lease_until) < now,
+            ),
+            post_lease_until=now + POST_LEASE,
+        )
 
     async def posted(self, posted: list[tuple[int, str]]) -> None:
         """Drafts now in their war rooms: (update ID, message ts) pairs, in one transaction."""
@@ -216,36 +198,55 @@ class UpdateDesk:
 
     async def claim_escalations(self) -> list[Draft]:
         """Drafts left undecided past `escalate_after`: each is escalated once."""
-        now = self.clock()
+        return await self._claim(
+            (
+                StakeholderUpdate.status == "draft",
+                col(StakeholderUpdate.escalated).is_(False),
+                col(StakeholderUpdate.escalate_at) <= self.clock(),
+                col(StakeholderUpdate.message_ts).is_not(None),
+            ),
+            escalated=True,
+        )
+
+    async def _claim(self, conditions: tuple, **values) -> list[Draft]:
+        """Set `values` on the drafts matching `conditions`, in one UPDATE … RETURNING: a
+        draft another replica changed first no longer matches, so each is claimed once."""
         async with self.db.snapshot_read() as session:
-            late = (
+            probe = select(StakeholderUpdate.id).where(*conditions).limit(1)
+            if (await session.exec(probe)).first() is None:
+                return []  # the common case: a cheap read, no write transaction
+        async with self.db.transaction() as session:
+            claimed = await session.exec(
+                update(StakeholderUpdate)
+                .where(*conditions)
+                .values(**values)
+                .returning(StakeholderUpdate.id)
+            )
+            update_ids = list(claimed.scalars().all())
+            if not update_ids:
+                return []
+            rows = (
                 await session.exec(
-                    select(StakeholderUpdate.id)
-                    .where(
-                        StakeholderUpdate.status == "draft",
-                        col(StakeholderUpdate.escalated).is_(False),
-                    )
-                    .where(col(StakeholderUpdate.escalate_at) <= now)
-                    .where(col(StakeholderUpdate.message_ts).is_not(None))
+                    select(StakeholderUpdate).where(col(StakeholderUpdate.id).in_(update_ids))
                 )
             ).all()
-        drafts = []
-        for update_id in late:
-            async with self.db.transaction() as session:
-                claimed = await session.exec(
-                    update(StakeholderUpdate)
-                    .where(
-                        col(StakeholderUpdate.id) == update_id,
-                        col(StakeholderUpdate.escalated).is_(False),
-                        StakeholderUpdate.status == "draft",
-                    )
-                    .values(escalated=True)
+            incident_ids = list({row.incident_id for row in rows})
+            incidents = {
+                i.id: i
+                for i in (
+                    await session.exec(select(Incident).where(col(Incident.id).in_(incident_ids)))
+                ).all()
+            }
+            holders = await IncidentService._holders(session, incident_ids)
+            return [
+                Draft(
+                    row,
+                    self.incidents._assemble(
+                        incidents[row.incident_id], holders.get(row.incident_id, {})
+                    ),
                 )
-                if claimed.rowcount == 1:
-                    row = await session.get(StakeholderUpdate, update_id)
-                    incident = await session.get(Incident, row.incident_id)
-                    drafts.append(Draft(row, await self.incidents._snapshot(session, incident)))
-        return drafts
+                for row in rows
+            ]
 
     # -- deciding ------------------------------------------------------------------------------
 

@@ -618,14 +618,14 @@ def broadcast_update(draft: Draft) -> str:
     return f"📣 *{kind} — {headline(draft.snapshot)}*\n{escape(draft.update.text)}"
 
 
-def update_edit_modal(draft: Draft) -> dict:
+def update_edit_modal(draft: Draft, message_ts: str | None = None) -> dict:
     return {
         "type": "modal",
         "callback_id": "update_edit",
         "title": plain("Edit the update", 24),
         "submit": plain("Send", 24),
         "close": plain("Cancel", 24),
-        "private_metadata": json.dumps({"update": draft.id}),
+        "private_metadata": json.dumps({"update": draft.id, "message_ts": message_ts}),
         "blocks": [
             {
                 "type": "input",
@@ -643,14 +643,14 @@ def update_edit_modal(draft: Draft) -> dict:
     }
 
 
-def update_skip_modal(draft: Draft) -> dict:
+def update_skip_modal(draft: Draft, message_ts: str | None = None) -> dict:
     return {
         "type": "modal",
         "callback_id": "update_skip",
         "title": plain("Skip this update", 24),
         "submit": plain("Skip", 24),
         "close": plain("Cancel", 24),
-        "private_metadata": json.dumps({"update": draft.id}),
+        "private_metadata": json.dumps({"update": draft.id, "message_ts": message_ts}),
         "blocks": [
             {
                 "type": "input",

@@ -252,7 +252,10 @@ class WarRoom:
         text, draft_blocks = blocks.draft_message(draft, self.config.broadcast_channel)
         return await self.gateway.post(draft.snapshot.incident.channel_id, text, draft_blocks)
 
-    async def approve(self, update_id: int, by: str, text: str | None = None) -> None:
+    async def approve(
+        self, update_id: int, by: str, text: str | None = None, message_ts: str | None = None
+    ) -> None:
+        """`message_ts`: where the person clicked, in case the draft's ts is not stored yet."""
         if not self.config.broadcast_channel:
             raise IncidentError(
                 "No broadcast channel is configured (broadcast_channel), so updates cannot be sent."
@@ -265,21 +268,22 @@ class WarRoom:
         except SlackCallFailed:
             await self.desk.sending_failed(update_id)  # approvable again; the failure is reported
             raise
-        await self._decided(await self.desk.sent(update_id, broadcast_ts))
+        await self._decided(await self.desk.sent(update_id, broadcast_ts), message_ts)
 
-    async def skip_update(self, update_id: int, by: str, reason: str) -> None:
-        await self._decided(await self.desk.skip(update_id, by, reason))
+    async def skip_update(
+        self, update_id: int, by: str, reason: str, message_ts: str | None = None
+    ) -> None:
+        await self._decided(await self.desk.skip(update_id, by, reason), message_ts)
 
-    async def _decided(self, draft: Draft) -> None:
+    async def _decided(self, draft: Draft, clicked_ts: str | None) -> None:
         problems = Problems()
         channel_id = draft.snapshot.incident.channel_id
         steps = [self.refresh_card(draft.snapshot.id, problems)]
-        if draft.update.message_ts:
+        message_ts = draft.update.message_ts or clicked_ts
+        if message_ts:
             text, decided = blocks.decided_message(draft)
             steps.append(
-                problems.collect(
-                    self.gateway.update(channel_id, draft.update.message_ts, text, decided)
-                )
+                problems.collect(self.gateway.update(channel_id, message_ts, text, decided))
             )
         await asyncio.gather(*steps)
         await self.report(channel_id, problems)

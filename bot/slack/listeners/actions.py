@@ -57,7 +57,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     async def update_approve(ack: AsyncAck, body: dict, action: dict) -> None:
         await ack()
-        work = deps.war_room.approve(int(action["value"]), body["user"]["id"])
+        work = deps.war_room.approve(
+            int(action["value"]), body["user"]["id"], message_ts=_clicked_message(body)
+        )
         deps.run_for(_reply(deps, body), work, "approve update")
 
     async def update_edit(ack: AsyncAck, body: dict, action: dict) -> None:
@@ -90,10 +92,14 @@ async def _publish(deps: Deps, change) -> None:
     await deps.war_room.publish(await change)
 
 
+def _clicked_message(body: dict) -> str | None:
+    return body.get("container", {}).get("message_ts") or body.get("message", {}).get("ts")
+
+
 async def open_update_form(deps: Deps, body: dict, update_id: int, build) -> None:
     # Refuse before opening the form: only the comms lead or the commander decides.
     draft = await deps.war_room.desk.check_decider(update_id, body["user"]["id"])
-    await deps.gateway.open_view(body["trigger_id"], build(draft))
+    await deps.gateway.open_view(body["trigger_id"], build(draft, _clicked_message(body)))
 
 
 async def open_handover(deps: Deps, trigger_id: str, incident_id: int) -> None:

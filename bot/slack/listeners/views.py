@@ -53,10 +53,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack(response_action="errors", errors={"text": "The update cannot be empty."})
             return
         await ack()
-        update_id = json.loads(view["private_metadata"])["update"]
+        metadata = json.loads(view["private_metadata"])
         user = body["user"]["id"]
         reply = Reply(deps.gateway, user)
-        deps.run_for(reply, deps.war_room.approve(update_id, user, text), "send edited update")
+        work = deps.war_room.approve(metadata["update"], user, text, metadata.get("message_ts"))
+        deps.run_for(reply, work, "send edited update")
 
     async def update_skip_submitted(ack: AsyncAck, body: dict, view: dict) -> None:
         reason = (submitted(view, "reason").get("value") or "").strip()
@@ -64,10 +65,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack(response_action="errors", errors={"reason": "Say why, for the timeline."})
             return
         await ack()
-        update_id = json.loads(view["private_metadata"])["update"]
+        metadata = json.loads(view["private_metadata"])
         user = body["user"]["id"]
         reply = Reply(deps.gateway, user)
-        deps.run_for(reply, deps.war_room.skip_update(update_id, user, reason), "skip update")
+        work = deps.war_room.skip_update(
+            metadata["update"], user, reason, metadata.get("message_ts")
+        )
+        deps.run_for(reply, work, "skip update")
 
     app.view("update_edit")(update_edit_submitted)
     app.view("update_skip")(update_skip_submitted)
