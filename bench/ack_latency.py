@@ -132,38 +132,47 @@ def signed(verifier: SignatureVerifier, body: str, content_type: str) -> tuple[b
     return body.encode(), headers
 
 
-async def load(url: str, response_url: str, rate: int, seconds: float) -> list[float]:
-    verifier = SignatureVerifier(SECRET)
-    requests = [signed_command(verifier, text, response_url) for text in ("list", "help")]
+async def open_loop(
+    url: str, requests: list[tuple[bytes, dict]], rate: int, warm_up: int = 0
+) -> tuple[list[float], float]:
+    """Send `requests` at `rate` per second on schedule, whatever the answers do (a slow
+    server shows as latency, not as a lower rate). Returns latencies and elapsed seconds;
+    the first `warm_up` requests are sent together beforehand and not counted."""
     latencies: list[float] = []
-    errors = 0
+    failures = 0
 
-    async def one(session: aiohttp.ClientSession, n: int) -> None:
-        nonlocal errors
-        body, headers = requests[n % 2]
+    async def one(session: aiohttp.ClientSession, request: tuple[bytes, dict]) -> None:
+        nonlocal failures
+        body, headers = request
         start = time.perf_counter()
         async with session.post(url, data=body, headers=headers) as response:
             await response.read()
-            if response.status != 200:
-                errors += 1
+            failures += response.status != 200
         latencies.append(time.perf_counter() - start)
 
-    connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        # warm up connections, caches and the database
-        await asyncio.gather(*(one(session, n) for n in range(200)))
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        await asyncio.gather(*(one(session, requests[n % len(requests)]) for n in range(warm_up)))
         latencies.clear()
-        total = int(rate * seconds)
         start = time.perf_counter()
         tasks = []
-        for n in range(total):
+        for n in range(len(requests)):
             delay = start + n / rate - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(session, n)))
+            tasks.append(asyncio.create_task(one(session, requests[n])))
         await asyncio.gather(*tasks)
-    if errors:
-        raise SystemExit(f"{errors} requests failed against {url}")
+        elapsed = time.perf_counter() - start
+    if failures:
+        raise SystemExit(f"{failures} requests were not answered 200 by {url}")
+    return latencies, elapsed
+
+
+async def load(url: str, response_url: str, rate: int, seconds: float) -> list[float]:
+    verifier = SignatureVerifier(SECRET)
+    pair = [signed_command(verifier, text, response_url) for text in ("list", "help")]
+    requests = [pair[n % 2] for n in range(int(rate * seconds))]
+    # Warm up connections, caches and the database first.
+    latencies, _ = await open_loop(url, requests, rate, warm_up=200)
     return latencies
 
 

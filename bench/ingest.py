@@ -16,8 +16,7 @@ import sqlite3
 import tempfile
 import time
 
-import aiohttp
-from ack_latency import SECRET, free_port, signed, start_server, summary
+from ack_latency import SECRET, free_port, open_loop, signed, start_server, summary
 from slack_sdk.signature import SignatureVerifier
 
 WAR_ROOM = "C00000000"  # seeded by the warroom server of ack_latency.py
@@ -47,33 +46,8 @@ def signed_event(verifier: SignatureVerifier, n: int, run: int) -> tuple[bytes, 
 
 async def offer(url: str, rate: int, seconds: float, run: int) -> tuple[list[float], float]:
     verifier = SignatureVerifier(SECRET)
-    total = int(rate * seconds)
-    requests = [signed_event(verifier, n, run) for n in range(total)]
-    latencies: list[float] = []
-    failures = 0
-
-    async def one(session, n):
-        nonlocal failures
-        body, headers = requests[n]
-        start = time.perf_counter()
-        async with session.post(url, data=body, headers=headers) as response:
-            await response.read()
-            failures += response.status != 200
-        latencies.append(time.perf_counter() - start)
-
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
-        start = time.perf_counter()
-        tasks = []
-        for n in range(total):
-            delay = start + n / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(session, n)))
-        await asyncio.gather(*tasks)
-        elapsed = time.perf_counter() - start
-    if failures:
-        raise SystemExit(f"{failures} events were not acknowledged")
-    return latencies, elapsed
+    requests = [signed_event(verifier, n, run) for n in range(int(rate * seconds))]
+    return await open_loop(url, requests, rate)
 
 
 def stored(database: str) -> int:
