@@ -1,5 +1,7 @@
 """APScheduler drives the stakeholder-update cadence; the database says what is due.
 
+(It also forgets, hourly, the event IDs kept to recognise Slack's retries.)
+
 Every second each replica asks the database for due drafts, undecided drafts past their
 escalation time, and drafts whose poster died; each is claimed with a conditional UPDATE,
 so it fires on exactly one replica, once, and anything overdue after a restart fires at
@@ -27,6 +29,7 @@ CLAIM_CHUNK = 100
 class UpdateScheduler:
     def __init__(self, desk: UpdateDesk, war_room: WarRoom, interval: float = TICK_SECONDS):
         self.desk = desk
+        self.timeline = war_room.timeline
         self.war_room = war_room
         self.interval = interval
         self._scheduler: AsyncIOScheduler | None = None
@@ -43,6 +46,9 @@ class UpdateScheduler:
             max_instances=1,
             coalesce=True,
             misfire_grace_time=None,
+        )
+        self._scheduler.add_job(
+            self.timeline.forget_old_events, "interval", hours=1, max_instances=1
         )
         self._scheduler.start()
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from types import SimpleNamespace
 
-from sqlalchemy import insert
+from sqlalchemy import delete, insert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
@@ -26,6 +26,7 @@ from bot.store.models import Incident, ProcessedEvent, TimelineEntry
 from bot.store.types import utcnow
 
 MAX_BATCH = 500
+EVENT_MEMORY = timedelta(days=1)  # Slack stops retrying an event after about 5 minutes
 KEY_REACTION = "pushpin"
 
 
@@ -263,6 +264,17 @@ class Timeline:
         changed = entry.key != bool(sources)
         entry.key = bool(sources)
         return changed
+
+    async def forget_old_events(self, older_than: timedelta = EVENT_MEMORY) -> int:
+        """Drop event IDs older than Slack's retry window (with a wide margin); the messages
+        themselves stay deduplicated by channel+ts."""
+        async with self.db.transaction() as session:
+            result = await session.exec(
+                delete(ProcessedEvent).where(
+                    col(ProcessedEvent.received_at) < self.clock() - older_than
+                )
+            )
+            return result.rowcount
 
     async def add_note(self, incident_id: int, user: str, text: str) -> TimelineEntry:
         text = text.strip()

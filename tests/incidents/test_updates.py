@@ -95,3 +95,20 @@ async def test_escalation_fires_once(desks):
     escalated = await a.claim_escalations() + await b.claim_escalations()
     assert [d.id for d in escalated] == [draft.id]
     assert await a.overdue(incident)
+
+
+async def test_old_event_ids_are_forgotten(database_url):
+    from bot.incidents.timeline import Timeline
+    from bot.store.models import ProcessedEvent
+
+    clock = Clock()
+    db = Database(database_url)
+    await db.create_schema()
+    async with db.transaction() as session:
+        session.add(ProcessedEvent(event_id="EvOLD", received_at=clock.now - timedelta(days=2)))
+        session.add(ProcessedEvent(event_id="EvNEW", received_at=clock.now - timedelta(minutes=5)))
+    assert await Timeline(db, clock).forget_old_events() == 1
+    async with db.transaction() as session:
+        assert await session.get(ProcessedEvent, "EvNEW") is not None
+        assert await session.get(ProcessedEvent, "EvOLD") is None
+    await db.dispose()
