@@ -72,6 +72,17 @@ class Bot:
         return self.fake.channels[new[0]]
 
 
+def bot_environment(fake: FakeSlack, config_path: Path, database_url: str) -> dict:
+    """The environment the bot runs with in tests: the fake Slack, a config, a database."""
+    return {
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": fake.api_url,
+        "DATABASE_URL": database_url,
+        "BOT_CONFIG": str(config_path),
+    }
+
+
 def write_settings_files(tmp_path: Path, config: dict, playbooks: list[dict]) -> Path:
     playbook_dir = tmp_path / "playbooks"
     playbook_dir.mkdir(exist_ok=True)
@@ -143,15 +154,7 @@ async def bot(fake, tmp_path, database_url, bot_config, playbooks):
     response_team = fake.add_channel("mim-response-team")
     config = {"broadcast_channel": broadcast, "response_team_channel": response_team, **bot_config}
     config_path = write_settings_files(tmp_path, config, playbooks)
-    settings = load_settings(
-        {
-            "SLACK_BOT_TOKEN": "xoxb-test",
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": fake.api_url,
-            "DATABASE_URL": database_url,
-            "BOT_CONFIG": str(config_path),
-        }
-    )
+    settings = load_settings(bot_environment(fake, config_path, database_url))
     runner, runtime, url = await start_on_loopback(settings)
     async with SlackClient(fake, url, SECRET) as slack:
         yield Bot(fake, slack, runtime, url, general, broadcast, response_team)

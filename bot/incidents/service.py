@@ -106,14 +106,14 @@ class IncidentService:
 
     async def get(self, incident_id: int) -> IncidentSnapshot:
         async with self.db.snapshot_read() as session:
-            return await self._snapshot(session, await self._incident(session, incident_id))
+            return await self.snapshot_in(session, await self._incident(session, incident_id))
 
     async def find_by_channel(self, channel_id: str) -> IncidentSnapshot | None:
         async with self.db.snapshot_read() as session:
             incident = (
                 await session.exec(select(Incident).where(Incident.channel_id == channel_id))
             ).first()
-            return await self._snapshot(session, incident) if incident else None
+            return await self.snapshot_in(session, incident) if incident else None
 
     async def list_open(self) -> list[IncidentSnapshot]:
         """Open incidents, most severe first. Cached briefly: a burst of `/incident list`
@@ -235,7 +235,7 @@ class IncidentService:
                     key=True,
                 )
             )
-            return await self._snapshot(session, incident)
+            return await self.snapshot_in(session, incident)
 
     async def attach_channel(self, incident_id: int, channel_id: str, channel_name: str) -> None:
         async with self._write() as session:
@@ -267,7 +267,7 @@ class IncidentService:
                     for key, r in playbook.roles.items()
                 )
                 raise InvalidRequest(f"“{role_name}” is not a role here. Roles: {names}.")
-            before = await self._snapshot(session, incident)
+            before = await self.snapshot_in(session, incident)
             was_major, previous = before.major, before.roles.get(role)
             if previous == user_id:
                 raise InvalidRequest(f"They are already the {playbook.roles[role].title}.")
@@ -302,7 +302,7 @@ class IncidentService:
                 f"{title}: {user_id}" + (f" (was {previous})" if previous else ""),
                 {"role": role, "from": previous, "to": user_id},
             )
-            return Change(await self._snapshot(session, incident), entry, was_major)
+            return Change(await self.snapshot_in(session, incident), entry, was_major)
 
     async def set_status(self, incident_id: int, status: str, by: str, note: str = "") -> Change:
         status = status.lower()
@@ -330,7 +330,7 @@ class IncidentService:
             severity = self.check_severity(playbook, severity)
             if severity == incident.severity:
                 raise InvalidRequest(f"{incident.reference} is already {severity}.")
-            was_major = (await self._snapshot(session, incident)).major
+            was_major = (await self.snapshot_in(session, incident)).major
             previous, incident.severity = incident.severity, severity
             if not await _draft_waiting(session, incident.id):
                 # Re-plan from the last published update (or the declaration) on the new cadence.
@@ -345,7 +345,7 @@ class IncidentService:
                 {"from": previous, "to": severity},
                 key=True,
             )
-            return Change(await self._snapshot(session, incident), entry, was_major)
+            return Change(await self.snapshot_in(session, incident), entry, was_major)
 
     # -- internals -------------------------------------------------------------------------
 
@@ -364,7 +364,7 @@ class IncidentService:
                 f"{incident.reference} cannot go from {current} to {status}{hint}. "
                 f"From {current} it can go to: {', '.join(allowed)}."
             )
-        was_major = (await self._snapshot(session, incident)).major
+        was_major = (await self.snapshot_in(session, incident)).major
         now = self.clock()
         incident.status = status
         reopened = current == lifecycle.RESOLVED and status in lifecycle.ACTIVE_STATUSES
@@ -400,7 +400,7 @@ class IncidentService:
             {"from": current, "to": status, "note": note, "reopened": reopened},
             key=True,
         )
-        return Change(await self._snapshot(session, incident), entry, was_major)
+        return Change(await self.snapshot_in(session, incident), entry, was_major)
 
     def _entry(
         self,
@@ -458,10 +458,23 @@ class IncidentService:
             holders.setdefault(row.incident_id, {})[row.role] = row.user_id
         return holders
 
-    async def _snapshot(self, session: AsyncSession, incident: Incident) -> IncidentSnapshot:
+    async def snapshot_in(self, session: AsyncSession, incident: Incident) -> IncidentSnapshot:
+        """The snapshot of an incident inside a caller's unit of work."""
         await session.flush()
         holders = await self._holders(session, [incident.id])
         return self._assemble(incident, holders.get(incident.id, {}))
+
+    async def snapshots_in(
+        self, session: AsyncSession, incident_ids: list[int]
+    ) -> dict[int, IncidentSnapshot]:
+        """Snapshots of many incidents in two queries, inside a caller's unit of work."""
+        if not incident_ids:
+            return {}
+        incidents = (
+            await session.exec(select(Incident).where(col(Incident.id).in_(incident_ids)))
+        ).all()
+        holders = await self._holders(session, incident_ids)
+        return {i.id: self._assemble(i, holders.get(i.id, {})) for i in incidents}
 
     def _assemble(self, incident: Incident, holders: dict[str, str]) -> IncidentSnapshot:
         playbook = self.playbook_for(incident.playbook)

@@ -113,10 +113,7 @@ class UpdateDesk:
         if not incident_ids:
             return []
         now = self.clock()
-        incidents = (
-            await session.exec(select(Incident).where(col(Incident.id).in_(incident_ids)))
-        ).all()
-        holders = await IncidentService._holders(session, incident_ids)
+        snapshots = await self.incidents.snapshots_in(session, incident_ids)
         key_entries: dict[int, list[TimelineEntry]] = {}
         for entry in (
             await session.exec(
@@ -137,8 +134,8 @@ class UpdateDesk:
         ).all():
             questions.setdefault(question.incident_id, []).append(question)
         drafts = []
-        for incident in incidents:
-            snapshot = self.incidents._assemble(incident, holders.get(incident.id, {}))
+        for snapshot in snapshots.values():
+            incident = snapshot.incident
             level = snapshot.playbook.severities[incident.severity]
             since = incident.last_update_at or incident.declared_at
             recent = [e for e in key_entries.get(incident.id, []) if e.at > since]
@@ -230,23 +227,10 @@ class UpdateDesk:
                     select(StakeholderUpdate).where(col(StakeholderUpdate.id).in_(update_ids))
                 )
             ).all()
-            incident_ids = list({row.incident_id for row in rows})
-            incidents = {
-                i.id: i
-                for i in (
-                    await session.exec(select(Incident).where(col(Incident.id).in_(incident_ids)))
-                ).all()
-            }
-            holders = await IncidentService._holders(session, incident_ids)
-            return [
-                Draft(
-                    row,
-                    self.incidents._assemble(
-                        incidents[row.incident_id], holders.get(row.incident_id, {})
-                    ),
-                )
-                for row in rows
-            ]
+            snapshots = await self.incidents.snapshots_in(
+                session, list({row.incident_id for row in rows})
+            )
+            return [Draft(row, snapshots[row.incident_id]) for row in rows]
 
     # -- deciding ------------------------------------------------------------------------------
 
@@ -271,7 +255,7 @@ class UpdateDesk:
             row = await session.get(StakeholderUpdate, update_id)
             row.status, row.decided_at, row.broadcast_ts = "sent", now, broadcast_ts
             incident = await session.get(Incident, row.incident_id)
-            snapshot = await self.incidents._snapshot(session, incident)
+            snapshot = await self.incidents.snapshot_in(session, incident)
             incident.last_update_at = now
             if incident.status in lifecycle.ACTIVE_STATUSES and not row.final:
                 incident.next_update_due = cadence_due(snapshot.playbook, incident.severity, now)
@@ -339,7 +323,7 @@ class UpdateDesk:
             if row is None:
                 raise NotFound(f"There is no update {update_id}.")
             incident = await session.get(Incident, row.incident_id)
-            return Draft(row, await self.incidents._snapshot(session, incident))
+            return Draft(row, await self.incidents.snapshot_in(session, incident))
 
     async def check_decider(self, update_id: int, by: str) -> Draft:
         async with self.db.snapshot_read() as session:
@@ -351,7 +335,7 @@ class UpdateDesk:
         if row is None:
             raise NotFound(f"There is no update {update_id}.")
         incident = await session.get(Incident, row.incident_id)
-        snapshot = await self.incidents._snapshot(session, incident)
+        snapshot = await self.incidents.snapshot_in(session, incident)
         if by not in {snapshot.roles.get(role) for role in DECIDERS}:
             raise InvalidRequest(
                 "Only the comms lead or the incident commander can approve, edit or skip "
@@ -376,7 +360,7 @@ class UpdateDesk:
             )
             session.add(question)
             await session.flush()
-            return question, await self.incidents._snapshot(session, incident)
+            return question, await self.incidents.snapshot_in(session, incident)
 
     async def overdue(self, incident_id: int) -> bool:
         async with self.db.snapshot_read() as session:

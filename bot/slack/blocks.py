@@ -186,6 +186,7 @@ def severity_options(playbook: Playbook) -> list[dict]:
 
 
 def declare_modal(playbooks: PlaybookLibrary, chosen: Playbook, metadata: dict) -> dict:
+    options = severity_options(chosen)
     criteria = "\n".join(
         f"*{name}*{' (major)' if sev.major else ''}: {escape(sev.description)}"
         for name, sev in sorted(chosen.severities.items())
@@ -225,10 +226,8 @@ def declare_modal(playbooks: PlaybookLibrary, chosen: Playbook, metadata: dict) 
             "element": {
                 "type": "static_select",
                 "action_id": "value",
-                "initial_option": next(
-                    o for o in severity_options(chosen) if o["value"] == chosen.initial_severity
-                ),
-                "options": severity_options(chosen),
+                "initial_option": next(o for o in options if o["value"] == chosen.initial_severity),
+                "options": options,
             },
         },
         context(f"*What counts* ({escape(chosen.name)} playbook):\n{criteria}"),
@@ -280,7 +279,10 @@ def handover_modal(snapshot: IncidentSnapshot) -> dict:
         "title": plain("Hand over a role", 24),
         "submit": plain("Hand over", 24),
         "close": plain("Cancel", 24),
-        "private_metadata": json.dumps({"incident": snapshot.id}),
+        # The room travels with the form, so its answer needs no database read on the ack path.
+        "private_metadata": json.dumps(
+            {"incident": snapshot.id, "channel": snapshot.incident.channel_id}
+        ),
         "blocks": [
             {
                 "type": "input",

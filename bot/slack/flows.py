@@ -192,7 +192,11 @@ class WarRoom:
         if change.entry.kind == "severity" and snapshot.major and not change.was_major:
             steps += self._announce_major(snapshot, problems)
             steps.append(
-                self.gateway.invite(channel_id, await self._invitees(snapshot, problems), problems)
+                self.gateway.invite(
+                    channel_id,
+                    await self.gateway.expand_invitees(snapshot.invitees(), problems),
+                    problems,
+                )
             )
         await asyncio.gather(*steps)
         await self.report(channel_id, problems)
@@ -203,9 +207,6 @@ class WarRoom:
         ):
             # The cadence stops at resolution with a final update for the executives.
             await self.draft_update(snapshot.id, final=True)
-
-    async def _invitees(self, snapshot: IncidentSnapshot, problems: Problems) -> list[str]:
-        return await self.gateway.expand_invitees(snapshot.invitees(), problems)
 
     async def refresh_card(self, incident_id: int, problems: Problems) -> None:
         # One card edit at a time per incident, each from a fresh read, so the last edit wins

@@ -12,7 +12,7 @@ from sqlmodel import select
 from bot.slack.simulator import SlackClient, message_event, wait_for
 from bot.store import Database
 from bot.store.models import TimelineEntry
-from tests.conftest import ALICE, BOB, SECRET, TEST_PLAYBOOK, write_settings_files
+from tests.conftest import ALICE, BOB, SECRET, TEST_PLAYBOOK, bot_environment, write_settings_files
 from tests.e2e.processes import start_bot
 
 
@@ -21,13 +21,7 @@ async def test_kill_minus_nine_loses_nothing_acknowledged(fake, tmp_path):
     general = fake.add_channel("general", [ALICE, BOB])
     config = write_settings_files(tmp_path, {}, [TEST_PLAYBOOK])
     database_url = f"sqlite+aiosqlite:///{tmp_path}/durable.db"
-    env = {
-        "SLACK_BOT_TOKEN": "xoxb-test",
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_URL": fake.api_url,
-        "DATABASE_URL": database_url,
-        "BOT_CONFIG": str(config),
-    }
+    env = bot_environment(fake, config, database_url)
 
     process, url = await start_bot(env)
     try:

@@ -6,7 +6,15 @@ import os
 import signal
 
 from bot.slack.simulator import SlackClient, wait_for
-from tests.conftest import ALICE, BOB, SECRET, TEST_PLAYBOOK, reset_schema, write_settings_files
+from tests.conftest import (
+    ALICE,
+    BOB,
+    SECRET,
+    TEST_PLAYBOOK,
+    bot_environment,
+    reset_schema,
+    write_settings_files,
+)
 from tests.e2e.processes import let_time_pass, start_bot, stop
 
 
@@ -32,13 +40,7 @@ async def environment(fake, tmp_path, update_every: str) -> dict:
         await reset_schema(database_url)
     else:
         database_url = f"sqlite+aiosqlite:///{tmp_path}/shared.db"
-    return {
-        "SLACK_BOT_TOKEN": "xoxb-test",
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_URL": fake.api_url,
-        "DATABASE_URL": database_url,
-        "BOT_CONFIG": str(config),
-    }
+    return bot_environment(fake, config, database_url)
 
 
 async def test_overdue_reminder_fires_once_at_once_after_kill_minus_nine(fake, tmp_path):

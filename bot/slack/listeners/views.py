@@ -14,13 +14,21 @@ def submitted(view: dict, block: str) -> dict:
     return view["state"]["values"].get(block, {}).get("value", {})
 
 
+async def required_text(ack: AsyncAck, view: dict, block: str, missing: str) -> str | None:
+    """The block's text, or None after answering the form with `missing` under that block."""
+    text = (submitted(view, block).get("value") or "").strip()
+    if not text:
+        await ack(response_action="errors", errors={block: missing})
+        return None
+    await ack()
+    return text
+
+
 def register(app: AsyncApp, deps: Deps) -> None:
     async def declare_submitted(ack: AsyncAck, body: dict, view: dict) -> None:
-        title = (submitted(view, "title").get("value") or "").strip()
-        if not title:
-            await ack(response_action="errors", errors={"title": "Say what is broken."})
+        title = await required_text(ack, view, "title", "Say what is broken.")
+        if title is None:
             return
-        await ack()
         metadata = json.loads(view.get("private_metadata") or "{}")
         severity = (submitted(view, "severity").get("selected_option") or {}).get("value")
         private = bool(submitted(view, "private").get("selected_options"))
@@ -39,20 +47,18 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     async def handover_submitted(ack: AsyncAck, body: dict, view: dict) -> None:
         await ack()
-        incident = json.loads(view["private_metadata"])["incident"]
+        metadata = json.loads(view["private_metadata"])
         role = submitted(view, "role")["selected_option"]["value"]
         assignee = submitted(view, "user")["selected_user"]
         user = body["user"]["id"]
-        snapshot_channel = (await deps.service.get(incident)).incident.channel_id
-        reply = Reply(deps.gateway, user, channel=snapshot_channel)
-        deps.run_for(reply, _assign(deps, incident, role, assignee, user), "handover (form)")
+        reply = Reply(deps.gateway, user, channel=metadata["channel"])
+        work = _assign(deps, metadata["incident"], role, assignee, user)
+        deps.run_for(reply, work, "handover (form)")
 
     async def update_edit_submitted(ack: AsyncAck, body: dict, view: dict) -> None:
-        text = (submitted(view, "text").get("value") or "").strip()
-        if not text:
-            await ack(response_action="errors", errors={"text": "The update cannot be empty."})
+        text = await required_text(ack, view, "text", "The update cannot be empty.")
+        if text is None:
             return
-        await ack()
         metadata = json.loads(view["private_metadata"])
         user = body["user"]["id"]
         reply = Reply(deps.gateway, user)
@@ -60,11 +66,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
         deps.run_for(reply, work, "send edited update")
 
     async def update_skip_submitted(ack: AsyncAck, body: dict, view: dict) -> None:
-        reason = (submitted(view, "reason").get("value") or "").strip()
-        if not reason:
-            await ack(response_action="errors", errors={"reason": "Say why, for the timeline."})
+        reason = await required_text(ack, view, "reason", "Say why, for the timeline.")
+        if reason is None:
             return
-        await ack()
         metadata = json.loads(view["private_metadata"])
         user = body["user"]["id"]
         reply = Reply(deps.gateway, user)
