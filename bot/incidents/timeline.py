@@ -113,7 +113,7 @@ class Timeline:
         while self._pending:
             batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
             try:
-                async with self.db.transaction() as session:
+                async with self.db.write_transaction() as session:
                     results = await self._apply(session, [change for change, _ in batch])
             except Exception as error:  # the whole batch failed: every caller must hear it
                 for _, future in batch:
@@ -125,10 +125,14 @@ class Timeline:
                     future.set_result(result)
 
     async def _apply(self, session: AsyncSession, changes: list[Change]) -> list[bool]:
-        # Mark every event ID processed; the ones that come back are new (a retried
-        # delivery's ID is already there and is skipped).
+        # A new message is recognised by its channel+ts alone (a retried delivery carries
+        # the same ts). Edits, deletes and key marks are recognised by event ID: every ID is
+        # marked processed, and the ones that come back are new.
+        others = [c for c in changes if not isinstance(c, MessagePosted)]
+        if not others:
+            return await self._insert_messages(session, changes)
         now = self.clock()
-        event_ids = list(dict.fromkeys(c.event_id for c in changes))
+        event_ids = list(dict.fromkeys(c.event_id for c in others))
         processed = await session.exec(
             self._insert_ignoring_duplicates(ProcessedEvent.__table__, ["event_id"]),
             params=[{"event_id": event_id, "received_at": now} for event_id in event_ids],
@@ -137,16 +141,15 @@ class Timeline:
         fresh: list[Change] = []
         results: list[bool] = []
         for change in changes:
-            is_new = change.event_id in new_events
-            new_events.discard(change.event_id)  # a second copy in the same batch is a duplicate
+            if isinstance(change, MessagePosted):
+                is_new = True  # decided by channel+ts in _apply_in_order
+            else:
+                is_new = change.event_id in new_events
+                new_events.discard(change.event_id)  # a second copy in a batch is a duplicate
             results.append(is_new)
             if is_new:
                 fresh.append(change)
-        if all(isinstance(c, MessagePosted) for c in fresh):
-            applied = await self._insert_messages(session, fresh)
-        else:
-            applied = await self._apply_in_order(session, fresh)
-        outcome = iter(applied)
+        outcome = iter(await self._apply_in_order(session, fresh))
         return [next(outcome) if is_new else False for is_new in results]
 
     def _insert_ignoring_duplicates(self, table, keys: list[str]):

@@ -33,6 +33,22 @@ class Database:
             yield session
 
     @asynccontextmanager
+    async def write_transaction(self) -> AsyncIterator[AsyncSession]:
+        """A unit of work whose first statement is a write (INSERT, UPDATE or DELETE).
+
+        On SQLite that statement takes the write lock itself instead of a separate
+        BEGIN IMMEDIATE: one trip to the driver's thread fewer, which counts on the
+        timeline's hot path. Elsewhere it is `transaction()`.
+        """
+        async with self.engine.connect() as connection:
+            connection = await connection.execution_options(begins_with_write=True)
+            async with (
+                AsyncSession(bind=connection, expire_on_commit=False) as session,
+                session.begin(),
+            ):
+                yield session
+
+    @asynccontextmanager
     async def snapshot_read(self) -> AsyncIterator[AsyncSession]:
         """A read-only unit of work: on SQLite it does not queue behind writers."""
         async with self.engine.connect() as connection:
@@ -54,7 +70,10 @@ class Database:
 
 def _engine_options(url: str) -> dict:
     if url.startswith("sqlite"):
-        return {"connect_args": {"timeout": 30}}
+        # Sessions always end their transactions, so the pool's rollback on every checkin
+        # is a wasted trip to the driver's thread; `_serialise_sqlite_writers` rolls back
+        # only a connection that comes back with a transaction still open.
+        return {"connect_args": {"timeout": 30}, "pool_reset_on_return": None}
     return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
 
 
@@ -63,11 +82,13 @@ def _serialise_sqlite_writers(engine: AsyncEngine) -> None:
 
     SQLite's default deferred BEGIN lets two transactions read, then both try to write and
     one gets "database is locked" at once (the busy timeout does not apply to upgrades).
+    We issue BEGIN ourselves, except for `write_transaction()`: there the driver's
+    isolation level "IMMEDIATE" begins the transaction with its first statement, a write.
     """
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection, _record):
-        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        dbapi_connection.isolation_level = "IMMEDIATE"
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
@@ -77,5 +98,13 @@ def _serialise_sqlite_writers(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection):
-        read_only = connection.get_execution_options().get("read_only", False)
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        options = connection.get_execution_options()
+        if options.get("read_only", False):
+            connection.exec_driver_sql("BEGIN")
+        elif not options.get("begins_with_write", False):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    @event.listens_for(engine.sync_engine, "reset")
+    def _on_checkin(dbapi_connection, _record, reset_state):
+        if reset_state.asyncio_safe and dbapi_connection.driver_connection.in_transaction:
+            dbapi_connection.rollback()

@@ -74,8 +74,23 @@ async def test_retried_deliveries_store_once(bot):
     # The same message under a different event ID (e.g. after a reinstall) is still one entry.
     assert (await bot.slack.event(event, event_id="EvOTHER00001")).status == 200
     assert [e.text for e in await messages(bot)] == ["Failing over to eu-west-2"]
+
+
+async def test_a_late_retry_of_a_reaction_does_not_undo_what_came_after(bot):
+    room = await bot.declare("SEV2 Late retry")
+    ts = await bot.slack.say(BOB, room["id"], "Decision: fail over")
+    item = {"type": "message", "channel": room["id"], "ts": ts}
+    added = {"type": "reaction_added", "user": BOB, "reaction": "pushpin", "item": item}
+    removed = {**added, "type": "reaction_removed"}
+    assert (await bot.slack.event(added, event_id="EvPINADD0001")).status == 200
+    assert (await bot.slack.event(removed, event_id="EvPINDEL0001")).status == 200
+    # Slack retries the first delivery (it did not see our 200 in time): recognised by its ID.
+    assert (await bot.slack.event(added, event_id="EvPINADD0001", retry=1)).status == 200
+    (entry,) = await messages(bot)
+    assert entry.key is False
     async with bot.runtime.db.transaction() as session:
-        assert len((await session.exec(select(ProcessedEvent))).all()) >= 2
+        remembered = (await session.exec(select(ProcessedEvent.event_id))).all()
+    assert sorted(remembered) == ["EvPINADD0001", "EvPINDEL0001"]
 
 
 async def test_other_channels_and_our_own_posts_are_not_logged(bot):
