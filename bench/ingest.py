@@ -4,7 +4,7 @@ Reports the rate offered, entries stored per second (counted in the database aft
 and ack latency. Each event is committed before its 200 goes out, so the ack latency
 includes the write.
 
-    python bench/ingest.py [--seconds 5] [--rates 250,500,1000,1500]
+    python bench/ingest.py [--seconds 10] [--rates 250,500,1000,1500]
 """
 
 from __future__ import annotations
@@ -45,15 +45,18 @@ def signed_event(verifier: SignatureVerifier, n: int, run: int) -> tuple[bytes, 
 
 
 async def offer(url: str, rate: int, seconds: float, run: int) -> tuple[list[float], float]:
+    """One rate's run; its messages are `run`'s, its warm-up's are `run + 50`'s."""
     verifier = SignatureVerifier(SECRET)
     requests = [signed_event(verifier, n, run) for n in range(int(rate * seconds))]
-    return await open_loop(url, requests, rate)
+    warm_up = [signed_event(verifier, n, run + 50) for n in range(100)]
+    return await open_loop(url, requests, rate, warm_up=warm_up)
 
 
-def stored(database: str) -> int:
+def stored(database: str, run: int) -> int:
     with sqlite3.connect(database) as connection:
         return connection.execute(
-            "SELECT count(*) FROM timelineentry WHERE kind = 'message'"
+            "SELECT count(*) FROM timelineentry WHERE kind = 'message' AND message_ts LIKE ?",
+            (f"{1_800_000_000 + run}.%",),
         ).fetchone()[0]
 
 
@@ -66,11 +69,9 @@ async def main_async(args) -> None:
         database = f"{workdir}/bench.db"
         print(f"ingest into one war room on SQLite, {args.seconds:.0f} s per rate")
         try:
-            await offer(url, 50, 1, run=0)  # warm up
-            for run, rate in enumerate(int(r) for r in args.rates.split(",")):
-                before = stored(database)
-                latencies, elapsed = await offer(url, rate, args.seconds, run + 1)
-                per_second = (stored(database) - before) / elapsed
+            for run, rate in enumerate((int(r) for r in args.rates.split(",")), start=1):
+                latencies, elapsed = await offer(url, rate, args.seconds, run)
+                per_second = stored(database, run) / elapsed
                 print(
                     f"{rate:5d} events/s offered  {per_second:7.0f} stored/s  ack {summary(latencies)}",
                     flush=True,
@@ -83,7 +84,7 @@ async def main_async(args) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--rates", default="250,500,1000,1500")
     asyncio.run(main_async(parser.parse_args()))
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from dataclasses import dataclass
 
@@ -99,9 +100,17 @@ async def start_on_loopback(settings: Settings) -> tuple[web.AppRunner, Runtime,
     return runner, app[RUNTIME], f"http://{host}:{port}"
 
 
+def freeze_startup_heap() -> None:
+    """Leave what startup made (modules, playbooks, listeners) out of the garbage collector's
+    full passes: they would scan it all again and again, pausing request handling."""
+    gc.collect()
+    gc.freeze()
+
+
 async def serve_forever(settings: Settings, host: str = "0.0.0.0") -> None:
     runner = web.AppRunner(create_web_app(settings), access_log=None)
     await runner.setup()
+    freeze_startup_heap()
     site = web.TCPSite(runner, host, settings.port)
     await site.start()
     log.info(
