@@ -388,14 +388,6 @@ def compose(
     """The playbook's template filled from the incident and its key events (plain text)."""
     incident = snapshot.incident
     known = [_known(e) for e in key_entries if e.kind not in ("update", "declared")]
-    status_note = next(
-        (
-            e.data.get("note")
-            for e in reversed(key_entries)
-            if e.kind == "status" and e.data.get("note")
-        ),
-        None,
-    )
     cadence = snapshot.playbook.severities[incident.severity].update_every
     if next_due is None:
         next_update = "This is the final update." if not incident.is_open else "When there is news."
@@ -409,7 +401,8 @@ def compose(
         what_we_know="\n".join(f"• {line}" for line in known)
         if known
         else "No new findings since the last update.",
-        what_we_are_doing=status_note or STATUS_PLANS.get(incident.status, incident.status),
+        # The status notes are findings and already listed under what we know.
+        what_we_are_doing=STATUS_PLANS.get(incident.status, incident.status),
         next_update=next_update,
     )
 

@@ -112,3 +112,15 @@ async def test_old_event_ids_are_forgotten(database_url):
         assert await session.get(ProcessedEvent, "EvNEW") is not None
         assert await session.get(ProcessedEvent, "EvOLD") is None
     await db.dispose()
+
+
+async def test_a_draft_lists_findings_once_and_says_what_is_being_done(desks):
+    service, desk, _, clock = desks
+    incident_id = await major_incident(service)
+    clock.advance(minutes=5)
+    await service.set_status(incident_id, "identified", by="UCAROL0001", note="Bad deploy of 4.2")
+    draft, _ = await desk.draft_now(incident_id)
+    text = draft.update.text
+    assert text.count("Bad deploy of 4.2") == 1
+    assert "*What we know:* • Status identified: Bad deploy of 4.2" in text
+    assert "*What we're doing:* The cause is identified; working on the fix." in text
