@@ -3,7 +3,8 @@
 Used by the tests, the benchmarks and `python -m bot demo`. The fake keeps channels,
 members, messages, pins and views, answers like Slack (including its errors and Block Kit
 limits), records every call, refuses parameters Slack's published API does not have, and
-can be told to fail or to be slow.
+can be told to fail or to be slow. It also speaks Socket Mode: `apps.connections.open`
+hands out a WebSocket URL on it, and `deliver()` sends envelopes down that socket.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import itertools
 import json
 import re
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
@@ -30,6 +32,7 @@ _PARAMS |= {
     "bookmarks.add": ["channel_id", "title", "type", "link", "emoji", "entity_id", "parent_id"],
     "files.getUploadURLExternal": ["filename", "length", "alt_txt", "snippet_type"],
     "files.completeUploadExternal": ["files", "channel_id", "initial_comment", "thread_ts"],
+    "apps.connections.open": [],  # Socket Mode; takes the app-level token, nothing else
 }
 _PARAMS["auth.test"] = ["team_id"]  # sent by Bolt, newer than the spec
 _CHANNEL_NAME = re.compile(r"^[a-z0-9_-]{1,80}$")
@@ -72,6 +75,9 @@ class FakeSlack:
         self._faults: dict[str, list[Fault]] = {}
         self._ids = itertools.count(1)
         self._last_ts = 0.0
+        self._sockets: list[web.WebSocketResponse] = []  # Socket Mode connections
+        self._tickets: set[str] = set()
+        self._socket_acks: dict[str, asyncio.Future] = {}
         self.add_user(BOT_USER, "warroom", is_bot=True)
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -154,6 +160,7 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{token}", self._response_url)
         app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get("/link/", self._socket_mode)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
@@ -175,8 +182,61 @@ class FakeSlack:
         return trigger
 
     async def stop(self) -> None:
+        for socket in list(self._sockets):
+            await socket.close()
         if self._runner:
             await self._runner.cleanup()
+
+    # -- Socket Mode -----------------------------------------------------------------------
+
+    async def _socket_mode(self, request: web.Request) -> web.WebSocketResponse:
+        if request.query.get("ticket") not in self._tickets:
+            raise web.HTTPUnauthorized()
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self._sockets.append(socket)
+        await socket.send_json(
+            {
+                "type": "hello",
+                "num_connections": len(self._sockets),
+                "connection_info": {"app_id": "A0WARROOM"},
+                "debug_info": {"host": "fake-slack"},
+            }
+        )
+        try:
+            async for frame in socket:
+                if frame.type != aiohttp.WSMsgType.TEXT:
+                    continue
+                ack = json.loads(frame.data)
+                waiting = self._socket_acks.pop(ack.get("envelope_id"), None)
+                if waiting is not None and not waiting.done():
+                    waiting.set_result(ack)
+        finally:
+            self._sockets.remove(socket)
+        return socket
+
+    @property
+    def socket_connected(self) -> bool:
+        return bool(self._sockets)
+
+    async def deliver(self, kind: str, payload: dict, timeout: float = 5.0) -> dict:
+        """Send one envelope (`events_api`, `slash_commands`, `interactive`) to the app over
+        Socket Mode, as Slack does; returns the app's acknowledgement."""
+        await wait_for(lambda: self._sockets, timeout, what="a Socket Mode connection")
+        envelope_id = str(uuid.uuid4())
+        acknowledged = asyncio.get_running_loop().create_future()
+        self._socket_acks[envelope_id] = acknowledged
+        await self._sockets[-1].send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": kind,
+                "payload": payload,
+                "accepts_response_payload": kind != "events_api",
+                "retry_attempt": 0,
+                "retry_reason": "",
+            }
+        )
+        return await asyncio.wait_for(acknowledged, timeout)
 
     async def _response_url(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -215,8 +275,15 @@ class FakeSlack:
         return web.json_response(body)
 
     def _check_auth(self, request: web.Request) -> None:
-        if not request.headers.get("Authorization", "").startswith("Bearer xoxb-"):
-            raise SlackError("not_authed")
+        method = request.match_info["method"]
+        token_type = "xapp-" if method == "apps.connections.open" else "xoxb-"
+        if not request.headers.get("Authorization", "").startswith(f"Bearer {token_type}"):
+            raise SlackError("not_authed" if token_type == "xoxb-" else "invalid_auth")
+
+    def _apps_connections_open(self, _params: dict) -> dict:
+        ticket = str(uuid.uuid4())
+        self._tickets.add(ticket)
+        return {"url": f"ws{self.url.removeprefix('http')}/link/?ticket={ticket}"}
 
     def _check_params(self, method: str, params: dict) -> None:
         known = _PARAMS.get(method)
@@ -612,9 +679,11 @@ class SlackClient:
             await response.read()
             return response
 
-    async def command(self, user: str, text: str, channel: str = "C_GENERAL", **overrides) -> dict:
-        """Run `/incident <text>`; returns the immediate (ack) answer as a dict."""
-        form = {
+    def command_payload(
+        self, user: str, text: str, channel: str = "C_GENERAL", **overrides
+    ) -> dict:
+        """What Slack sends for `/incident <text>` (form fields over HTTP, JSON over a socket)."""
+        return {
             "token": "legacy",
             "team_id": TEAM,
             "channel_id": channel,
@@ -626,8 +695,12 @@ class SlackClient:
             "api_app_id": "A0WARROOM",
             "response_url": self.fake.new_response_url(),
             "trigger_id": self.fake.new_trigger_id(),
-        }
-        response = await self.send(urlencode(form | overrides), "application/x-www-form-urlencoded")
+        } | overrides
+
+    async def command(self, user: str, text: str, channel: str = "C_GENERAL", **overrides) -> dict:
+        """Run `/incident <text>`; returns the immediate (ack) answer as a dict."""
+        form = self.command_payload(user, text, channel, **overrides)
+        response = await self.send(urlencode(form), "application/x-www-form-urlencoded")
         assert response.status == 200, response.status
         return _answer(await response.text())
 
@@ -712,15 +785,9 @@ class SlackClient:
             }
         )
 
-    async def event(
-        self,
-        event: dict,
-        *,
-        event_id: str | None = None,
-        retry: int | None = None,
-        timestamp: int | None = None,
-    ) -> aiohttp.ClientResponse:
-        envelope = {
+    def event_payload(self, event: dict, event_id: str | None = None) -> dict:
+        """The Events API envelope Slack wraps an event in."""
+        return {
             "token": "legacy",
             "team_id": TEAM,
             "api_app_id": "A0WARROOM",
@@ -730,13 +797,25 @@ class SlackClient:
             "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
             "event": event,
         }
+
+    async def event(
+        self,
+        event: dict,
+        *,
+        event_id: str | None = None,
+        retry: int | None = None,
+        timestamp: int | None = None,
+    ) -> aiohttp.ClientResponse:
         headers = (
             {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
             if retry
             else {}
         )
         return await self.send(
-            json.dumps(envelope), "application/json", headers=headers, timestamp=timestamp
+            json.dumps(self.event_payload(event, event_id)),
+            "application/json",
+            headers=headers,
+            timestamp=timestamp,
         )
 
     async def say(
