@@ -55,6 +55,10 @@ async def run_demo() -> int:
     print("\nPrivate answers to the people who ran commands:")
     for answer in fake.responses:
         print("  " + render_message(answer, fake.users, fake.channels).replace("\n", "\n    "))
+    for upload in fake.files.values():
+        opening = upload["content"].decode().split("\n## Key events")[0]
+        print(f"\n{upload['name']} (uploaded to the war room), up to its key events:")
+        print("  " + opening.replace("\n", "\n  "))
     return 0
 
 
@@ -87,4 +91,5 @@ async def _play(fake: FakeSlack, slack: SlackClient, tasks, general: str) -> str
     await run(CAROL, "status monitoring Rolled back to 4.1; error rate back to normal", room)
     await run(ALICE, "resolve Rolled back cart-service 4.2; checkout healthy for 30 minutes", room)
     await run(ALICE, "timeline", room)
+    await run(ALICE, "report", room)
     return room

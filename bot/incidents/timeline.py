@@ -9,6 +9,7 @@ change is committed, so an event answered 200 is already durable.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -28,6 +29,14 @@ from bot.store.types import utcnow
 MAX_BATCH = 500
 EVENT_MEMORY = timedelta(days=1)  # Slack stops retrying an event after about 5 minutes
 KEY_REACTION = "pushpin"
+# People in text: Slack mentions (<@U123> or <@U123|name>), and the bare IDs of role
+# entries ("Comms Lead: U123").
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_MENTION_OR_ID = re.compile(_MENTION.pattern + r"|\b([UW][A-Z0-9]{8,})\b")
+
+
+def _people_pattern(entry: TimelineEntry) -> re.Pattern:
+    return _MENTION_OR_ID if entry.kind == "role" else _MENTION
 
 
 def slack_time(ts: str) -> datetime:
@@ -334,27 +343,42 @@ def _new_message(
     return SimpleNamespace(**(row | fields))
 
 
+def people_in(entries: list[TimelineEntry]) -> set[str]:
+    """Who these entries name: their authors and everyone mentioned in them."""
+    found = {e.actor for e in entries if e.actor}
+    for entry in entries:
+        for match in _people_pattern(entry).finditer(entry.text):
+            found.add(match[1] or match[2])
+    return found
+
+
+def markdown_line(entry: TimelineEntry, zone: tzinfo, names: dict[str, str]) -> str:
+    """One timeline entry as a Markdown list item; `names` maps user IDs to names."""
+    when = entry.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+    who = names.get(entry.actor, entry.actor) if entry.actor else "warroom"
+
+    def name(match: re.Match) -> str:
+        person = match[1] or match[2]
+        return f"@{names[person]}" if person in names else match[0]
+
+    text = _people_pattern(entry).sub(name, entry.text.replace("\n", " "))
+    extras = []
+    if entry.thread_ts:
+        extras.append("in thread")
+    if entry.edits:
+        extras.append("edited")
+    if entry.files:
+        extras.append("files: " + ", ".join(entry.files))
+    suffix = f" _({'; '.join(extras)})_" if extras else ""
+    link = f" [↗]({entry.permalink})" if entry.permalink else ""
+    return f"- **{when}** {who} [{entry.kind}] {text}{suffix}{link}"
+
+
 def to_markdown(
     incident: Incident, entries: list[TimelineEntry], zone: tzinfo, names: dict[str, str]
 ) -> str:
     """The timeline as a Markdown document, key events first; `names` maps user IDs to names."""
-
-    def line(entry: TimelineEntry) -> str:
-        when = entry.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
-        who = names.get(entry.actor, entry.actor) if entry.actor else "warroom"
-        text = entry.text.replace("\n", " ")
-        extras = []
-        if entry.thread_ts:
-            extras.append("in thread")
-        if entry.edits:
-            extras.append("edited")
-        if entry.files:
-            extras.append("files: " + ", ".join(entry.files))
-        suffix = f" _({'; '.join(extras)})_" if extras else ""
-        link = f" [↗]({entry.permalink})" if entry.permalink else ""
-        return f"- **{when}** {who} [{entry.kind}] {text}{suffix}{link}"
-
-    key = [e for e in entries if e.key]
+    key = [markdown_line(e, zone, names) for e in entries if e.key]
     zone_name = getattr(zone, "key", str(zone))
     parts = [
         f"# {incident.reference}: {incident.title}",
@@ -363,11 +387,11 @@ def to_markdown(
         "",
         "## Key events",
         "",
-        *(map(line, key) if key else ["- none marked"]),
+        *(key or ["- none marked"]),
         "",
         "## Full timeline",
         "",
-        *map(line, entries),
+        *(markdown_line(e, zone, names) for e in entries),
         "",
     ]
     return "\n".join(parts)

@@ -33,11 +33,12 @@ SUBCOMMANDS = (
         "ask", "[incident number] <question>", "ask the comms lead, not the responders", False
     ),
     Subcommand("resolve", "[summary]", "mark the incident resolved"),
-    Subcommand("close", "", "close a resolved incident"),
+    Subcommand("close", "", "close a resolved incident, once its review is done"),
     Subcommand("note", "<text>", "add a key note to the timeline"),
     Subcommand(
         "timeline", "[page|export]", "show the timeline (export: as a Markdown file in the room)"
     ),
+    Subcommand("report", "", "draft the post-incident review from the record (once resolved)"),
     Subcommand("list", "", "open incidents", False),
     Subcommand("help", "", "this help", False),
 )
@@ -176,6 +177,7 @@ _PARSERS = {
     "list": _nothing("list"),
     "note": _note,
     "timeline": _timeline,
+    "report": _nothing("report"),
     "update": _nothing("update"),
     "ask": _ask,
 }

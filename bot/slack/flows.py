@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config import BotConfig
 from bot.incidents import Change, IncidentError, IncidentService, IncidentSnapshot, lifecycle
-from bot.incidents.timeline import Timeline, to_markdown
+from bot.incidents.review import gather_review, write_review
+from bot.incidents.timeline import Timeline, people_in, to_markdown
 from bot.incidents.updates import Draft, UpdateDesk
 from bot.slack import blocks
 from bot.slack.gateway import Problems, SlackCallFailed, SlackGateway
@@ -350,10 +351,7 @@ class WarRoom:
         entries, zone = await asyncio.gather(
             self.timeline.entries(snapshot.id), self.viewer_zone(user)
         )
-        people = {e.actor for e in entries if e.actor and e.actor[0] in "UW"}
-        names = dict(
-            zip(people, await asyncio.gather(*(self._name(p) for p in people)), strict=True)
-        )
+        names = await self._names(people_in(entries))
         incident = snapshot.incident
         await self.gateway.upload_text(
             incident.channel_id,
@@ -362,6 +360,29 @@ class WarRoom:
             content=to_markdown(incident, entries, zone, names),
             comment=f"🗂️ Timeline of {incident.reference}, exported by <@{user}>.",
         )
+
+    async def post_review(self, snapshot: IncidentSnapshot, user: str) -> None:
+        """The post-incident review draft, as a Markdown file in the war room."""
+        record, zone = await asyncio.gather(
+            gather_review(self.service, snapshot.id), self.viewer_zone(user)
+        )
+        names = await self._names(record.people())
+        incident = snapshot.incident
+        await self.gateway.upload_text(
+            incident.channel_id,
+            filename=f"{incident.reference}-post-incident-review.md",
+            title=f"{incident.reference} post-incident review (draft)",
+            content=write_review(record, zone, names, drafted_at=self.service.clock()),
+            comment=(
+                f"📝 Post-incident review draft for {incident.reference}, made by <@{user}> "
+                "from the record. Fill in the cause, the lessons and the action items "
+                "together, then `/incident close`."
+            ),
+        )
+
+    async def _names(self, user_ids: set[str]) -> dict[str, str]:
+        people = [p for p in user_ids if p[:1] in ("U", "W")]
+        return dict(zip(people, await asyncio.gather(*map(self._name, people)), strict=True))
 
     async def _name(self, user_id: str) -> str:
         try:

@@ -68,6 +68,9 @@ async def run_command(deps: Deps, reply: Reply, command: Command, body: dict) ->
     if command.name == "update":
         await war_room.draft_update(incident)
         return
+    if command.name == "report":
+        await war_room.post_review(here, user)
+        return
     if command.name == "timeline":
         if args["export"]:
             await war_room.export_timeline(here, user)

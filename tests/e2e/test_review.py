@@ -1,0 +1,30 @@
+"""`/incident report`: the post-incident review draft, uploaded to the war room."""
+
+from tests.conftest import ALICE, BOB, CAROL
+
+
+async def test_report_uploads_the_review_draft_once_resolved(bot):
+    room = await bot.declare("SEV1 Checkout down")
+    await bot.slack.command(ALICE, f"assign comms <@{BOB}|bob>", room["id"])
+    ts = await bot.slack.say(CAROL, room["id"], "Rolling back cart-service 4.2")
+    await bot.slack.pin(ALICE, room["id"], ts)
+
+    await bot.slack.command(ALICE, "report", room["id"])
+    await bot.settled()
+    assert "INC-1 is still investigating" in bot.fake.responses[-1]["text"]
+    assert bot.fake.files == {}
+
+    await bot.slack.command(CAROL, "resolve Rolled back to 4.1", room["id"])
+    await bot.settled()
+    await bot.slack.command(CAROL, "report", room["id"])
+    await bot.settled()
+    (uploaded,) = bot.fake.files.values()
+    assert uploaded["name"] == "INC-1-post-incident-review.md"
+    review = uploaded["content"].decode()
+    assert review.startswith("# Post-incident review — INC-1: Checkout down")
+    assert "| Declared | " in review and " by alice |" in review
+    assert "| Comms Lead | bob |" in review and "| Resolution | Rolled back to 4.1 |" in review
+    assert "carol [message] Rolling back cart-service 4.2" in review.split("## Key events")[1]
+    assert "## Action items" in review
+    (shared,) = [m for m in bot.fake.messages(room["id"]) if m.get("files")]
+    assert "Post-incident review draft for INC-1" in shared["text"]
