@@ -51,18 +51,30 @@ async def serve_fake(port: int) -> None:
     await asyncio.Event().wait()
 
 
-async def serve_warroom(port: int, workdir: str, slack_url: str) -> None:
+def bench_database_url(workdir: str, database_url: str = "") -> str:
+    """The database the warroom server uses: a fresh SQLite file unless one is given."""
+    return database_url or f"sqlite+aiosqlite:///{workdir}/bench.db"
+
+
+async def serve_warroom(port: int, workdir: str, slack_url: str, database_url: str) -> None:
     from aiohttp import web
+    from sqlmodel import SQLModel
 
     from bot.config import load_settings
     from bot.server import RUNTIME, create_web_app, freeze_startup_heap
+    from bot.store import Database
 
+    if database_url:  # a server database: start from an empty schema, as SQLite does
+        scratch = Database(database_url)
+        async with scratch.engine.begin() as connection:
+            await connection.run_sync(SQLModel.metadata.drop_all)
+        await scratch.dispose()
     settings = load_settings(
         {
             "SLACK_BOT_TOKEN": "xoxb-bench",
             "SLACK_SIGNING_SECRET": SECRET,
             "SLACK_API_URL": f"{slack_url}/api/",
-            "DATABASE_URL": f"sqlite+aiosqlite:///{workdir}/bench.db",
+            "DATABASE_URL": bench_database_url(workdir, database_url),
             "PORT": str(port),
         }
     )
@@ -195,7 +207,7 @@ def summary(latencies: list[float]) -> str:
 
 
 def start_server(
-    kind: str, port: int, workdir: str, slack_url: str = ""
+    kind: str, port: int, workdir: str, slack_url: str = "", database_url: str = ""
 ) -> tuple[subprocess.Popen, str]:
     process = subprocess.Popen(
         [
@@ -209,6 +221,8 @@ def start_server(
             workdir,
             "--slack-url",
             slack_url,
+            "--database-url",
+            database_url,
         ],
         stdout=subprocess.PIPE,
         cwd=ROOT,
@@ -253,11 +267,12 @@ def main() -> None:
     parser.add_argument("--slack-url", default="")
     parser.add_argument("--port", type=int)
     parser.add_argument("--workdir")
+    parser.add_argument("--database-url", default="", help="default: SQLite in a temp dir")
     args = parser.parse_args()
     if args.serve == "fake":
         asyncio.run(serve_fake(args.port))
     elif args.serve == "warroom":
-        asyncio.run(serve_warroom(args.port, args.workdir, args.slack_url))
+        asyncio.run(serve_warroom(args.port, args.workdir, args.slack_url, args.database_url))
     elif args.serve:
         asyncio.run(serve_bare(args.port, args.serve == "bolt-fast", args.slack_url))
     else:

@@ -4,7 +4,7 @@ Reports the rate offered, entries stored per second (counted in the database aft
 and ack latency. Each event is committed before its 200 goes out, so the ack latency
 includes the write.
 
-    python bench/ingest.py [--seconds 10] [--rates 250,500,1000,1500]
+    python bench/ingest.py [--seconds 10] [--rates 250,500,1000,1500] [--database-url URL]
 """
 
 from __future__ import annotations
@@ -12,12 +12,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sqlite3
 import tempfile
 import time
 
-from ack_latency import SECRET, free_port, open_loop, signed, start_server, summary
+from ack_latency import (
+    SECRET,
+    bench_database_url,
+    free_port,
+    open_loop,
+    signed,
+    start_server,
+    summary,
+)
 from slack_sdk.signature import SignatureVerifier
+from sqlalchemy import text
+
+from bot.store import Database
 
 WAR_ROOM = "C00000000"  # seeded by the warroom server of ack_latency.py
 
@@ -52,31 +62,36 @@ async def offer(url: str, rate: int, seconds: float, run: int) -> tuple[list[flo
     return await open_loop(url, requests, rate, warm_up=warm_up)
 
 
-def stored(database: str, run: int) -> int:
-    with sqlite3.connect(database) as connection:
-        return connection.execute(
-            "SELECT count(*) FROM timelineentry WHERE kind = 'message' AND message_ts LIKE ?",
-            (f"{1_800_000_000 + run}.%",),
-        ).fetchone()[0]
+async def stored(database: Database, run: int) -> int:
+    async with database.snapshot_read() as session:
+        result = await session.exec(
+            text(
+                "SELECT count(*) FROM timelineentry WHERE kind = 'message' AND message_ts LIKE :p"
+            ),
+            params={"p": f"{1_800_000_000 + run}.%"},
+        )
+        return result.scalar_one()
 
 
 async def main_async(args) -> None:
     with tempfile.TemporaryDirectory() as workdir:
         fake, slack_url = start_server("fake", free_port(), workdir)
         port = free_port()
-        bot, _ = start_server("warroom", port, workdir, slack_url)
+        bot, _ = start_server("warroom", port, workdir, slack_url, args.database_url)
         url = f"http://127.0.0.1:{port}/slack/events"
-        database = f"{workdir}/bench.db"
-        print(f"ingest into one war room on SQLite, {args.seconds:.0f} s per rate")
+        database = Database(bench_database_url(workdir, args.database_url))
+        engine = "SQLite" if database.is_sqlite else database.engine.dialect.name
+        print(f"ingest into one war room on {engine}, {args.seconds:.0f} s per rate")
         try:
             for run, rate in enumerate((int(r) for r in args.rates.split(",")), start=1):
                 latencies, elapsed = await offer(url, rate, args.seconds, run)
-                per_second = stored(database, run) / elapsed
+                per_second = await stored(database, run) / elapsed
                 print(
                     f"{rate:5d} events/s offered  {per_second:7.0f} stored/s  ack {summary(latencies)}",
                     flush=True,
                 )
         finally:
+            await database.dispose()
             for process in (bot, fake):
                 process.terminate()
                 process.wait()
@@ -86,6 +101,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--rates", default="250,500,1000,1500")
+    parser.add_argument(
+        "--database-url", default="", help="e.g. postgresql+asyncpg://…; default: SQLite"
+    )
     asyncio.run(main_async(parser.parse_args()))
 
 
