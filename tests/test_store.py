@@ -5,8 +5,9 @@ import asyncio
 import pytest
 from sqlmodel import func, select
 
+from bot.incidents.timeline import KeyMarked, MessagePosted, Timeline
 from bot.store import Database
-from bot.store.models import ProcessedEvent
+from bot.store.models import Incident, ProcessedEvent, TimelineEntry
 from bot.store.types import utcnow
 
 
@@ -59,3 +60,31 @@ async def test_a_failed_write_leaves_nothing_and_no_lock(replicas):
     async with first.snapshot_read() as session:
         kept = (await session.exec(select(ProcessedEvent.event_id))).all()
     assert sorted(kept) == ["EvAGAIN", "EvKEPT"]
+
+
+async def test_two_replicas_marking_one_message_at_once_both_count(replicas):
+    """Two people pin a message at the same moment; Slack delivers each to another replica."""
+    first, second = (Timeline(db) for db in replicas)
+    async with replicas[0].transaction() as session:
+        incident = Incident(title="Checkout down", severity="SEV1", declared_by="U1")
+        incident.playbook = "default"
+        session.add(incident)
+    ids = range(20)
+    for n in ids:  # both replicas connected and warm before the race
+        await (first, second)[n % 2].record(
+            MessagePosted(f"EvMSG{n}", incident.id, f"1800000000.{n:06d}", "U1", "x")
+        )
+    await asyncio.gather(
+        *(
+            replica.record(
+                KeyMarked(
+                    f"Ev{who}{n}", incident.id, f"1800000000.{n:06d}", f"reaction:{who}", True
+                )
+            )
+            for n in ids
+            for replica, who in ((first, "UALICE"), (second, "UBOB"))
+        )
+    )
+    async with replicas[0].snapshot_read() as session:
+        marks = (await session.exec(select(TimelineEntry.data))).all()
+    assert all(m["key_by"] == ["reaction:UALICE", "reaction:UBOB"] for m in marks)

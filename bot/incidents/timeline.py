@@ -203,12 +203,20 @@ class Timeline:
 
     async def _apply_in_order(self, session: AsyncSession, changes: list[Change]) -> list[bool]:
         """Edits, deletes and key marks (with any messages in the same batch), in order."""
-        timestamps = {c.ts for c in changes}
+        # Locked (in one order, so two replicas cannot deadlock): another replica marking or
+        # editing the same message at the same moment must build on this change, not
+        # overwrite it. On SQLite the write lock already does this.
         entries: dict[tuple[int, str], TimelineEntry | SimpleNamespace] = {
             (e.incident_id, e.message_ts): e
             for e in (
                 await session.exec(
-                    select(TimelineEntry).where(col(TimelineEntry.message_ts).in_(timestamps))
+                    select(TimelineEntry)
+                    .where(
+                        col(TimelineEntry.incident_id).in_({c.incident_id for c in changes}),
+                        col(TimelineEntry.message_ts).in_({c.ts for c in changes}),
+                    )
+                    .order_by(col(TimelineEntry.id))
+                    .with_for_update()
                 )
             ).all()
         }
