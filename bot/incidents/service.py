@@ -106,7 +106,7 @@ class IncidentService:
 
     async def get(self, incident_id: int) -> IncidentSnapshot:
         async with self.db.snapshot_read() as session:
-            return await self.snapshot_in(session, await self._incident(session, incident_id))
+            return await self.snapshot_in(session, await self.load_incident(session, incident_id))
 
     async def find_by_channel(self, channel_id: str) -> IncidentSnapshot | None:
         async with self.db.snapshot_read() as session:
@@ -239,12 +239,12 @@ class IncidentService:
 
     async def attach_channel(self, incident_id: int, channel_id: str, channel_name: str) -> None:
         async with self._write() as session:
-            incident = await self._incident(session, incident_id)
+            incident = await self.load_incident(session, incident_id)
             incident.channel_id, incident.channel_name = channel_id, channel_name
 
     async def attach_card(self, incident_id: int, card_ts: str) -> None:
         async with self._write() as session:
-            (await self._incident(session, incident_id)).card_ts = card_ts
+            (await self.load_incident(session, incident_id)).card_ts = card_ts
 
     async def abandon(self, incident_id: int) -> None:
         """The war room could not be opened: forget the declaration instead of leaving a ghost."""
@@ -257,7 +257,7 @@ class IncidentService:
 
     async def assign(self, incident_id: int, role_name: str, user_id: str, by: str) -> Change:
         async with self._write() as session:
-            incident = await self._incident(session, incident_id, for_update=True)
+            incident = await self.load_incident(session, incident_id, for_update=True)
             self._refuse_if_closed(incident)
             playbook = self.playbook_for(incident.playbook)
             role = playbook.role_key(role_name)
@@ -311,7 +311,7 @@ class IncidentService:
                 f"“{status}” is not a status. Use one of {', '.join(lifecycle.SETTABLE_STATUSES)}."
             )
         async with self._write() as session:
-            incident = await self._incident(session, incident_id, for_update=True)
+            incident = await self.load_incident(session, incident_id, for_update=True)
             return await self._move(session, incident, status, by, note.strip()[:MAX_TEXT])
 
     async def resolve(self, incident_id: int, by: str, summary: str = "") -> Change:
@@ -319,12 +319,12 @@ class IncidentService:
 
     async def close(self, incident_id: int, by: str) -> Change:
         async with self._write() as session:
-            incident = await self._incident(session, incident_id, for_update=True)
+            incident = await self.load_incident(session, incident_id, for_update=True)
             return await self._move(session, incident, lifecycle.CLOSED, by, "")
 
     async def set_severity(self, incident_id: int, severity: str, by: str) -> Change:
         async with self._write() as session:
-            incident = await self._incident(session, incident_id, for_update=True)
+            incident = await self.load_incident(session, incident_id, for_update=True)
             self._refuse_if_closed(incident)
             playbook = self.playbook_for(incident.playbook)
             severity = self.check_severity(playbook, severity)
@@ -430,9 +430,14 @@ class IncidentService:
             raise InvalidRequest(f"{incident.reference} is closed; nothing more can change.")
 
     @staticmethod
-    async def _incident(
+    async def load_incident(
         session: AsyncSession, incident_id: int, for_update: bool = False
     ) -> Incident:
+        """The incident in a caller's unit of work; `for_update` locks its row until commit.
+
+        Every change to an incident (its updates included) takes that lock first, so
+        replicas on PostgreSQL serialise on the incident and never deadlock.
+        """
         query = select(Incident).where(Incident.id == incident_id)
         if for_update:
             query = query.with_for_update()

@@ -87,9 +87,7 @@ class UpdateDesk:
     ) -> tuple[Draft, list[StakeholderUpdate]]:
         """`/incident update` (or the final update at resolve): supersedes a waiting draft."""
         async with self.db.transaction() as session:
-            incident = await session.get(Incident, incident_id)
-            if incident is None:
-                raise NotFound(f"There is no incident {incident_id}.")
+            incident = await self.incidents.load_incident(session, incident_id, for_update=True)
             if incident.status == lifecycle.CLOSED:
                 raise InvalidRequest(f"{incident.reference} is closed; no more updates.")
             waiting = (
@@ -253,8 +251,8 @@ class UpdateDesk:
         async with self.db.transaction() as session:
             now = self.clock()
             row = await session.get(StakeholderUpdate, update_id)
+            incident = await self.incidents.load_incident(session, row.incident_id, for_update=True)
             row.status, row.decided_at, row.broadcast_ts = "sent", now, broadcast_ts
-            incident = await session.get(Incident, row.incident_id)
             snapshot = await self.incidents.snapshot_in(session, incident)
             incident.last_update_at = now
             if incident.status in lifecycle.ACTIVE_STATUSES and not row.final:
@@ -289,6 +287,7 @@ class UpdateDesk:
             raise InvalidRequest("Say why the update is skipped; it goes in the timeline.")
         async with self.db.transaction() as session:
             row, snapshot = await self._decidable(session, update_id, by)
+            incident = await self.incidents.load_incident(session, row.incident_id, for_update=True)
             claimed = await session.exec(
                 update(StakeholderUpdate)
                 .where(col(StakeholderUpdate.id) == update_id, StakeholderUpdate.status == "draft")
@@ -298,7 +297,6 @@ class UpdateDesk:
             )
             if claimed.rowcount != 1:
                 raise InvalidRequest(_already(row))
-            incident = await session.get(Incident, row.incident_id)
             if incident.status in lifecycle.ACTIVE_STATUSES and not row.final:
                 # Skipping is a decision for this slot; the cadence goes on from now.
                 incident.next_update_due = cadence_due(
