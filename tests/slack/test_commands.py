@@ -36,6 +36,7 @@ def test_help_lists_every_subcommand():
         ),
         ("severity sev2", "severity", {"severity": "SEV2"}),
         ("resolve", "resolve", {"summary": ""}),
+        ("report", "report", {}),
     ],
 )
 def test_parse(text, name, args):
@@ -53,6 +54,7 @@ def test_parse(text, name, args):
         "severity",
         "severity high",
         "close now",
+        "report please",
         "status",
         "declare x playbook=",
     ],
