@@ -357,7 +357,8 @@ class WarRoom:
             incident.channel_id,
             filename=f"{incident.reference}-timeline.md",
             title=f"{incident.reference} timeline",
-            content=to_markdown(incident, entries, zone, names),
+            # A long timeline takes a while to render: off the event loop, which acks Slack.
+            content=await asyncio.to_thread(to_markdown, incident, entries, zone, names),
             comment=f"🗂️ Timeline of {incident.reference}, exported by <@{user}>.",
         )
 
@@ -372,7 +373,9 @@ class WarRoom:
             incident.channel_id,
             filename=f"{incident.reference}-post-incident-review.md",
             title=f"{incident.reference} post-incident review (draft)",
-            content=write_review(record, zone, names, drafted_at=self.service.clock()),
+            content=await asyncio.to_thread(
+                write_review, record, zone, names, self.service.clock()
+            ),
             comment=(
                 f"📝 Post-incident review draft for {incident.reference}, made by <@{user}> "
                 "from the record. Fill in the cause, the lessons and the action items "
