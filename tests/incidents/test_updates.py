@@ -1,13 +1,16 @@
 """The update desk on its own: claims, leases and decisions, on a real database."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from bot.incidents import IncidentService, InvalidRequest
 from bot.incidents.updates import POST_LEASE, UpdateDesk
 from bot.playbooks import load_playbooks
+from bot.slack.simulator import wait_for
 from bot.store import Database
 
 
@@ -124,3 +127,30 @@ async def test_a_draft_lists_findings_once_and_says_what_is_being_done(desks):
     assert text.count("Bad deploy of 4.2") == 1
     assert "*What we know:* • Status identified: Bad deploy of 4.2" in text
     assert "*What we're doing:* The cause is identified; working on the fix." in text
+
+
+async def test_sending_waits_for_a_re_rating_in_flight_on_another_replica(desks, database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite already serialises writers with BEGIN IMMEDIATE")
+    service, a, b, clock = desks
+    incident = await major_incident(service)  # SEV1: an update every 30m
+    draft, _ = await a.draft_now(incident)
+    await a.start_sending(draft.id, "UBOB000001")
+
+    async def sending_is_waiting() -> bool:
+        async with a.db.snapshot_read() as session:
+            waiting = await session.exec(
+                text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            )
+            return waiting.scalar_one() > 0
+
+    async with b.db.transaction() as session:  # replica B is re-rating it to SEV2 (every 1h)
+        row = await IncidentService.load_incident(session, incident, for_update=True)
+        row.severity = "SEV2"
+        await session.flush()
+        sending = asyncio.create_task(a.sent(draft.id, "1800000000.000200"))
+        await wait_for(sending_is_waiting, what="the send to wait for the re-rating")
+    await sending
+    # The next update follows the new severity's cadence, not the one read before it.
+    snapshot = await service.get(incident)
+    assert snapshot.incident.next_update_due == clock.now + timedelta(hours=1)
