@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from types import SimpleNamespace
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, func, insert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
@@ -85,6 +85,23 @@ class KeyMarked:
 
 
 Change = MessagePosted | MessageEdited | MessageDeleted | KeyMarked
+
+
+@dataclass(frozen=True)
+class Highlights:
+    """What a late joiner needs first: the latest key events and the latest status change."""
+
+    key_events: list[TimelineEntry]  # the latest few, oldest first
+    latest_status: TimelineEntry | None
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    """One page of the full log, oldest first."""
+
+    number: int  # 1-based, within the pages there are
+    pages: int
+    entries: list[TimelineEntry]
 
 
 class Timeline:
@@ -316,6 +333,43 @@ class Timeline:
         return entry
 
     # -- reading -----------------------------------------------------------------------------
+    # Views read only what they show: a busy room's timeline has tens of thousands of
+    # entries, and loading them all costs the event loop about a second.
+
+    async def page(self, incident_id: int, number: int, size: int) -> TimelinePage:
+        visible = _visible(incident_id)
+        async with self.db.snapshot_read() as session:
+            total = (
+                await session.exec(select(func.count()).select_from(TimelineEntry).where(*visible))
+            ).one()
+            pages = max(1, -(-total // size))
+            number = min(max(number, 1), pages)
+            entries = await session.exec(
+                select(TimelineEntry)
+                .where(*visible)
+                .order_by(col(TimelineEntry.at), col(TimelineEntry.id))
+                .offset((number - 1) * size)
+                .limit(size)
+            )
+            return TimelinePage(number, pages, list(entries.all()))
+
+    async def highlights(self, incident_id: int, key_events: int = 10) -> Highlights:
+        visible = _visible(incident_id)
+        newest_first = (col(TimelineEntry.at).desc(), col(TimelineEntry.id).desc())
+        async with self.db.snapshot_read() as session:
+            key = await session.exec(
+                select(TimelineEntry)
+                .where(*visible, col(TimelineEntry.key).is_(True))
+                .order_by(*newest_first)
+                .limit(key_events)
+            )
+            status = await session.exec(
+                select(TimelineEntry)
+                .where(*visible, TimelineEntry.kind == "status")
+                .order_by(*newest_first)
+                .limit(1)
+            )
+            return Highlights(list(reversed(key.all())), status.first())
 
     async def entries(self, incident_id: int, include_deleted: bool = False) -> list[TimelineEntry]:
         async with self.db.snapshot_read() as session:
@@ -327,6 +381,10 @@ class Timeline:
                     await session.exec(query.order_by(col(TimelineEntry.at), col(TimelineEntry.id)))
                 ).all()
             )
+
+
+def _visible(incident_id: int) -> tuple:
+    return (TimelineEntry.incident_id == incident_id, col(TimelineEntry.deleted).is_(False))
 
 
 def _new_message(

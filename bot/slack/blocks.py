@@ -9,6 +9,7 @@ import json
 from datetime import datetime, tzinfo
 
 from bot.incidents import Change, IncidentSnapshot, lifecycle
+from bot.incidents.timeline import Highlights, TimelinePage
 from bot.incidents.updates import Draft
 from bot.playbooks import Playbook, PlaybookLibrary
 from bot.slack.text import channel, escape, truncate, user
@@ -443,21 +444,20 @@ def _sections(lines: list[str]) -> list[dict]:
 
 
 def timeline_page(
-    snapshot: IncidentSnapshot, entries: list[TimelineEntry], zone: tzinfo, page: int
+    snapshot: IncidentSnapshot, page: TimelinePage, highlights: Highlights, zone: tzinfo
 ) -> tuple[str, list]:
-    """Page `page` (1-based) of the timeline: key events lead page 1, then the full log."""
-    pages = max(1, -(-len(entries) // PAGE_ENTRIES))
-    page = min(max(page, 1), pages)
+    """A page of the timeline: the latest key events lead page 1, then the full log."""
+    number, pages = page.number, page.pages
     zone_name = getattr(zone, "key", str(zone))
     out: list[dict] = [
         {
             "type": "header",
             "text": plain(f"Timeline · {snapshot.incident.reference}", HEADER_LIMIT),
         },
-        context(f"{headline(snapshot)} · times in {escape(zone_name)} · page {page} of {pages}"),
+        context(f"{headline(snapshot)} · times in {escape(zone_name)} · page {number} of {pages}"),
     ]
-    if page == 1:
-        key = [e for e in entries if e.key][-10:]
+    if number == 1:
+        key = highlights.key_events
         out.append(
             section(
                 "*Key events*"
@@ -466,39 +466,36 @@ def timeline_page(
         )
         out += _sections([entry_line(e, snapshot.playbook, zone) for e in key])
         out.append(section("*Full log*"))
-    chunk = entries[(page - 1) * PAGE_ENTRIES : page * PAGE_ENTRIES]
-    out += _sections([entry_line(e, snapshot.playbook, zone) for e in chunk]) or [
+    out += _sections([entry_line(e, snapshot.playbook, zone) for e in page.entries]) or [
         section("_Nothing yet._")
     ]
     buttons = []
-    if page > 1:
+    if number > 1:
         buttons.append(
             {
                 "type": "button",
                 "action_id": "timeline_page",
                 "text": plain("◀ Earlier"),
-                "value": f"{snapshot.id}:{page - 1}",
+                "value": f"{snapshot.id}:{number - 1}",
             }
         )
-    if page < pages:
+    if number < pages:
         buttons.append(
             {
                 "type": "button",
                 "action_id": "timeline_page",
                 "text": plain("Later ▶"),
-                "value": f"{snapshot.id}:{page + 1}",
+                "value": f"{snapshot.id}:{number + 1}",
             }
         )
     if buttons:
         out.append({"type": "actions", "block_id": "timeline_pages", "elements": buttons})
-    return f"Timeline of {headline(snapshot)}, page {page} of {pages}", out
+    return f"Timeline of {headline(snapshot)}, page {number} of {pages}", out
 
 
-def catch_up(
-    snapshot: IncidentSnapshot, entries: list[TimelineEntry], zone: tzinfo
-) -> tuple[str, list]:
+def catch_up(snapshot: IncidentSnapshot, highlights: Highlights, zone: tzinfo) -> tuple[str, list]:
     incident = snapshot.incident
-    latest_status = next((e for e in reversed(entries) if e.kind == "status"), None)
+    latest_status = highlights.latest_status
     status_line = f"*Status:* {STATUS_EMOJI.get(incident.status, '')} {incident.status}"
     if latest_status and latest_status.data.get("note"):
         status_line += f" — {escape(truncate(latest_status.data['note'], 500))}"
@@ -506,7 +503,7 @@ def catch_up(
         f"{escape(role.title)} {user(snapshot.roles.get(key))}"
         for key, role in snapshot.playbook.roles.items()
     )
-    key = [e for e in entries if e.key][-10:]
+    key = highlights.key_events
     out = [
         section(f"*Catching up on {headline(snapshot)}*\n{status_line}\n{roles}"),
         section("*Key events so far*"),

@@ -333,19 +333,22 @@ class WarRoom:
     async def show_timeline(
         self, reply: Reply, incident_id: int, page: int, replace: bool = False
     ) -> None:
-        snapshot = await self.service.get(incident_id)
-        entries, zone = await asyncio.gather(
-            self.timeline.entries(incident_id), self.viewer_zone(reply.user)
+        snapshot, chunk, highlights, zone = await asyncio.gather(
+            self.service.get(incident_id),
+            self.timeline.page(incident_id, page, blocks.PAGE_ENTRIES),
+            self.timeline.highlights(incident_id),
+            self.viewer_zone(reply.user),
         )
-        text, page_blocks = blocks.timeline_page(snapshot, entries, zone, page)
+        text, page_blocks = blocks.timeline_page(snapshot, chunk, highlights, zone)
         await reply(text, page_blocks, replace)
 
     async def catch_up(self, reply: Reply, incident_id: int) -> None:
-        snapshot = await self.service.get(incident_id)
-        entries, zone = await asyncio.gather(
-            self.timeline.entries(incident_id), self.viewer_zone(reply.user)
+        snapshot, highlights, zone = await asyncio.gather(
+            self.service.get(incident_id),
+            self.timeline.highlights(incident_id),
+            self.viewer_zone(reply.user),
         )
-        await reply(*blocks.catch_up(snapshot, entries, zone))
+        await reply(*blocks.catch_up(snapshot, highlights, zone))
 
     async def export_timeline(self, snapshot: IncidentSnapshot, user: str) -> None:
         entries, zone = await asyncio.gather(

@@ -1,0 +1,53 @@
+"""Reading the timeline a page at a time, on a real database."""
+
+from pathlib import Path
+
+import pytest
+
+from bot.incidents import IncidentService
+from bot.incidents.timeline import KeyMarked, MessageDeleted, MessagePosted, Timeline
+from bot.playbooks import load_playbooks
+from bot.store import Database
+from tests.incidents.test_updates import Clock
+
+DECLARED = 1795338000  # 2026-11-22 09:00 UTC, the clock's start
+
+
+def ts(n: int) -> str:
+    return f"{DECLARED + n}.000100"
+
+
+@pytest.fixture
+async def room(database_url):
+    db = Database(database_url)
+    await db.create_schema()
+    clock = Clock()
+    service = IncidentService(db, load_playbooks(Path("playbooks")), clock)
+    incident = (await service.declare(title="Checkout down", declared_by="U1", severity="SEV1")).id
+    timeline = Timeline(db, clock)
+    for n in range(1, 60):  # with the declaration: 60 entries, a second apart
+        await timeline.record(MessagePosted(f"Ev{n}", incident, ts(n), "U2", f"m{n}"))
+    clock.advance(minutes=5)
+    yield service, timeline, incident
+    await db.dispose()
+
+
+async def test_pages_hold_what_is_visible_in_order(room):
+    _, timeline, incident = room
+    await timeline.record(MessageDeleted("EvDel", incident, ts(59)))
+    first = await timeline.page(incident, 1, 25)
+    assert (first.number, first.pages) == (1, 3)
+    assert first.entries[0].kind == "declared" and first.entries[1].text == "m1"
+    last = await timeline.page(incident, 99, 25)  # past the end: the last page
+    assert (last.number, [e.text for e in last.entries][-2:]) == (3, ["m57", "m58"])
+
+
+async def test_highlights_are_the_latest_key_events_and_status(room):
+    service, timeline, incident = room
+    for n in range(1, 14):
+        await timeline.record(KeyMarked(f"EvKey{n}", incident, ts(n), "pin", added=True))
+    await service.set_status(incident, "identified", by="U1", note="Bad deploy")
+    highlights = await timeline.highlights(incident, key_events=10)
+    assert [e.text for e in highlights.key_events][:-1] == [f"m{n}" for n in range(5, 14)]
+    assert highlights.key_events[-1].kind == "status"
+    assert highlights.latest_status.data["note"] == "Bad deploy"
