@@ -38,10 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
     except ConfigError as error:
-        print("warroom cannot start; fix these first:", file=sys.stderr)
-        for problem in error.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return 2
+        return _cannot_start(error)
 
     if args.command == "check":
         names = ", ".join(settings.playbooks.names)
@@ -59,9 +56,19 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from bot.server import serve_forever
 
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve_forever(settings))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve_forever(settings))
+    except ConfigError as error:  # e.g. a token Slack refuses
+        return _cannot_start(error)
     return 0
+
+
+def _cannot_start(error: ConfigError) -> int:
+    print("warroom cannot start; fix these first:", file=sys.stderr)
+    for problem in error.problems:
+        print(f"  {problem}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

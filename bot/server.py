@@ -16,7 +16,7 @@ from bot.incidents import IncidentService
 from bot.incidents.timeline import Timeline
 from bot.incidents.updates import UpdateDesk
 from bot.scheduler import UpdateScheduler
-from bot.slack.app import create_bolt_app, slack_events_route
+from bot.slack.app import connect_socket_mode, create_bolt_app, slack_events_route
 from bot.slack.flows import WarRoom
 from bot.slack.gateway import SlackGateway, make_client
 from bot.slack.listeners import Deps
@@ -62,9 +62,15 @@ def create_web_app(settings: Settings) -> web.Application:
     add_routes(app, runtime.db, runtime.service)
 
     async def lifecycle(_: web.Application):
-        await runtime.db.create_schema()
         await runtime.gateway.open()
-        socket_mode = await _start_socket_mode(bolt, settings.app_token)
+        try:
+            await runtime.gateway.check_bot_token()
+            await runtime.db.create_schema()
+            socket_mode = await connect_socket_mode(bolt, settings.app_token)
+        except BaseException:
+            await runtime.gateway.close()
+            await runtime.db.dispose()
+            raise
         runtime.scheduler.start()
         yield
         await runtime.scheduler.shutdown()
@@ -76,17 +82,6 @@ def create_web_app(settings: Settings) -> web.Application:
 
     app.cleanup_ctx.append(lifecycle)
     return app
-
-
-async def _start_socket_mode(bolt, app_token: str | None):
-    if not app_token:
-        return None
-    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
-    handler = AsyncSocketModeHandler(bolt, app_token)
-    await handler.connect_async()
-    log.info("connected to Slack over Socket Mode")
-    return handler
 
 
 async def start_on_loopback(settings: Settings) -> tuple[web.AppRunner, Runtime, str]:

@@ -23,10 +23,21 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.settings_errors import ConfigError
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 INVITE_BATCH = 30  # conversations.invite takes at most 30 users per call
+# Slack's answers for a token it will never accept: no point starting with it.
+REFUSED_TOKEN = {
+    "invalid_auth",
+    "not_authed",
+    "token_revoked",
+    "token_expired",
+    "account_inactive",
+    "not_allowed_token_type",
+}
 _MAX_NAME_ATTEMPTS = 20
 
 
@@ -101,6 +112,22 @@ class SlackGateway:
         if self.client.session is not None:
             await self.client.session.close()
             self.client.session = None
+
+    async def check_bot_token(self) -> None:
+        """At startup: a token Slack refuses stops the bot, naming the variable. Slack being
+        unreachable does not: the bot starts and the calls retry when they are needed."""
+        try:
+            response = await _call("check SLACK_BOT_TOKEN", self.client.auth_test())
+        except SlackCallFailed as failure:
+            if failure.error in REFUSED_TOKEN:
+                raise ConfigError(
+                    [
+                        f"SLACK_BOT_TOKEN: Slack refused it ({failure.error}); use the app's bot token (xoxb-…)"
+                    ]
+                ) from failure
+            log.warning("could not check SLACK_BOT_TOKEN now (%s); starting anyway", failure)
+            return
+        self._workspace_url = response.get("url")
 
     async def workspace_url(self) -> str | None:
         """https://<workspace>.slack.com/, asked once; None while Slack cannot say."""

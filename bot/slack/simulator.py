@@ -77,6 +77,7 @@ class FakeSlack:
         self._last_ts = 0.0
         self._sockets: list[web.WebSocketResponse] = []  # Socket Mode connections
         self._tickets: set[str] = set()
+        self.revoked_tokens: set[str] = set()  # answered `token_revoked`
         self._socket_acks: dict[str, asyncio.Future] = {}
         self.add_user(BOT_USER, "warroom", is_bot=True)
         self._runner: web.AppRunner | None = None
@@ -277,7 +278,10 @@ class FakeSlack:
     def _check_auth(self, request: web.Request) -> None:
         method = request.match_info["method"]
         token_type = "xapp-" if method == "apps.connections.open" else "xoxb-"
-        if not request.headers.get("Authorization", "").startswith(f"Bearer {token_type}"):
+        authorization = request.headers.get("Authorization", "")
+        if authorization.removeprefix("Bearer ") in self.revoked_tokens:
+            raise SlackError("token_revoked")
+        if not authorization.startswith(f"Bearer {token_type}"):
             raise SlackError("not_authed" if token_type == "xoxb-" else "invalid_auth")
 
     def _apps_connections_open(self, _params: dict) -> dict:
