@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import signal
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -113,7 +114,13 @@ async def serve_forever(settings: Settings, host: str = "0.0.0.0") -> None:
         host,
         settings.port,
     )
+    # Platforms stop a process with SIGTERM (a deploy, a scale-down): finish what was
+    # acknowledged to Slack before exiting, as for Ctrl-C. Python's default would just die.
+    stopping = asyncio.Event()
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(stop_signal, stopping.set)
     try:
-        await asyncio.Event().wait()
+        await stopping.wait()
+        log.info("stopping: finishing the work already acknowledged to Slack")
     finally:
         await runner.cleanup()

@@ -82,3 +82,26 @@ async def test_kill_minus_nine_loses_nothing_acknowledged(fake, tmp_path):
         ]
     await db.dispose()
     assert sorted(texts) == sorted(f"message {n}" for n in range(300))
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM")
+async def test_sigterm_finishes_acknowledged_work_before_exiting(fake, tmp_path):
+    """A deploy stops the bot with SIGTERM right after it acknowledged a declaration."""
+    general = fake.add_channel("general", [ALICE, BOB])
+    config = write_settings_files(tmp_path, {}, [TEST_PLAYBOOK])
+    env = bot_environment(fake, config, f"sqlite+aiosqlite:///{tmp_path}/deploy.db")
+    process, url = await start_bot(env)
+    fake.latency = 0.2  # every Slack call takes a while: the declaration is mid-way
+    try:
+        async with SlackClient(fake, url, SECRET) as slack:
+            await slack.command(ALICE, "declare SEV3 Deploy during an incident", general)
+            await wait_for(lambda: fake.calls_to("conversations.create"), what="the declaration")
+            process.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(process.wait(), timeout=30) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    room = fake.channel_named("inc-")
+    assert room["pins"], "the card was posted and pinned before the process exited"
+    assert any("Declared INC-1" in answer["text"] for answer in fake.responses)
