@@ -353,7 +353,10 @@ def change_in_room(change: Change) -> str:
         if data.get("reopened"):
             return f"↩️ {actor} *reopened* the incident: now *{data['to']}*.{note}"
         if data["to"] == lifecycle.RESOLVED:
-            return f"✅ {actor} *resolved* the incident.{note}"
+            return (
+                f"✅ {actor} *resolved* the incident.{note}\n"
+                "Next: `/incident report` drafts the post-incident review from the timeline."
+            )
         if data["to"] == lifecycle.CLOSED:
             return f"📁 {actor} *closed* the incident. Thank you, everyone."
         return f"{STATUS_EMOJI.get(data['to'], '')} {actor} changed status *{data['from']} → {data['to']}*.{note}"
