@@ -151,27 +151,31 @@ class Timeline:
                     future.set_result(result)
 
     async def _apply(self, session: AsyncSession, changes: list[Change]) -> list[bool]:
-        # A new message is recognised by its channel+ts alone (a retried delivery carries
-        # the same ts). Edits, deletes and key marks are recognised by event ID: every ID is
-        # marked processed, and the ones that come back are new.
-        others = [c for c in changes if not isinstance(c, MessagePosted)]
-        if not others:
+        # Messages, edits and deletes carry their own identity and order: a message is
+        # recognised by its channel+ts (a retry carries the same ts), an edit by its edit
+        # time (a retry, or an older edit arriving late, is not newer than what is stored),
+        # a delete by the deleted flag. Pins and reactions are toggles with no order of
+        # their own: those are recognised by event ID, marked processed here.
+        if all(isinstance(c, MessagePosted) for c in changes):
             return await self._insert_messages(session, changes)
-        now = self.clock()
-        event_ids = list(dict.fromkeys(c.event_id for c in others))
-        processed = await session.exec(
-            self._insert_ignoring_duplicates(ProcessedEvent.__table__, ["event_id"]),
-            params=[{"event_id": event_id, "received_at": now} for event_id in event_ids],
-        )
-        new_events = set(processed.scalars().all())
+        marks = [c for c in changes if isinstance(c, KeyMarked)]
+        new_marks: set[str] = set()
+        if marks:
+            processed = await session.exec(
+                self._insert_ignoring_duplicates(ProcessedEvent.__table__, ["event_id"]),
+                params=[
+                    {"event_id": event_id, "received_at": self.clock()}
+                    for event_id in dict.fromkeys(c.event_id for c in marks)
+                ],
+            )
+            new_marks = set(processed.scalars().all())
         fresh: list[Change] = []
         results: list[bool] = []
         for change in changes:
-            if isinstance(change, MessagePosted):
-                is_new = True  # decided by channel+ts in _apply_in_order
-            else:
-                is_new = change.event_id in new_events
-                new_events.discard(change.event_id)  # a second copy in a batch is a duplicate
+            is_new = True  # decided against the stored entry in _apply_in_order
+            if isinstance(change, KeyMarked):
+                is_new = change.event_id in new_marks
+                new_marks.discard(change.event_id)  # a second copy in a batch is a duplicate
             results.append(is_new)
             if is_new:
                 fresh.append(change)
@@ -279,6 +283,8 @@ class Timeline:
                 )
                 new_entries.append(entries[key])
                 return True
+            if entry.edits and datetime.fromisoformat(entry.edits[-1]["at"]) >= change.edited_at:
+                return False  # this edit or a later one is already in: a retry, or late
             if entry.text == change.text:
                 return False  # e.g. an unfurl added to the message: no new words
             entry.edits = [

@@ -855,7 +855,11 @@ class SlackClient:
         return ts
 
     async def edit(self, user: str, channel: str, ts: str, text: str) -> aiohttp.ClientResponse:
-        """A person edits their message: Slack sends `message_changed` with both versions."""
+        return await self.event(self.edit_event(user, channel, ts, text))
+
+    def edit_event(self, user: str, channel: str, ts: str, text: str) -> dict:
+        """A person edits their message: the `message_changed` event Slack sends for it,
+        with both versions (deliver it with `event`)."""
         stored = self.fake.message(channel, ts)
         previous = {
             "type": "message",
@@ -866,7 +870,7 @@ class SlackClient:
         if stored:
             stored.update(text=text, edited=True)
         now = self.fake._ts()
-        event = {
+        return {
             "type": "message",
             "subtype": "message_changed",
             "channel": channel,
@@ -877,7 +881,6 @@ class SlackClient:
             "message": {**previous, "text": text, "edited": {"user": user, "ts": now}},
             "previous_message": previous,
         }
-        return await self.event(event)
 
     async def delete(self, channel: str, ts: str) -> aiohttp.ClientResponse:
         messages = self.fake.channels[channel]["messages"]

@@ -76,6 +76,21 @@ async def test_retried_deliveries_store_once(bot):
     assert [e.text for e in await messages(bot)] == ["Failing over to eu-west-2"]
 
 
+async def test_a_late_retry_of_an_edit_does_not_undo_a_newer_one(bot):
+    room = await bot.declare("SEV2 Late edit")
+    ts = await bot.slack.say(BOB, room["id"], "Error rate 40%")
+    first = bot.slack.edit_event(BOB, room["id"], ts, "Error rate 30%")
+    second = bot.slack.edit_event(BOB, room["id"], ts, "Error rate 20%")
+    assert (await bot.slack.event(first, event_id="EvEDIT000001")).status == 200
+    assert (await bot.slack.event(second, event_id="EvEDIT000002")).status == 200
+    # Slack retries the first edit late, and the same edit arrives under another event ID.
+    assert (await bot.slack.event(first, event_id="EvEDIT000001", retry=2)).status == 200
+    assert (await bot.slack.event(second, event_id="EvEDIT0000XX")).status == 200
+    (entry,) = await messages(bot)
+    assert entry.text == "Error rate 20%"
+    assert [e["previous"] for e in entry.edits] == ["Error rate 40%", "Error rate 30%"]
+
+
 async def test_a_late_retry_of_a_reaction_does_not_undo_what_came_after(bot):
     room = await bot.declare("SEV2 Late retry")
     ts = await bot.slack.say(BOB, room["id"], "Decision: fail over")
