@@ -1,7 +1,8 @@
 """The timeline: everything said and done in the war room, exactly once.
 
-Slack delivers events at least once. Each change here is keyed by the event ID and by
-channel+ts, so a retried delivery changes nothing. Writes are grouped: events arriving
+Slack delivers events at least once. Each change is recognised so that a retried
+delivery changes nothing: messages by channel+ts, edits by their edit time, deletes by the
+deleted flag, pins and reactions by their event ID. Writes are grouped: events arriving
 together share one transaction (group commit), and each caller returns only when its
 change is committed, so an event answered 200 is already durable.
 """

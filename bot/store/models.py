@@ -83,7 +83,7 @@ class TimelineEntry(SQLModel, table=True):
 
 
 class ProcessedEvent(SQLModel, table=True):
-    """Slack event IDs already stored, so a retried delivery is recognised."""
+    """Event IDs of pins and reactions already applied, so a retried toggle is recognised."""
 
     event_id: str = Field(primary_key=True)
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
