@@ -220,6 +220,9 @@ def _update_lines(record: ReviewRecord, who, when) -> list[str]:
             (later - earlier for earlier, later in pairwise(moments)), default=timedelta(0)
         )
         verdict = "over the cadence" if longest > cadence else "within the cadence"
+        if sent:
+            first = min(u.decided_at for u in sent) - incident.declared_at
+            lines.append(f"First update: {format_duration(first)} after declaring.")
         lines.append(f"Longest stretch without an update: {format_duration(longest)} ({verdict}).")
     lines.append("")
     for update in record.updates:

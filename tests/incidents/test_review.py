@@ -62,6 +62,7 @@ async def test_the_review_is_drafted_from_the_record(desk):
     assert "| Resolution | Rolled back to 4.1 |" in review
     # The cadence is every 30m: 09:20 → 10:05 went without an update.
     assert "1 sent, 0 skipped; the playbook asks for one every 30m." in review
+    assert "First update: 20m after declaring." in review
     assert "Longest stretch without an update: 45m (over the cadence)." in review
     assert "- 2026-11-22 09:20 sent by bob: *Checkout down* (SEV1, identified)" in review
     assert "dave: “Is payments affected?” — answered in the update of 2026-11-22 09:20" in review
