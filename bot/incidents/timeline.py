@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from types import SimpleNamespace
 
-from sqlalchemy import delete, func, insert
+from sqlalchemy import bindparam, delete, func, insert, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
@@ -30,6 +30,8 @@ from bot.store.types import utcnow
 MAX_BATCH = 500
 EVENT_MEMORY = timedelta(days=1)  # Slack stops retrying an event after about 5 minutes
 KEY_REACTION = "pushpin"
+# What an edit, a delete or a key mark may change in an entry.
+_CHANGEABLE = ("text", "edits", "deleted", "data", "key")
 # People in text: Slack mentions (<@U123> or <@U123|name>), and the bare IDs of role
 # entries ("Comms Lead: U123").
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
@@ -224,30 +226,51 @@ class Timeline:
         return results
 
     async def _apply_in_order(self, session: AsyncSession, changes: list[Change]) -> list[bool]:
-        """Edits, deletes and key marks (with any messages in the same batch), in order."""
+        """Edits, deletes and key marks (with any messages in the same batch), in order.
+
+        Plain rows rather than ORM objects: this runs for every commit that holds an edit,
+        a delete or a key mark, and the ORM's bookkeeping cost more than the database.
+        """
+        table = TimelineEntry.__table__
         # Locked (in one order, so two replicas cannot deadlock): another replica marking or
         # editing the same message at the same moment must build on this change, not
         # overwrite it. On SQLite the write lock already does this.
-        entries: dict[tuple[int, str], TimelineEntry | SimpleNamespace] = {
-            (e.incident_id, e.message_ts): e
-            for e in (
-                await session.exec(
-                    select(TimelineEntry)
-                    .where(
-                        col(TimelineEntry.incident_id).in_({c.incident_id for c in changes}),
-                        col(TimelineEntry.message_ts).in_({c.ts for c in changes}),
-                    )
-                    .order_by(col(TimelineEntry.id))
-                    .with_for_update()
-                )
-            ).all()
+        stored = await session.exec(
+            select(table.c.id, table.c.incident_id, table.c.message_ts)
+            .add_columns(*(table.c[name] for name in _CHANGEABLE))
+            .where(
+                table.c.incident_id.in_({c.incident_id for c in changes}),
+                table.c.message_ts.in_({c.ts for c in changes}),
+            )
+            .order_by(table.c.id)
+            .with_for_update()
+        )
+        before = {row.id: row._mapping for row in stored}
+        entries: dict[tuple[int, str], SimpleNamespace] = {
+            (row["incident_id"], row["message_ts"]): SimpleNamespace(**row)
+            for row in before.values()
         }
         new_entries: list[SimpleNamespace] = []
         results = [self._apply_one(change, entries, new_entries) for change in changes]
-        if new_entries:
+
+        def was_changed(entry: SimpleNamespace) -> bool:
+            row = before.get(getattr(entry, "id", None))  # new entries have no id yet
+            return row is not None and any(getattr(entry, c) != row[c] for c in _CHANGEABLE)
+
+        changed = [
+            {"row_id": e.id, **{c: getattr(e, c) for c in _CHANGEABLE}}
+            for e in entries.values()
+            if was_changed(e)
+        ]
+        if changed:
             await session.exec(
-                insert(TimelineEntry.__table__), params=[vars(e) for e in new_entries]
+                update(table)
+                .where(table.c.id == bindparam("row_id"))
+                .values({c: bindparam(c) for c in _CHANGEABLE}),
+                params=changed,
             )
+        if new_entries:
+            await session.exec(insert(table), params=[vars(e) for e in new_entries])
         return results
 
     def _apply_one(
