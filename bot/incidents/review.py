@@ -16,11 +16,11 @@ from itertools import pairwise
 from sqlmodel import col, select
 
 from bot.incidents import lifecycle
-from bot.incidents.errors import InvalidRequest, NotFound
+from bot.incidents.errors import InvalidRequest
 from bot.incidents.service import IncidentService, IncidentSnapshot
-from bot.incidents.timeline import markdown_line, people_in
+from bot.incidents.timeline import log_query, markdown_line, people_in
 from bot.playbooks import format_duration
-from bot.store.models import Incident, Question, RoleAssignment, StakeholderUpdate, TimelineEntry
+from bot.store.models import Question, RoleAssignment, StakeholderUpdate, TimelineEntry
 
 TO_FILL = "✍️ _To be written by the review's participants._"
 
@@ -45,9 +45,7 @@ class ReviewRecord:
 
 async def gather_review(service: IncidentService, incident_id: int) -> ReviewRecord:
     async with service.db.snapshot_read() as session:
-        incident = await session.get(Incident, incident_id)
-        if incident is None:
-            raise NotFound(f"There is no incident {incident_id}.")
+        incident = await service.load_incident(session, incident_id)
         if incident.is_open:
             raise InvalidRequest(
                 f"{incident.reference} is still {incident.status}: the review comes after it "
@@ -59,12 +57,7 @@ async def gather_review(service: IncidentService, incident_id: int) -> ReviewRec
 
         return ReviewRecord(
             snapshot=await service.snapshot_in(session, incident),
-            entries=await rows(
-                TimelineEntry,
-                TimelineEntry.incident_id == incident_id,
-                col(TimelineEntry.deleted).is_(False),
-                order=(col(TimelineEntry.at), col(TimelineEntry.id)),
-            ),
+            entries=list((await session.exec(log_query(incident_id))).all()),
             holdings=await rows(
                 RoleAssignment,
                 RoleAssignment.incident_id == incident_id,

@@ -375,11 +375,7 @@ class Timeline:
             pages = max(1, -(-total // size))
             number = min(max(number, 1), pages)
             entries = await session.exec(
-                select(TimelineEntry)
-                .where(*visible)
-                .order_by(col(TimelineEntry.at), col(TimelineEntry.id))
-                .offset((number - 1) * size)
-                .limit(size)
+                log_query(incident_id).offset((number - 1) * size).limit(size)
             )
             return TimelinePage(number, pages, list(entries.all()))
 
@@ -401,16 +397,19 @@ class Timeline:
             )
             return Highlights(list(reversed(key.all())), status.first())
 
-    async def entries(self, incident_id: int, include_deleted: bool = False) -> list[TimelineEntry]:
+    async def entries(self, incident_id: int) -> list[TimelineEntry]:
+        """The whole log (deleted entries left out), for exports."""
         async with self.db.snapshot_read() as session:
-            query = select(TimelineEntry).where(TimelineEntry.incident_id == incident_id)
-            if not include_deleted:
-                query = query.where(col(TimelineEntry.deleted).is_(False))
-            return list(
-                (
-                    await session.exec(query.order_by(col(TimelineEntry.at), col(TimelineEntry.id)))
-                ).all()
-            )
+            return list((await session.exec(log_query(incident_id))).all())
+
+
+def log_query(incident_id: int):
+    """An incident's timeline as people see it: deleted entries left out, oldest first."""
+    return (
+        select(TimelineEntry)
+        .where(*_visible(incident_id))
+        .order_by(col(TimelineEntry.at), col(TimelineEntry.id))
+    )
 
 
 def _visible(incident_id: int) -> tuple:
