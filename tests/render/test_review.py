@@ -1,20 +1,26 @@
 """The post-incident review drafted from the record, on a real database."""
 
-from datetime import UTC
+from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 from bot.incidents import IncidentService, InvalidRequest
-from bot.incidents.review import gather_review, write_review
+from bot.incidents.review import gather_review
 from bot.incidents.timeline import MessagePosted, Timeline
 from bot.incidents.updates import UpdateDesk
 from bot.playbooks import load_playbooks
+from bot.render.readers import Readers
+from bot.render.review import review_markdown
+from bot.slack.text import with_names
 from bot.store import Database
 from tests.incidents.test_updates import Clock
 
 ALICE, BOB, CAROL, DAVE = "UALICE0001", "UBOB000001", "UCAROL0001", "UDAVE00001"
 NAMES = {ALICE: "alice", BOB: "bob", CAROL: "carol", DAVE: "dave"}
+# As the Slack layer hands them over: names, and Slack's mentions turned into them.
+READERS = Readers(UTC, NAMES, partial(with_names, names=NAMES))
 
 
 @pytest.fixture
@@ -34,7 +40,14 @@ async def test_the_review_is_drafted_from_the_record(desk):
     await service.assign(incident, "comms", BOB, by=ALICE)
     clock.advance(minutes=4)
     await timeline.record(
-        MessagePosted("Ev1", incident, "1795338240.000100", CAROL, "5xx since 4.2, <@UBOB000001>")
+        MessagePosted(
+            "Ev1",
+            incident,
+            "1795338240.000100",
+            datetime(2026, 11, 22, 9, 4, tzinfo=UTC),
+            CAROL,
+            "5xx since 4.2, <@UBOB000001>",
+        )
     )
     await timeline.add_note(incident, ALICE, "Decided to roll back")
     clock.advance(minutes=6)  # 09:10
@@ -50,7 +63,7 @@ async def test_the_review_is_drafted_from_the_record(desk):
     clock.advance(minutes=25)  # 10:05
     await service.resolve(incident, by=CAROL, summary="Rolled back to 4.1")
 
-    review = write_review(await gather_review(service, incident), UTC, NAMES, clock.now)
+    review = review_markdown(await gather_review(service, incident), READERS, clock.now)
 
     assert review.startswith("# Post-incident review — INC-1: Checkout down")
     assert "| Declared | 2026-11-22 09:00 by alice |" in review
@@ -81,6 +94,6 @@ async def test_no_review_while_the_incident_is_open(desk):
     with pytest.raises(InvalidRequest, match="INC-1 is still investigating"):
         await gather_review(service, incident)
     await service.resolve(incident, by=ALICE)
-    review = write_review(await gather_review(service, incident), UTC, NAMES, service.clock())
+    review = review_markdown(await gather_review(service, incident), READERS, service.clock())
     assert "None: SEV3 is not major, so stakeholders were not updated." in review
     assert "| Cause identified | — |" in review
