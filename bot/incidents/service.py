@@ -378,18 +378,7 @@ class IncidentService:
             incident.closed_at = now
             incident.next_update_due = None
         elif reopened:
-            incident.resolved_at = None
-            # A waiting final update no longer holds; the cadence starts again.
-            await session.exec(
-                update(StakeholderUpdate)
-                .where(
-                    col(StakeholderUpdate.incident_id) == incident.id,
-                    StakeholderUpdate.status == UpdateStatus.DRAFT,
-                )
-                .values(status=UpdateStatus.SUPERSEDED)
-            )
-            playbook = self.playbook_for(incident.playbook)
-            incident.next_update_due = cadence_due(playbook, incident.severity, now)
+            await self._reopen(session, incident, now)
         entry = self._entry(
             session,
             incident,
@@ -401,6 +390,20 @@ class IncidentService:
             key=True,
         )
         return Change(await self.snapshot_in(session, incident), entry, was_major)
+
+    async def _reopen(self, session: AsyncSession, incident: Incident, now: datetime) -> None:
+        incident.resolved_at = None
+        # A waiting final update no longer holds; the cadence starts again.
+        await session.exec(
+            update(StakeholderUpdate)
+            .where(
+                col(StakeholderUpdate.incident_id) == incident.id,
+                StakeholderUpdate.status == UpdateStatus.DRAFT,
+            )
+            .values(status=UpdateStatus.SUPERSEDED)
+        )
+        playbook = self.playbook_for(incident.playbook)
+        incident.next_update_due = cadence_due(playbook, incident.severity, now)
 
     def _entry(
         self,
