@@ -225,7 +225,10 @@ class WebApi:
 
     def _files_complete_upload_external(self, params: dict) -> dict:
         files = params.get("files")
-        files = json.loads(files) if isinstance(files, str) else files
+        try:
+            files = json.loads(files) if isinstance(files, str) else files
+        except json.JSONDecodeError as error:
+            raise SlackError("invalid_arguments") from error
         for item in files or []:
             stored = self.workspace.files.get(item.get("id"))
             if stored is None or stored["content"] is None:
