@@ -43,9 +43,9 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.responses: list[dict] = []  # what the bot sent to response_urls
         self.revoked_tokens: set[str] = set()  # answered `token_revoked`
-        self.socket_mode = SocketModeHub()
+        self._socket_mode = SocketModeHub()
         self._faults = Faults()
-        self._api = WebApi(self.workspace, self.socket_mode, lambda: self.url)
+        self._api = WebApi(self.workspace, self._socket_mode, lambda: self.url)
         self._runner: web.AppRunner | None = None
         self.url = ""
 
@@ -110,7 +110,7 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._serve_api)
         app.router.add_post("/response/{token}", self._serve_response_url)
         app.router.add_post("/upload/{file_id}", self._serve_upload)
-        app.router.add_get("/link/", self.socket_mode.accept)
+        app.router.add_get("/link/", self._socket_mode.accept)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, host, port).start()
@@ -130,14 +130,14 @@ class FakeSlack:
 
     @property
     def socket_connected(self) -> bool:
-        return self.socket_mode.connected
+        return self._socket_mode.connected
 
     async def deliver(self, kind: str, payload: dict, timeout: float = 5.0) -> dict:
         """Send one Socket Mode envelope to the app; returns its acknowledgement."""
-        return await self.socket_mode.deliver(kind, payload, timeout)
+        return await self._socket_mode.deliver(kind, payload, timeout)
 
     async def stop(self) -> None:
-        await self.socket_mode.close()
+        await self._socket_mode.close()
         if self._runner:
             await self._runner.cleanup()
 
