@@ -40,10 +40,13 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         return _cannot_start(error)
 
+    database_problem = _database_problem(settings)
     if args.command == "check":
+        if database_problem:
+            return _cannot_start(ConfigError([database_problem]))
         names = ", ".join(settings.playbooks.names)
         source = settings.config_path or "built-in defaults"
-        print(f"ok: config {source}; playbooks {names}")
+        print(f"ok: config {source}; playbooks {names}; database answers")
         return 0
 
     missing = missing_secrets(settings)
@@ -54,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    if database_problem:
+        return _cannot_start(ConfigError([database_problem]))
     from bot.server import serve_forever
 
     try:
@@ -62,6 +67,12 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:  # e.g. a token Slack refuses
         return _cannot_start(error)
     return 0
+
+
+def _database_problem(settings) -> str | None:
+    from bot.store.probe import database_problem
+
+    return asyncio.run(database_problem(settings.database_url, settings.database_timeout))
 
 
 def _cannot_start(error: ConfigError) -> int:
