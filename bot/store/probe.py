@@ -10,6 +10,9 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from bot.store import Database
 
+# What a database that is down, hung, locked or full raises through SQLAlchemy and drivers.
+DATABASE_ERRORS = (OSError, SQLAlchemyError, TimeoutError)
+
 
 async def database_problem(url: str, timeout: float) -> str | None:
     """Connect and run a trivial query within `timeout`; None when that works."""
@@ -19,7 +22,7 @@ async def database_problem(url: str, timeout: float) -> str | None:
         # rest (a DNS lookup that hangs, a TLS handshake that never finishes).
         async with asyncio.timeout(timeout + 1), database.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
-    except (OSError, SQLAlchemyError, TimeoutError) as error:
+    except DATABASE_ERRORS as error:
         where = make_url(url).render_as_string(hide_password=True)
         return f"DATABASE_URL: cannot use {where}: {describe_database_error(error, timeout)}"
     finally:
