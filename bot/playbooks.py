@@ -103,13 +103,34 @@ DEFAULT_ROLES = {
 }
 
 
-def _check_invitee(value: str) -> str:
-    if not isinstance(value, str) or not _SLACK_ID.match(value):
-        raise ValueError(
-            f"{value!r} is not a Slack user ID (U…/W…) or user-group ID (S…); "
-            "copy it from the profile's 'Copy member ID'"
-        )
-    return value
+def _matching(pattern: re.Pattern, advice: str) -> BeforeValidator:
+    """A string field that must match `pattern`; otherwise "'value' <advice>"."""
+
+    def check(value: object) -> str:
+        if not isinstance(value, str) or not pattern.fullmatch(value):
+            raise ValueError(f"{value!r} {advice}")
+        return value
+
+    return BeforeValidator(check)
+
+
+Invitee = Annotated[
+    str,
+    _matching(
+        _SLACK_ID,
+        "is not a Slack user ID (U…/W…) or user-group ID (S…); "
+        "copy it from the profile's 'Copy member ID'",
+    ),
+]
+# Typed as `playbook=NAME` in a command, so one word without '=' or spaces.
+PlaybookName = Annotated[
+    str,
+    _matching(
+        re.compile(r"[a-z0-9][a-z0-9_-]{0,39}"),
+        "cannot be typed as playbook=NAME; use 1-40 lowercase letters, digits, '-' or '_' "
+        "(e.g. security-breach)",
+    ),
+]
 
 
 class Severity(_Strict):
@@ -117,7 +138,7 @@ class Severity(_Strict):
     major: bool = False
     update_every: Duration | None = None
     escalate_after: Duration | None = None
-    invite: list[Annotated[str, BeforeValidator(_check_invitee)]] = Field(default_factory=list)
+    invite: list[Invitee] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _major_needs_cadence(self) -> Severity:
@@ -126,21 +147,8 @@ class Severity(_Strict):
         return self
 
 
-# Typed as `playbook=NAME` in a command, so one word without '=' or spaces.
-_PLAYBOOK_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
-
-
-def _check_playbook_name(value: str) -> str:
-    if not isinstance(value, str) or not _PLAYBOOK_NAME.fullmatch(value):
-        raise ValueError(
-            f"{value!r} cannot be typed as playbook=NAME; use 1-40 lowercase letters, "
-            "digits, '-' or '_' (e.g. security-breach)"
-        )
-    return value
-
-
 class Playbook(_Strict):
-    name: Annotated[str, BeforeValidator(_check_playbook_name)]
+    name: PlaybookName
     description: str = ""
     default_severity: str | None = None
     private: bool = False
