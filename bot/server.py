@@ -56,11 +56,11 @@ def build_runtime(settings: Settings) -> Runtime:
 
 def create_web_app(settings: Settings) -> web.Application:
     runtime = build_runtime(settings)
-    bolt = create_bolt_app(runtime.gateway.client, settings.signing_secret, runtime.deps)
+    bolt = create_bolt_app(runtime.deps)
     app = web.Application()
     app[RUNTIME] = runtime
     if settings.signing_secret:
-        app.router.add_post("/slack/events", slack_events_route(bolt))
+        app.router.add_post("/slack/events", slack_events_route(bolt, settings.signing_secret))
     add_routes(app, runtime.db, runtime.service)
 
     async def lifecycle(_: web.Application):

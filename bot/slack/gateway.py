@@ -97,10 +97,23 @@ async def _call(what: str, call: Awaitable[T]) -> T:
         raise SlackCallFailed(what, f"Slack did not answer ({type(error).__name__})") from error
 
 
+@dataclass(frozen=True)
+class BotIdentity:
+    """Who the bot is in Slack, as `auth.test` says: learnt once, then used for every request
+    (Bolt's authorization and the timeline's permalinks) without asking Slack again."""
+
+    team_id: str | None
+    enterprise_id: str | None
+    bot_id: str | None
+    bot_user_id: str | None
+    workspace_url: str | None
+
+
 class SlackGateway:
     def __init__(self, client: AsyncWebClient):
         self.client = client
-        self._workspace_url: str | None = None
+        self.identity: BotIdentity | None = None
+        self._identifying: asyncio.Task | None = None
 
     async def open(self) -> None:
         """One connection pool for all calls (the SDK otherwise opens a session per call)."""
@@ -109,15 +122,17 @@ class SlackGateway:
         )
 
     async def close(self) -> None:
+        if self._identifying is not None:
+            self._identifying.cancel()
         if self.client.session is not None:
             await self.client.session.close()
             self.client.session = None
 
     async def check_bot_token(self) -> None:
         """At startup: a token Slack refuses stops the bot, naming the variable. Slack being
-        unreachable does not: the bot starts and the calls retry when they are needed."""
+        unreachable does not: the bot starts and learns who it is later (`identify_later`)."""
         try:
-            response = await _call("check SLACK_BOT_TOKEN", self.client.auth_test())
+            await self._identify()
         except SlackCallFailed as failure:
             if failure.error in REFUSED_TOKEN:
                 raise ConfigError(
@@ -126,19 +141,35 @@ class SlackGateway:
                     ]
                 ) from failure
             log.warning("could not check SLACK_BOT_TOKEN now (%s); starting anyway", failure)
-            return
-        self._workspace_url = response.get("url")
 
-    async def workspace_url(self) -> str | None:
-        """https://<workspace>.slack.com/, asked once; None while Slack cannot say."""
-        if self._workspace_url is None:
-            try:
-                response = await _call("identify the workspace", self.client.auth_test())
-            except SlackCallFailed:
-                log.warning("auth.test failed; timeline entries get no permalink for now")
-                return None
-            self._workspace_url = response.get("url")
-        return self._workspace_url
+    def identify_later(self) -> None:
+        """Ask Slack who the bot is in the background (one call at a time): requests never
+        wait for it. Used when startup could not reach Slack."""
+        if self.identity is None and (self._identifying is None or self._identifying.done()):
+            self._identifying = asyncio.create_task(self._identify_quietly())
+
+    async def _identify_quietly(self) -> None:
+        try:
+            await self._identify()
+        except SlackCallFailed as failure:
+            log.warning("could not identify the bot yet (%s); will ask again", failure)
+
+    async def _identify(self) -> None:
+        response = await _call("check SLACK_BOT_TOKEN", self.client.auth_test())
+        self.identity = BotIdentity(
+            team_id=response.get("team_id"),
+            enterprise_id=response.get("enterprise_id"),
+            bot_id=response.get("bot_id"),
+            bot_user_id=response.get("user_id"),
+            workspace_url=response.get("url"),
+        )
+
+    def workspace_url(self) -> str | None:
+        """https://<workspace>.slack.com/ once known; None (and asked in the background) before."""
+        if self.identity is None:
+            self.identify_later()
+            return None
+        return self.identity.workspace_url
 
     async def create_channel(self, names: list[str], private: bool) -> tuple[str, str]:
         """Create the first free name of `names`; returns (channel ID, name)."""

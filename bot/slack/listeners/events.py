@@ -55,7 +55,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await timeline.record(MessageDeleted(event_id, incident, event["deleted_ts"]))
             return
         message = event.get("message", {}) if subtype == "message_changed" else event
-        workspace = await deps.gateway.workspace_url()
+        workspace = deps.gateway.workspace_url()
         author = message.get("user") or message.get("bot_id")
         if message.get("bot_id") and message.get("bot_id") == context.bot_id:
             return  # our own posts: their changes are already in the timeline
