@@ -22,6 +22,7 @@ from bot.slack.app import connect_socket_mode, create_bolt_app, slack_events_rou
 from bot.slack.flows import WarRoom
 from bot.slack.gateway import SlackGateway, make_client
 from bot.slack.listeners import Deps
+from bot.slack.text import visible_length
 from bot.store import Database
 from bot.web import add_routes
 
@@ -42,7 +43,7 @@ class Runtime:
 
 def build_runtime(settings: Settings) -> Runtime:
     db = Database(settings.database_url, settings.database_timeout)
-    service = IncidentService(db, settings.playbooks)
+    service = IncidentService(db, settings.playbooks, text_length=visible_length)
     client = make_client(settings.bot_token or "", settings.slack_api_url)
     gateway = SlackGateway(client)
     tasks = BackgroundTasks()

@@ -7,6 +7,7 @@ import html
 from aiohttp import web
 
 from bot.incidents import IncidentService, IncidentSnapshot
+from bot.slack.text import plain_text
 from bot.store import Database
 
 
@@ -34,7 +35,8 @@ def public_view(snapshot: IncidentSnapshot) -> dict:
     incident = snapshot.incident
     return {
         "reference": incident.reference,
-        "title": "Private incident" if incident.private else incident.title,
+        # Titles are said text (Slack's dialect): the page shows them as typed.
+        "title": "Private incident" if incident.private else plain_text(incident.title),
         "severity": incident.severity,
         "major": snapshot.major,
         "status": incident.status,
