@@ -7,6 +7,7 @@ retry is recognised by its event ID.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
@@ -167,3 +168,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.event("reaction_removed")(on_reaction)
     app.event("pin_added")(on_pin)
     app.event("pin_removed")(on_pin)
+    # Any other event (the manifest subscribes to none, but an app's settings can): ignored
+    # with a 200, since Slack retries anything else and may turn off a failing subscription.
+    app.event(re.compile(".*"))(_ignore)
+
+
+async def _ignore() -> None:
+    pass
