@@ -1,4 +1,5 @@
-"""Events API: war-room messages, edits, deletes, pins and :pushpin: reactions to the timeline.
+"""Events API: war-room messages, edits, deletes, pins and :pushpin: reactions to the timeline;
+`user_change` to the people directory.
 
 These listeners run before Slack gets its answer (process_before_response), so an event
 answered 200 is already committed; if storing fails, Slack gets a 500 and retries, and the
@@ -17,7 +18,7 @@ from bot.incidents.timeline import (
     MessagePosted,
     slack_time,
 )
-from bot.slack.flows import Reply
+from bot.slack.flows.reply import Reply
 from bot.slack.listeners import Deps
 
 # Message subtypes that are people talking; the rest (joins, topic changes, …) are not.
@@ -43,13 +44,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
         channel, subtype = event.get("channel"), event.get("subtype")
         if subtype not in SPOKEN and subtype not in ("message_changed", "message_deleted"):
             return
-        if channel and channel == deps.war_room.config.broadcast_channel:
+        if channel and channel == deps.broadcast_channel:
             if event.get("user") and not event.get("bot_id") and subtype is None:
                 # Executives' channel hygiene: point the poster at the comms leads, privately.
                 reply = Reply(deps.gateway, event["user"], channel=channel)
-                deps.run_for(
-                    reply, deps.war_room.point_to_comms(channel, event["user"]), "broadcast pointer"
-                )
+                work = deps.stakeholders.point_to_comms(channel, event["user"])
+                deps.run_for(reply, work, "broadcast pointer")
             return
         incident = await timeline.incident_for_channel(channel) if channel else None
         if incident is None:
@@ -59,7 +59,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await timeline.record(MessageDeleted(event_id, incident, event["deleted_ts"]))
             return
         message = event.get("message", {}) if subtype == "message_changed" else event
-        workspace = await deps.gateway.workspace_url()
+        workspace = deps.people.workspace_url  # learnt at startup: no Web API call here
         author = message.get("user") or message.get("bot_id")
         if message.get("bot_id") and message.get("bot_id") == context.bot_id:
             return  # our own posts: their changes are already in the timeline
@@ -112,8 +112,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
             added = event["type"] == "pin_added"
             await timeline.record(KeyMarked(body["event_id"], incident, ts, "pin", added))
 
+    async def on_user_change(event: dict) -> None:
+        deps.people.learn(event["user"])  # a new name, time zone, or a deactivation
+
     app.event("message")(on_message)
     app.event("reaction_added")(on_reaction)
     app.event("reaction_removed")(on_reaction)
     app.event("pin_added")(on_pin)
     app.event("pin_removed")(on_pin)
+    app.event("user_change")(on_user_change)
