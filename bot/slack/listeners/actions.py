@@ -13,23 +13,34 @@ from bot.slack.listeners import Deps
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
+    register_card(app, deps)
+    register_updates(app, deps)
+
+
+def register_card(app: AsyncApp, deps: Deps) -> None:
+    """The card's buttons and selects, the timeline's pages, the declare form's picker."""
+
+    @app.action("card_handover")
     async def card_handover(ack: AsyncAck, body: dict, action: dict) -> None:
         await ack()
         work = deps.changes.open_handover(body["trigger_id"], int(action["value"]))
         deps.run_for(_reply(deps, body), work, "handover form")
 
+    @app.action("card_status")
     async def card_status(ack: AsyncAck, body: dict, action: dict) -> None:
         await ack()
         incident, status = action["selected_option"]["value"].split(":", 1)
         work = deps.changes.set_status(int(incident), status, by=body["user"]["id"])
         deps.run_for(_reply(deps, body), work, "card status")
 
+    @app.action("card_severity")
     async def card_severity(ack: AsyncAck, body: dict, action: dict) -> None:
         await ack()
         incident, severity = action["selected_option"]["value"].split(":", 1)
         work = deps.changes.set_severity(int(incident), severity, by=body["user"]["id"])
         deps.run_for(_reply(deps, body), work, "card severity")
 
+    @app.action("declare_playbook")
     async def declare_playbook(ack: AsyncAck, body: dict, action: dict) -> None:
         await ack()
         view = body["view"]
@@ -39,11 +50,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
         reply = Reply(deps.gateway, body["user"]["id"], metadata.get("response_url"))
         deps.run_for(reply, work, "declare form")
 
+    @app.action("card_catchup")
     async def card_catchup(ack: AsyncAck, body: dict, action: dict) -> None:
         await ack()
         reply = _reply(deps, body)
         deps.run_for(reply, deps.timeline_views.catch_up(reply, int(action["value"])), "catch up")
 
+    @app.action("timeline_page")
     async def timeline_page(ack: AsyncAck, body: dict, action: dict) -> None:
         await ack()
         incident, page = (int(part) for part in action["value"].split(":"))
@@ -52,6 +65,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
         work = deps.timeline_views.show(reply, incident, page, replace=True)
         deps.run_for(reply, work, "timeline page")
 
+
+def register_updates(app: AsyncApp, deps: Deps) -> None:
+    """Approve, edit or skip a stakeholder update draft."""
+
+    @app.action("update_approve")
     async def update_approve(ack: AsyncAck, body: dict, action: dict) -> None:
         await ack()
         work = deps.updates.approve(
@@ -59,25 +77,17 @@ def register(app: AsyncApp, deps: Deps) -> None:
         )
         deps.run_for(_reply(deps, body), work, "approve update")
 
+    @app.action("update_edit")
     async def update_edit(ack: AsyncAck, body: dict, action: dict) -> None:
         await ack()
         work = _open_update_form(deps, body, int(action["value"]), updates.update_edit_modal)
         deps.run_for(_reply(deps, body), work, "edit update")
 
+    @app.action("update_skip")
     async def update_skip(ack: AsyncAck, body: dict, action: dict) -> None:
         await ack()
         work = _open_update_form(deps, body, int(action["value"]), updates.update_skip_modal)
         deps.run_for(_reply(deps, body), work, "skip update")
-
-    app.action("update_approve")(update_approve)
-    app.action("update_edit")(update_edit)
-    app.action("update_skip")(update_skip)
-    app.action("card_catchup")(card_catchup)
-    app.action("timeline_page")(timeline_page)
-    app.action("card_handover")(card_handover)
-    app.action("card_status")(card_status)
-    app.action("card_severity")(card_severity)
-    app.action("declare_playbook")(declare_playbook)
 
 
 def _reply(deps: Deps, body: dict) -> Reply:

@@ -25,6 +25,12 @@ async def required_text(ack: AsyncAck, view: dict, block: str, missing: str) -> 
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
+    register_incident_forms(app, deps)
+    register_update_forms(app, deps)
+
+
+def register_incident_forms(app: AsyncApp, deps: Deps) -> None:
+    @app.view("declare")
     async def declare_submitted(ack: AsyncAck, body: dict, view: dict) -> None:
         title = await required_text(ack, view, "title", "Say what is broken.")
         if title is None:
@@ -45,6 +51,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         )
         deps.run_for(reply, work, "declare (form)")
 
+    @app.view("handover")
     async def handover_submitted(ack: AsyncAck, body: dict, view: dict) -> None:
         await ack()
         metadata = json.loads(view["private_metadata"])
@@ -55,6 +62,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
         work = deps.changes.assign(metadata["incident"], role, assignee, by=user)
         deps.run_for(reply, work, "handover (form)")
 
+
+def register_update_forms(app: AsyncApp, deps: Deps) -> None:
+    @app.view("update_edit")
     async def update_edit_submitted(ack: AsyncAck, body: dict, view: dict) -> None:
         text = await required_text(ack, view, "text", "The update cannot be empty.")
         if text is None:
@@ -65,6 +75,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         work = deps.updates.approve(metadata["update"], user, text, metadata.get("message_ts"))
         deps.run_for(reply, work, "send edited update")
 
+    @app.view("update_skip")
     async def update_skip_submitted(ack: AsyncAck, body: dict, view: dict) -> None:
         reason = await required_text(ack, view, "reason", "Say why, for the timeline.")
         if reason is None:
@@ -74,8 +85,3 @@ def register(app: AsyncApp, deps: Deps) -> None:
         reply = Reply(deps.gateway, user)
         work = deps.updates.skip(metadata["update"], user, reason, metadata.get("message_ts"))
         deps.run_for(reply, work, "skip update")
-
-    app.view("update_edit")(update_edit_submitted)
-    app.view("update_skip")(update_skip_submitted)
-    app.view("declare")(declare_submitted)
-    app.view("handover")(handover_submitted)
