@@ -90,46 +90,39 @@ def broadcast_update(draft: Draft) -> str:
 
 
 def update_edit_modal(draft: Draft, message_ts: str | None = None) -> dict:
-    return {
-        "type": "modal",
-        "callback_id": "update_edit",
-        "title": plain("Edit the update", 24),
-        "submit": plain("Send", 24),
-        "close": plain("Cancel", 24),
-        "private_metadata": json.dumps({"update": draft.id, "message_ts": message_ts}),
-        "blocks": [
-            {
-                "type": "input",
-                "block_id": "text",
-                "label": plain("Update for stakeholders"),
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": "value",
-                    "multiline": True,
-                    "max_length": 2900,
-                    "initial_value": truncate(draft.update.text, 2900),
-                },
-            }
-        ],
+    element = {
+        "type": "plain_text_input",
+        "action_id": "value",
+        "multiline": True,
+        "max_length": 2900,
+        "initial_value": truncate(draft.update.text, 2900),
     }
+    field = {"block_id": "text", "label": plain("Update for stakeholders"), "element": element}
+    return _decision_modal(draft, message_ts, "update_edit", "Edit the update", "Send", field)
 
 
 def update_skip_modal(draft: Draft, message_ts: str | None = None) -> dict:
+    element = {"type": "plain_text_input", "action_id": "value", "max_length": 500}
+    field = {
+        "block_id": "reason",
+        "label": plain("Why skip it? (goes in the timeline)"),
+        "element": element,
+    }
+    return _decision_modal(draft, message_ts, "update_skip", "Skip this update", "Skip", field)
+
+
+def _decision_modal(
+    draft: Draft, message_ts: str | None, callback_id: str, title: str, submit: str, field: dict
+) -> dict:
+    """A one-field form deciding a draft; `message_ts` is where the person clicked."""
     return {
         "type": "modal",
-        "callback_id": "update_skip",
-        "title": plain("Skip this update", 24),
-        "submit": plain("Skip", 24),
+        "callback_id": callback_id,
+        "title": plain(title, 24),
+        "submit": plain(submit, 24),
         "close": plain("Cancel", 24),
         "private_metadata": json.dumps({"update": draft.id, "message_ts": message_ts}),
-        "blocks": [
-            {
-                "type": "input",
-                "block_id": "reason",
-                "label": plain("Why skip it? (goes in the timeline)"),
-                "element": {"type": "plain_text_input", "action_id": "value", "max_length": 500},
-            }
-        ],
+        "blocks": [{"type": "input", **field}],
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from dataclasses import dataclass, field
 
 from bot.incidents import IncidentService
 from bot.incidents.updates import UpdateDesk
@@ -11,19 +12,15 @@ from bot.slack.blocks import card
 from bot.slack.gateway import Problems, SlackGateway
 
 
+@dataclass
 class Card:
-    def __init__(
-        self,
-        service: IncidentService,
-        desk: UpdateDesk,
-        gateway: SlackGateway,
-        bridge_url: str | None,
-    ):
-        self.service = service
-        self.desk = desk
-        self.gateway = gateway
-        self.bridge_url = bridge_url
-        self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+    service: IncidentService
+    desk: UpdateDesk
+    gateway: SlackGateway
+    bridge_url: str | None
+    _locks: defaultdict[int, asyncio.Lock] = field(
+        default_factory=lambda: defaultdict(asyncio.Lock), init=False, repr=False
+    )
 
     async def refresh(self, incident_id: int, problems: Problems) -> None:
         # One card edit at a time per incident, each from a fresh read, so the last edit wins

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
+from dataclasses import dataclass
 
 from bot.config import BotConfig
 from bot.incidents import Change, IncidentService, lifecycle
@@ -16,22 +17,14 @@ from bot.slack.gateway import Problems, SlackGateway
 from bot.slack.people import People
 
 
+@dataclass
 class Changes:
-    def __init__(
-        self,
-        service: IncidentService,
-        gateway: SlackGateway,
-        config: BotConfig,
-        card: Card,
-        updates: Updates,
-        people: People,
-    ):
-        self.service = service
-        self.gateway = gateway
-        self.config = config
-        self.card = card
-        self.updates = updates
-        self.people = people
+    service: IncidentService
+    gateway: SlackGateway
+    config: BotConfig
+    card: Card
+    updates: Updates
+    people: People
 
     async def assign(self, incident_id: int, role: str, assignee: str, by: str) -> None:
         """Hand `role` to `assignee` (a user picked in a form)."""

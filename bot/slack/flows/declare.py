@@ -8,6 +8,7 @@ and the answer to the declarer; pin the card.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 from bot.config import BotConfig
 from bot.incidents import IncidentService, IncidentSnapshot
@@ -19,18 +20,12 @@ from bot.slack.gateway import Problems, SlackCallFailed, SlackGateway
 from bot.slack.text import escape, war_room_name
 
 
+@dataclass
 class Declaring:
-    def __init__(
-        self,
-        service: IncidentService,
-        gateway: SlackGateway,
-        playbooks: PlaybookLibrary,
-        config: BotConfig,
-    ):
-        self.service = service
-        self.gateway = gateway
-        self.playbooks = playbooks
-        self.config = config
+    service: IncidentService
+    gateway: SlackGateway
+    playbooks: PlaybookLibrary
+    config: BotConfig
 
     async def declare(
         self,

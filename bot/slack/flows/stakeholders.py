@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bot.incidents import IncidentError, IncidentService
 from bot.incidents.updates import UpdateDesk
 from bot.slack.blocks import lists, updates
@@ -9,11 +11,11 @@ from bot.slack.flows.reply import Reply
 from bot.slack.gateway import SlackGateway
 
 
+@dataclass
 class Stakeholders:
-    def __init__(self, service: IncidentService, desk: UpdateDesk, gateway: SlackGateway):
-        self.service = service
-        self.desk = desk
-        self.gateway = gateway
+    service: IncidentService
+    desk: UpdateDesk
+    gateway: SlackGateway
 
     def recent_list(self) -> str | None:
         """The open incidents from a fresh-enough cache (answered in the ack), else None."""

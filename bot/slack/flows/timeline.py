@@ -4,6 +4,7 @@ post-incident review draft."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 from bot.incidents import IncidentService, IncidentSnapshot
 from bot.incidents.review import gather_review, write_review
@@ -15,14 +16,12 @@ from bot.slack.people import People
 from bot.slack.text import escape
 
 
+@dataclass
 class TimelineViews:
-    def __init__(
-        self, service: IncidentService, timeline: Timeline, gateway: SlackGateway, people: People
-    ):
-        self.service = service
-        self.timeline = timeline
-        self.gateway = gateway
-        self.people = people
+    service: IncidentService
+    timeline: Timeline
+    gateway: SlackGateway
+    people: People
 
     async def note(self, snapshot: IncidentSnapshot, user: str, text: str) -> None:
         entry = await self.timeline.add_note(snapshot.id, user, text)

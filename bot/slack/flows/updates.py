@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from bot.incidents import IncidentError
 from bot.incidents.updates import Draft, UpdateDesk
@@ -14,14 +15,12 @@ from bot.slack.flows.room import report_problems
 from bot.slack.gateway import Problems, SlackCallFailed, SlackGateway
 
 
+@dataclass
 class Updates:
-    def __init__(
-        self, desk: UpdateDesk, gateway: SlackGateway, card: Card, broadcast_channel: str | None
-    ):
-        self.desk = desk
-        self.gateway = gateway
-        self.card = card
-        self.broadcast_channel = broadcast_channel
+    desk: UpdateDesk
+    gateway: SlackGateway
+    card: Card
+    broadcast_channel: str | None
 
     async def draft(self, incident_id: int, final: bool = False) -> None:
         """A draft now (`/incident update`, resolution); older undecided drafts give way."""
