@@ -129,6 +129,15 @@ class SlackGateway:
             return None
         return response.get("url")
 
+    async def workspace_url(self) -> str | None:
+        """https://<workspace>.slack.com/ (auth.test); None while Slack cannot say."""
+        try:
+            response = await _call("identify the workspace", self.client.auth_test())
+        except SlackCallFailed as failure:
+            log.warning("could not learn the workspace URL (%s); no permalinks for now", failure)
+            return None
+        return response.get("url")
+
     async def create_channel(self, names: list[str], private: bool) -> tuple[str, str]:
         """Create the first free name of `names`; returns (channel ID, name)."""
         for name in names[:_MAX_NAME_ATTEMPTS]:

@@ -3,7 +3,8 @@
 `users.info` per person and `users.list` (Tier 2, ~20 a minute) for a typed `@name` would
 cost a Web API call per command. So a person is kept for an hour, the whole directory for a
 few minutes, a miss refreshes the directory at most once a minute, and `user_change`
-events keep entries current in between. The workspace URL is learnt once, at startup.
+events keep entries current in between. The workspace URL is learnt once, at startup (if
+Slack could not say then, it is asked again in the background, never on the event path).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.background import BackgroundTasks
 from bot.incidents import IncidentError
 from bot.slack.gateway import SlackCallFailed, SlackGateway
 from bot.slack.text import escape
@@ -22,6 +24,7 @@ from bot.slack.text import escape
 PERSON_SECONDS = 3600.0  # names and time zones rarely change; user_change events say when
 DIRECTORY_SECONDS = 300.0  # how long a full listing answers `@name` without asking again
 MISS_REFRESH_SECONDS = 60.0  # an unknown `@name` lists the workspace again at most this often
+WORKSPACE_RETRY_SECONDS = 60.0  # while startup could not learn the workspace URL
 
 
 @dataclass(frozen=True)
@@ -48,13 +51,32 @@ class Person:
 
 
 class People:
-    def __init__(self, gateway: SlackGateway, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        gateway: SlackGateway,
+        tasks: BackgroundTasks,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.gateway = gateway
+        self.tasks = tasks
         self.clock = clock
         self.workspace_url: str | None = None  # set at startup; None: no permalinks
+        self._workspace_asked_at = clock()  # startup asks
         self._people: dict[str, tuple[float, Person]] = {}
         self._listed_at: float | None = None
         self._listing = asyncio.Lock()
+
+    def workspace(self) -> str | None:
+        """The workspace URL for permalinks, without a Web API call. While it is unknown it
+        is asked in the background, at most once a minute."""
+        waited = self.clock() - self._workspace_asked_at
+        if self.workspace_url is None and waited >= WORKSPACE_RETRY_SECONDS:
+            self._workspace_asked_at = self.clock()
+            self.tasks.spawn(self._learn_workspace(), name="learn the workspace URL")
+        return self.workspace_url
+
+    async def _learn_workspace(self) -> None:
+        self.workspace_url = await self.gateway.workspace_url()
 
     def learn(self, member: dict) -> Person:
         """Remember Slack's user object (from a listing, a lookup or a `user_change` event)."""

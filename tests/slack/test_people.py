@@ -5,9 +5,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.background import BackgroundTasks
 from bot.incidents import IncidentError
 from bot.slack.gateway import SlackGateway, make_client
-from bot.slack.people import DIRECTORY_SECONDS, MISS_REFRESH_SECONDS, PERSON_SECONDS, People
+from bot.slack.people import (
+    DIRECTORY_SECONDS,
+    MISS_REFRESH_SECONDS,
+    PERSON_SECONDS,
+    WORKSPACE_RETRY_SECONDS,
+    People,
+)
 from bot.slack.simulator import FakeSlack
 
 
@@ -28,7 +35,7 @@ async def slack():
     gateway = SlackGateway(make_client("xoxb-test", fake.api_url))
     await gateway.open()
     clock = Clock()
-    yield fake, People(gateway, clock), clock
+    yield fake, People(gateway, BackgroundTasks(), clock), clock
     await gateway.close()
     await fake.stop()
 
@@ -92,3 +99,15 @@ async def test_user_change_replaces_the_cached_person(slack):
     assert await people.zone("UANN000001") == ZoneInfo("Asia/Tokyo")
     assert await people.find("anna") == "UANN000001"
     assert len(fake.calls_to("users.list")) == 1 and not fake.calls_to("users.info")
+
+
+async def test_an_unknown_workspace_is_asked_in_the_background_once_a_minute(slack):
+    fake, people, clock = slack
+    assert people.workspace() is None  # startup asked a moment ago (and Slack could not say)
+    assert people.tasks.pending == 0 and not fake.calls_to("auth.test")
+    clock.now += WORKSPACE_RETRY_SECONDS
+    assert people.workspace() is None  # the caller never waits for Slack
+    assert people.workspace() is None and people.tasks.pending == 1  # one question at a time
+    await people.tasks.drain()
+    assert people.workspace() == "https://warroom-demo.slack.com/"
+    assert len(fake.calls_to("auth.test")) == 1

@@ -81,7 +81,7 @@ async def message_said(deps: Deps, body: dict, event: dict, bot_id: str | None) 
     message = event.get("message", {}) if subtype == "message_changed" else event
     if message.get("bot_id") and message.get("bot_id") == bot_id:
         return  # our own posts: their changes are already in the timeline
-    link = permalink(deps.people.workspace_url, channel, message["ts"], message.get("thread_ts"))
+    link = permalink(deps.people.workspace(), channel, message["ts"], message.get("thread_ts"))
     if subtype == "message_changed":
         await timeline.record(edited(event_id, incident, event, message, link))
     else:
