@@ -58,13 +58,15 @@ class Request:
 
 @dataclass(frozen=True)
 class Subcommand:
+    """One registry entry: everything about a subcommand, in one place."""
+
     name: str
     arguments: str
     summary: str
-    in_war_room: bool
-    parse: Callable[[str], dict]
-    handle: Callable[[Request], Awaitable[None]] | None = None
-    acknowledge: Callable[[Deps, dict], Ack | None] | None = None
+    in_war_room: bool  # runs in a war room (its incident is the channel's), else anywhere
+    parse: Callable[[str], dict]  # the text after the name -> arguments, or UsageError
+    handle: Callable[[Request], Awaitable[None]] | None = None  # after the ack
+    acknowledge: Callable[[Deps, dict], Ack | None] | None = None  # on the ack path
 
 
 @dataclass(frozen=True)
@@ -75,10 +77,6 @@ class Command:
     @property
     def subcommand(self) -> Subcommand:
         return BY_NAME[self.name]
-
-    @property
-    def in_war_room(self) -> bool:
-        return self.subcommand.in_war_room
 
 
 def usage(name: str) -> str:
