@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bot.incidents import Change, IncidentSnapshot, lifecycle
+from bot.incidents import Change, IncidentSnapshot
+from bot.incidents.entries import RoleHandedOver, SeverityChanged, StatusChanged, payload
+from bot.incidents.lifecycle import IncidentStatus
 from bot.playbooks import Playbook
 from bot.slack.blocks.common import (
     STATUS_EMOJI,
@@ -30,53 +32,62 @@ def response_team_alert(snapshot: IncidentSnapshot) -> str:
 
 
 def change_in_room(change: Change) -> str:
-    entry, snapshot = change.entry, change.snapshot
-    actor = user(entry.actor)
-    data = entry.data
-    if entry.kind == "role":
-        role = snapshot.playbook.roles[data["role"]].title
-        if data["from"]:
-            return f"🤝 {actor} handed *{escape(role)}* from {user(data['from'])} to {user(data['to'])}."
-        return f"🤝 {actor} made {user(data['to'])} the *{escape(role)}*."
-    if entry.kind == "severity":
-        direction = "⬆️" if data["to"] < data["from"] else "⬇️"
-        major = " This is a *major* incident." if snapshot.major and not change.was_major else ""
-        return f"{direction} {actor} changed severity *{data['from']} → {data['to']}*.{major}"
-    if entry.kind == "status":
-        note = f"\n> {escape(data['note'])}" if data.get("note") else ""
-        if data.get("reopened"):
-            return f"↩️ {actor} *reopened* the incident: now *{data['to']}*.{note}"
-        if data["to"] == lifecycle.RESOLVED:
-            return (
-                f"✅ {actor} *resolved* the incident.{note}\n"
-                "Next: `/incident report` drafts the post-incident review from the timeline."
+    """The room's post about a change: each kind worded for the room here and only here."""
+    snapshot, actor = change.snapshot, user(change.entry.actor)
+    match payload(change.entry):
+        case RoleHandedOver(role=key, previous=previous, to=to):
+            role = escape(snapshot.playbook.roles[key].title)
+            if previous:
+                return f"🤝 {actor} handed *{role}* from {user(previous)} to {user(to)}."
+            return f"🤝 {actor} made {user(to)} the *{role}*."
+        case SeverityChanged(previous=previous, to=to):
+            direction = "⬆️" if to < previous else "⬇️"
+            major = (
+                " This is a *major* incident." if snapshot.major and not change.was_major else ""
             )
-        if data["to"] == lifecycle.CLOSED:
-            return f"📁 {actor} *closed* the incident. Thank you, everyone."
-        return f"{STATUS_EMOJI.get(data['to'], '')} {actor} changed status *{data['from']} → {data['to']}*.{note}"
-    return escape(entry.text)
+            return f"{direction} {actor} changed severity *{previous} → {to}*.{major}"
+        case StatusChanged() as moved:
+            return _status_in_room(actor, moved)
+        case _:
+            return escape(change.entry.text)
+
+
+def _status_in_room(actor: str, moved: StatusChanged) -> str:
+    note = f"\n> {escape(moved.note)}" if moved.note else ""
+    if moved.reopened:
+        return f"↩️ {actor} *reopened* the incident: now *{moved.to}*.{note}"
+    if moved.to == IncidentStatus.RESOLVED:
+        return (
+            f"✅ {actor} *resolved* the incident.{note}\n"
+            "Next: `/incident report` drafts the post-incident review from the timeline."
+        )
+    if moved.to == IncidentStatus.CLOSED:
+        return f"📁 {actor} *closed* the incident. Thank you, everyone."
+    emoji = STATUS_EMOJI.get(moved.to, "")
+    return f"{emoji} {actor} changed status *{moved.previous} → {moved.to}*.{note}"
 
 
 def change_broadcast(change: Change) -> str | None:
     """One line for executives; nothing from inside the room (notes stay in the war room)."""
-    entry, snapshot = change.entry, change.snapshot
-    data = entry.data
-    if entry.kind == "severity":
-        if snapshot.major and not change.was_major:
-            return None  # announced as a declaration instead
-        return f"*{headline(snapshot)}*: severity changed {data['from']} → {data['to']}."
-    if entry.kind == "status":
-        if data.get("reopened"):
-            return f"↩️ *{headline(snapshot)}* has been reopened: {data['to']}."
-        if data["to"] == lifecycle.RESOLVED:
-            return f"✅ *{headline(snapshot)}* is resolved."
-        if data["to"] == lifecycle.CLOSED:
+    snapshot = change.snapshot
+    match payload(change.entry):
+        case SeverityChanged(previous=previous, to=to):
+            if snapshot.major and not change.was_major:
+                return None  # announced as a declaration instead
+            return f"*{headline(snapshot)}*: severity changed {previous} → {to}."
+        case StatusChanged(to=to, reopened=reopened):
+            if reopened:
+                return f"↩️ *{headline(snapshot)}* has been reopened: {to}."
+            if to == IncidentStatus.RESOLVED:
+                return f"✅ *{headline(snapshot)}* is resolved."
+            if to == IncidentStatus.CLOSED:
+                return None
+            return f"{STATUS_EMOJI.get(to, '')} *{headline(snapshot)}*: now {to}."
+        case RoleHandedOver(role=key, to=to) if key in ("commander", "comms"):
+            role = snapshot.playbook.roles[key].title
+            return f"*{headline(snapshot)}*: {escape(role)} is now {user(to)}."
+        case _:
             return None
-        return f"{STATUS_EMOJI.get(data['to'], '')} *{headline(snapshot)}*: now {data['to']}."
-    if entry.kind == "role" and data["role"] in ("commander", "comms"):
-        role = snapshot.playbook.roles[data["role"]].title
-        return f"*{headline(snapshot)}*: {escape(role)} is now {user(data['to'])}."
-    return None
 
 
 def checklist(playbook: Playbook) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.incidents import IncidentSnapshot, lifecycle
+from bot.incidents.lifecycle import IncidentStatus
 from bot.slack.blocks.common import (
     HEADER_LIMIT,
     STATUS_EMOJI,
@@ -45,7 +46,7 @@ def incident_card(
     ]
     if incident.impact:
         blocks.append(section(f"*Impact:* {escape(incident.impact)}"))
-    if incident.summary and incident.status in (lifecycle.RESOLVED, lifecycle.CLOSED):
+    if incident.summary and incident.status in (IncidentStatus.RESOLVED, IncidentStatus.CLOSED):
         blocks.append(section(f"*Resolution:* {escape(incident.summary)}"))
     role_lines = [
         f"*{escape(role.title)}:* {user(snapshot.roles.get(key))}\n_{escape(role.duty)}_"
@@ -64,7 +65,7 @@ def incident_card(
                 f"📣 Next stakeholder update due {slack_date(incident.next_update_due, '{time}')}"
             )
         )
-    if incident.status != lifecycle.CLOSED:
+    if incident.status != IncidentStatus.CLOSED:
         blocks.append(card_actions(snapshot))
     else:
         blocks.append(
@@ -81,7 +82,7 @@ def incident_card(
 def card_actions(snapshot: IncidentSnapshot) -> dict:
     incident, playbook = snapshot.incident, snapshot.playbook
     value = str(incident.id)
-    statuses = [s for s in lifecycle.allowed_next(incident.status) if s != lifecycle.CLOSED]
+    statuses = [s for s in lifecycle.allowed_next(incident.status) if s != IncidentStatus.CLOSED]
     elements: list[dict] = [
         {
             "type": "button",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import tzinfo
 
 from bot.incidents import IncidentSnapshot
+from bot.incidents.entries import EntryKind, RoleHandedOver, SeverityChanged, StatusChanged, payload
 from bot.incidents.timeline import Highlights, TimelinePage
 from bot.playbooks import Playbook
 from bot.slack.blocks.common import (
@@ -21,28 +22,32 @@ from bot.store.models import TimelineEntry
 
 PAGE_ENTRIES = 25
 KIND_ICONS = {
-    "declared": "🚨",
-    "status": "🔄",
-    "severity": "⚠️",
-    "role": "🤝",
-    "note": "📝",
-    "update": "📣",
-    "message": "💬",
+    EntryKind.DECLARED: "🚨",
+    EntryKind.STATUS: "🔄",
+    EntryKind.SEVERITY: "⚠️",
+    EntryKind.ROLE: "🤝",
+    EntryKind.NOTE: "📝",
+    EntryKind.UPDATE: "📣",
+    EntryKind.MESSAGE: "💬",
 }
 
 
 def entry_text(entry: TimelineEntry, playbook: Playbook) -> str:
     """One timeline entry in mrkdwn: our own markup for state changes, user text escaped."""
-    data = entry.data
-    if entry.kind == "role" and data.get("role") in playbook.roles:
-        was = f" (was {user(data['from'])})" if data.get("from") else ""
-        return f"{escape(playbook.roles[data['role']].title)}: {user(data['to'])}{was}"
-    if entry.kind == "status":
-        note = f": {escape(truncate(data['note'], 500))}" if data.get("note") else ""
-        reopened = "reopened, " if data.get("reopened") else ""
-        return f"{reopened}{data['from']} → *{data['to']}*{note}"
-    if entry.kind == "severity":
-        return f"severity {data['from']} → *{data['to']}*"
+    match payload(entry):
+        case RoleHandedOver(role=key, previous=previous, to=to) if key in playbook.roles:
+            was = f" (was {user(previous)})" if previous else ""
+            return f"{escape(playbook.roles[key].title)}: {user(to)}{was}"
+        case StatusChanged(previous=previous, to=to, note=note, reopened=reopened):
+            note = f": {escape(truncate(note, 500))}" if note else ""
+            return f"{'reopened, ' if reopened else ''}{previous} → *{to}*{note}"
+        case SeverityChanged(previous=previous, to=to):
+            return f"severity {previous} → *{to}*"
+        case _:
+            return _said_text(entry)
+
+
+def _said_text(entry: TimelineEntry) -> str:
     text = escape(truncate(entry.text, 500))
     if entry.thread_ts:
         text = f"↳ {text}"
@@ -132,8 +137,9 @@ def catch_up(snapshot: IncidentSnapshot, highlights: Highlights, zone: tzinfo) -
     incident = snapshot.incident
     latest_status = highlights.latest_status
     status_line = f"*Status:* {STATUS_EMOJI.get(incident.status, '')} {incident.status}"
-    if latest_status and latest_status.data.get("note"):
-        status_line += f" — {escape(truncate(latest_status.data['note'], 500))}"
+    note = payload(latest_status).note if latest_status else ""
+    if note:
+        status_line += f" — {escape(truncate(note, 500))}"
     roles = " · ".join(
         f"{escape(role.title)} {user(snapshot.roles.get(key))}"
         for key, role in snapshot.playbook.roles.items()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from bot.incidents import IncidentSnapshot
+from bot.incidents.lifecycle import UpdateStatus
 from bot.incidents.updates import Draft
 from bot.slack.blocks.common import (
     context,
@@ -73,9 +74,9 @@ def decided_message(draft: Draft) -> tuple[str, list]:
     """What the draft turns into once decided: no buttons left to press."""
     update = draft.update
     when = slack_date(update.decided_at, "{time}") if update.decided_at else "now"
-    if update.status == "sent":
+    if update.status == UpdateStatus.SENT:
         verdict = f"✅ Sent by {user(update.decided_by)} at {when}"
-    elif update.status == "skipped":
+    elif update.status == UpdateStatus.SKIPPED:
         verdict = (
             f"⏭️ Skipped by {user(update.decided_by)} at {when}: {escape(update.skip_reason or '')}"
         )

@@ -8,7 +8,9 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 
 from bot.config import BotConfig
-from bot.incidents import Change, IncidentService, lifecycle
+from bot.incidents import Change, IncidentService
+from bot.incidents.entries import RoleHandedOver, SeverityChanged, StatusChanged, payload
+from bot.incidents.lifecycle import IncidentStatus
 from bot.slack.blocks import announcements, card, forms
 from bot.slack.flows.card import Card
 from bot.slack.flows.room import announce_major, report_problems
@@ -40,7 +42,7 @@ class Changes:
         await self.publish(await self.service.set_status(incident_id, status, by=by, note=note))
 
     async def resolve(self, incident_id: int, by: str, summary: str) -> None:
-        await self.set_status(incident_id, lifecycle.RESOLVED, by, summary)
+        await self.set_status(incident_id, IncidentStatus.RESOLVED, by, summary)
 
     async def set_severity(self, incident_id: int, severity: str, by: str) -> None:
         await self.publish(await self.service.set_severity(incident_id, severity, by=by))
@@ -60,24 +62,25 @@ class Changes:
         problems = Problems()
         await asyncio.gather(*await self._steps(change, problems))
         await report_problems(self.gateway, channel_id, problems)
+        what = payload(change.entry)
         if (
-            change.entry.kind == "status"
-            and change.entry.data["to"] == lifecycle.RESOLVED
+            isinstance(what, StatusChanged)
+            and what.to == IncidentStatus.RESOLVED
             and snapshot.major
         ):
             # The cadence stops at resolution with a final update for the executives.
             await self.updates.draft(snapshot.id, final=True)
 
     async def _steps(self, change: Change, problems: Problems) -> list[Awaitable]:
-        snapshot, kind = change.snapshot, change.entry.kind
+        snapshot, what = change.snapshot, payload(change.entry)
         channel_id = snapshot.incident.channel_id
         steps = [
             problems.collect(self.gateway.post(channel_id, announcements.change_in_room(change))),
             self.card.refresh(snapshot.id, problems),
         ]
-        if kind == "role":
-            steps.append(self.gateway.invite(channel_id, [change.entry.data["to"]], problems))
-        if kind in ("role", "status", "severity"):
+        if isinstance(what, RoleHandedOver):
+            steps.append(self.gateway.invite(channel_id, [what.to], problems))
+        if isinstance(what, RoleHandedOver | StatusChanged | SeverityChanged):
             topic = card.war_room_topic(snapshot)
             steps.append(problems.collect(self.gateway.set_topic(channel_id, topic)))
         if change.concerns_stakeholders and self.config.broadcast_channel:
@@ -86,7 +89,7 @@ class Changes:
                 steps.append(
                     problems.collect(self.gateway.post(self.config.broadcast_channel, summary))
                 )
-        if kind == "severity" and snapshot.major and not change.was_major:
+        if isinstance(what, SeverityChanged) and snapshot.major and not change.was_major:
             steps += announce_major(self.gateway, self.config, snapshot, problems)
             invitees = await self.gateway.expand_invitees(snapshot.invitees(), problems)
             steps.append(self.gateway.invite(channel_id, invitees, problems))

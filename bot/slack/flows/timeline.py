@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import tzinfo
+from functools import partial
 
 from bot.incidents import IncidentService, IncidentSnapshot
-from bot.incidents.review import gather_review, write_review
-from bot.incidents.timeline import Timeline, people_in, to_markdown
+from bot.incidents.review import gather_review
+from bot.incidents.timeline import Timeline, people_in
+from bot.render.export import timeline_markdown
+from bot.render.readers import Readers
+from bot.render.review import review_markdown
 from bot.slack.blocks import timeline as timeline_blocks
 from bot.slack.flows.reply import Reply
 from bot.slack.gateway import SlackGateway
 from bot.slack.people import People
-from bot.slack.text import escape
+from bot.slack.text import escape, mentioned, with_names
 
 
 @dataclass
@@ -51,14 +56,14 @@ class TimelineViews:
         entries, zone = await asyncio.gather(
             self.timeline.entries(snapshot.id), self.people.zone(user)
         )
-        names = await self.people.names(people_in(entries))
+        readers = await self._readers(zone, people_in(entries), entries)
         incident = snapshot.incident
         await self.gateway.upload_text(
             incident.channel_id,
             filename=f"{incident.reference}-timeline.md",
             title=f"{incident.reference} timeline",
             # A long timeline takes a while to render: off the event loop, which acks Slack.
-            content=await asyncio.to_thread(to_markdown, incident, entries, zone, names),
+            content=await asyncio.to_thread(timeline_markdown, snapshot, entries, readers),
             comment=f"🗂️ Timeline of {incident.reference}, exported by <@{user}>.",
         )
 
@@ -67,18 +72,21 @@ class TimelineViews:
         record, zone = await asyncio.gather(
             gather_review(self.service, snapshot.id), self.people.zone(user)
         )
-        names = await self.people.names(record.people())
+        readers = await self._readers(zone, record.people(), record.entries)
         incident = snapshot.incident
         await self.gateway.upload_text(
             incident.channel_id,
             filename=f"{incident.reference}-post-incident-review.md",
             title=f"{incident.reference} post-incident review (draft)",
-            content=await asyncio.to_thread(
-                write_review, record, zone, names, self.service.clock()
-            ),
+            content=await asyncio.to_thread(review_markdown, record, readers, self.service.clock()),
             comment=(
                 f"📝 Post-incident review draft for {incident.reference}, made by <@{user}> "
                 "from the record. Fill in the cause, the lessons and the action items "
                 "together, then `/incident close`."
             ),
         )
+
+    async def _readers(self, zone: tzinfo, people: set[str], entries: list) -> Readers:
+        """Names for everyone the entries name or mention, for a document read outside Slack."""
+        names = await self.people.names(people.union(*(mentioned(e.text) for e in entries)))
+        return Readers(zone, names, partial(with_names, names=names))

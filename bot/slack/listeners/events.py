@@ -10,17 +10,12 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
-from bot.incidents.timeline import (
-    KEY_REACTION,
-    KeyMarked,
-    MessageDeleted,
-    MessageEdited,
-    MessagePosted,
-    Timeline,
-    slack_time,
-)
+from bot.incidents.timeline import KeyMarked, MessageDeleted, MessageEdited, MessagePosted, Timeline
 from bot.slack.flows.reply import Reply
 from bot.slack.listeners import Deps
+from bot.slack.text import message_time
+
+KEY_REACTION = "pushpin"  # reacting with :pushpin: marks a message key, like pinning it
 
 # Message subtypes that are people talking; the rest (joins, topic changes, …) are not.
 SPOKEN = {None, "file_share", "thread_broadcast", "me_message", "bot_message"}
@@ -94,7 +89,14 @@ def edited(
     at = message.get("edited", {}).get("ts") or event.get("event_ts") or message["ts"]
     author = message.get("user") or message.get("bot_id")
     return MessageEdited(
-        event_id, incident, message["ts"], message.get("text", ""), slack_time(at), author, link
+        event_id,
+        incident,
+        message["ts"],
+        message_time(message["ts"]),
+        message.get("text", ""),
+        message_time(at),
+        author,
+        link,
     )
 
 
@@ -103,6 +105,7 @@ def posted(event_id: str, incident: int, message: dict, link: str | None) -> Mes
         event_id,
         incident,
         message["ts"],
+        message_time(message["ts"]),
         message.get("user") or message.get("bot_id") or "unknown",
         message.get("text", ""),
         message.get("thread_ts"),
