@@ -7,6 +7,7 @@ import pytest
 
 from bot.background import BackgroundTasks
 from bot.incidents import IncidentError
+from bot.simulator import FakeSlack
 from bot.slack.gateway import SlackGateway, make_client
 from bot.slack.people import (
     DIRECTORY_SECONDS,
@@ -15,7 +16,6 @@ from bot.slack.people import (
     WORKSPACE_RETRY_SECONDS,
     People,
 )
-from bot.slack.simulator import FakeSlack
 
 
 class Clock:

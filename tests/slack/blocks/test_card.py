@@ -1,7 +1,7 @@
 """The incident card stays within Slack's limits whatever people type."""
 
+from bot.simulator import SlackError, validate_blocks
 from bot.slack.blocks import card as blocks
-from bot.slack.simulator import SlackError, validate_blocks
 from tests.slack.blocks.samples import snapshot
 
 
