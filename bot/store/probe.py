@@ -19,11 +19,12 @@ DATABASE_ERRORS = (OSError, SQLAlchemyError, TimeoutError)
 async def database_problem(url: str, timeout: float) -> str | None:
     """Connect and run a trivial query within `timeout`; None when that works."""
     parsed = make_url(url)
-    is_file = parsed.get_backend_name() == "sqlite" and parsed.database
-    sqlite_file = Path(parsed.database) if is_file else None
-    if sqlite_file is not None and not sqlite_file.exists():
-        # Connecting would create the file: `check` leaves the folder as it found it.
-        return _sqlite_folder_problem(sqlite_file)
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").exists():
+        # Trying would create the file: `check` must leave no trace, so judge the folder.
+        folder = Path(parsed.database or ".").resolve().parent
+        if os.access(folder, os.W_OK):
+            return None
+        return f"DATABASE_URL: cannot create {parsed.database}: {folder} is not writable"
     database = Database(url, timeout)
     try:
         # The driver's own bounds cover connecting and the query; this one covers the
@@ -36,13 +37,6 @@ async def database_problem(url: str, timeout: float) -> str | None:
     finally:
         await database.dispose()
     return None
-
-
-def _sqlite_folder_problem(file: Path) -> str | None:
-    folder = file.parent.resolve()
-    if os.access(folder, os.W_OK | os.X_OK):
-        return None
-    return f"DATABASE_URL: cannot create the SQLite file {file}: {folder} is not writable"
 
 
 def describe_database_error(error: BaseException, timeout: float | None = None) -> str:
