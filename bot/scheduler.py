@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.incidents.updates import Draft, UpdateDesk
+from bot.logs import bind_incident
 from bot.slack.flows import WarRoom
 from bot.slack.gateway import SlackCallFailed
 
@@ -27,8 +30,15 @@ CLAIM_CHUNK = 100
 
 
 class UpdateScheduler:
-    def __init__(self, desk: UpdateDesk, war_room: WarRoom, interval: float = TICK_SECONDS):
+    def __init__(
+        self,
+        desk: UpdateDesk,
+        war_room: WarRoom,
+        interval: float = TICK_SECONDS,
+        observe_lag: Callable[[float], None] | None = None,
+    ):
         self.desk = desk
+        self.observe_lag = observe_lag
         self.timeline = war_room.timeline
         self.war_room = war_room
         self.interval = interval
@@ -50,7 +60,14 @@ class UpdateScheduler:
         self._scheduler.add_job(
             self.timeline.forget_old_events, "interval", hours=1, max_instances=1
         )
+        if self.observe_lag is not None:
+            self._scheduler.add_listener(self._submitted, EVENT_JOB_SUBMITTED)
         self._scheduler.start()
+
+    def _submitted(self, event: JobSubmissionEvent) -> None:
+        """How late a job started against its schedule (an event loop kept busy shows here)."""
+        late = datetime.now(UTC) - max(event.scheduled_run_times)
+        self.observe_lag(max(0.0, late.total_seconds()))
 
     async def shutdown(self) -> None:
         """Stop ticking and let a tick in progress finish, before the database closes."""
@@ -105,6 +122,7 @@ class UpdateScheduler:
             )
 
     async def _post(self, draft: Draft) -> tuple[int, str] | None:
+        bind_incident(draft.snapshot.incident.reference)  # this task's log lines
         async with self._posting:
             try:
                 return draft.id, await self.war_room.post_draft_message(draft)

@@ -8,21 +8,25 @@ import gc
 import logging
 import signal
 from dataclasses import dataclass
+from functools import partial
 
 from aiohttp import web
 
 from bot.background import BackgroundTasks
 from bot.config import Settings
 from bot.incidents import IncidentService
+from bot.incidents.status import StatusReader
 from bot.incidents.timeline import Timeline
 from bot.incidents.updates import UpdateDesk
+from bot.metrics import Metrics
 from bot.scheduler import UpdateScheduler
 from bot.slack.app import connect_socket_mode, create_bolt_app, slack_events_route
 from bot.slack.flows import WarRoom
 from bot.slack.gateway import SlackGateway, make_client
 from bot.slack.listeners import Deps
+from bot.slack.observe import ObservedWebClient, observe_requests
 from bot.store import Database
-from bot.web import add_routes
+from bot.web import WebDeps, add_routes
 
 log = logging.getLogger(__name__)
 RUNTIME = web.AppKey("runtime", object)
@@ -37,20 +41,27 @@ class Runtime:
     tasks: BackgroundTasks
     deps: Deps
     scheduler: UpdateScheduler
+    metrics: Metrics
 
 
 def build_runtime(settings: Settings) -> Runtime:
     db = Database(settings.database_url)
     service = IncidentService(db, settings.playbooks)
-    client = make_client(settings.bot_token or "", settings.slack_api_url)
+    metrics = Metrics()
+    client = make_client(
+        settings.bot_token or "",
+        settings.slack_api_url,
+        partial(ObservedWebClient, metrics=metrics),
+    )
     gateway = SlackGateway(client)
     tasks = BackgroundTasks()
     timeline = Timeline(db)
+    metrics.count_stored_events(lambda: timeline.recorded)
     desk = UpdateDesk(db, service)
     war_room = WarRoom(service, timeline, desk, gateway, settings.config)
     deps = Deps(service, timeline, gateway, war_room, settings.playbooks, tasks)
-    scheduler = UpdateScheduler(desk, war_room)
-    return Runtime(settings, db, service, gateway, tasks, deps, scheduler)
+    scheduler = UpdateScheduler(desk, war_room, observe_lag=metrics.scheduler_lag.observe)
+    return Runtime(settings, db, service, gateway, tasks, deps, scheduler, metrics)
 
 
 def create_web_app(settings: Settings) -> web.Application:
@@ -60,7 +71,9 @@ def create_web_app(settings: Settings) -> web.Application:
     app[RUNTIME] = runtime
     if settings.signing_secret:
         app.router.add_post("/slack/events", slack_events_route(bolt))
-    add_routes(app, runtime.db, runtime.service)
+    bolt.use(observe_requests(runtime.metrics, runtime.deps.timeline.known_incident))
+    severities = tuple(dict.fromkeys(s for p in settings.playbooks for s in p.severity_names))
+    add_routes(app, WebDeps(runtime.db, StatusReader(runtime.db), runtime.metrics, severities))
 
     async def lifecycle(_: web.Application):
         await runtime.gateway.open()

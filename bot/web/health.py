@@ -1,0 +1,26 @@
+"""`GET /healthz`: 200 while the database answers and takes writes (Slack being away does
+not count: events are still stored), 503 within about a second when it does not."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+from bot.store.health import database_problem
+
+
+def add_routes(app: web.Application, deps) -> None:
+    async def healthz(_: web.Request) -> web.Response:
+        problem = await database_problem(deps.db)
+        answered = deps.metrics.last_slack_answer
+        body = {
+            "ok": problem is None,
+            "database": problem or "ok",
+            "slack_last_answered": datetime.fromtimestamp(answered, UTC).isoformat()
+            if answered
+            else None,
+        }
+        return web.json_response(body, status=503 if problem else 200)
+
+    app.router.add_get("/healthz", healthz)
