@@ -1,6 +1,9 @@
 """The status page through HTTP: published updates only, private incidents redacted."""
 
+import asyncio
 import json
+import os
+import shutil
 from xml.etree import ElementTree
 
 import aiohttp
@@ -125,3 +128,43 @@ async def test_status_page_without_incidents(bot):
     assert status == 200 and "No open incidents." in page
     feed = ElementTree.fromstring((await get(bot, "/status.atom"))[1].encode())
     assert feed.findall(f"{ATOM}entry") == []
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+PHONE = "390,844"
+
+
+async def chromium(tmp_path, *args: str) -> str:
+    """Run headless Chromium to completion while the bot keeps serving on this loop."""
+    sandbox = ["--no-sandbox"] if os.geteuid() == 0 else []  # Chromium refuses root otherwise
+    process = await asyncio.create_subprocess_exec(
+        CHROMIUM,
+        "--headless",
+        "--disable-gpu",
+        "--hide-scrollbars",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+        f"--window-size={PHONE}",
+        *sandbox,
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=90)
+    assert process.returncode == 0, err.decode(errors="replace")[-2000:]
+    return out.decode()
+
+
+@pytest.mark.skipif(
+    CHROMIUM is None and not os.environ.get("CI"),
+    reason="Debian's chromium is not installed (apt-get install chromium); CI always runs this",
+)
+async def test_status_page_in_a_headless_browser(bot, incidents, tmp_path):
+    assert CHROMIUM, "CI must have chromium: .ci/run installs it"
+    dom = await chromium(tmp_path, "--dump-dom", f"{bot.url}/status")
+    # The title is text in the browser's DOM, not a script element.
+    assert "<script>" not in dom and "&lt;script&gt;alert(1)&lt;/script&gt; checkout slow" in dom
+    assert "INC-1" in dom and "Card payments fail for &lt;@UBOB000001&gt;" in dom
+    assert "a private incident" in dom and leaks(dom) == []
+    screenshot = tmp_path / "status.png"  # kept with the test's files, to look at
+    await chromium(tmp_path, f"--screenshot={screenshot}", f"{bot.url}/status")
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and screenshot.stat().st_size > 5000
