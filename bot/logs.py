@@ -66,7 +66,7 @@ def log_format(environ) -> str:
     return chosen
 
 
-def configure_logging(chosen: str, level: int = logging.INFO) -> None:
-    handler = logging.StreamHandler()
+def configure_logging(chosen: str, level: int = logging.INFO, stream=None) -> None:
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter() if chosen == "json" else logging.Formatter(TEXT_FORMAT))
     logging.basicConfig(level=level, handlers=[handler], force=True)

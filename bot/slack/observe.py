@@ -3,6 +3,7 @@ Web API calls out (the SDK client and its retry handlers), counted by kind and m
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from urllib.parse import urlparse
@@ -17,6 +18,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.incidents.status import reference_of
 from bot.logs import log_context
 from bot.metrics import Metrics
+
+log = logging.getLogger(__name__)
 
 
 def request_kind(body: dict) -> str:
@@ -44,16 +47,18 @@ def observe_requests(metrics: Metrics, incident_of: Callable[[str], int | None])
 
     async def observe(req: AsyncBoltRequest, next):  # noqa: A002 (Bolt injects by name)
         started = time.perf_counter()
-        channel = request_channel(req.body)
+        kind, channel = request_kind(req.body), request_channel(req.body)
         incident = incident_of(channel) if channel else None
-        try:
-            with log_context(
-                slack_request_id=request_id(req.body),
-                incident=reference_of(incident) if incident is not None else None,
-            ):
+        with log_context(
+            slack_request_id=request_id(req.body),
+            incident=reference_of(incident) if incident is not None else None,
+        ):
+            try:
                 return await next()
-        finally:
-            metrics.observe_request(request_kind(req.body), time.perf_counter() - started)
+            finally:
+                elapsed = time.perf_counter() - started
+                metrics.observe_request(kind, elapsed)
+                log.debug("answered a Slack %s in %.1f ms", kind, elapsed * 1000)
 
     return observe
 

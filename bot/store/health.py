@@ -12,15 +12,32 @@ from bot.store import Database
 HEALTH_TIMEOUT = 1.0
 
 
-async def database_problem(db: Database, timeout: float = HEALTH_TIMEOUT) -> str | None:
-    """None when the database answers and takes writes within `timeout`; else what is wrong.
+class DatabaseHealth:
+    """One probe at a time: while the database hangs, health checks share the probe in
+    flight (cancelling it would not free the driver's thread) instead of piling up."""
 
-    SQLite: a real committed write (the header's user_version, written back unchanged), so
-    a read-only file, a full disk or a write lock held too long all show. PostgreSQL: the
-    server must accept connections and not be a read-only standby.
-    """
+    def __init__(self, db: Database, timeout: float = HEALTH_TIMEOUT):
+        self.db = db
+        self.timeout = timeout
+        self._probe: asyncio.Task | None = None
+
+    async def problem(self) -> str | None:
+        """None when the database answers and takes a write within the timeout; else what
+        is wrong."""
+        if self._probe is None or self._probe.done():
+            self._probe = asyncio.create_task(_probe(self.db))
+        done, _ = await asyncio.wait({self._probe}, timeout=self.timeout)
+        if not done:
+            return f"the database did not answer within {self.timeout:g} s"
+        return self._probe.result()
+
+
+async def _probe(db: Database) -> str | None:
+    """SQLite: a real committed write (the header's user_version, written back unchanged),
+    so a read-only file, a full disk or a write lock held too long all show. PostgreSQL: the
+    server must accept connections and not be a read-only standby."""
     try:
-        async with asyncio.timeout(timeout), db.engine.begin() as connection:
+        async with db.engine.begin() as connection:
             if db.is_sqlite:
                 version = (await connection.exec_driver_sql("PRAGMA user_version")).scalar()
                 await connection.exec_driver_sql(f"PRAGMA user_version = {int(version)}")
@@ -28,9 +45,6 @@ async def database_problem(db: Database, timeout: float = HEALTH_TIMEOUT) -> str
                 read_only = await connection.execute(text("SHOW transaction_read_only"))
                 if read_only.scalar() == "on":
                     return "the database is read-only"
-    except TimeoutError:
-        return f"the database did not answer within {timeout:g} s"
     except (OSError, SQLAlchemyError) as error:
-        reason = getattr(error, "orig", None) or error
-        return f"the database refused: {reason}"
+        return f"the database refused: {getattr(error, 'orig', None) or error}"
     return None

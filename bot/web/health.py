@@ -7,12 +7,14 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from bot.store.health import database_problem
+from bot.store.health import DatabaseHealth
 
 
 def add_routes(app: web.Application, deps) -> None:
+    database = DatabaseHealth(deps.db)
+
     async def healthz(_: web.Request) -> web.Response:
-        problem = await database_problem(deps.db)
+        problem = await database.problem()
         answered = deps.metrics.last_slack_answer
         body = {
             "ok": problem is None,

@@ -81,7 +81,7 @@ async def test_status_page_shows_the_latest_published_update_and_hides_private(b
     assert "&lt;script&gt;alert(1)&lt;/script&gt; checkout slow" in page
     assert "<script>" not in page
     assert 'name="viewport"' in page and 'http-equiv="refresh"' in page
-    assert "INC-2 · <span class=\"private\">a private incident</span>" in page
+    assert 'INC-2 · <span class="private">a private incident</span>' in page
     # The latest published update, its Slack markup shown as text, and the next due time.
     assert "Card payments fail for &lt;@UBOB000001&gt;" in page
     assert "Next update due" in page and " s ago" in page
