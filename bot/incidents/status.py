@@ -11,7 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, or_
+from sqlalchemy import case, func, or_
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -34,6 +35,13 @@ _INCIDENT_COLUMNS = (
     Incident.declared_at,
     Incident.resolved_at,
     Incident.next_update_due,
+)
+_UPDATE_COLUMNS = (
+    StakeholderUpdate.incident_id,
+    StakeholderUpdate.text,
+    StakeholderUpdate.final,
+    StakeholderUpdate.created_at,
+    StakeholderUpdate.decided_at,
 )
 
 
@@ -115,7 +123,7 @@ class StatusReader:
 
     async def board(self) -> StatusBoard:
         """Open incidents (most severe first) and those resolved in the last 7 days (latest
-        first), each with its last published update: three queries however many there are."""
+        first), each with its last published update: two queries however many there are."""
         now = self.clock()
         visible = or_(
             col(Incident.status).in_(lifecycle.ACTIVE_STATUSES),
@@ -124,12 +132,13 @@ class StatusReader:
         async with self.db.snapshot_read() as session:
             rows = (
                 await session.exec(
-                    select(*_INCIDENT_COLUMNS).where(visible, col(Incident.channel_id).is_not(None))
+                    select(*_INCIDENT_COLUMNS, *_UPDATE_COLUMNS[1:])
+                    .outerjoin(StakeholderUpdate, col(StakeholderUpdate.id) == _latest_sent_id())
+                    .where(visible, col(Incident.channel_id).is_not(None))
                 )
             ).all()
-            ids = [row.id for row in rows]
-            latest = await _latest_updates(session, ids)
-            waiting = await _drafts_waiting_since(session, ids)
+            waiting = await _drafts_waiting_since(session)
+        latest = {row.id: _published(row) for row in rows if row.text is not None}
         open_rows = sorted(
             (row for row in rows if row.status in lifecycle.ACTIVE_STATUSES),
             key=lambda row: (shown_as_private(row.private), row.severity, row.declared_at),
@@ -171,7 +180,7 @@ class StatusReader:
                     )
                 ).all()
             ]
-            waiting = await _drafts_waiting_since(session, [incident_id])
+            waiting = await _drafts_waiting_since(session, incident_id)
         latest = updates[0] if updates else None
         return IncidentHistory(_public(row, latest, waiting.get(incident_id)), updates)
 
@@ -215,39 +224,38 @@ def _sent():
     return StakeholderUpdate.status == "sent"
 
 
-async def _latest_updates(session: AsyncSession, ids: list[int]) -> dict[int, PublishedUpdate]:
-    if not ids:
-        return {}
-    newest = (
-        select(func.max(StakeholderUpdate.id))
-        .where(col(StakeholderUpdate.incident_id).in_(ids), _sent())
-        .group_by(StakeholderUpdate.incident_id)
+def _latest_sent_id():
+    """The ID of the incident's last sent update, found through the incident_id index (a
+    plain `status = 'sent'` condition makes SQLite scan the status index instead)."""
+    other = aliased(StakeholderUpdate)
+    return (
+        select(func.max(case((other.status == "sent", other.id))))
+        .where(other.incident_id == Incident.id)
+        .correlate(Incident)
+        .scalar_subquery()
     )
-    rows = (
-        await session.exec(
-            select(StakeholderUpdate).where(col(StakeholderUpdate.id).in_(newest.scalar_subquery()))
-        )
-    ).all()
-    return {row.incident_id: _published(row) for row in rows}
 
 
-async def _drafts_waiting_since(session: AsyncSession, ids: list[int]) -> dict[int, datetime]:
-    if not ids:
-        return {}
+async def _drafts_waiting_since(
+    session: AsyncSession, incident_id: int | None = None
+) -> dict[int, datetime]:
+    """Incidents with an update drafted and not yet sent (few: at most one per open
+    incident), and since when."""
+    waiting = col(StakeholderUpdate.status).in_(("draft", "sending"))
+    if incident_id is not None:
+        waiting = waiting & (StakeholderUpdate.incident_id == incident_id)
     rows = (
         await session.exec(
             select(StakeholderUpdate.incident_id, func.min(StakeholderUpdate.created_at))
-            .where(
-                col(StakeholderUpdate.incident_id).in_(ids),
-                col(StakeholderUpdate.status).in_(("draft", "sending")),
-            )
+            .where(waiting)
             .group_by(StakeholderUpdate.incident_id)
         )
     ).all()
     return dict(rows)
 
 
-def _published(update: StakeholderUpdate) -> PublishedUpdate:
+def _published(update) -> PublishedUpdate:
+    """From a StakeholderUpdate or a row of its columns."""
     return PublishedUpdate(update.decided_at or update.created_at, update.text, update.final)
 
 
