@@ -11,7 +11,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.logs import configure_logging, log_format
-from bot.slack.simulator import wait_for
+from bot.simulator import wait_for
 from tests.conftest import ALICE, SECRET
 
 

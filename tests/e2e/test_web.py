@@ -9,7 +9,7 @@ from xml.etree import ElementTree
 import aiohttp
 import pytest
 
-from bot.slack.simulator import wait_for
+from bot.simulator import wait_for
 from tests.conftest import ALICE, BOB
 from tests.e2e.test_updates import broadcast_updates, first_draft
 
