@@ -4,13 +4,17 @@ not count: events are still stored), 503 within about a second when it does not.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from bot.store.health import DatabaseHealth
 
+if TYPE_CHECKING:
+    from bot.web import WebDeps
 
-def add_routes(app: web.Application, deps) -> None:
+
+def add_routes(app: web.Application, deps: WebDeps) -> None:
     database = DatabaseHealth(deps.db)
 
     async def healthz(_: web.Request) -> web.Response:

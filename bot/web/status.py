@@ -7,10 +7,14 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from bot.render import status as render
+
+if TYPE_CHECKING:
+    from bot.web import WebDeps
 
 HTML = "text/html"
 SHARED_SECONDS = 2.0
@@ -41,7 +45,7 @@ class SharedRendering:
         return text
 
 
-def add_routes(app: web.Application, deps) -> None:
+def add_routes(app: web.Application, deps: WebDeps) -> None:
     reader = deps.status
     shared = SharedRendering()
 
