@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.store import Database
+from bot.store.probe import DATABASE_ERRORS, describe_database_error
 
 HEALTH_TIMEOUT = 1.0
 
@@ -45,6 +45,6 @@ async def _probe(db: Database) -> str | None:
                 read_only = await connection.execute(text("SHOW transaction_read_only"))
                 if read_only.scalar() == "on":
                     return "the database is read-only"
-    except (OSError, SQLAlchemyError) as error:
-        return f"the database refused: {getattr(error, 'orig', None) or error}"
+    except DATABASE_ERRORS as error:
+        return f"the database refused: {describe_database_error(error)}"
     return None
