@@ -17,6 +17,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.incidents import lifecycle
+from bot.incidents.lifecycle import UpdateStatus
 from bot.store import Database
 from bot.store.models import Incident, StakeholderUpdate
 from bot.store.types import utcnow
@@ -191,6 +192,7 @@ class StatusReader:
                 await session.exec(
                     select(StakeholderUpdate, *_INCIDENT_COLUMNS)
                     .join(Incident, col(Incident.id) == StakeholderUpdate.incident_id)
+                    # The SQL form of shown_as_private: extend both together.
                     .where(_sent(), col(Incident.private).is_(False))
                     .order_by(col(StakeholderUpdate.decided_at).desc())
                     .limit(limit)
@@ -215,13 +217,15 @@ class StatusReader:
                 )
             ).all()
             drafts = (
-                await session.exec(select(func.count()).where(StakeholderUpdate.status == "draft"))
+                await session.exec(
+                    select(func.count()).where(StakeholderUpdate.status == UpdateStatus.DRAFT)
+                )
             ).one()
         return OperationalCounts(dict(by_severity), drafts)
 
 
 def _sent():
-    return StakeholderUpdate.status == "sent"
+    return StakeholderUpdate.status == UpdateStatus.SENT
 
 
 def _latest_sent_id():
@@ -229,7 +233,7 @@ def _latest_sent_id():
     plain `status = 'sent'` condition makes SQLite scan the status index instead)."""
     other = aliased(StakeholderUpdate)
     return (
-        select(func.max(case((other.status == "sent", other.id))))
+        select(func.max(case((other.status == UpdateStatus.SENT, other.id))))
         .where(other.incident_id == Incident.id)
         .correlate(Incident)
         .scalar_subquery()
@@ -241,7 +245,7 @@ async def _drafts_waiting_since(
 ) -> dict[int, datetime]:
     """Incidents with an update drafted and not yet sent (few: at most one per open
     incident), and since when."""
-    waiting = col(StakeholderUpdate.status).in_(("draft", "sending"))
+    waiting = col(StakeholderUpdate.status).in_((UpdateStatus.DRAFT, UpdateStatus.SENDING))
     if incident_id is not None:
         waiting = waiting & (StakeholderUpdate.incident_id == incident_id)
     rows = (
