@@ -82,12 +82,11 @@ def authorize_from_startup(gateway: SlackGateway):
     no longer available": Slack does not retry a 200, so those events were lost. There is
     one workspace and one token: who the bot is was learnt at startup, so no request waits
     on Slack or fails because of it. If startup could not reach Slack, requests go on with
-    the token alone while the identity is asked for in the background."""
+    the token alone until the identity is learnt (the people directory asks again)."""
 
     async def authorize() -> AuthorizeResult:
         identity = gateway.identity
         if identity is None:
-            gateway.identify_later()
             return AuthorizeResult(enterprise_id=None, team_id=None, bot_token=gateway.client.token)
         return AuthorizeResult(
             enterprise_id=identity.enterprise_id,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -49,10 +49,10 @@ def retry_handlers() -> list:
     ]
 
 
-def make_client(token: str, base_url: str) -> AsyncWebClient:
-    return AsyncWebClient(
-        token=token, base_url=base_url, retry_handlers=retry_handlers(), timeout=15
-    )
+def make_client(
+    token: str, base_url: str, client_class: Callable[..., AsyncWebClient] = AsyncWebClient
+) -> AsyncWebClient:
+    return client_class(token=token, base_url=base_url, retry_handlers=retry_handlers(), timeout=15)
 
 
 class SlackCallFailed(Exception):
@@ -112,8 +112,7 @@ class BotIdentity:
 class SlackGateway:
     def __init__(self, client: AsyncWebClient):
         self.client = client
-        self.identity: BotIdentity | None = None
-        self._identifying: asyncio.Task | None = None
+        self.identity: BotIdentity | None = None  # set once auth.test has answered
 
     async def open(self) -> None:
         """One connection pool for all calls (the SDK otherwise opens a session per call)."""
@@ -122,17 +121,16 @@ class SlackGateway:
         )
 
     async def close(self) -> None:
-        if self._identifying is not None:
-            self._identifying.cancel()
         if self.client.session is not None:
             await self.client.session.close()
             self.client.session = None
 
-    async def check_bot_token(self) -> None:
+    async def check_bot_token(self) -> str | None:
         """At startup: a token Slack refuses stops the bot, naming the variable. Slack being
-        unreachable does not: the bot starts and learns who it is later (`identify_later`)."""
+        unreachable does not: the bot starts and the calls retry when they are needed.
+        Returns the workspace URL (https://<workspace>.slack.com/), None while Slack cannot say."""
         try:
-            await self._identify()
+            return (await self._identify()).workspace_url
         except SlackCallFailed as failure:
             if failure.error in REFUSED_TOKEN:
                 raise ConfigError(
@@ -141,20 +139,17 @@ class SlackGateway:
                     ]
                 ) from failure
             log.warning("could not check SLACK_BOT_TOKEN now (%s); starting anyway", failure)
+            return None
 
-    def identify_later(self) -> None:
-        """Ask Slack who the bot is in the background (one call at a time): requests never
-        wait for it. Used when startup could not reach Slack."""
-        if self.identity is None and (self._identifying is None or self._identifying.done()):
-            self._identifying = asyncio.create_task(self._identify_quietly())
-
-    async def _identify_quietly(self) -> None:
+    async def workspace_url(self) -> str | None:
+        """https://<workspace>.slack.com/ (auth.test); None while Slack cannot say."""
         try:
-            await self._identify()
+            return (await self._identify()).workspace_url
         except SlackCallFailed as failure:
-            log.warning("could not identify the bot yet (%s); will ask again", failure)
+            log.warning("could not learn the workspace URL (%s); no permalinks for now", failure)
+            return None
 
-    async def _identify(self) -> None:
+    async def _identify(self) -> BotIdentity:
         response = await _call("check SLACK_BOT_TOKEN", self.client.auth_test())
         self.identity = BotIdentity(
             team_id=response.get("team_id"),
@@ -163,13 +158,7 @@ class SlackGateway:
             bot_user_id=response.get("user_id"),
             workspace_url=response.get("url"),
         )
-
-    def workspace_url(self) -> str | None:
-        """https://<workspace>.slack.com/ once known; None (and asked in the background) before."""
-        if self.identity is None:
-            self.identify_later()
-            return None
-        return self.identity.workspace_url
+        return self.identity
 
     async def create_channel(self, names: list[str], private: bool) -> tuple[str, str]:
         """Create the first free name of `names`; returns (channel ID, name)."""
@@ -279,44 +268,26 @@ class SlackGateway:
             "update the form", self.client.views_update(view_id=view_id, view=view, hash=hash_)
         )
 
-    async def user_exists(self, user_id: str) -> bool:
+    async def user_info(self, user_id: str) -> dict | None:
+        """Slack's user object; None when Slack knows no such user (or may not show them)."""
         try:
             response = await _call("look up the user", self.client.users_info(user=user_id))
         except SlackCallFailed as failure:
             if failure.error in ("user_not_found", "user_not_visible"):
-                return False
-            raise
-        return not response["user"].get("deleted", False)
-
-    async def user_timezone(self, user_id: str) -> str | None:
-        response = await _call("look up the user", self.client.users_info(user=user_id))
-        return response["user"].get("tz")
-
-    async def user_name(self, user_id: str) -> str:
-        response = await _call("look up the user", self.client.users_info(user=user_id))
-        profile = response["user"].get("profile", {})
-        return profile.get("display_name") or response["user"].get("name") or user_id
-
-    async def find_user(self, name: str) -> str | None:
-        """A user ID by handle or display name (for `@name` typed without Slack's escaping)."""
-        wanted = name.lower()
-        cursor = None
-        while True:
-            response = await _call(
-                "look up users", self.client.users_list(limit=200, cursor=cursor)
-            )
-            for member in response.get("members", []):
-                profile = member.get("profile", {})
-                names = {
-                    member.get("name", ""),
-                    profile.get("display_name", ""),
-                    profile.get("real_name", ""),
-                }
-                if wanted in {n.lower() for n in names if n} and not member.get("deleted"):
-                    return member["id"]
-            cursor = response.get("response_metadata", {}).get("next_cursor")
-            if not cursor:
                 return None
+            raise
+        return response["user"]
+
+    async def list_users(self) -> list[dict]:
+        """Every member of the workspace (users.list, paged by the SDK)."""
+
+        async def every_page() -> list[dict]:
+            members: list[dict] = []
+            async for page in await self.client.users_list(limit=200):
+                members.extend(page.get("members", []))
+            return members
+
+        return await _call("look up users", every_page())
 
     async def upload_text(
         self, channel: str, filename: str, title: str, content: str, comment: str

@@ -1,4 +1,5 @@
-"""Events API: war-room messages, edits, deletes, pins and :pushpin: reactions to the timeline.
+"""Events API: war-room messages, edits, deletes, pins and :pushpin: reactions to the timeline;
+`user_change` to the people directory.
 
 These listeners run before Slack gets its answer (process_before_response), so an event
 answered 200 is already committed; if storing fails, Slack gets a 500 and retries, and the
@@ -18,8 +19,9 @@ from bot.incidents.timeline import (
     MessageDeleted,
     MessageEdited,
     MessagePosted,
+    Timeline,
 )
-from bot.slack.flows import Reply
+from bot.slack.flows.reply import Reply
 from bot.slack.listeners import Deps
 from bot.slack.text import message_time
 
@@ -39,6 +41,57 @@ def permalink(
     if thread_ts and thread_ts != ts:
         link += f"?thread_ts={thread_ts}&cid={channel}"
     return link
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    async def on_message(body: dict, event: dict, context: AsyncBoltContext) -> None:
+        await message_said(deps, body, event, context)
+
+    async def on_reaction(body: dict, event: dict) -> None:
+        await reaction_changed(deps.timeline, body, event)
+
+    async def on_pin(body: dict, event: dict) -> None:
+        await pin_changed(deps.timeline, body, event)
+
+    async def on_user_change(event: dict) -> None:
+        deps.people.learn(event["user"])  # a new name, time zone, or a deactivation
+
+    app.event("message")(on_message)
+    app.event("reaction_added")(on_reaction)
+    app.event("reaction_removed")(on_reaction)
+    app.event("pin_added")(on_pin)
+    app.event("pin_removed")(on_pin)
+    app.event("user_change")(on_user_change)
+    # Any other event (the manifest subscribes to none, but an app's settings can): ignored
+    # with a 200, since Slack retries anything else and may turn off a failing subscription.
+    app.event(re.compile(".*"))(_ignore)
+
+
+async def _ignore() -> None:
+    pass
+
+
+async def message_said(deps: Deps, body: dict, event: dict, context: AsyncBoltContext) -> None:
+    channel, subtype = event.get("channel"), event.get("subtype")
+    if subtype not in SPOKEN and subtype not in ("message_changed", "message_deleted"):
+        return
+    if subtype is None and "message" in event:
+        return  # message_replied without its subtype (Slack's docs warn of it): a notice
+    if channel and channel == deps.broadcast_channel:
+        if event.get("user") and not event.get("bot_id") and subtype is None:
+            # Executives' channel hygiene: point the poster at the comms leads, privately.
+            reply = Reply(deps.gateway, event["user"], channel=channel)
+            work = deps.stakeholders.point_to_comms(channel, event["user"])
+            deps.run_for(reply, work, "broadcast pointer")
+        return
+    incident = await deps.timeline.incident_for_channel(channel) if channel else None
+    if incident is None:
+        return
+    ours = frozenset({context.bot_id, context.bot_user_id} - {None})
+    said = SaidIn(body["event_id"], incident, channel, deps.people.workspace(), ours)
+    change = said.change(event)
+    if change is not None:
+        await deps.timeline.record(change)
 
 
 @dataclass(frozen=True)
@@ -118,60 +171,22 @@ def _file_names(message: dict) -> list[str]:
     ]
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
-    timeline = deps.timeline
-
-    async def on_message(body: dict, event: dict, context: AsyncBoltContext) -> None:
-        channel, subtype = event.get("channel"), event.get("subtype")
-        if subtype not in SPOKEN and subtype not in ("message_changed", "message_deleted"):
-            return
-        if subtype is None and "message" in event:
-            return  # message_replied without its subtype (Slack's docs warn of it): a notice
-        if channel and channel == deps.war_room.config.broadcast_channel:
-            if event.get("user") and not event.get("bot_id") and subtype is None:
-                # Executives' channel hygiene: point the poster at the comms leads, privately.
-                reply = Reply(deps.gateway, event["user"], channel=channel)
-                deps.run_for(
-                    reply, deps.war_room.point_to_comms(channel, event["user"]), "broadcast pointer"
-                )
-            return
-        incident = await timeline.incident_for_channel(channel) if channel else None
-        if incident is None:
-            return
-        ours = frozenset({context.bot_id, context.bot_user_id} - {None})
-        said = SaidIn(body["event_id"], incident, channel, deps.gateway.workspace_url(), ours)
-        change = said.change(event)
-        if change is not None:
-            await timeline.record(change)
-
-    async def on_reaction(body: dict, event: dict) -> None:
-        item = event.get("item", {})
-        if event.get("reaction") != KEY_REACTION or item.get("type") != "message":
-            return
-        incident = await timeline.incident_for_channel(item.get("channel", ""))
-        if incident is not None:
-            added = event["type"] == "reaction_added"
-            source = f"reaction:{event.get('user')}"
-            await timeline.record(KeyMarked(body["event_id"], incident, item["ts"], source, added))
-
-    async def on_pin(body: dict, event: dict) -> None:
-        item = event.get("item", {})
-        ts = item.get("message", {}).get("ts") or item.get("ts")
-        channel = event.get("channel_id") or item.get("channel")
-        incident = await timeline.incident_for_channel(channel or "")
-        if incident is not None and ts:
-            added = event["type"] == "pin_added"
-            await timeline.record(KeyMarked(body["event_id"], incident, ts, "pin", added))
-
-    app.event("message")(on_message)
-    app.event("reaction_added")(on_reaction)
-    app.event("reaction_removed")(on_reaction)
-    app.event("pin_added")(on_pin)
-    app.event("pin_removed")(on_pin)
-    # Any other event (the manifest subscribes to none, but an app's settings can): ignored
-    # with a 200, since Slack retries anything else and may turn off a failing subscription.
-    app.event(re.compile(".*"))(_ignore)
+async def reaction_changed(timeline: Timeline, body: dict, event: dict) -> None:
+    item = event.get("item", {})
+    if event.get("reaction") != KEY_REACTION or item.get("type") != "message":
+        return
+    incident = await timeline.incident_for_channel(item.get("channel", ""))
+    if incident is not None:
+        added = event["type"] == "reaction_added"
+        source = f"reaction:{event.get('user')}"
+        await timeline.record(KeyMarked(body["event_id"], incident, item["ts"], source, added))
 
 
-async def _ignore() -> None:
-    pass
+async def pin_changed(timeline: Timeline, body: dict, event: dict) -> None:
+    item = event.get("item", {})
+    ts = item.get("message", {}).get("ts") or item.get("ts")
+    channel = event.get("channel_id") or item.get("channel")
+    incident = await timeline.incident_for_channel(channel or "")
+    if incident is not None and ts:
+        added = event["type"] == "pin_added"
+        await timeline.record(KeyMarked(body["event_id"], incident, ts, "pin", added))
