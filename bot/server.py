@@ -87,7 +87,7 @@ def build_slack_layer(
     """The flows, each given what it uses, and the listeners' dependencies."""
     config = settings.config
     card = Card(service, desk, gateway, config.conference_bridge_url)
-    updates = Updates(desk, gateway, card, config.broadcast_channel)
+    updates = Updates(desk, gateway, card, config.broadcast_channel, people)
     return Deps(
         service=service,
         timeline=timeline,
@@ -95,7 +95,7 @@ def build_slack_layer(
         people=people,
         tasks=tasks,
         broadcast_channel=config.broadcast_channel,
-        declaring=Declaring(service, gateway, settings.playbooks, config),
+        declaring=Declaring(service, gateway, settings.playbooks, config, people),
         changes=Changes(service, gateway, config, card, updates, people),
         updates=updates,
         stakeholders=Stakeholders(service, desk, gateway),

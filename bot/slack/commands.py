@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from bot.incidents import IncidentError, IncidentSnapshot
 from bot.slack.flows.reply import Reply
-from bot.slack.text import escape, parse_mention, truncate
+from bot.slack.text import for_executives, parse_mention, shortened
 
 if TYPE_CHECKING:
     from bot.slack.listeners import Deps
@@ -225,7 +225,7 @@ def ack_list(deps: Deps, _: dict) -> Ack | None:
 def ack_declare(_: Deps, args: dict) -> Ack | None:
     if not args["title"]:
         return None
-    return Ack(f"⏳ Opening a war room for *{escape(truncate(args['title'], 150))}*…")
+    return Ack(f"⏳ Opening a war room for *{for_executives(shortened(args['title'], 150))}*…")
 
 
 # -- handlers: each calls one flow ------------------------------------------------------------

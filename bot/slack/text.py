@@ -160,6 +160,39 @@ def for_executives(said: str, names: Mapping[str, str] | None = None) -> str:
     return escape(plain_text(said, names))
 
 
+def shortened(said: str, limit: int) -> str:
+    """Said text cut to at most `limit` characters as it reads, with an ellipsis: whole
+    references only, and never half of an escaped `&amp;`."""
+    if visible_length(said) <= limit:
+        return said
+    kept: list[str] = []
+    room = limit - 1
+    for part, written in zip(parse(said), _written(said), strict=True):
+        size = len(_plain(part, {}))
+        if size > room:
+            if isinstance(part, Words):
+                kept.append(escape(part.text[:room]))
+            break
+        kept.append(written)
+        room -= size
+    return "".join(kept) + "…"
+
+
+def _written(said: str) -> list[str]:
+    """Each part of `parse(said)` as it was written in `said`."""
+    pieces, last = [], 0
+    for match in _REFERENCE.finditer(said):
+        if _reference(match[1]) is None:
+            continue
+        if match.start() > last:
+            pieces.append(said[last : match.start()])
+        pieces.append(match[0])
+        last = match.end()
+    if last < len(said):
+        pieces.append(said[last:])
+    return pieces
+
+
 def visible_length(said: str) -> int:
     """How long said text reads: `R&amp;D` is three characters, as typed."""
     return len(plain_text(said))

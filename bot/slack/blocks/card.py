@@ -15,7 +15,7 @@ from bot.slack.blocks.common import (
     section,
     slack_date,
 )
-from bot.slack.text import escape, truncate, user
+from bot.slack.text import escape, for_executives, for_room, plain_text, truncate, user
 
 
 def incident_card(
@@ -27,7 +27,7 @@ def incident_card(
     blocks: list[dict] = [
         {
             "type": "header",
-            "text": plain(f"{incident.reference} · {incident.title}", HEADER_LIMIT),
+            "text": plain(f"{incident.reference} · {plain_text(incident.title)}", HEADER_LIMIT),
         },
         {
             "type": "section",
@@ -45,9 +45,9 @@ def incident_card(
         ),
     ]
     if incident.impact:
-        blocks.append(section(f"*Impact:* {escape(incident.impact)}"))
+        blocks.append(section(f"*Impact:* {for_room(incident.impact)}"))
     if incident.summary and incident.status in (IncidentStatus.RESOLVED, IncidentStatus.CLOSED):
-        blocks.append(section(f"*Resolution:* {escape(incident.summary)}"))
+        blocks.append(section(f"*Resolution:* {for_room(incident.summary)}"))
     role_lines = [
         f"*{escape(role.title)}:* {user(snapshot.roles.get(key))}\n_{escape(role.duty)}_"
         for key, role in playbook.roles.items()
@@ -128,7 +128,7 @@ def catch_up_button(incident_id: int) -> dict:
 def war_room_topic(snapshot: IncidentSnapshot) -> str:
     incident = snapshot.incident
     return truncate(
-        f"{incident.reference} · {incident.severity} · {incident.status} · {escape(incident.title)}"
+        f"{incident.reference} · {incident.severity} · {incident.status} · {for_executives(incident.title)}"
         f" · IC {user(snapshot.commander)}",
         250,
     )

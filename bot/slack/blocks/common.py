@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.incidents import IncidentSnapshot
-from bot.slack.text import escape, truncate
+from bot.slack.text import for_executives, truncate
 
 SECTION_LIMIT = 3000
 HEADER_LIMIT = 150
@@ -54,4 +54,4 @@ def slack_date(when: datetime, style: str = "{date_short_pretty} {time}") -> str
 
 def headline(snapshot: IncidentSnapshot) -> str:
     incident = snapshot.incident
-    return f"{incident.reference} · {incident.severity} · {escape(incident.title)}"
+    return f"{incident.reference} · {incident.severity} · {for_executives(incident.title)}"

@@ -17,7 +17,8 @@ from bot.slack.blocks import announcements, card, forms
 from bot.slack.flows.reply import Reply
 from bot.slack.flows.room import announce_major, report_problems
 from bot.slack.gateway import Problems, SlackCallFailed, SlackGateway
-from bot.slack.text import escape, war_room_name
+from bot.slack.people import People
+from bot.slack.text import for_executives, from_typed, mentioned, plain_text, war_room_name
 
 
 @dataclass
@@ -26,6 +27,7 @@ class Declaring:
     gateway: SlackGateway
     playbooks: PlaybookLibrary
     config: BotConfig
+    people: People
 
     async def declare(
         self,
@@ -38,7 +40,7 @@ class Declaring:
         private: bool | None = None,
     ) -> IncidentSnapshot | None:
         snapshot = await self.service.declare(
-            title=title,
+            title=await self._label(title),
             declared_by=reply.user,
             severity=severity,
             playbook=playbook,
@@ -53,6 +55,12 @@ class Declaring:
         await self._furnish_room(reply, snapshot, invitees, problems)
         await report_problems(self.gateway, snapshot.incident.channel_id, problems)
         return snapshot
+
+    async def _label(self, title: str) -> str:
+        """A title is a label (the channel's name, headers, the status page): the people,
+        channels and links in it become the names they show, so it reads the same on
+        every surface and pings no one. Still said text: `&` stays `&amp;`."""
+        return from_typed(plain_text(title, await self.people.names(mentioned(title))))
 
     async def _open_room(
         self, reply: Reply, snapshot: IncidentSnapshot, problems: Problems
@@ -133,6 +141,6 @@ def declared_answer(snapshot: IncidentSnapshot) -> str:
     incident = snapshot.incident
     kind = "major" if snapshot.major else "minor"
     return (
-        f"🚨 Declared {incident.reference} ({incident.severity}, {kind}): *{escape(incident.title)}*. "
+        f"🚨 Declared {incident.reference} ({incident.severity}, {kind}): *{for_executives(incident.title)}*. "
         f"War room: <#{incident.channel_id}>. You are the commander until you hand it over."
     )

@@ -18,7 +18,7 @@ from bot.slack.blocks import timeline as timeline_blocks
 from bot.slack.flows.reply import Reply
 from bot.slack.gateway import SlackGateway
 from bot.slack.people import People
-from bot.slack.text import escape, mentioned, with_names
+from bot.slack.text import for_room, mentioned, plain_text
 
 
 @dataclass
@@ -31,7 +31,7 @@ class TimelineViews:
     async def note(self, snapshot: IncidentSnapshot, user: str, text: str) -> None:
         entry = await self.timeline.add_note(snapshot.id, user, text)
         await self.gateway.post(
-            snapshot.incident.channel_id, f"📝 <@{user}> noted: {escape(entry.text)}"
+            snapshot.incident.channel_id, f"📝 <@{user}> noted: {for_room(entry.text)}"
         )
 
     async def show(self, reply: Reply, incident_id: int, page: int, replace: bool = False) -> None:
@@ -89,4 +89,4 @@ class TimelineViews:
     async def _readers(self, zone: tzinfo, people: set[str], entries: list) -> Readers:
         """Names for everyone the entries name or mention, for a document read outside Slack."""
         names = await self.people.names(people.union(*(mentioned(e.text) for e in entries)))
-        return Readers(zone, names, partial(with_names, names=names))
+        return Readers(zone, names, partial(plain_text, names=names))

@@ -13,6 +13,8 @@ from bot.slack.blocks import updates
 from bot.slack.flows.card import Card
 from bot.slack.flows.room import report_problems
 from bot.slack.gateway import Problems, SlackCallFailed, SlackGateway
+from bot.slack.people import People
+from bot.slack.text import mentioned
 
 
 @dataclass
@@ -21,6 +23,12 @@ class Updates:
     gateway: SlackGateway
     card: Card
     broadcast_channel: str | None
+    people: People
+
+    async def _names(self, draft: Draft) -> dict[str, str]:
+        """The names of the people the draft mentions, as executives will read them."""
+        said = [draft.update.text, *(q["text"] for q in draft.update.open_questions or [])]
+        return await self.people.names(set().union(*map(mentioned, said)))
 
     async def draft(self, incident_id: int, final: bool = False) -> None:
         """A draft now (`/incident update`, resolution); older undecided drafts give way."""
@@ -30,13 +38,15 @@ class Updates:
         channel_id = draft.snapshot.incident.channel_id
         for old in superseded:
             if old.message_ts:
-                text, decided = updates.decided_message(Draft(old, draft.snapshot))
+                old_draft = Draft(old, draft.snapshot)
+                text, decided = updates.decided_message(old_draft, await self._names(old_draft))
                 await self.gateway.update(channel_id, old.message_ts, text, decided)
 
     async def post_draft_message(self, draft: Draft) -> str:
         """Post a claimed draft in the war room. If this fails the lease runs out and the
         scheduler posts it again."""
-        text, draft_blocks = updates.draft_message(draft, self.broadcast_channel)
+        names = await self._names(draft)
+        text, draft_blocks = updates.draft_message(draft, self.broadcast_channel, names)
         return await self.gateway.post(draft.snapshot.incident.channel_id, text, draft_blocks)
 
     async def open_form(
@@ -44,7 +54,7 @@ class Updates:
     ) -> None:
         """The edit or skip form; refused before it opens unless `user` may decide."""
         draft = await self.desk.check_decider(update_id, user)
-        await self.gateway.open_view(trigger_id, build(draft, message_ts))
+        await self.gateway.open_view(trigger_id, build(draft, message_ts, await self._names(draft)))
 
     async def approve(
         self, update_id: int, by: str, text: str | None = None, message_ts: str | None = None
@@ -57,7 +67,7 @@ class Updates:
         draft = await self.desk.start_sending(update_id, by, text)
         try:
             broadcast_ts = await self.gateway.post(
-                self.broadcast_channel, updates.broadcast_update(draft)
+                self.broadcast_channel, updates.broadcast_update(draft, await self._names(draft))
             )
         except SlackCallFailed:
             await self.desk.sending_failed(update_id)  # approvable again; the failure is reported
@@ -75,7 +85,7 @@ class Updates:
         steps = [self.card.refresh(draft.snapshot.id, problems)]
         message_ts = draft.update.message_ts or clicked_ts
         if message_ts:
-            text, decided = updates.decided_message(draft)
+            text, decided = updates.decided_message(draft, await self._names(draft))
             steps.append(
                 problems.collect(self.gateway.update(channel_id, message_ts, text, decided))
             )
