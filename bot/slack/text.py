@@ -250,8 +250,3 @@ def message_time(ts: str) -> datetime:
 def mentioned(text: str) -> set[str]:
     """The people a message mentions."""
     return {match[1] for match in _MENTION.finditer(text)}
-
-
-def with_names(text: str, names: dict[str, str]) -> str:
-    """Mentions written as `@name` for readers outside Slack (unknown people left as sent)."""
-    return _MENTION.sub(lambda m: f"@{names[m[1]]}" if m[1] in names else m[0], text)
