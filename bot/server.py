@@ -22,6 +22,7 @@ from bot.metrics import Metrics
 from bot.scheduler import UpdateScheduler
 from bot.settings_errors import ConfigError
 from bot.slack.app import connect_socket_mode, create_bolt_app, slack_events_route
+from bot.slack.backfill import Backfill
 from bot.slack.flows.card import Card
 from bot.slack.flows.changes import Changes
 from bot.slack.flows.declare import Declaring
@@ -51,6 +52,7 @@ class Runtime:
     deps: Deps
     scheduler: UpdateScheduler
     metrics: Metrics
+    backfill: Backfill
 
 
 def build_runtime(settings: Settings) -> Runtime:
@@ -72,7 +74,10 @@ def build_runtime(settings: Settings) -> Runtime:
     scheduler = UpdateScheduler(
         desk, timeline, deps.updates, observe_lag=metrics.scheduler_lag.observe
     )
-    return Runtime(settings, db, service, gateway, people, tasks, deps, scheduler, metrics)
+    backfill = Backfill(service, timeline, gateway, people)
+    return Runtime(
+        settings, db, service, gateway, people, tasks, deps, scheduler, metrics, backfill
+    )
 
 
 def build_slack_layer(
@@ -133,6 +138,8 @@ def create_web_app(settings: Settings) -> web.Application:
             await runtime.db.dispose()
             raise
         runtime.scheduler.start()
+        # What was said while the bot was down, off the event path.
+        runtime.tasks.spawn(runtime.backfill.run(), name="backfill after downtime")
         yield
         await runtime.scheduler.shutdown()
         if socket_mode is not None:

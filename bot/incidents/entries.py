@@ -83,13 +83,16 @@ class Noted(Payload):
 
 @dataclass(frozen=True)
 class Said(Payload):
-    """A message in the war room; `key_by` is who marks it key (pins, reactions)."""
+    """A message in the war room; `key_by` is who marks it key (pins, reactions);
+    `from_history`: recovered after downtime from the channel's history, not heard live."""
 
     kind = EntryKind.MESSAGE
     key_by: list[str] = field(default_factory=list)
+    from_history: bool = False
 
     def to_data(self) -> dict:
-        return {"key_by": self.key_by} if self.key_by else {}  # unmarked messages store {}
+        # Most messages are unmarked and heard live: they store {}.
+        return {k: v for k, v in super().to_data().items() if v}
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,12 @@ PAYLOADS: dict[EntryKind, type[Payload]] = {p.kind: p for p in AnyPayload.__args
 def payload(entry: TimelineEntry) -> AnyPayload:
     """The entry's typed payload, read from its stored JSON."""
     return PAYLOADS[EntryKind(entry.kind)].from_data(entry.data)
+
+
+def recovered(entry: TimelineEntry) -> bool:
+    """Said while the bot was down, and filled in later from the channel's history."""
+    said = payload(entry)
+    return isinstance(said, Said) and said.from_history
 
 
 def entry_row(

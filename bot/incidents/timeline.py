@@ -52,6 +52,7 @@ class MessagePosted:
     thread_ts: str | None = None
     files: list[str] = field(default_factory=list)
     permalink: str | None = None
+    from_history: bool = False  # recovered after downtime, not heard live
 
 
 @dataclass(frozen=True)
@@ -325,6 +326,18 @@ class Timeline:
         entry.key = bool(sources)
         return changed
 
+    async def last_heard(self, incident_id: int) -> str | None:
+        """The ts of the latest message stored for the incident (deleted ones too): where a
+        gap after downtime starts."""
+        async with self.db.snapshot_read() as session:
+            latest = await session.exec(
+                select(func.max(TimelineEntry.message_ts)).where(
+                    TimelineEntry.incident_id == incident_id,
+                    TimelineEntry.kind == EntryKind.MESSAGE.value,
+                )
+            )
+            return latest.one()
+
     async def forget_old_events(self, older_than: timedelta = EVENT_MEMORY) -> int:
         """Drop event IDs older than Slack's retry window (with a wide margin); the messages
         themselves stay deduplicated by channel+ts."""
@@ -407,6 +420,7 @@ def _posted_row(change: MessagePosted) -> SimpleNamespace:
     return _message_row(
         change,
         change.user,
+        Said(from_history=change.from_history),
         thread_ts=thread_ts,
         files=list(change.files),
         permalink=change.permalink,
@@ -414,13 +428,13 @@ def _posted_row(change: MessagePosted) -> SimpleNamespace:
 
 
 def _message_row(
-    change: MessagePosted | MessageEdited, user: str | None, **columns
+    change: MessagePosted | MessageEdited, user: str | None, said: Said | None = None, **columns
 ) -> SimpleNamespace:
     """A timeline row for a bulk insert; changes later in the same batch still apply to it."""
     row = entry_row(
         change.incident_id,
         change.at,
-        Said(),
+        said or Said(),
         actor=user,
         text=change.text,
         message_ts=change.ts,

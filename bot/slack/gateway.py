@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -39,6 +39,7 @@ REFUSED_TOKEN = {
     "not_allowed_token_type",
 }
 _MAX_NAME_ATTEMPTS = 20
+HISTORY_PAGE = 200  # messages per conversations.history/replies call (Slack allows 999)
 
 
 def retry_handlers() -> list:
@@ -87,14 +88,27 @@ class Problems:
 async def _call(what: str, call: Awaitable[T]) -> T:
     try:
         return await call
-    except SlackApiError as error:
+    except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
+        raise _failure(what, error) from error
+
+
+async def _pages(what: str, first: Awaitable) -> AsyncIterator[dict]:
+    """Each page of a paged call, the SDK following the cursor."""
+    try:
+        async for page in await first:
+            yield page
+    except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
+        raise _failure(what, error) from error
+
+
+def _failure(what: str, error: Exception) -> SlackCallFailed:
+    if isinstance(error, SlackApiError):
         data = error.response.data
         reason = (
             data.get("error") if isinstance(data, dict) else f"HTTP {error.response.status_code}"
         )
-        raise SlackCallFailed(what, str(reason)) from error
-    except (aiohttp.ClientError, TimeoutError) as error:
-        raise SlackCallFailed(what, f"Slack did not answer ({type(error).__name__})") from error
+        return SlackCallFailed(what, str(reason))
+    return SlackCallFailed(what, f"Slack did not answer ({type(error).__name__})")
 
 
 @dataclass(frozen=True)
@@ -159,6 +173,23 @@ class SlackGateway:
             workspace_url=response.get("url"),
         )
         return self.identity
+
+    async def history(self, channel_id: str, oldest: str) -> AsyncIterator[list[dict]]:
+        """A channel's messages since `oldest` (thread replies not included), a page at a
+        time, newest first (conversations.history, Tier 3: 429s wait as Slack says)."""
+        call = self.client.conversations_history(
+            channel=channel_id, oldest=oldest, limit=HISTORY_PAGE
+        )
+        async for page in _pages(f"read the history of <#{channel_id}>", call):
+            yield page["messages"]
+
+    async def replies(self, channel_id: str, ts: str, oldest: str) -> AsyncIterator[list[dict]]:
+        """A thread's replies since `oldest`, a page at a time (conversations.replies)."""
+        call = self.client.conversations_replies(
+            channel=channel_id, ts=ts, oldest=oldest, limit=HISTORY_PAGE
+        )
+        async for page in _pages(f"read a thread in <#{channel_id}>", call):
+            yield [m for m in page["messages"] if m["ts"] != ts]
 
     async def create_channel(self, names: list[str], private: bool) -> tuple[str, str]:
         """Create the first free name of `names`; returns (channel ID, name)."""

@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import tzinfo
 
 from bot.incidents import IncidentSnapshot
-from bot.incidents.entries import EntryKind, RoleHandedOver, SeverityChanged, StatusChanged, payload
+from bot.incidents.entries import (
+    EntryKind,
+    RoleHandedOver,
+    SeverityChanged,
+    StatusChanged,
+    payload,
+    recovered,
+)
 from bot.incidents.timeline import Highlights, TimelinePage
 from bot.playbooks import Playbook
 from bot.slack.blocks.common import (
@@ -55,6 +62,8 @@ def _said_text(entry: TimelineEntry) -> str:
         text += " 📎 " + escape(", ".join(entry.files))
     if entry.edits:
         text += " _(edited)_"
+    if recovered(entry):
+        text += " _(from history: said while warroom was down)_"
     if entry.permalink:
         text += f" <{entry.permalink}|↗>"
     return text

@@ -104,6 +104,7 @@ class SaidIn:
     channel: str
     workspace: str | None
     ours: frozenset[str]  # the bot's own IDs: its posts are in the timeline already
+    from_history: bool = False  # read from the channel's history after downtime
 
     def change(self, event: dict) -> Change | None:
         subtype = event.get("subtype")
@@ -128,6 +129,7 @@ class SaidIn:
             message.get("thread_ts"),
             files,
             self._link(message),
+            self.from_history,
         )
 
     def _changed(self, event: dict) -> Change | None:
