@@ -127,19 +127,23 @@ def create_web_app(settings: Settings) -> web.Application:
         ),
     )
 
+    def backfill() -> None:
+        """What was said while the bot was down (or its socket was), off the event path."""
+        runtime.tasks.spawn(runtime.backfill.run(), name="backfill after downtime")
+
     async def lifecycle(_: web.Application):
         await runtime.gateway.open()
         try:
             runtime.people.workspace_url = await runtime.gateway.check_bot_token()
             await runtime.db.create_schema()
-            socket_mode = await connect_socket_mode(bolt, settings.app_token)
+            socket_mode = await connect_socket_mode(bolt, settings.app_token, backfill)
         except BaseException:
             await runtime.gateway.close()
             await runtime.db.dispose()
             raise
         runtime.scheduler.start()
-        # What was said while the bot was down, off the event path.
-        runtime.tasks.spawn(runtime.backfill.run(), name="backfill after downtime")
+        if socket_mode is None:  # over a socket: at each connection (see backfill above)
+            backfill()
         yield
         await runtime.scheduler.shutdown()
         if socket_mode is not None:

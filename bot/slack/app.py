@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from urllib.parse import parse_qsl
 
 import aiohttp
@@ -174,13 +175,22 @@ def _form_request(body: str, request: web.Request) -> AsyncBoltRequest:
     return bolt_request
 
 
-async def connect_socket_mode(bolt: AsyncApp, app_token: str | None):
-    """Socket Mode when an app-level token is set; a token Slack refuses stops startup."""
+async def connect_socket_mode(
+    bolt: AsyncApp, app_token: str | None, on_connected: Callable[[], object] | None = None
+):
+    """Socket Mode when an app-level token is set; a token Slack refuses stops startup.
+    `on_connected` runs on each connection (the first and every reconnect: Slack's `hello`)."""
     if not app_token:
         return None
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
     handler = AsyncSocketModeHandler(bolt, app_token)
+
+    async def hello(_client, message: dict, _raw: str) -> None:
+        if message.get("type") == "hello" and on_connected is not None:
+            on_connected()
+
+    handler.client.message_listeners.append(hello)
     try:
         # Asked here once because the SDK's connect loop retries a refused token forever.
         handler.client.wss_uri = await handler.client.issue_new_wss_url()
