@@ -326,14 +326,16 @@ class Timeline:
         entry.key = bool(sources)
         return changed
 
-    async def last_heard(self, incident_id: int) -> str | None:
-        """The ts of the latest message stored for the incident (deleted ones too): where a
-        gap after downtime starts."""
+    async def last_heard(self, incident_id: int, before: str) -> str | None:
+        """The ts of the latest message stored for the incident (deleted ones too) said
+        before `before`: where a gap that ended then starts (messages heard live since
+        then are not part of it)."""
         async with self.db.snapshot_read() as session:
             latest = await session.exec(
                 select(func.max(TimelineEntry.message_ts)).where(
                     TimelineEntry.incident_id == incident_id,
                     TimelineEntry.kind == EntryKind.MESSAGE.value,
+                    col(TimelineEntry.message_ts) < before,
                 )
             )
             return latest.one()

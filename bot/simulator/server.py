@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from bot.simulator.faults import Fault, Faults
+from bot.simulator.faults import Fault, Faults, RateLimits
 from bot.simulator.rules import MESSAGE_BLOCKS, SlackError, validate_blocks
 from bot.simulator.socket_mode import SocketModeHub
 from bot.simulator.web_api import WebApi
@@ -45,6 +45,7 @@ class FakeSlack:
         self.revoked_tokens: set[str] = set()  # answered `token_revoked`
         self._socket_mode = SocketModeHub()
         self._faults = Faults()
+        self.rate_limits = RateLimits()  # set `rate_limits.per_minute[method]` to enforce one
         self._api = WebApi(self.workspace, self._socket_mode, lambda: self.url)
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -154,6 +155,7 @@ class FakeSlack:
                 await asyncio.sleep(self.latency)  # a simulated network round trip
             self._check_auth(method, request.headers.get("Authorization", ""))
             self._faults.raise_if_planned(method, params)
+            self.rate_limits.check(method)
             body = self._api.answer(method, params)
         except SlackError as error:
             return web.json_response(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 
 from bot.incidents import IncidentService
@@ -34,7 +35,9 @@ class Backfill:
     people: People
 
     async def run(self) -> int:
-        """Fill every open war room's gap; returns how many messages were recovered."""
+        """Fill every open war room's gap up to now (the bot is listening again); returns
+        how many messages were recovered."""
+        until = f"{time.time():.6f}"
         identity = self.gateway.identity
         if identity is None:
             log.warning("backfill skipped: Slack has not said who the bot is yet")
@@ -44,7 +47,7 @@ class Backfill:
         recovered = 0
         for number, incident in enumerate(rooms, 1):
             try:
-                found = await self.fill(incident, ours)
+                found = await self.fill(incident, ours, until)
             except SlackCallFailed as failure:
                 log.warning(
                     "backfill %s: %s; its gap is filled at the next start",
@@ -62,9 +65,9 @@ class Backfill:
             )
         return recovered
 
-    async def fill(self, incident: Incident, ours: frozenset[str]) -> int:
+    async def fill(self, incident: Incident, ours: frozenset[str], until: str) -> int:
         channel = incident.channel_id
-        since = await self.timeline.last_heard(incident.id) or _ts(incident)
+        since = await self.timeline.last_heard(incident.id, until) or _ts(incident)
         said = SaidIn("history", incident.id, channel, self.people.workspace(), ours, True)
         recovered = 0
         async for page in self.gateway.history(channel, _ts(incident)):

@@ -7,7 +7,7 @@ from sqlmodel import col, select
 from bot.config import load_settings
 from bot.incidents.entries import recovered
 from bot.server import start_on_loopback
-from bot.simulator import SlackClient, message_event, wait_for
+from bot.simulator import BOT_ID, BOT_USER, SlackClient, message_event, wait_for
 from bot.store.models import TimelineEntry
 from tests.conftest import (
     ALICE,
@@ -74,5 +74,15 @@ async def test_what_was_said_while_the_bot_was_down_is_there_once(fake, tmp_path
         assert "from history" in json.dumps(fake.responses[-1])
         # Starting again finds nothing new.
         assert await runtime.backfill.run() == 0
+        # A gap is where the bot stopped hearing: a live message arriving before the
+        # backfill reaches the room does not hide what was missed before it.
+        missed = said_while_down(fake, room["id"], BOB, "missed in a blip")
+        until = fake.workspace.next_ts()  # the bot listens again
+        async with SlackClient(fake, url, SECRET) as slack:
+            await slack.say(CAROL, room["id"], "heard live right after")
+        incident = await runtime.service.find_by_channel(room["id"])
+        ours = frozenset({BOT_ID, BOT_USER})
+        assert await runtime.backfill.fill(incident.incident, ours, until) == 1
+        assert missed in {e.message_ts for e in await said(runtime)}
     finally:
         await runner.cleanup()
