@@ -3,19 +3,14 @@ edits of messages never seen, events with fields missing, bots, Enterprise Grid.
 
 import asyncio
 
-from sqlmodel import col, select
-
 from bot.simulator import SlackClient, message_event
 from bot.store.models import TimelineEntry
 from tests.conftest import ALICE, BOB, CAROL, SECRET
+from tests.e2e.test_timeline import messages
 
 
 async def said(bot, include_deleted=False) -> list[TimelineEntry]:
-    async with bot.runtime.db.transaction() as session:
-        query = select(TimelineEntry).where(TimelineEntry.kind == "message")
-        if not include_deleted:
-            query = query.where(col(TimelineEntry.deleted).is_(False))
-        return list((await session.exec(query.order_by(col(TimelineEntry.id)))).all())
+    return await messages(bot, include_deleted=include_deleted)
 
 
 async def test_deleting_a_thread_parent_leaves_a_tombstone_that_hides_the_entry(bot):
