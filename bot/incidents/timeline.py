@@ -290,14 +290,7 @@ class Timeline:
             return True
         if isinstance(change, MessageEdited):
             if entry is None:  # edited before we saw it: keep it as it is now
-                entries[key] = _message_row(
-                    change,
-                    change.user,
-                    thread_ts=change.thread_ts if change.thread_ts != change.ts else None,
-                    files=list(change.files),
-                    permalink=change.permalink,
-                    edits=[{"at": change.edited_at.isoformat(), "previous": None}],
-                )
+                entries[key] = _unseen_edit_row(change)
                 new_entries.append(entries[key])
                 return True
             if entry.edits and datetime.fromisoformat(entry.edits[-1]["at"]) >= change.edited_at:
@@ -426,6 +419,17 @@ def _posted_row(change: MessagePosted) -> SimpleNamespace:
         thread_ts=thread_ts,
         files=list(change.files),
         permalink=change.permalink,
+    )
+
+
+def _unseen_edit_row(change: MessageEdited) -> SimpleNamespace:
+    return _message_row(
+        change,
+        change.user,
+        thread_ts=change.thread_ts if change.thread_ts != change.ts else None,
+        files=list(change.files),
+        permalink=change.permalink,
+        edits=[{"at": change.edited_at.isoformat(), "previous": None}],
     )
 
 
