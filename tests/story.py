@@ -19,8 +19,10 @@ from bot.incidents.updates import UpdateDesk
 ALICE, BOB, CAROL, DAVE = "UALICE0001", "UBOB000001", "UCAROL0001", "UDAVE00001"
 NAMES = {ALICE: "alice", BOB: "bob", CAROL: "carol", DAVE: "dave"}
 
+
 def message_ts(n: int) -> str:
     return f"1795338{n:03d}.000100"
+
 
 async def tell_story(service: IncidentService, desk: UpdateDesk, timeline: Timeline, clock):
     """Declare, talk (threads, files, edits, a delete, pins, mentions), hand over, re-rate,

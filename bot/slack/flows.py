@@ -13,18 +13,18 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
 from functools import partial
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config import BotConfig
+from bot.documents import Documents
 from bot.incidents import Change, IncidentError, IncidentService, IncidentSnapshot
 from bot.incidents.entries import RoleHandedOver, SeverityChanged, StatusChanged, payload
 from bot.incidents.lifecycle import IncidentStatus
 from bot.incidents.review import gather_review
-from bot.incidents.timeline import Timeline, people_in
+from bot.incidents.timeline import Timeline
 from bot.incidents.updates import Draft, UpdateDesk
-from bot.render.export import timeline_markdown
 from bot.render.readers import Readers
-from bot.render.review import review_markdown
 from bot.slack import blocks
 from bot.slack.gateway import Problems, SlackCallFailed, SlackGateway
 from bot.slack.text import escape, mentioned, war_room_name, with_names
@@ -68,12 +68,14 @@ class WarRoom:
         desk: UpdateDesk,
         gateway: SlackGateway,
         config: BotConfig,
+        documents: Documents | None = None,
     ):
         self.service = service
         self.timeline = timeline
         self.desk = desk
         self.gateway = gateway
         self.config = config
+        self.documents = documents or Documents(service.db.url)
         self._card_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     # -- declaring -------------------------------------------------------------------------
@@ -358,32 +360,26 @@ class WarRoom:
         await reply(*blocks.catch_up(snapshot, highlights, zone))
 
     async def export_timeline(self, snapshot: IncidentSnapshot, user: str) -> None:
-        entries, zone = await asyncio.gather(
-            self.timeline.entries(snapshot.id), self.viewer_zone(user)
-        )
-        readers = await self._readers(zone, people_in(entries), entries)
         incident = snapshot.incident
-        await self.gateway.upload_text(
+        readers = await self._readers(user, incident.id, set())
+        await self._upload(
             incident.channel_id,
+            await self.documents.timeline(snapshot, readers),
             filename=f"{incident.reference}-timeline.md",
             title=f"{incident.reference} timeline",
-            # A long timeline takes a while to render: off the event loop, which acks Slack.
-            content=await asyncio.to_thread(timeline_markdown, snapshot, entries, readers),
             comment=f"🗂️ Timeline of {incident.reference}, exported by <@{user}>.",
         )
 
     async def post_review(self, snapshot: IncidentSnapshot, user: str) -> None:
         """The post-incident review draft, as a Markdown file in the war room."""
-        record, zone = await asyncio.gather(
-            gather_review(self.service, snapshot.id), self.viewer_zone(user)
-        )
-        readers = await self._readers(zone, record.people(), record.entries)
+        record = await gather_review(self.service, snapshot.id)
+        readers = await self._readers(user, snapshot.id, record.people())
         incident = snapshot.incident
-        await self.gateway.upload_text(
+        await self._upload(
             incident.channel_id,
+            await self.documents.review(record, readers, self.service.clock()),
             filename=f"{incident.reference}-post-incident-review.md",
             title=f"{incident.reference} post-incident review (draft)",
-            content=await asyncio.to_thread(review_markdown, record, readers, self.service.clock()),
             comment=(
                 f"📝 Post-incident review draft for {incident.reference}, made by <@{user}> "
                 "from the record. Fill in the cause, the lessons and the action items "
@@ -391,11 +387,19 @@ class WarRoom:
             ),
         )
 
-    async def _readers(self, zone: tzinfo, people: set[str], entries: list) -> Readers:
-        """Names for everyone the entries name or mention, for a document read outside Slack."""
-        people = people.union(*(mentioned(e.text) for e in entries))
-        names = await self._names(people)
+    async def _readers(self, user: str, incident_id: int, people: set[str]) -> Readers:
+        """The reader's time zone and names for everyone the document names or mentions."""
+        zone, named = await asyncio.gather(
+            self.viewer_zone(user), self.documents.people(incident_id, mentioned)
+        )
+        names = await self._names(people | named)
         return Readers(zone, names, partial(with_names, names=names))
+
+    async def _upload(self, channel_id: str, document: Path, **file) -> None:
+        try:
+            await self.gateway.upload_file(channel_id, document, **file)
+        finally:
+            document.unlink()
 
     async def _names(self, user_ids: set[str]) -> dict[str, str]:
         people = [p for p in user_ids if p[:1] in ("U", "W")]

@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TypeVar
 
 import aiohttp
@@ -287,16 +288,16 @@ class SlackGateway:
             if not cursor:
                 return None
 
-    async def upload_text(
-        self, channel: str, filename: str, title: str, content: str, comment: str
+    async def upload_file(
+        self, channel: str, path: Path, filename: str, title: str, comment: str
     ) -> None:
         await _call(
             f"upload {filename}",
             self.client.files_upload_v2(
                 channel=channel,
+                file=str(path),
                 filename=filename,
                 title=title,
-                content=content,
                 initial_comment=comment,
             ),
         )
