@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from bot.playbooks import PlaybookLibrary, load_playbooks
 from bot.settings_errors import ConfigError, describe_validation_error, load_yaml_mapping
+from bot.store import DEFAULT_TIMEOUT as DEFAULT_DATABASE_TIMEOUT
+from bot.store.urls import DatabaseUrlError, async_database_url
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///incidents.db"
@@ -61,6 +64,7 @@ class Settings:
     app_token: str | None
     slack_api_url: str
     database_url: str
+    database_timeout: float
     port: int
     config: BotConfig
     playbooks: PlaybookLibrary
@@ -81,14 +85,18 @@ def load_config(path: Path | None) -> BotConfig:
     return config
 
 
-SHIPPED_PLAYBOOKS = Path(__file__).resolve().parent.parent / "playbooks"
+def shipped_playbooks_dir() -> Path:
+    """The playbooks installed with warroom: the repository's playbooks/ folder, packaged as
+    `bot.shipped_playbooks` (setup.py maps it), so a wheel carries them."""
+    return Path(str(files("bot.shipped_playbooks")))
 
 
 def playbooks_dir(config: BotConfig) -> Path:
+    """The config's `playbooks_dir` when set, else ./playbooks, else the shipped ones."""
     if config.playbooks_dir is not None:
         return config.playbooks_dir
     local = Path("playbooks")
-    return local if local.is_dir() else SHIPPED_PLAYBOOKS
+    return local if local.is_dir() else shipped_playbooks_dir()
 
 
 def config_path_from_env(env: dict[str, str]) -> Path | None:
@@ -108,12 +116,48 @@ def _port(env: dict[str, str]) -> int:
     return int(raw)
 
 
-def load_settings(env: dict[str, str] | None = None) -> Settings:
-    """Everything the bot needs to start; raises ConfigError naming each broken file and field."""
-    env = dict(os.environ if env is None else env)
+def _database_url(env: dict[str, str]) -> str:
+    try:
+        return async_database_url(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+    except DatabaseUrlError as error:
+        raise ConfigError([f"DATABASE_URL: {error}"]) from error
+
+
+def _database_timeout(env: dict[str, str]) -> float:
+    raw = env.get("DATABASE_TIMEOUT") or str(DEFAULT_DATABASE_TIMEOUT)
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds <= 600:
+        raise ConfigError([f"DATABASE_TIMEOUT: {raw!r} is not a number of seconds (0-600], e.g. 5"])
+    return seconds
+
+
+def _behaviour(env: dict[str, str]) -> tuple[Path | None, BotConfig, PlaybookLibrary]:
     path = config_path_from_env(env)
     config = load_config(path)
-    playbooks = load_playbooks(playbooks_dir(config), config.default_playbook)
+    return path, config, load_playbooks(playbooks_dir(config), config.default_playbook)
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Everything the bot needs to start; raises ConfigError naming every broken variable,
+    file and field at once."""
+    env = dict(os.environ if env is None else env)
+    problems: list[str] = []
+
+    def collect(read):
+        try:
+            return read(env)
+        except ConfigError as error:
+            problems.extend(error.problems)
+            return None
+
+    database_url, database_timeout = collect(_database_url), collect(_database_timeout)
+    port, behaviour = collect(_port), collect(_behaviour)
+    if problems:
+        raise ConfigError(problems)
+    path, config, playbooks = behaviour
     api_url = env.get("SLACK_API_URL") or DEFAULT_SLACK_API_URL
     if not api_url.endswith("/"):
         api_url += "/"
@@ -122,8 +166,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
         app_token=env.get("SLACK_APP_TOKEN") or None,
         slack_api_url=api_url,
-        database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
-        port=_port(env),
+        database_url=database_url,
+        database_timeout=database_timeout,
+        port=port,
         config=config,
         playbooks=playbooks,
         config_path=path,

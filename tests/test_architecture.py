@@ -2,7 +2,8 @@
 
 Beyond imports, the domain holds none of Slack's rules: no mention or link markup, no
 parsing of message timestamps, no reaction names, and no SQL dialect chosen by hand (that
-lives in bot/store). The renderings in bot/render are pure: no Slack there either.
+lives in bot/store). The renderings in bot/render are pure: no Slack there either. The fake
+Slack is for the demo, tests and benchmarks: no production module imports it.
 """
 
 import ast
@@ -112,3 +113,27 @@ def test_the_checks_catch_what_they_look_for():
     assert SLACK_MARKUP.search(found[0]) and EMOJI_NAME.match(found[1])
     attributes = {n.attr for n in ast.walk(offending) if isinstance(n, ast.Attribute)}
     assert {"is_sqlite", "fromtimestamp"} <= attributes
+
+
+SIMULATOR = Path("bot/simulator")
+
+
+def test_only_the_demo_imports_the_simulator():
+    production = [
+        path
+        for path in Path("bot").rglob("*.py")
+        if SIMULATOR not in path.parents and path != Path("bot/demo.py")
+    ]
+    assert Path("bot/server.py") in production
+    for path in production:
+        for name in imported(ast.parse(path.read_text())):
+            assert not name.startswith("bot.simulator"), f"{path} imports {name}"
+
+
+def test_the_simulator_knows_nothing_of_the_bot():
+    """It stands for Slack: it may share no code with the app it checks."""
+    for path, tree in trees([str(SIMULATOR)]):
+        for name in imported(tree):
+            assert name.startswith("bot.simulator") or not name.startswith("bot"), (
+                f"{path} imports {name}"
+            )
