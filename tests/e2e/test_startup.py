@@ -11,7 +11,7 @@ from apscheduler.events import EVENT_JOB_EXECUTED
 
 from bot.config import load_settings
 from bot.server import start_on_loopback
-from bot.slack.simulator import wait_for
+from bot.simulator import wait_for
 from tests.conftest import TEST_PLAYBOOK, bot_environment, write_settings_files
 from tests.e2e.processes import free_port
 
