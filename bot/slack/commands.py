@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from bot.incidents.stats import DEFAULT_WINDOW, WINDOWS
 from bot.slack.text import parse_mention
 
 
@@ -40,6 +41,7 @@ SUBCOMMANDS = (
     ),
     Subcommand("report", "", "draft the post-incident review from the record (once resolved)"),
     Subcommand("list", "", "open incidents", False),
+    Subcommand("stats", "[30d|90d|365d]", "the numbers: is the process working?", False),
     Subcommand("help", "", "this help", False),
 )
 BY_NAME = {s.name: s for s in SUBCOMMANDS}
@@ -167,6 +169,13 @@ def _timeline(rest: str) -> dict:
     raise UsageError(f"Give a page number or `export`: {usage('timeline')}")
 
 
+def _stats(rest: str) -> dict:
+    window = rest.lower() or DEFAULT_WINDOW
+    if window not in WINDOWS:
+        raise UsageError(f"Pick a window: {usage('stats')}")
+    return {"window": window}
+
+
 _PARSERS = {
     "declare": _declare,
     "assign": _assign,
@@ -180,4 +189,5 @@ _PARSERS = {
     "report": _nothing("report"),
     "update": _nothing("update"),
     "ask": _ask,
+    "stats": _stats,
 }

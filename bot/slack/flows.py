@@ -22,9 +22,11 @@ from bot.incidents import Change, IncidentError, IncidentService, IncidentSnapsh
 from bot.incidents.entries import RoleHandedOver, SeverityChanged, StatusChanged, payload
 from bot.incidents.lifecycle import IncidentStatus
 from bot.incidents.review import gather_review
+from bot.incidents.stats import gather_numbers
 from bot.incidents.timeline import Timeline
 from bot.incidents.updates import Draft, UpdateDesk
 from bot.render.readers import Readers
+from bot.render.stats import numbers_text
 from bot.slack import blocks
 from bot.slack.gateway import Problems, SlackCallFailed, SlackGateway
 from bot.slack.text import escape, mentioned, war_room_name, with_names
@@ -410,6 +412,11 @@ class WarRoom:
             return await self.gateway.user_name(user_id)
         except SlackCallFailed:
             return user_id
+
+    # -- the numbers ---------------------------------------------------------------------------
+
+    async def show_numbers(self, reply: Reply, window: str) -> None:
+        await reply(escape(numbers_text(await gather_numbers(self.service, window))))
 
     # -- requests from inside a war room ---------------------------------------------------
 

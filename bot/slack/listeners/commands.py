@@ -49,6 +49,9 @@ async def run_command(deps: Deps, reply: Reply, command: Command, body: dict) ->
         # Answered through response_url, so the ack path never waits on the database.
         await reply(blocks.open_incidents(await service.list_open()))
         return
+    if command.name == "stats":
+        await war_room.show_numbers(reply, args["window"])
+        return
     if command.name == "ask":
         incident = await incident_for_question(deps, args["incident"], body.get("channel_id"))
         await war_room.ask(reply, incident, args["question"])
