@@ -29,7 +29,7 @@ from bot.incidents.timeline import log_rows, people_in
 from bot.render.export import timeline_lines, write_lines
 from bot.render.readers import Readers
 from bot.render.review import review_lines
-from bot.store import Database
+from bot.store import DEFAULT_TIMEOUT, Database
 
 PAGE_SIZE = 2000  # entries read per query: a page costs a few MB at most
 
@@ -37,8 +37,11 @@ PAGE_SIZE = 2000  # entries read per query: a page costs a few MB at most
 class Documents:
     """Writes documents of one database's incidents in worker processes."""
 
-    def __init__(self, database_url: str, page_size: int = PAGE_SIZE):
+    def __init__(
+        self, database_url: str, timeout: float = DEFAULT_TIMEOUT, page_size: int = PAGE_SIZE
+    ):
         self.database_url = database_url
+        self.timeout = timeout
         self.page_size = page_size
 
     async def people(self, incident_id: int, mentioned: Callable[[str], set[str]]) -> set[str]:
@@ -57,7 +60,7 @@ class Documents:
     async def _run(self, work: Callable):
         pool = ProcessPoolExecutor(1, mp_context=get_context("spawn"))
         try:
-            job = partial(_in_worker, self.database_url, work, self.page_size)
+            job = partial(_in_worker, self.database_url, self.timeout, work, self.page_size)
             return await asyncio.get_running_loop().run_in_executor(pool, job)
         finally:
             pool.shutdown(wait=False, cancel_futures=True)  # the process exits by itself
@@ -66,11 +69,11 @@ class Documents:
 # -- in the worker process ----------------------------------------------------------------
 
 
-def _in_worker(database_url: str, work: Callable, page_size: int):
+def _in_worker(database_url: str, timeout: float, work: Callable, page_size: int):
     """Run `work(session, page_size)` with a synchronous session on a connection of its own."""
 
     async def run():
-        db = Database(database_url)
+        db = Database(database_url, timeout)
         try:
             async with db.snapshot_read() as session:
                 return await session.run_sync(partial(work, page_size=page_size))

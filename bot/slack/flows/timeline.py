@@ -1,0 +1,96 @@
+"""The timeline in Slack: pages, the catch-up, key notes, the Markdown export and the
+post-incident review draft."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from bot.documents import Documents
+from bot.incidents import IncidentService, IncidentSnapshot
+from bot.incidents.review import gather_review
+from bot.incidents.timeline import Timeline
+from bot.render.readers import Readers
+from bot.slack.blocks import timeline as timeline_blocks
+from bot.slack.flows.reply import Reply
+from bot.slack.gateway import SlackGateway
+from bot.slack.people import People
+from bot.slack.text import escape, mentioned, with_names
+
+
+@dataclass
+class TimelineViews:
+    service: IncidentService
+    timeline: Timeline
+    gateway: SlackGateway
+    people: People
+    documents: Documents  # long documents are written by worker processes
+
+    async def note(self, snapshot: IncidentSnapshot, user: str, text: str) -> None:
+        entry = await self.timeline.add_note(snapshot.id, user, text)
+        await self.gateway.post(
+            snapshot.incident.channel_id, f"📝 <@{user}> noted: {escape(entry.text)}"
+        )
+
+    async def show(self, reply: Reply, incident_id: int, page: int, replace: bool = False) -> None:
+        snapshot, chunk, highlights, zone = await asyncio.gather(
+            self.service.get(incident_id),
+            self.timeline.page(incident_id, page, timeline_blocks.PAGE_ENTRIES),
+            self.timeline.highlights(incident_id),
+            self.people.zone(reply.user),
+        )
+        text, page_blocks = timeline_blocks.timeline_page(snapshot, chunk, highlights, zone)
+        await reply(text, page_blocks, replace)
+
+    async def catch_up(self, reply: Reply, incident_id: int) -> None:
+        snapshot, highlights, zone = await asyncio.gather(
+            self.service.get(incident_id),
+            self.timeline.highlights(incident_id),
+            self.people.zone(reply.user),
+        )
+        await reply(*timeline_blocks.catch_up(snapshot, highlights, zone))
+
+    async def export(self, snapshot: IncidentSnapshot, user: str) -> None:
+        incident = snapshot.incident
+        readers = await self._readers(user, incident.id, set())
+        await self._upload(
+            incident.channel_id,
+            await self.documents.timeline(snapshot, readers),
+            filename=f"{incident.reference}-timeline.md",
+            title=f"{incident.reference} timeline",
+            comment=f"🗂️ Timeline of {incident.reference}, exported by <@{user}>.",
+        )
+
+    async def post_review(self, snapshot: IncidentSnapshot, user: str) -> None:
+        """The post-incident review draft, as a Markdown file in the war room."""
+        record = await gather_review(self.service, snapshot.id)
+        readers = await self._readers(user, snapshot.id, record.people())
+        incident = snapshot.incident
+        await self._upload(
+            incident.channel_id,
+            await self.documents.review(record, readers, self.service.clock()),
+            filename=f"{incident.reference}-post-incident-review.md",
+            title=f"{incident.reference} post-incident review (draft)",
+            comment=(
+                f"📝 Post-incident review draft for {incident.reference}, made by <@{user}> "
+                "from the record. Fill in the cause, the lessons and the action items "
+                "together, then `/incident close`."
+            ),
+        )
+
+    async def _readers(self, user: str, incident_id: int, people: set[str]) -> Readers:
+        """The reader's time zone, and names for everyone the document names or mentions
+        (the timeline's people are found by a worker reading it)."""
+        zone, named = await asyncio.gather(
+            self.people.zone(user), self.documents.people(incident_id, mentioned)
+        )
+        names = await self.people.names(people | named)
+        return Readers(zone, names, partial(with_names, names=names))
+
+    async def _upload(self, channel_id: str, document: Path, **file) -> None:
+        try:
+            await self.gateway.upload_file(channel_id, document, **file)
+        finally:
+            document.unlink()
