@@ -1,6 +1,8 @@
 """The timeline through signed event deliveries, as Slack sends them."""
 
 import json
+import tempfile
+from pathlib import Path
 
 from sqlmodel import col, select
 
@@ -226,6 +228,8 @@ async def test_export_uploads_markdown_to_the_room(bot):
         and "Mitigated by scaling out" in content
     )
     assert any(m.get("files") == ["INC-1-timeline.md"] for m in bot.fake.messages(room["id"]))
+    # Written by a worker process into a temporary file, which is gone once uploaded.
+    assert not list(Path(tempfile.gettempdir()).glob("warroom-*.md"))
 
 
 async def test_catch_me_up(bot):
