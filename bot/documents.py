@@ -6,7 +6,7 @@ memory was never given back. Here each document is written by a process of its o
 opens its own database connection, streams the log in pages (`log_rows`), writes the
 Markdown to a temporary file line by line and exits; the bot only waits, then uploads the
 file and deletes it. Spawned, not forked: a fork would copy the bot's heap, event loop and
-open connections, and one fresh process per job gives back everything the job used.
+open connections; one fresh process per document gives back everything it used.
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from multiprocessing import get_context
@@ -35,7 +37,7 @@ PAGE_SIZE = 2000  # entries read per query: a page costs a few MB at most
 
 
 class Documents:
-    """Writes documents of one database's incidents in worker processes."""
+    """Worker processes writing documents of one database's incidents."""
 
     def __init__(
         self, database_url: str, timeout: float = DEFAULT_TIMEOUT, page_size: int = PAGE_SIZE
@@ -43,6 +45,21 @@ class Documents:
         self.database_url = database_url
         self.timeout = timeout
         self.page_size = page_size
+
+    @asynccontextmanager
+    async def worker(self) -> AsyncIterator[DocumentWorker]:
+        """A fresh worker process for one document's jobs; it exits when the block ends."""
+        pool = ProcessPoolExecutor(1, mp_context=get_context("spawn"))
+        try:
+            yield DocumentWorker(self, pool)
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)  # the process exits by itself
+
+
+@dataclass(frozen=True)
+class DocumentWorker:
+    documents: Documents
+    pool: ProcessPoolExecutor
 
     async def people(self, incident_id: int, mentioned: Callable[[str], set[str]]) -> set[str]:
         """Everyone an incident's timeline names: authors, people roles went to and from,
@@ -58,12 +75,9 @@ class Documents:
         return await self._run(partial(_review_file, record, readers, drafted_at))
 
     async def _run(self, work: Callable):
-        pool = ProcessPoolExecutor(1, mp_context=get_context("spawn"))
-        try:
-            job = partial(_in_worker, self.database_url, self.timeout, work, self.page_size)
-            return await asyncio.get_running_loop().run_in_executor(pool, job)
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)  # the process exits by itself
+        settings = self.documents
+        job = partial(_in_worker, settings.database_url, settings.timeout, work, settings.page_size)
+        return await asyncio.get_running_loop().run_in_executor(self.pool, job)
 
 
 # -- in the worker process ----------------------------------------------------------------

@@ -38,9 +38,10 @@ async def story(database_url):
 @pytest.mark.parametrize("page_size", [7, 40, 2000])  # pages split runs of equal times
 async def test_export_and_review_stream_into_the_whole_list_rendering(story, page_size):
     service, _, incident, clock = story
-    documents = Documents(service.db.url, page_size=page_size)
-    exported = await documents.timeline(await service.get(incident), READERS)
-    reviewed = await documents.review(await gather_review(service, incident), READERS, clock.now)
+    async with Documents(service.db.url, page_size=page_size).worker() as worker:
+        exported = await worker.timeline(await service.get(incident), READERS)
+        record = await gather_review(service, incident)
+        reviewed = await worker.review(record, READERS, clock.now)
     try:
         assert exported.read_bytes() == (GOLDEN / "timeline.md").read_bytes()
         assert reviewed.read_bytes() == (GOLDEN / "review.md").read_bytes()
@@ -51,7 +52,8 @@ async def test_export_and_review_stream_into_the_whole_list_rendering(story, pag
 
 async def test_people_named_in_the_timeline_are_found_across_pages(story):
     service, _, incident, _ = story
-    people = await Documents(service.db.url, page_size=7).people(incident, mentioned)
+    async with Documents(service.db.url, page_size=7).worker() as worker:
+        people = await worker.people(incident, mentioned)
     assert people == {ALICE, BOB, CAROL, DAVE}
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from bot.documents import Documents
+from bot.documents import Documents, DocumentWorker
 from bot.incidents import IncidentService, IncidentSnapshot
 from bot.incidents.review import gather_review
 from bot.incidents.timeline import Timeline
@@ -54,10 +54,12 @@ class TimelineViews:
 
     async def export(self, snapshot: IncidentSnapshot, user: str) -> None:
         incident = snapshot.incident
-        readers = await self._readers(user, incident.id, set())
+        async with self.documents.worker() as worker:
+            readers = await self._readers(worker, user, incident.id, set())
+            document = await worker.timeline(snapshot, readers)
         await self._upload(
             incident.channel_id,
-            await self.documents.timeline(snapshot, readers),
+            document,
             filename=f"{incident.reference}-timeline.md",
             title=f"{incident.reference} timeline",
             comment=f"🗂️ Timeline of {incident.reference}, exported by <@{user}>.",
@@ -65,12 +67,14 @@ class TimelineViews:
 
     async def post_review(self, snapshot: IncidentSnapshot, user: str) -> None:
         """The post-incident review draft, as a Markdown file in the war room."""
-        record = await gather_review(self.service, snapshot.id)
-        readers = await self._readers(user, snapshot.id, record.people())
         incident = snapshot.incident
+        async with self.documents.worker() as worker:
+            record = await gather_review(self.service, snapshot.id)
+            readers = await self._readers(worker, user, snapshot.id, record.people())
+            document = await worker.review(record, readers, self.service.clock())
         await self._upload(
             incident.channel_id,
-            await self.documents.review(record, readers, self.service.clock()),
+            document,
             filename=f"{incident.reference}-post-incident-review.md",
             title=f"{incident.reference} post-incident review (draft)",
             comment=(
@@ -80,11 +84,13 @@ class TimelineViews:
             ),
         )
 
-    async def _readers(self, user: str, incident_id: int, people: set[str]) -> Readers:
+    async def _readers(
+        self, worker: DocumentWorker, user: str, incident_id: int, people: set[str]
+    ) -> Readers:
         """The reader's time zone, and names for everyone the document names or mentions
-        (the timeline's people are found by a worker reading it)."""
+        (the worker finds the timeline's people by reading it)."""
         zone, named = await asyncio.gather(
-            self.people.zone(user), self.documents.people(incident_id, mentioned)
+            self.people.zone(user), worker.people(incident_id, mentioned)
         )
         names = await self.people.names(people | named)
         return Readers(zone, names, partial(with_names, names=names))
