@@ -1,4 +1,4 @@
-"""`python -m bot [serve|check|demo]`."""
+"""`python -m bot [serve|check|migrate|demo]`."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ import contextlib
 import logging
 import sys
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.config import load_settings, missing_secrets
 from bot.settings_errors import ConfigError
+from bot.store.migrate import SchemaBehind
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,8 +23,9 @@ def main(argv: list[str] | None = None) -> int:
         "command",
         nargs="?",
         default="serve",
-        choices=["serve", "check", "demo"],
+        choices=["serve", "check", "migrate", "demo"],
         help="serve (default): run the bot; check: validate config and playbooks; "
+        "migrate: upgrade the database schema; "
         "demo: a scripted incident against the built-in Slack simulator",
     )
     args = parser.parse_args(argv)
@@ -46,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ok: config {source}; playbooks {names}")
         return 0
 
+    if args.command == "migrate":
+        return asyncio.run(_migrate(settings.database_url))
+
     missing = missing_secrets(settings)
     if missing:
         print(
@@ -61,6 +68,23 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(serve_forever(settings))
     except ConfigError as error:  # e.g. a token Slack refuses
         return _cannot_start(error)
+    except SchemaBehind as error:  # AUTO_MIGRATE=false on an old database
+        print(error, file=sys.stderr)
+        return 2
+    return 0
+
+
+async def _migrate(database_url: str) -> int:
+    from bot.store import Database
+
+    db = Database(database_url)
+    try:
+        await db.upgrade_schema()
+    except (OSError, SQLAlchemyError) as error:
+        print(f"warroom cannot migrate the database: {error}", file=sys.stderr)
+        return 1
+    finally:
+        await db.dispose()
     return 0
 
 

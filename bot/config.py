@@ -65,6 +65,7 @@ class Settings:
     config: BotConfig
     playbooks: PlaybookLibrary
     config_path: Path | None
+    auto_migrate: bool = True  # upgrade the database schema at start
 
 
 def load_config(path: Path | None) -> BotConfig:
@@ -108,6 +109,15 @@ def _port(env: dict[str, str]) -> int:
     return int(raw)
 
 
+def _flag(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in ("true", "false"):
+        raise ConfigError([f"{name}: {env[name]!r} is neither true nor false"])
+    return raw == "true"
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Everything the bot needs to start; raises ConfigError naming each broken file and field."""
     env = dict(os.environ if env is None else env)
@@ -127,6 +137,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         config=config,
         playbooks=playbooks,
         config_path=path,
+        auto_migrate=_flag(env, "AUTO_MIGRATE", default=True),
     )
 
 

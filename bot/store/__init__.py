@@ -8,10 +8,9 @@ from contextlib import asynccontextmanager
 from sqlalchemy import event, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.store import models  # noqa: F401  (registers the tables)
+from bot.store import migrate, models  # noqa: F401  (models registers the tables)
 
 
 class Database:
@@ -22,9 +21,9 @@ class Database:
         if self.is_sqlite:
             _serialise_sqlite_writers(self.engine)
 
-    async def create_schema(self) -> None:
-        async with self.engine.begin() as connection:
-            await connection.run_sync(SQLModel.metadata.create_all)
+    async def upgrade_schema(self) -> None:
+        """Migrate to this version's schema (an empty database too); see `bot.store.migrate`."""
+        await migrate.upgrade(self.engine)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

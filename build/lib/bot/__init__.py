@@ -1,0 +1,1 @@
+"""warroom: a Slack bot that runs major incidents."""

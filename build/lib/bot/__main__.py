@@ -1,0 +1,99 @@
+"""`python -m bot [serve|check|migrate|demo]`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import sys
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.config import load_settings, missing_secrets
+from bot.settings_errors import ConfigError
+from bot.store.migrate import SchemaBehind
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot", description="warroom: major incidents in Slack"
+    )
+    parser.add_argument(
+        "command",
+        nargs="?",
+        default="serve",
+        choices=["serve", "check", "migrate", "demo"],
+        help="serve (default): run the bot; check: validate config and playbooks; "
+        "migrate: upgrade the database schema; "
+        "demo: a scripted incident against the built-in Slack simulator",
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+    if args.command == "demo":
+        from bot.demo import run_demo
+
+        logging.getLogger().setLevel(logging.WARNING)
+        return asyncio.run(run_demo())
+
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        return _cannot_start(error)
+
+    if args.command == "check":
+        names = ", ".join(settings.playbooks.names)
+        source = settings.config_path or "built-in defaults"
+        print(f"ok: config {source}; playbooks {names}")
+        return 0
+
+    if args.command == "migrate":
+        return asyncio.run(_migrate(settings.database_url))
+
+    missing = missing_secrets(settings)
+    if missing:
+        print(
+            f"warroom needs {' and '.join(missing)} in the environment to talk to Slack.\n"
+            "To try it without Slack: python -m bot demo",
+            file=sys.stderr,
+        )
+        return 2
+    from bot.server import serve_forever
+
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve_forever(settings))
+    except ConfigError as error:  # e.g. a token Slack refuses
+        return _cannot_start(error)
+    except SchemaBehind as error:  # AUTO_MIGRATE=false on an old database
+        print(error, file=sys.stderr)
+        return 2
+    return 0
+
+
+async def _migrate(database_url: str) -> int:
+    from bot.store import Database
+
+    db = Database(database_url)
+    try:
+        await db.upgrade_schema()
+    except (OSError, SQLAlchemyError) as error:
+        print(f"warroom cannot migrate the database: {error}", file=sys.stderr)
+        return 1
+    finally:
+        await db.dispose()
+    return 0
+
+
+def _cannot_start(error: ConfigError) -> int:
+    print("warroom cannot start; fix these first:", file=sys.stderr)
+    for problem in error.problems:
+        print(f"  {problem}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""Settings: secrets and deployment facts from the environment, behaviour from YAML."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from bot.playbooks import PlaybookLibrary, load_playbooks
+from bot.settings_errors import ConfigError, describe_validation_error, load_yaml_mapping
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///incidents.db"
+_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
+
+
+class BotConfig(BaseModel):
+    """The YAML config (`BOT_CONFIG`, default `config.yaml`). Every key is in config.example.yaml."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    broadcast_channel: str | None = None
+    response_team_channel: str | None = None
+    channel_prefix: str = "inc"
+    playbooks_dir: Path | None = None  # None: ./playbooks, else the playbooks shipped with warroom
+    default_playbook: str = "default"
+    conference_bridge_url: str | None = None
+
+    @field_validator("broadcast_channel", "response_team_channel")
+    @classmethod
+    def _channel_id(cls, value: str | None) -> str | None:
+        if value is not None and not _CHANNEL_ID.match(value):
+            raise ValueError(
+                f"{value!r} is not a channel ID; use the ID (C…), found under the channel's "
+                "name > About, not its #name"
+            )
+        return value
+
+    @field_validator("channel_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,19}", value):
+            raise ValueError("use 1-20 lowercase letters, digits, '-' or '_'")
+        return value
+
+    @field_validator("conference_bridge_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://\S+$", value):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    bot_token: str | None
+    signing_secret: str | None
+    app_token: str | None
+    slack_api_url: str
+    database_url: str
+    port: int
+    config: BotConfig
+    playbooks: PlaybookLibrary
+    config_path: Path | None
+    auto_migrate: bool = True  # upgrade the database schema at start
+
+
+def load_config(path: Path | None) -> BotConfig:
+    if path is None:
+        return BotConfig()
+    data, node = load_yaml_mapping(path)
+    try:
+        config = BotConfig.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(describe_validation_error(path, node, error)) from error
+    if config.playbooks_dir is not None and not config.playbooks_dir.is_absolute():
+        # Relative to the config file, so `BOT_CONFIG=/etc/warroom/config.yaml` finds its playbooks.
+        config = config.model_copy(update={"playbooks_dir": path.parent / config.playbooks_dir})
+    return config
+
+
+SHIPPED_PLAYBOOKS = Path(__file__).resolve().parent.parent / "playbooks"
+
+
+def playbooks_dir(config: BotConfig) -> Path:
+    if config.playbooks_dir is not None:
+        return config.playbooks_dir
+    local = Path("playbooks")
+    return local if local.is_dir() else SHIPPED_PLAYBOOKS
+
+
+def config_path_from_env(env: dict[str, str]) -> Path | None:
+    if env.get("BOT_CONFIG"):
+        path = Path(env["BOT_CONFIG"])
+        if not path.is_file():
+            raise ConfigError([f"{path}: BOT_CONFIG names a file that does not exist"])
+        return path
+    default = Path("config.yaml")
+    return default if default.is_file() else None
+
+
+def _port(env: dict[str, str]) -> int:
+    raw = env.get("PORT", "3000")
+    if not raw.isdigit() or not 0 <= int(raw) < 65536:
+        raise ConfigError([f"PORT: {raw!r} is not a port number"])
+    return int(raw)
+
+
+def _flag(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in ("true", "false"):
+        raise ConfigError([f"{name}: {env[name]!r} is neither true nor false"])
+    return raw == "true"
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Everything the bot needs to start; raises ConfigError naming each broken file and field."""
+    env = dict(os.environ if env is None else env)
+    path = config_path_from_env(env)
+    config = load_config(path)
+    playbooks = load_playbooks(playbooks_dir(config), config.default_playbook)
+    api_url = env.get("SLACK_API_URL") or DEFAULT_SLACK_API_URL
+    if not api_url.endswith("/"):
+        api_url += "/"
+    return Settings(
+        bot_token=env.get("SLACK_BOT_TOKEN") or None,
+        signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
+        app_token=env.get("SLACK_APP_TOKEN") or None,
+        slack_api_url=api_url,
+        database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+        port=_port(env),
+        config=config,
+        playbooks=playbooks,
+        config_path=path,
+        auto_migrate=_flag(env, "AUTO_MIGRATE", default=True),
+    )
+
+
+def missing_secrets(settings: Settings) -> list[str]:
+    """The environment variables still needed to talk to Slack."""
+    missing = [] if settings.bot_token else ["SLACK_BOT_TOKEN"]
+    if not settings.app_token and not settings.signing_secret:
+        missing.append("SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode)")
+    return missing

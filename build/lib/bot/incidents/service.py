@@ -1,0 +1,490 @@
+"""Incident lifecycle and roles. Each call is one transaction that also writes the timeline.
+
+No Slack here: callers pass user IDs and text, and get back what changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.incidents import lifecycle
+from bot.incidents.errors import InvalidRequest, NotFound
+from bot.playbooks import Playbook, PlaybookLibrary
+from bot.store import Database
+from bot.store.models import Incident, RoleAssignment, StakeholderUpdate, TimelineEntry
+from bot.store.types import utcnow
+
+MAX_TITLE = 150  # Block Kit header limit; the card shows the whole title
+MAX_TEXT = 2000
+OPEN_LIST_TTL = 1.0
+
+
+def cadence_due(playbook: Playbook, severity: str, since: datetime) -> datetime | None:
+    """When the next stakeholder update is due: major severities only."""
+    level = playbook.severities[severity]
+    if not level.major or level.update_every is None:
+        return None
+    return since + level.update_every
+
+
+async def _draft_waiting(session: AsyncSession, incident_id: int) -> bool:
+    waiting = await session.exec(
+        select(StakeholderUpdate.id).where(
+            StakeholderUpdate.incident_id == incident_id,
+            col(StakeholderUpdate.status).in_(("draft", "sending")),
+        )
+    )
+    return waiting.first() is not None
+
+
+@dataclass(frozen=True)
+class IncidentSnapshot:
+    """An incident as it stands, with its playbook and current role holders."""
+
+    incident: Incident
+    playbook: Playbook
+    roles: dict[str, str | None]  # role key -> Slack user ID, in playbook order
+
+    @property
+    def id(self) -> int:
+        return self.incident.id
+
+    @property
+    def major(self) -> bool:
+        return self.playbook.is_major(self.incident.severity)
+
+    @property
+    def commander(self) -> str | None:
+        return self.roles.get("commander")
+
+    def invitees(self) -> list[str]:
+        return list(self.playbook.severities[self.incident.severity].invite)
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one command changed: the incident after it and the timeline entry it wrote."""
+
+    snapshot: IncidentSnapshot
+    entry: TimelineEntry
+    was_major: bool
+
+    @property
+    def concerns_stakeholders(self) -> bool:
+        """Major before or after: executives hear about it (including a downgrade)."""
+        return self.was_major or self.snapshot.major
+
+
+class IncidentService:
+    def __init__(
+        self, db: Database, playbooks: PlaybookLibrary, clock: Callable[[], datetime] = utcnow
+    ):
+        self.db = db
+        self.playbooks = playbooks
+        self.clock = clock
+        self._open_cache: tuple[float, list[IncidentSnapshot]] | None = None
+        self._open_query: asyncio.Future | None = None
+        self._writes = 0  # counts this process's changes, so a read racing one is not cached
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncSession]:
+        async with self.db.transaction() as session:
+            yield session
+        self._writes += 1
+        self._open_cache = None
+
+    # -- reading ---------------------------------------------------------------------------
+
+    async def get(self, incident_id: int) -> IncidentSnapshot:
+        async with self.db.snapshot_read() as session:
+            return await self.snapshot_in(session, await self.load_incident(session, incident_id))
+
+    async def find_by_channel(self, channel_id: str) -> IncidentSnapshot | None:
+        async with self.db.snapshot_read() as session:
+            incident = (
+                await session.exec(select(Incident).where(Incident.channel_id == channel_id))
+            ).first()
+            return await self.snapshot_in(session, incident) if incident else None
+
+    async def list_open(self) -> list[IncidentSnapshot]:
+        """Open incidents, most severe first. Cached briefly: a burst of `/incident list`
+        costs one query; this process's own changes show at once, other replicas' within
+        OPEN_LIST_TTL seconds."""
+        cached = self.recent_open()
+        if cached is not None:
+            return cached
+        # One query at a time: a burst of requests on a stale cache shares it.
+        if self._open_query is None or self._open_query.done():
+            self._open_query = asyncio.ensure_future(self._refresh_open())
+        return await asyncio.shield(self._open_query)
+
+    async def _refresh_open(self) -> list[IncidentSnapshot]:
+        started, writes = time.monotonic(), self._writes
+        snapshots = await self._query_open()
+        if writes == self._writes:
+            self._open_cache = (started, snapshots)
+        return snapshots
+
+    def recent_open(self) -> list[IncidentSnapshot] | None:
+        """The open incidents if read within OPEN_LIST_TTL, without touching the database."""
+        if self._open_cache and time.monotonic() - self._open_cache[0] < OPEN_LIST_TTL:
+            return self._open_cache[1]
+        return None
+
+    async def _query_open(self) -> list[IncidentSnapshot]:
+        async with self.db.snapshot_read() as session:
+            rows = (
+                await session.exec(
+                    select(Incident, RoleAssignment.role, RoleAssignment.user_id)
+                    .outerjoin(
+                        RoleAssignment,
+                        (RoleAssignment.incident_id == Incident.id)
+                        & col(RoleAssignment.ended_at).is_(None),
+                    )
+                    .where(col(Incident.status).in_(lifecycle.ACTIVE_STATUSES))
+                    .where(col(Incident.channel_id).is_not(None))
+                    .order_by(col(Incident.severity), col(Incident.declared_at))
+                )
+            ).all()
+        incidents: dict[int, Incident] = {}
+        holders: dict[int, dict[str, str]] = {}
+        for incident, role, user_id in rows:
+            incidents.setdefault(incident.id, incident)
+            if role:
+                holders.setdefault(incident.id, {})[role] = user_id
+        return [self._assemble(i, holders.get(i.id, {})) for i in incidents.values()]
+
+    # -- declaring -------------------------------------------------------------------------
+
+    def playbook_for(self, name: str | None) -> Playbook:
+        playbook = self.playbooks.get(name)
+        if playbook is None:
+            raise InvalidRequest(
+                f"There is no playbook called “{name}”. Playbooks: {', '.join(self.playbooks.names)}."
+            )
+        return playbook
+
+    def check_severity(self, playbook: Playbook, severity: str) -> str:
+        wanted = severity.upper()
+        if wanted not in playbook.severities:
+            raise InvalidRequest(
+                f"“{severity}” is not a severity of the {playbook.name} playbook. "
+                f"Use one of {', '.join(playbook.severity_names)}."
+            )
+        return wanted
+
+    async def declare(
+        self,
+        *,
+        title: str,
+        declared_by: str,
+        severity: str | None = None,
+        playbook: str | None = None,
+        impact: str = "",
+        private: bool | None = None,
+    ) -> IncidentSnapshot:
+        chosen = self.playbook_for(playbook)
+        severity = self.check_severity(chosen, severity or chosen.initial_severity)
+        title = " ".join(title.split())
+        if not title:
+            raise InvalidRequest("An incident needs a title: what is broken, for whom?")
+        if len(title) > MAX_TITLE:
+            raise InvalidRequest(
+                f"Keep the title under {MAX_TITLE} characters; put detail in the impact."
+            )
+        now = self.clock()
+        incident = Incident(
+            title=title,
+            impact=impact.strip()[:MAX_TEXT],
+            severity=severity,
+            playbook=chosen.name,
+            private=chosen.private if private is None else private,
+            declared_by=declared_by,
+            declared_at=now,
+            next_update_due=cadence_due(chosen, severity, now),
+        )
+        async with self._write() as session:
+            session.add(incident)
+            await session.flush()
+            session.add(
+                RoleAssignment(
+                    incident_id=incident.id,
+                    role="commander",
+                    user_id=declared_by,
+                    assigned_by=declared_by,
+                    assigned_at=now,
+                )
+            )
+            session.add(
+                TimelineEntry(
+                    incident_id=incident.id,
+                    at=now,
+                    kind="declared",
+                    actor=declared_by,
+                    text=f"Declared {severity}: {title}",
+                    data={"severity": severity, "playbook": chosen.name, "impact": incident.impact},
+                    key=True,
+                )
+            )
+            return await self.snapshot_in(session, incident)
+
+    async def attach_channel(self, incident_id: int, channel_id: str, channel_name: str) -> None:
+        async with self._write() as session:
+            incident = await self.load_incident(session, incident_id)
+            incident.channel_id, incident.channel_name = channel_id, channel_name
+
+    async def attach_card(self, incident_id: int, card_ts: str) -> None:
+        async with self._write() as session:
+            (await self.load_incident(session, incident_id)).card_ts = card_ts
+
+    async def abandon(self, incident_id: int) -> None:
+        """The war room could not be opened: forget the declaration instead of leaving a ghost."""
+        async with self._write() as session:
+            for model in (TimelineEntry, RoleAssignment):
+                await session.exec(delete(model).where(model.incident_id == incident_id))
+            await session.exec(delete(Incident).where(Incident.id == incident_id))
+
+    # -- changing --------------------------------------------------------------------------
+
+    async def assign(self, incident_id: int, role_name: str, user_id: str, by: str) -> Change:
+        async with self._write() as session:
+            incident = await self.load_incident(session, incident_id, for_update=True)
+            self._refuse_if_closed(incident)
+            playbook = self.playbook_for(incident.playbook)
+            role = playbook.role_key(role_name)
+            if role is None:
+                names = ", ".join(
+                    f"{key} ({', '.join(r.aliases)})" if r.aliases else key
+                    for key, r in playbook.roles.items()
+                )
+                raise InvalidRequest(f"“{role_name}” is not a role here. Roles: {names}.")
+            before = await self.snapshot_in(session, incident)
+            was_major, previous = before.major, before.roles.get(role)
+            if previous == user_id:
+                raise InvalidRequest(f"They are already the {playbook.roles[role].title}.")
+            now = self.clock()
+            current = (
+                await session.exec(
+                    select(RoleAssignment).where(
+                        RoleAssignment.incident_id == incident_id,
+                        RoleAssignment.role == role,
+                        col(RoleAssignment.ended_at).is_(None),
+                    )
+                )
+            ).first()
+            if current:
+                current.ended_at = now
+                await session.flush()
+            session.add(
+                RoleAssignment(
+                    incident_id=incident_id,
+                    role=role,
+                    user_id=user_id,
+                    assigned_by=by,
+                    assigned_at=now,
+                )
+            )
+            title = playbook.roles[role].title
+            entry = self._entry(
+                session,
+                incident,
+                "role",
+                by,
+                f"{title}: {user_id}" + (f" (was {previous})" if previous else ""),
+                {"role": role, "from": previous, "to": user_id},
+            )
+            return Change(await self.snapshot_in(session, incident), entry, was_major)
+
+    async def set_status(self, incident_id: int, status: str, by: str, note: str = "") -> Change:
+        status = status.lower()
+        if status not in lifecycle.SETTABLE_STATUSES:
+            raise InvalidRequest(
+                f"“{status}” is not a status. Use one of {', '.join(lifecycle.SETTABLE_STATUSES)}."
+            )
+        async with self._write() as session:
+            incident = await self.load_incident(session, incident_id, for_update=True)
+            return await self._move(session, incident, status, by, note.strip()[:MAX_TEXT])
+
+    async def resolve(self, incident_id: int, by: str, summary: str = "") -> Change:
+        return await self.set_status(incident_id, lifecycle.RESOLVED, by, summary)
+
+    async def close(self, incident_id: int, by: str) -> Change:
+        async with self._write() as session:
+            incident = await self.load_incident(session, incident_id, for_update=True)
+            return await self._move(session, incident, lifecycle.CLOSED, by, "")
+
+    async def set_severity(self, incident_id: int, severity: str, by: str) -> Change:
+        async with self._write() as session:
+            incident = await self.load_incident(session, incident_id, for_update=True)
+            self._refuse_if_closed(incident)
+            playbook = self.playbook_for(incident.playbook)
+            severity = self.check_severity(playbook, severity)
+            if severity == incident.severity:
+                raise InvalidRequest(f"{incident.reference} is already {severity}.")
+            was_major = (await self.snapshot_in(session, incident)).major
+            previous, incident.severity = incident.severity, severity
+            if not await _draft_waiting(session, incident.id):
+                # Re-plan from the last published update (or the declaration) on the new cadence.
+                base = incident.last_update_at or incident.declared_at
+                incident.next_update_due = cadence_due(playbook, severity, base)
+            entry = self._entry(
+                session,
+                incident,
+                "severity",
+                by,
+                f"Severity {previous} → {severity}",
+                {"from": previous, "to": severity},
+                key=True,
+            )
+            return Change(await self.snapshot_in(session, incident), entry, was_major)
+
+    # -- internals -------------------------------------------------------------------------
+
+    async def _move(
+        self, session: AsyncSession, incident: Incident, status: str, by: str, note: str
+    ) -> Change:
+        current = incident.status
+        if status == current:
+            raise InvalidRequest(f"{incident.reference} is already {current}.")
+        if not lifecycle.can_move(current, status):
+            allowed = lifecycle.allowed_next(current)
+            if not allowed:
+                raise InvalidRequest(f"{incident.reference} is closed; nothing more can change.")
+            hint = " (resolve it first)" if status == lifecycle.CLOSED else ""
+            raise InvalidRequest(
+                f"{incident.reference} cannot go from {current} to {status}{hint}. "
+                f"From {current} it can go to: {', '.join(allowed)}."
+            )
+        was_major = (await self.snapshot_in(session, incident)).major
+        now = self.clock()
+        incident.status = status
+        reopened = current == lifecycle.RESOLVED and status in lifecycle.ACTIVE_STATUSES
+        if status == lifecycle.RESOLVED:
+            incident.resolved_at = now
+            incident.next_update_due = None  # the cadence stops; a final update is drafted
+            if note:
+                incident.summary = note
+        elif status == lifecycle.CLOSED:
+            incident.closed_at = now
+            incident.next_update_due = None
+        elif reopened:
+            incident.resolved_at = None
+            # A waiting final update no longer holds; the cadence starts again.
+            await session.exec(
+                update(StakeholderUpdate)
+                .where(
+                    col(StakeholderUpdate.incident_id) == incident.id,
+                    StakeholderUpdate.status == "draft",
+                )
+                .values(status="superseded")
+            )
+            playbook = self.playbook_for(incident.playbook)
+            incident.next_update_due = cadence_due(playbook, incident.severity, now)
+        entry = self._entry(
+            session,
+            incident,
+            "status",
+            by,
+            ("Reopened: " if reopened else "")
+            + f"{current} → {status}"
+            + (f": {note}" if note else ""),
+            {"from": current, "to": status, "note": note, "reopened": reopened},
+            key=True,
+        )
+        return Change(await self.snapshot_in(session, incident), entry, was_major)
+
+    def _entry(
+        self,
+        session: AsyncSession,
+        incident: Incident,
+        kind: str,
+        actor: str,
+        text: str,
+        data: dict,
+        key: bool = False,
+    ) -> TimelineEntry:
+        entry = TimelineEntry(
+            incident_id=incident.id,
+            at=self.clock(),
+            kind=kind,
+            actor=actor,
+            text=text,
+            data=data,
+            key=key,
+        )
+        session.add(entry)
+        return entry
+
+    @staticmethod
+    def _refuse_if_closed(incident: Incident) -> None:
+        if incident.status == lifecycle.CLOSED:
+            raise InvalidRequest(f"{incident.reference} is closed; nothing more can change.")
+
+    @staticmethod
+    async def load_incident(
+        session: AsyncSession, incident_id: int, for_update: bool = False
+    ) -> Incident:
+        """The incident in a caller's unit of work; `for_update` locks its row until commit.
+
+        Every change to an incident (its updates included) takes that lock first, so
+        replicas on PostgreSQL serialise on the incident and never deadlock.
+        """
+        query = select(Incident).where(Incident.id == incident_id)
+        if for_update:
+            query = query.with_for_update()
+        incident = (await session.exec(query)).first()
+        if incident is None:
+            raise NotFound(f"There is no incident {incident_id}.")
+        return incident
+
+    @staticmethod
+    async def _holders(session: AsyncSession, incident_ids: list[int]) -> dict[int, dict[str, str]]:
+        if not incident_ids:
+            return {}
+        rows = (
+            await session.exec(
+                select(RoleAssignment).where(
+                    col(RoleAssignment.incident_id).in_(incident_ids),
+                    col(RoleAssignment.ended_at).is_(None),
+                )
+            )
+        ).all()
+        holders: dict[int, dict[str, str]] = {}
+        for row in rows:
+            holders.setdefault(row.incident_id, {})[row.role] = row.user_id
+        return holders
+
+    async def snapshot_in(self, session: AsyncSession, incident: Incident) -> IncidentSnapshot:
+        """The snapshot of an incident inside a caller's unit of work."""
+        await session.flush()
+        holders = await self._holders(session, [incident.id])
+        return self._assemble(incident, holders.get(incident.id, {}))
+
+    async def snapshots_in(
+        self, session: AsyncSession, incident_ids: list[int]
+    ) -> dict[int, IncidentSnapshot]:
+        """Snapshots of many incidents in two queries, inside a caller's unit of work."""
+        if not incident_ids:
+            return {}
+        incidents = (
+            await session.exec(select(Incident).where(col(Incident.id).in_(incident_ids)))
+        ).all()
+        holders = await self._holders(session, incident_ids)
+        return {i.id: self._assemble(i, holders.get(i.id, {})) for i in incidents}
+
+    def _assemble(self, incident: Incident, holders: dict[str, str]) -> IncidentSnapshot:
+        playbook = self.playbook_for(incident.playbook)
+        return IncidentSnapshot(
+            incident=incident,
+            playbook=playbook,
+            roles={role: holders.get(role) for role in playbook.roles},
+        )

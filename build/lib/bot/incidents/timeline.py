@@ -1,0 +1,492 @@
+"""The timeline: everything said and done in the war room, exactly once.
+
+Slack delivers events at least once. Each change is recognised so that a retried
+delivery changes nothing: messages by channel+ts, edits by their edit time, deletes by the
+deleted flag, pins and reactions by their event ID. Writes are grouped: events arriving
+together share one transaction (group commit), and each caller returns only when its
+change is committed, so an event answered 200 is already durable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, tzinfo
+from types import SimpleNamespace
+
+from sqlalchemy import bindparam, delete, func, insert, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.incidents.errors import InvalidRequest
+from bot.store import Database
+from bot.store.models import Incident, ProcessedEvent, TimelineEntry
+from bot.store.types import utcnow
+
+MAX_BATCH = 500
+EVENT_MEMORY = timedelta(days=1)  # Slack stops retrying an event after about 5 minutes
+KEY_REACTION = "pushpin"
+# What an edit, a delete or a key mark may change in an entry.
+_CHANGEABLE = ("text", "edits", "deleted", "data", "key")
+# People in text: Slack mentions (<@U123> or <@U123|name>), and the bare IDs of role
+# entries ("Comms Lead: U123").
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_MENTION_OR_ID = re.compile(_MENTION.pattern + r"|\b([UW][A-Z0-9]{8,})\b")
+
+
+def _people_pattern(entry: TimelineEntry) -> re.Pattern:
+    return _MENTION_OR_ID if entry.kind == "role" else _MENTION
+
+
+def slack_time(ts: str) -> datetime:
+    return datetime.fromtimestamp(float(ts), UTC)
+
+
+@dataclass(frozen=True)
+class MessagePosted:
+    event_id: str
+    incident_id: int
+    ts: str
+    user: str
+    text: str
+    thread_ts: str | None = None
+    files: list[str] = field(default_factory=list)
+    permalink: str | None = None
+
+
+@dataclass(frozen=True)
+class MessageEdited:
+    event_id: str
+    incident_id: int
+    ts: str
+    text: str
+    edited_at: datetime
+    user: str | None = None
+    permalink: str | None = None
+
+
+@dataclass(frozen=True)
+class MessageDeleted:
+    event_id: str
+    incident_id: int
+    ts: str
+
+
+@dataclass(frozen=True)
+class KeyMarked:
+    """A pin or a :pushpin: reaction (`source`), added or removed."""
+
+    event_id: str
+    incident_id: int
+    ts: str
+    source: str
+    added: bool
+
+
+Change = MessagePosted | MessageEdited | MessageDeleted | KeyMarked
+
+
+@dataclass(frozen=True)
+class Highlights:
+    """What a late joiner needs first: the latest key events and the latest status change."""
+
+    key_events: list[TimelineEntry]  # the latest few, oldest first
+    latest_status: TimelineEntry | None
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    """One page of the full log, oldest first."""
+
+    number: int  # 1-based, within the pages there are
+    pages: int
+    entries: list[TimelineEntry]
+
+
+class Timeline:
+    def __init__(self, db: Database, clock: Callable[[], datetime] = utcnow):
+        self.db = db
+        self.clock = clock
+        self._war_rooms: dict[str, int] = {}  # channel ID -> incident ID; never changes once set
+        self._pending: list[tuple[Change, asyncio.Future]] = []
+        self._flusher: asyncio.Task | None = None
+
+    # -- which channel is which incident ----------------------------------------------------
+
+    async def incident_for_channel(self, channel_id: str) -> int | None:
+        if channel_id in self._war_rooms:
+            return self._war_rooms[channel_id]
+        async with self.db.snapshot_read() as session:
+            incident_id = (
+                await session.exec(select(Incident.id).where(Incident.channel_id == channel_id))
+            ).first()
+        if incident_id is not None:
+            self._war_rooms[channel_id] = incident_id
+        return incident_id
+
+    # -- recording ---------------------------------------------------------------------------
+
+    async def record(self, change: Change) -> bool:
+        """Apply one change; returns False if this event (or message) was already recorded."""
+        future = asyncio.get_running_loop().create_future()
+        self._pending.append((change, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+            try:
+                async with self.db.write_transaction() as session:
+                    results = await self._apply(session, [change for change, _ in batch])
+            except Exception as error:  # the whole batch failed: every caller must hear it
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
+                continue
+            for (_, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
+
+    async def _apply(self, session: AsyncSession, changes: list[Change]) -> list[bool]:
+        # Messages, edits and deletes carry their own identity and order: a message is
+        # recognised by its channel+ts (a retry carries the same ts), an edit by its edit
+        # time (a retry, or an older edit arriving late, is not newer than what is stored),
+        # a delete by the deleted flag. Pins and reactions are toggles with no order of
+        # their own: those are recognised by event ID, marked processed here.
+        if all(isinstance(c, MessagePosted) for c in changes):
+            return await self._insert_messages(session, changes)
+        marks = [c for c in changes if isinstance(c, KeyMarked)]
+        new_marks: set[str] = set()
+        if marks:
+            processed = await session.exec(
+                self._insert_ignoring_duplicates(ProcessedEvent.__table__, ["event_id"]),
+                params=[
+                    {"event_id": event_id, "received_at": self.clock()}
+                    for event_id in dict.fromkeys(c.event_id for c in marks)
+                ],
+            )
+            new_marks = set(processed.scalars().all())
+        fresh: list[Change] = []
+        results: list[bool] = []
+        for change in changes:
+            is_new = True  # decided against the stored entry in _apply_in_order
+            if isinstance(change, KeyMarked):
+                is_new = change.event_id in new_marks
+                new_marks.discard(change.event_id)  # a second copy in a batch is a duplicate
+            results.append(is_new)
+            if is_new:
+                fresh.append(change)
+        outcome = iter(await self._apply_in_order(session, fresh))
+        return [next(outcome) if is_new else False for is_new in results]
+
+    def _insert_ignoring_duplicates(self, table, keys: list[str]):
+        """INSERT … ON CONFLICT DO NOTHING RETURNING the keys of the rows really inserted."""
+        dialect_insert = sqlite_insert if self.db.is_sqlite else postgresql_insert
+        return (
+            dialect_insert(table)
+            .on_conflict_do_nothing(index_elements=keys)
+            .returning(*(table.c[k] for k in keys))
+        )
+
+    async def _insert_messages(
+        self, session: AsyncSession, posted: list[MessagePosted]
+    ) -> list[bool]:
+        """The common case, new messages only: one statement, no ORM objects."""
+        if not posted:
+            return []
+        rows = [
+            vars(
+                _new_message(
+                    c.incident_id,
+                    c.ts,
+                    c.user,
+                    c.text,
+                    thread_ts=c.thread_ts if c.thread_ts != c.ts else None,
+                    files=list(c.files),
+                    permalink=c.permalink,
+                )
+            )
+            for c in posted
+        ]
+        statement = self._insert_ignoring_duplicates(
+            TimelineEntry.__table__, ["incident_id", "message_ts"]
+        )
+        inserted = {tuple(row) for row in (await session.exec(statement, params=rows)).all()}
+        results = []
+        for change in posted:
+            key = (change.incident_id, change.ts)
+            results.append(key in inserted)
+            inserted.discard(key)  # the same message twice in one batch counts once
+        return results
+
+    async def _apply_in_order(self, session: AsyncSession, changes: list[Change]) -> list[bool]:
+        """Edits, deletes and key marks (with any messages in the same batch), in order.
+
+        Plain rows rather than ORM objects: this runs for every commit that holds an edit,
+        a delete or a key mark, and the ORM's bookkeeping cost more than the database.
+        """
+        table = TimelineEntry.__table__
+        # Locked (in one order, so two replicas cannot deadlock): another replica marking or
+        # editing the same message at the same moment must build on this change, not
+        # overwrite it. On SQLite the write lock already does this.
+        stored = await session.exec(
+            select(table.c.id, table.c.incident_id, table.c.message_ts)
+            .add_columns(*(table.c[name] for name in _CHANGEABLE))
+            .where(
+                table.c.incident_id.in_({c.incident_id for c in changes}),
+                table.c.message_ts.in_({c.ts for c in changes}),
+            )
+            .order_by(table.c.id)
+            .with_for_update()
+        )
+        before = {row.id: row._mapping for row in stored}
+        entries: dict[tuple[int, str], SimpleNamespace] = {
+            (row["incident_id"], row["message_ts"]): SimpleNamespace(**row)
+            for row in before.values()
+        }
+        new_entries: list[SimpleNamespace] = []
+        results = [self._apply_one(change, entries, new_entries) for change in changes]
+
+        def was_changed(entry: SimpleNamespace) -> bool:
+            row = before.get(getattr(entry, "id", None))  # new entries have no id yet
+            return row is not None and any(getattr(entry, c) != row[c] for c in _CHANGEABLE)
+
+        changed = [
+            {"row_id": e.id, **{c: getattr(e, c) for c in _CHANGEABLE}}
+            for e in entries.values()
+            if was_changed(e)
+        ]
+        if changed:
+            await session.exec(
+                update(table)
+                .where(table.c.id == bindparam("row_id"))
+                .values({c: bindparam(c) for c in _CHANGEABLE}),
+                params=changed,
+            )
+        if new_entries:
+            await session.exec(insert(table), params=[vars(e) for e in new_entries])
+        return results
+
+    def _apply_one(
+        self,
+        change: Change,
+        entries: dict[tuple[int, str], TimelineEntry | SimpleNamespace],
+        new_entries: list[SimpleNamespace],
+    ) -> bool:
+        key = (change.incident_id, change.ts)
+        entry = entries.get(key)
+        if isinstance(change, MessagePosted):
+            if entry is not None:
+                return False  # the same message under another event ID
+            entries[key] = _new_message(
+                change.incident_id,
+                change.ts,
+                change.user,
+                change.text,
+                thread_ts=change.thread_ts if change.thread_ts != change.ts else None,
+                files=list(change.files),
+                permalink=change.permalink,
+            )
+            new_entries.append(entries[key])
+            return True
+        if isinstance(change, MessageEdited):
+            if entry is None:  # edited before we saw it: keep it as it is now
+                entries[key] = _new_message(
+                    change.incident_id,
+                    change.ts,
+                    change.user,
+                    change.text,
+                    permalink=change.permalink,
+                    edits=[{"at": change.edited_at.isoformat(), "previous": None}],
+                )
+                new_entries.append(entries[key])
+                return True
+            if entry.edits and datetime.fromisoformat(entry.edits[-1]["at"]) >= change.edited_at:
+                return False  # this edit or a later one is already in: a retry, or late
+            if entry.text == change.text:
+                return False  # e.g. an unfurl added to the message: no new words
+            entry.edits = [
+                *entry.edits,
+                {"at": change.edited_at.isoformat(), "previous": entry.text},
+            ]
+            entry.text = change.text
+            return True
+        if isinstance(change, MessageDeleted):
+            if entry is None or entry.deleted:
+                return False
+            entry.deleted = True
+            return True
+        # KeyMarked
+        if entry is None:
+            return False
+        sources = set(entry.data.get("key_by", []))
+        sources = sources | {change.source} if change.added else sources - {change.source}
+        entry.data = {**entry.data, "key_by": sorted(sources)}
+        changed = entry.key != bool(sources)
+        entry.key = bool(sources)
+        return changed
+
+    async def forget_old_events(self, older_than: timedelta = EVENT_MEMORY) -> int:
+        """Drop event IDs older than Slack's retry window (with a wide margin); the messages
+        themselves stay deduplicated by channel+ts."""
+        async with self.db.transaction() as session:
+            result = await session.exec(
+                delete(ProcessedEvent).where(
+                    col(ProcessedEvent.received_at) < self.clock() - older_than
+                )
+            )
+            return result.rowcount
+
+    async def add_note(self, incident_id: int, user: str, text: str) -> TimelineEntry:
+        text = text.strip()
+        if not text:
+            raise InvalidRequest("Write the note after the command: `/incident note <text>`.")
+        async with self.db.transaction() as session:
+            incident = await session.get(Incident, incident_id)
+            if incident is None or incident.status == "closed":
+                raise InvalidRequest("This incident is closed; its timeline is final.")
+            entry = TimelineEntry(
+                incident_id=incident_id,
+                at=self.clock(),
+                kind="note",
+                actor=user,
+                text=text,
+                key=True,
+            )
+            session.add(entry)
+        return entry
+
+    # -- reading -----------------------------------------------------------------------------
+    # Views read only what they show: a busy room's timeline has tens of thousands of
+    # entries, and loading them all costs the event loop about a second.
+
+    async def page(self, incident_id: int, number: int, size: int) -> TimelinePage:
+        visible = _visible(incident_id)
+        async with self.db.snapshot_read() as session:
+            total = (
+                await session.exec(select(func.count()).select_from(TimelineEntry).where(*visible))
+            ).one()
+            pages = max(1, -(-total // size))
+            number = min(max(number, 1), pages)
+            entries = await session.exec(
+                log_query(incident_id).offset((number - 1) * size).limit(size)
+            )
+            return TimelinePage(number, pages, list(entries.all()))
+
+    async def highlights(self, incident_id: int, key_events: int = 10) -> Highlights:
+        visible = _visible(incident_id)
+        newest_first = (col(TimelineEntry.at).desc(), col(TimelineEntry.id).desc())
+        async with self.db.snapshot_read() as session:
+            key = await session.exec(
+                select(TimelineEntry)
+                .where(*visible, col(TimelineEntry.key).is_(True))
+                .order_by(*newest_first)
+                .limit(key_events)
+            )
+            status = await session.exec(
+                select(TimelineEntry)
+                .where(*visible, TimelineEntry.kind == "status")
+                .order_by(*newest_first)
+                .limit(1)
+            )
+            return Highlights(list(reversed(key.all())), status.first())
+
+    async def entries(self, incident_id: int) -> list[TimelineEntry]:
+        """The whole log (deleted entries left out), for exports."""
+        async with self.db.snapshot_read() as session:
+            return list((await session.exec(log_query(incident_id))).all())
+
+
+def log_query(incident_id: int):
+    """An incident's timeline as people see it: deleted entries left out, oldest first."""
+    return (
+        select(TimelineEntry)
+        .where(*_visible(incident_id))
+        .order_by(col(TimelineEntry.at), col(TimelineEntry.id))
+    )
+
+
+def _visible(incident_id: int) -> tuple:
+    return (TimelineEntry.incident_id == incident_id, col(TimelineEntry.deleted).is_(False))
+
+
+def _new_message(
+    incident_id: int, ts: str, user: str | None, text: str, **fields
+) -> SimpleNamespace:
+    """A timeline row for a bulk insert; changes later in the same batch still apply to it."""
+    row = {
+        "incident_id": incident_id,
+        "at": slack_time(ts),
+        "kind": "message",
+        "actor": user,
+        "text": text,
+        "data": {},
+        "key": False,
+        "message_ts": ts,
+        "thread_ts": None,
+        "permalink": None,
+        "files": [],
+        "edits": [],
+        "deleted": False,
+    }
+    return SimpleNamespace(**(row | fields))
+
+
+def people_in(entries: list[TimelineEntry]) -> set[str]:
+    """Who these entries name: their authors and everyone mentioned in them."""
+    found = {e.actor for e in entries if e.actor}
+    for entry in entries:
+        for match in _people_pattern(entry).finditer(entry.text):
+            found.add(match[1] or match[2])
+    return found
+
+
+def markdown_line(entry: TimelineEntry, zone: tzinfo, names: dict[str, str]) -> str:
+    """One timeline entry as a Markdown list item; `names` maps user IDs to names."""
+    when = entry.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+    who = names.get(entry.actor, entry.actor) if entry.actor else "warroom"
+
+    def name(match: re.Match) -> str:
+        person = match[1] or match[2]
+        return f"@{names[person]}" if person in names else match[0]
+
+    text = _people_pattern(entry).sub(name, entry.text.replace("\n", " "))
+    extras = []
+    if entry.thread_ts:
+        extras.append("in thread")
+    if entry.edits:
+        extras.append("edited")
+    if entry.files:
+        extras.append("files: " + ", ".join(entry.files))
+    suffix = f" _({'; '.join(extras)})_" if extras else ""
+    link = f" [↗]({entry.permalink})" if entry.permalink else ""
+    return f"- **{when}** {who} [{entry.kind}] {text}{suffix}{link}"
+
+
+def to_markdown(
+    incident: Incident, entries: list[TimelineEntry], zone: tzinfo, names: dict[str, str]
+) -> str:
+    """The timeline as a Markdown document, key events first; `names` maps user IDs to names."""
+    key = [markdown_line(e, zone, names) for e in entries if e.key]
+    zone_name = getattr(zone, "key", str(zone))
+    parts = [
+        f"# {incident.reference}: {incident.title}",
+        "",
+        f"Severity {incident.severity}, status {incident.status}. Times in {zone_name}.",
+        "",
+        "## Key events",
+        "",
+        *(key or ["- none marked"]),
+        "",
+        "## Full timeline",
+        "",
+        *(markdown_line(e, zone, names) for e in entries),
+        "",
+    ]
+    return "\n".join(parts)

@@ -1,0 +1,414 @@
+"""Stakeholder updates: drafted on the playbook's cadence, decided by the comms lead.
+
+Every transition is a conditional UPDATE, so it happens once however many people click and
+however many replicas run: a due incident is claimed by clearing its `next_update_due`
+where it still holds the value read; a draft is posted under a lease; approving moves a
+draft to `sending` only if it is still a draft.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import bindparam, func, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.incidents import lifecycle
+from bot.incidents.errors import InvalidRequest, NotFound
+from bot.incidents.service import IncidentService, IncidentSnapshot, cadence_due
+from bot.playbooks import format_duration
+from bot.store import Database
+from bot.store.models import Incident, Question, StakeholderUpdate, TimelineEntry
+from bot.store.types import utcnow
+
+POST_LEASE = timedelta(seconds=30)
+DECIDERS = ("comms", "commander")
+STATUS_PLANS = {
+    lifecycle.INVESTIGATING: "Investigating the cause.",
+    lifecycle.IDENTIFIED: "The cause is identified; working on the fix.",
+    lifecycle.MONITORING: "A fix is in place; watching that it holds.",
+    lifecycle.RESOLVED: "Resolved. A post-incident review will follow.",
+}
+
+
+@dataclass(frozen=True)
+class Draft:
+    update: StakeholderUpdate
+    snapshot: IncidentSnapshot
+
+    @property
+    def id(self) -> int:
+        return self.update.id
+
+
+class UpdateDesk:
+    def __init__(
+        self, db: Database, incidents: IncidentService, clock: Callable[[], datetime] = utcnow
+    ):
+        self.db = db
+        self.incidents = incidents
+        self.clock = clock
+
+    # -- drafting ------------------------------------------------------------------------------
+
+    async def claim_due(self, limit: int = 1000) -> list[Draft]:
+        """Draft an update for every incident whose cadence is due; each is claimed once.
+
+        One UPDATE … RETURNING clears `next_update_due` on the due rows: a row another
+        replica cleared first no longer matches, so no incident is drafted twice.
+        """
+        now = self.clock()
+        due = (
+            col(Incident.next_update_due) <= now,
+            col(Incident.channel_id).is_not(None),
+            col(Incident.status).in_(lifecycle.ACTIVE_STATUSES),
+        )
+        async with self.db.snapshot_read() as session:
+            if (await session.exec(select(Incident.id).where(*due).limit(1))).first() is None:
+                return []  # the common case: a cheap read, no write transaction
+        async with self.db.transaction() as session:
+            batch = (
+                select(Incident.id).where(*due).order_by(col(Incident.next_update_due)).limit(limit)
+            )
+            claimed = await session.exec(
+                update(Incident)
+                .where(col(Incident.id).in_(batch.scalar_subquery()), *due)
+                .values(next_update_due=None)
+                .returning(Incident.id)
+            )
+            incident_ids = list(claimed.scalars().all())
+            return await self._create(session, incident_ids, final=False)
+
+    async def draft_now(
+        self, incident_id: int, final: bool = False
+    ) -> tuple[Draft, list[StakeholderUpdate]]:
+        """`/incident update` (or the final update at resolve): supersedes a waiting draft."""
+        async with self.db.transaction() as session:
+            incident = await self.incidents.load_incident(session, incident_id, for_update=True)
+            if incident.status == lifecycle.CLOSED:
+                raise InvalidRequest(f"{incident.reference} is closed; no more updates.")
+            waiting = (
+                await session.exec(
+                    select(StakeholderUpdate).where(
+                        StakeholderUpdate.incident_id == incident_id,
+                        StakeholderUpdate.status == "draft",
+                    )
+                )
+            ).all()
+            for old in waiting:
+                old.status = "superseded"
+            incident.next_update_due = None
+            (draft,) = await self._create(session, [incident_id], final=final)
+            return draft, list(waiting)
+
+    async def _create(
+        self, session: AsyncSession, incident_ids: list[int], final: bool
+    ) -> list[Draft]:
+        """Draft rows for these incidents, with a handful of queries however many there are."""
+        if not incident_ids:
+            return []
+        now = self.clock()
+        snapshots = await self.incidents.snapshots_in(session, incident_ids)
+        key_entries: dict[int, list[TimelineEntry]] = {}
+        for entry in (
+            await session.exec(
+                select(TimelineEntry)
+                .where(col(TimelineEntry.incident_id).in_(incident_ids))
+                .where(col(TimelineEntry.key).is_(True), col(TimelineEntry.deleted).is_(False))
+                .order_by(col(TimelineEntry.at))
+            )
+        ).all():
+            key_entries.setdefault(entry.incident_id, []).append(entry)
+        questions: dict[int, list[Question]] = {}
+        for question in (
+            await session.exec(
+                select(Question).where(
+                    col(Question.incident_id).in_(incident_ids), col(Question.answered_in).is_(None)
+                )
+            )
+        ).all():
+            questions.setdefault(question.incident_id, []).append(question)
+        drafts = []
+        for snapshot in snapshots.values():
+            incident = snapshot.incident
+            level = snapshot.playbook.severities[incident.severity]
+            since = incident.last_update_at or incident.declared_at
+            recent = [e for e in key_entries.get(incident.id, []) if e.at > since]
+            next_due = None if final or level.update_every is None else now + level.update_every
+            row = StakeholderUpdate(
+                incident_id=incident.id,
+                final=final,
+                text=compose(snapshot, recent, next_due),
+                open_questions=[
+                    {"id": q.id, "by": q.asked_by, "text": q.text}
+                    for q in questions.get(incident.id, [])
+                ],
+                created_at=now,
+                post_lease_until=now + POST_LEASE,
+                escalate_at=now + level.escalate_after if level.escalate_after else None,
+            )
+            session.add(row)
+            drafts.append(Draft(row, snapshot))
+        await session.flush()
+        return drafts
+
+    async def next_due(self) -> datetime | None:
+        """The earliest cadence due time among open incidents, so a tick can wake for it."""
+        async with self.db.snapshot_read() as session:
+            return (
+                await session.exec(
+                    select(func.min(Incident.next_update_due)).where(
+                        col(Incident.status).in_(lifecycle.ACTIVE_STATUSES)
+                    )
+                )
+            ).first()
+
+    async def claim_unposted(self) -> list[Draft]:
+        """Drafts whose poster died before posting (its lease ran out): post them now, once."""
+        now = self.clock()
+        return await self._claim(
+            (
+                col(StakeholderUpdate.message_ts).is_(None),
+                StakeholderUpdate.status == "draft",
+                col(StakeholderUpdate.post_lease_until) < now,
+            ),
+            post_lease_until=now + POST_LEASE,
+        )
+
+    async def posted(self, posted: list[tuple[int, str]]) -> None:
+        """Drafts now in their war rooms: (update ID, message ts) pairs, in one transaction."""
+        if not posted:
+            return
+        table = StakeholderUpdate.__table__
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("update_id"))
+            .values(message_ts=bindparam("ts"), post_lease_until=None)
+        )
+        async with self.db.transaction() as session:
+            await session.exec(statement, params=[{"update_id": i, "ts": ts} for i, ts in posted])
+
+    async def claim_escalations(self) -> list[Draft]:
+        """Drafts left undecided past `escalate_after`: each is escalated once."""
+        return await self._claim(
+            (
+                StakeholderUpdate.status == "draft",
+                col(StakeholderUpdate.escalated).is_(False),
+                col(StakeholderUpdate.escalate_at) <= self.clock(),
+                col(StakeholderUpdate.message_ts).is_not(None),
+            ),
+            escalated=True,
+        )
+
+    async def _claim(self, conditions: tuple, **values) -> list[Draft]:
+        """Set `values` on the drafts matching `conditions`, in one UPDATE … RETURNING: a
+        draft another replica changed first no longer matches, so each is claimed once."""
+        async with self.db.snapshot_read() as session:
+            probe = select(StakeholderUpdate.id).where(*conditions).limit(1)
+            if (await session.exec(probe)).first() is None:
+                return []  # the common case: a cheap read, no write transaction
+        async with self.db.transaction() as session:
+            claimed = await session.exec(
+                update(StakeholderUpdate)
+                .where(*conditions)
+                .values(**values)
+                .returning(StakeholderUpdate.id)
+            )
+            update_ids = list(claimed.scalars().all())
+            if not update_ids:
+                return []
+            rows = (
+                await session.exec(
+                    select(StakeholderUpdate).where(col(StakeholderUpdate.id).in_(update_ids))
+                )
+            ).all()
+            snapshots = await self.incidents.snapshots_in(
+                session, list({row.incident_id for row in rows})
+            )
+            return [Draft(row, snapshots[row.incident_id]) for row in rows]
+
+    # -- deciding ------------------------------------------------------------------------------
+
+    async def start_sending(self, update_id: int, by: str, text: str | None = None) -> Draft:
+        """Approve (optionally with edited text): the draft moves to `sending` exactly once."""
+        async with self.db.transaction() as session:
+            row, snapshot = await self._decidable(session, update_id, by)
+            claimed = await session.exec(
+                update(StakeholderUpdate)
+                .where(col(StakeholderUpdate.id) == update_id, StakeholderUpdate.status == "draft")
+                .values(status="sending", decided_by=by, text=(text or row.text).strip())
+            )
+            if claimed.rowcount != 1:
+                raise InvalidRequest(_already(row))
+            await session.refresh(row)
+            return Draft(row, snapshot)
+
+    async def sent(self, update_id: int, broadcast_ts: str | None) -> Draft:
+        """The update is out: record it, answer its questions and plan the next one."""
+        async with self.db.transaction() as session:
+            now = self.clock()
+            row = await session.get(StakeholderUpdate, update_id)
+            incident = await self.incidents.load_incident(session, row.incident_id, for_update=True)
+            row.status, row.decided_at, row.broadcast_ts = "sent", now, broadcast_ts
+            snapshot = await self.incidents.snapshot_in(session, incident)
+            incident.last_update_at = now
+            if incident.status in lifecycle.ACTIVE_STATUSES and not row.final:
+                incident.next_update_due = cadence_due(snapshot.playbook, incident.severity, now)
+            for question in row.open_questions:
+                answered = await session.get(Question, question["id"])
+                if answered and answered.answered_in is None:
+                    answered.answered_in = row.id
+            session.add(
+                TimelineEntry(
+                    incident_id=incident.id,
+                    at=now,
+                    kind="update",
+                    actor=row.decided_by,
+                    text=row.text,
+                    data={"update": row.id, "final": row.final},
+                    key=True,
+                )
+            )
+            return Draft(row, snapshot)
+
+    async def sending_failed(self, update_id: int) -> None:
+        """Broadcasting failed: back to draft so it can be approved again."""
+        async with self.db.transaction() as session:
+            row = await session.get(StakeholderUpdate, update_id)
+            if row.status == "sending":
+                row.status = "draft"
+
+    async def skip(self, update_id: int, by: str, reason: str) -> Draft:
+        reason = reason.strip()
+        if not reason:
+            raise InvalidRequest("Say why the update is skipped; it goes in the timeline.")
+        async with self.db.transaction() as session:
+            row, snapshot = await self._decidable(session, update_id, by)
+            incident = await self.incidents.load_incident(session, row.incident_id, for_update=True)
+            claimed = await session.exec(
+                update(StakeholderUpdate)
+                .where(col(StakeholderUpdate.id) == update_id, StakeholderUpdate.status == "draft")
+                .values(
+                    status="skipped", decided_by=by, decided_at=self.clock(), skip_reason=reason
+                )
+            )
+            if claimed.rowcount != 1:
+                raise InvalidRequest(_already(row))
+            if incident.status in lifecycle.ACTIVE_STATUSES and not row.final:
+                # Skipping is a decision for this slot; the cadence goes on from now.
+                incident.next_update_due = cadence_due(
+                    snapshot.playbook, incident.severity, self.clock()
+                )
+            session.add(
+                TimelineEntry(
+                    incident_id=incident.id,
+                    at=self.clock(),
+                    kind="update_skipped",
+                    actor=by,
+                    text=f"Stakeholder update skipped: {reason}",
+                    data={"update": update_id, "reason": reason},
+                )
+            )
+            await session.refresh(row)
+            return Draft(row, snapshot)
+
+    async def get(self, update_id: int) -> Draft:
+        async with self.db.snapshot_read() as session:
+            row = await session.get(StakeholderUpdate, update_id)
+            if row is None:
+                raise NotFound(f"There is no update {update_id}.")
+            incident = await session.get(Incident, row.incident_id)
+            return Draft(row, await self.incidents.snapshot_in(session, incident))
+
+    async def check_decider(self, update_id: int, by: str) -> Draft:
+        async with self.db.snapshot_read() as session:
+            row, snapshot = await self._decidable(session, update_id, by)
+            return Draft(row, snapshot)
+
+    async def _decidable(self, session: AsyncSession, update_id: int, by: str):
+        row = await session.get(StakeholderUpdate, update_id)
+        if row is None:
+            raise NotFound(f"There is no update {update_id}.")
+        incident = await session.get(Incident, row.incident_id)
+        snapshot = await self.incidents.snapshot_in(session, incident)
+        if by not in {snapshot.roles.get(role) for role in DECIDERS}:
+            raise InvalidRequest(
+                "Only the comms lead or the incident commander can approve, edit or skip "
+                "stakeholder updates."
+            )
+        if row.status != "draft":
+            raise InvalidRequest(_already(row))
+        return row, snapshot
+
+    # -- questions -----------------------------------------------------------------------------
+
+    async def ask(self, incident_id: int, by: str, text: str) -> tuple[Question, IncidentSnapshot]:
+        text = text.strip()
+        if not text:
+            raise InvalidRequest("Write the question after the command.")
+        async with self.db.transaction() as session:
+            incident = await session.get(Incident, incident_id)
+            if incident is None or incident.status == lifecycle.CLOSED:
+                raise InvalidRequest(f"Incident {incident_id} is not open.")
+            question = Question(
+                incident_id=incident_id, asked_by=by, text=text[:2000], asked_at=self.clock()
+            )
+            session.add(question)
+            await session.flush()
+            return question, await self.incidents.snapshot_in(session, incident)
+
+    async def overdue(self, incident_id: int) -> bool:
+        async with self.db.snapshot_read() as session:
+            late = await session.exec(
+                select(StakeholderUpdate.id).where(
+                    StakeholderUpdate.incident_id == incident_id,
+                    StakeholderUpdate.status == "draft",
+                    col(StakeholderUpdate.escalated).is_(True),
+                )
+            )
+            return late.first() is not None
+
+
+def _already(row: StakeholderUpdate) -> str:
+    if row.status in ("sent", "sending"):
+        return "This update has already been sent."
+    if row.status == "skipped":
+        return "This update was skipped."
+    return "A newer draft replaced this one."
+
+
+def compose(
+    snapshot: IncidentSnapshot, key_entries: list[TimelineEntry], next_due: datetime | None
+) -> str:
+    """The playbook's template filled from the incident and its key events (plain text)."""
+    incident = snapshot.incident
+    known = [_known(e) for e in key_entries if e.kind not in ("update", "declared")]
+    cadence = snapshot.playbook.severities[incident.severity].update_every
+    if next_due is None:
+        next_update = "This is the final update." if not incident.is_open else "When there is news."
+    else:
+        next_update = f"{next_due:%H:%M} UTC (every {format_duration(cadence)})"
+    return snapshot.playbook.update_template.format(
+        title=incident.title,
+        severity=incident.severity,
+        status=incident.status,
+        impact=incident.impact or "Being assessed.",
+        what_we_know="\n".join(f"• {line}" for line in known)
+        if known
+        else "No new findings since the last update.",
+        # The status notes are findings and already listed under what we know.
+        what_we_are_doing=STATUS_PLANS.get(incident.status, incident.status),
+        next_update=next_update,
+    )
+
+
+def _known(entry: TimelineEntry) -> str:
+    if entry.kind == "status":
+        note = entry.data.get("note")
+        return f"Status {entry.data['to']}" + (f": {note}" if note else "")
+    if entry.kind == "severity":
+        return f"Severity changed {entry.data['from']} → {entry.data['to']}"
+    return entry.text.replace("\n", " ")[:300]

@@ -1,0 +1,240 @@
+"""Playbooks: one YAML file per incident type, agreed up front.
+
+A playbook says what counts as each severity (so not everything escalates), which
+severities are *major* (broadcast, response team, update cadence), who is invited, the
+roles and their duties, the stakeholder update template and the declaration checklist.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+from bot.settings_errors import ConfigError, describe_validation_error, load_yaml_mapping
+
+_DURATION = re.compile(r"^\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s)?\s*$")
+
+
+def parse_duration(value: object) -> timedelta:
+    """`45s`, `30m`, `1h`, `1h30m` -> timedelta. Bare numbers are refused: units must be explicit."""
+    if isinstance(value, timedelta):
+        return value
+    match = _DURATION.match(str(value)) if isinstance(value, str) else None
+    if not match or not any(match.groups()):
+        raise ValueError(f"{value!r} is not a duration; write it like 45s, 30m, 1h or 1h30m")
+    hours, minutes, seconds = (int(g or 0) for g in match.groups())
+    duration = timedelta(hours=hours, minutes=minutes, seconds=seconds)
+    if duration <= timedelta(0):
+        raise ValueError(f"{value!r} must be longer than zero")
+    return duration
+
+
+def format_duration(duration: timedelta) -> str:
+    total = int(duration.total_seconds())
+    hours, rest = divmod(total, 3600)
+    minutes, seconds = divmod(rest, 60)
+    parts = [
+        f"{hours}h" if hours else "",
+        f"{minutes}m" if minutes else "",
+        f"{seconds}s" if seconds else "",
+    ]
+    return "".join(parts) or "0s"
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+_SLACK_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
+
+UPDATE_TEMPLATE_FIELDS = (
+    "title",
+    "severity",
+    "status",
+    "impact",
+    "what_we_know",
+    "what_we_are_doing",
+    "next_update",
+)
+
+DEFAULT_UPDATE_TEMPLATE = """\
+*{title}* ({severity}, {status})
+*Impact:* {impact}
+*What we know:* {what_we_know}
+*What we're doing:* {what_we_are_doing}
+*Next update:* {next_update}"""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Role(_Strict):
+    title: str
+    duty: str
+    aliases: list[str] = Field(default_factory=list)
+
+
+DEFAULT_ROLES = {
+    "commander": Role(
+        title="Incident Commander",
+        duty="Steers the response: decides, delegates, keeps the cadence.",
+        aliases=["ic", "mim"],
+    ),
+    "comms": Role(
+        title="Comms Lead",
+        duty="Talks to stakeholders and approves every update, so engineers can focus.",
+        aliases=["cl"],
+    ),
+    "tech": Role(
+        title="Tech Lead",
+        duty="Leads the technical investigation and the fix.",
+        aliases=["tl"],
+    ),
+}
+
+
+def _check_invitee(value: str) -> str:
+    if not isinstance(value, str) or not _SLACK_ID.match(value):
+        raise ValueError(
+            f"{value!r} is not a Slack user ID (U…/W…) or user-group ID (S…); "
+            "copy it from the profile's 'Copy member ID'"
+        )
+    return value
+
+
+class Severity(_Strict):
+    description: str
+    major: bool = False
+    update_every: Duration | None = None
+    escalate_after: Duration | None = None
+    invite: list[Annotated[str, BeforeValidator(_check_invitee)]] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _major_needs_cadence(self) -> Severity:
+        if self.major and self.update_every is None:
+            raise ValueError("a major severity needs update_every (the stakeholder update cadence)")
+        return self
+
+
+class Playbook(_Strict):
+    name: str
+    description: str = ""
+    default_severity: str | None = None
+    private: bool = False
+    severities: dict[str, Severity]
+    roles: dict[str, Role] = Field(default_factory=lambda: dict(DEFAULT_ROLES))
+    checklist: list[str] = Field(default_factory=list)
+    update_template: str = DEFAULT_UPDATE_TEMPLATE
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Playbook:
+        if not self.severities:
+            raise ValueError("severities: at least one severity is needed")
+        for key in self.severities:
+            if not re.fullmatch(r"SEV\d", key):
+                raise ValueError(f"severities: {key!r} must be named SEV0..SEV9")
+        if self.default_severity is not None and self.default_severity not in self.severities:
+            raise ValueError(
+                f"default_severity: {self.default_severity!r} is not one of {', '.join(self.severities)}"
+            )
+        if "commander" not in self.roles:
+            raise ValueError("roles: a 'commander' role is required (the declarer holds it first)")
+        seen: dict[str, str] = {}
+        for key, role in self.roles.items():
+            for name in [key, *role.aliases]:
+                if name in seen:
+                    raise ValueError(f"roles: {name!r} names both {seen[name]!r} and {key!r}")
+                seen[name] = key
+        unknown = _template_fields(self.update_template) - set(UPDATE_TEMPLATE_FIELDS)
+        if unknown:
+            raise ValueError(
+                f"update_template: unknown field {{{sorted(unknown)[0]}}}; "
+                f"use {', '.join('{' + f + '}' for f in UPDATE_TEMPLATE_FIELDS)}"
+            )
+        return self
+
+    @property
+    def severity_names(self) -> list[str]:
+        return sorted(self.severities)
+
+    @property
+    def initial_severity(self) -> str:
+        return self.default_severity or self.severity_names[len(self.severity_names) // 2]
+
+    def role_key(self, name: str) -> str | None:
+        """Resolve a role name or alias (case-insensitive) to its key."""
+        wanted = name.lower()
+        for key, role in self.roles.items():
+            if wanted == key or wanted in (alias.lower() for alias in role.aliases):
+                return key
+        return None
+
+    def is_major(self, severity: str) -> bool:
+        return self.severities[severity].major
+
+
+def _template_fields(template: str) -> set[str]:
+    try:
+        return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+    except ValueError as error:
+        raise ValueError(f"update_template: {error}") from error
+
+
+class PlaybookLibrary:
+    """The loaded playbooks, by name."""
+
+    def __init__(self, playbooks: dict[str, Playbook], default: str):
+        if default not in playbooks:
+            raise ConfigError(
+                [f"default_playbook: {default!r} is not one of {', '.join(sorted(playbooks))}"]
+            )
+        self._playbooks = playbooks
+        self.default_name = default
+
+    def get(self, name: str | None) -> Playbook | None:
+        return self._playbooks.get(name or self.default_name)
+
+    @property
+    def default(self) -> Playbook:
+        return self._playbooks[self.default_name]
+
+    @property
+    def names(self) -> list[str]:
+        return sorted(self._playbooks)
+
+    def __iter__(self):
+        return iter(self._playbooks[name] for name in self.names)
+
+
+def load_playbook(path: Path) -> Playbook:
+    data, node = load_yaml_mapping(path)
+    try:
+        return Playbook.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(describe_validation_error(path, node, error)) from error
+
+
+def load_playbooks(directory: Path, default: str = "default") -> PlaybookLibrary:
+    """Load every *.yaml in `directory`; all problems of all files are reported together."""
+    if not directory.is_dir():
+        raise ConfigError([f"{directory}: playbooks_dir does not exist or is not a folder"])
+    playbooks: dict[str, Playbook] = {}
+    problems: list[str] = []
+    for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
+        try:
+            playbook = load_playbook(path)
+        except ConfigError as error:
+            problems.extend(error.problems)
+            continue
+        if playbook.name in playbooks:
+            problems.append(f"{path}: name: {playbook.name!r} is already used by another playbook")
+        playbooks[playbook.name] = playbook
+    if problems:
+        raise ConfigError(problems)
+    if not playbooks:
+        raise ConfigError([f"{directory}: no playbooks (*.yaml) found"])
+    return PlaybookLibrary(playbooks, default)

@@ -1,0 +1,115 @@
+"""APScheduler drives the stakeholder-update cadence; the database says what is due.
+
+(It also forgets, hourly, the event IDs kept to recognise Slack's retries.)
+
+Every second each replica asks the database for due drafts, undecided drafts past their
+escalation time, and drafts whose poster died; each is claimed with a conditional UPDATE,
+so it fires on exactly one replica, once, and anything overdue after a restart fires at
+the first tick.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.incidents.updates import Draft, UpdateDesk
+from bot.slack.flows import WarRoom
+from bot.slack.gateway import SlackCallFailed
+
+log = logging.getLogger(__name__)
+TICK_SECONDS = 1.0
+CONCURRENT_POSTS = 50
+CLAIM_CHUNK = 100
+
+
+class UpdateScheduler:
+    def __init__(self, desk: UpdateDesk, war_room: WarRoom, interval: float = TICK_SECONDS):
+        self.desk = desk
+        self.timeline = war_room.timeline
+        self.war_room = war_room
+        self.interval = interval
+        self._scheduler: AsyncIOScheduler | None = None
+        self._posting = asyncio.Semaphore(CONCURRENT_POSTS)
+        self._ticking: asyncio.Task | None = None
+
+    def start(self) -> None:
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._scheduler.add_job(
+            self.tick,
+            "interval",
+            seconds=self.interval,
+            next_run_time=datetime.now(UTC),  # overdue work fires at once after a restart
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+        )
+        self._scheduler.add_job(
+            self.timeline.forget_old_events, "interval", hours=1, max_instances=1
+        )
+        self._scheduler.start()
+
+    async def shutdown(self) -> None:
+        """Stop ticking and let a tick in progress finish, before the database closes."""
+        if self._scheduler is None or not self._scheduler.running:
+            return
+        # Pause first: shutting down cancels running jobs, which would cut a tick short
+        # (its claims are leased, so nothing is lost, but the drafts would go out late).
+        self._scheduler.pause()
+        if self._ticking is not None:
+            await asyncio.wait([self._ticking], timeout=10)
+        self._scheduler.shutdown(wait=False)
+
+    async def tick(self) -> None:
+        if self._ticking is not None:
+            return  # the tick in progress keeps claiming until nothing is due
+        self._ticking = asyncio.current_task()
+        try:
+            # Claim in chunks and post each chunk while the next is drafted.
+            posting: list[asyncio.Task] = []
+            while True:
+                drafts = await self.desk.claim_due(limit=CLAIM_CHUNK)
+                posting += [asyncio.create_task(self._post(draft)) for draft in drafts]
+                if len(drafts) < CLAIM_CHUNK:
+                    break
+            posting += [
+                asyncio.create_task(self._post(d)) for d in await self.desk.claim_unposted()
+            ]
+            posted = await asyncio.gather(*posting)
+            await self.desk.posted([pair for pair in posted if pair is not None])
+            for draft in await self.desk.claim_escalations():
+                await self.war_room.nudge(draft)
+            await self._wake_for_next_due()
+        finally:
+            self._ticking = None
+
+    async def _wake_for_next_due(self) -> None:
+        """Polling finds work within a tick; a due time before the next tick gets its own
+        wake-up, so drafts go out on time rather than up to a tick late."""
+        due = await self.desk.next_due()
+        if due is None or self._scheduler is None or not self._scheduler.running:
+            return
+        if due.tzinfo is None:  # SQLite's MIN() comes back as a plain value
+            due = due.replace(tzinfo=UTC)
+        if due - datetime.now(UTC) < timedelta(seconds=self.interval):
+            self._scheduler.add_job(
+                self.tick,
+                "date",
+                run_date=max(due, datetime.now(UTC)),
+                id="due-soon",
+                replace_existing=True,
+                misfire_grace_time=None,
+            )
+
+    async def _post(self, draft: Draft) -> tuple[int, str] | None:
+        async with self._posting:
+            try:
+                return draft.id, await self.war_room.post_draft_message(draft)
+            except SlackCallFailed:
+                # Not lost: the draft keeps no message, its lease runs out, and a later tick
+                # (here or on another replica) posts it again.
+                log.exception("could not post update draft %s; will retry", draft.id)
+                return None

@@ -1,0 +1,130 @@
+"""Assemble the bot: database, domain, Slack layer, web routes. One factory, used by
+`python -m bot`, the demo, the tests and the benchmarks."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import signal
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from bot.background import BackgroundTasks
+from bot.config import Settings
+from bot.incidents import IncidentService
+from bot.incidents.timeline import Timeline
+from bot.incidents.updates import UpdateDesk
+from bot.scheduler import UpdateScheduler
+from bot.slack.app import connect_socket_mode, create_bolt_app, slack_events_route
+from bot.slack.flows import WarRoom
+from bot.slack.gateway import SlackGateway, make_client
+from bot.slack.listeners import Deps
+from bot.store import Database
+from bot.store.migrate import require_current
+from bot.web import add_routes
+
+log = logging.getLogger(__name__)
+RUNTIME = web.AppKey("runtime", object)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    service: IncidentService
+    gateway: SlackGateway
+    tasks: BackgroundTasks
+    deps: Deps
+    scheduler: UpdateScheduler
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    db = Database(settings.database_url)
+    service = IncidentService(db, settings.playbooks)
+    client = make_client(settings.bot_token or "", settings.slack_api_url)
+    gateway = SlackGateway(client)
+    tasks = BackgroundTasks()
+    timeline = Timeline(db)
+    desk = UpdateDesk(db, service)
+    war_room = WarRoom(service, timeline, desk, gateway, settings.config)
+    deps = Deps(service, timeline, gateway, war_room, settings.playbooks, tasks)
+    scheduler = UpdateScheduler(desk, war_room)
+    return Runtime(settings, db, service, gateway, tasks, deps, scheduler)
+
+
+def create_web_app(settings: Settings) -> web.Application:
+    runtime = build_runtime(settings)
+    bolt = create_bolt_app(runtime.gateway.client, settings.signing_secret, runtime.deps)
+    app = web.Application()
+    app[RUNTIME] = runtime
+    if settings.signing_secret:
+        app.router.add_post("/slack/events", slack_events_route(bolt))
+    add_routes(app, runtime.db, runtime.service)
+
+    async def lifecycle(_: web.Application):
+        await runtime.gateway.open()
+        try:
+            await runtime.gateway.check_bot_token()
+            if settings.auto_migrate:
+                await runtime.db.upgrade_schema()
+            else:
+                await require_current(runtime.db.engine)
+            socket_mode = await connect_socket_mode(bolt, settings.app_token)
+        except BaseException:
+            await runtime.gateway.close()
+            await runtime.db.dispose()
+            raise
+        runtime.scheduler.start()
+        yield
+        await runtime.scheduler.shutdown()
+        if socket_mode is not None:
+            await socket_mode.close_async()
+        await runtime.tasks.drain()
+        await runtime.gateway.close()
+        await runtime.db.dispose()
+
+    app.cleanup_ctx.append(lifecycle)
+    return app
+
+
+async def start_on_loopback(settings: Settings) -> tuple[web.AppRunner, Runtime, str]:
+    """The real app on 127.0.0.1 and a free port (demo, tests, benchmarks); returns its URL."""
+    app = create_web_app(settings)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = site._server.sockets[0].getsockname()[:2]
+    return runner, app[RUNTIME], f"http://{host}:{port}"
+
+
+def freeze_startup_heap() -> None:
+    """Leave what startup made (modules, playbooks, listeners) out of the garbage collector's
+    full passes: they would scan it all again and again, pausing request handling."""
+    gc.collect()
+    gc.freeze()
+
+
+async def serve_forever(settings: Settings, host: str = "0.0.0.0") -> None:
+    runner = web.AppRunner(create_web_app(settings), access_log=None)
+    await runner.setup()
+    freeze_startup_heap()
+    site = web.TCPSite(runner, host, settings.port)
+    await site.start()
+    log.info(
+        "warroom listening on %s:%s (POST /slack/events, GET /healthz, /status)",
+        host,
+        settings.port,
+    )
+    # Platforms stop a process with SIGTERM (a deploy, a scale-down): finish what was
+    # acknowledged to Slack before exiting, as for Ctrl-C. Python's default would just die.
+    stopping = asyncio.Event()
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(stop_signal, stopping.set)
+    try:
+        await stopping.wait()
+        log.info("stopping: finishing the work already acknowledged to Slack")
+    finally:
+        await runner.cleanup()

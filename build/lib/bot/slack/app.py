@@ -1,0 +1,68 @@
+"""The Bolt app: signature checks, listeners, and the `/slack/events` route."""
+
+from __future__ import annotations
+
+import logging
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.settings_errors import ConfigError
+from bot.slack.gateway import REFUSED_TOKEN
+from bot.slack.listeners import Deps, register_all
+
+log = logging.getLogger(__name__)
+
+
+def create_bolt_app(client: AsyncWebClient, signing_secret: str | None, deps: Deps) -> AsyncApp:
+    app = AsyncApp(
+        client=client,
+        signing_secret=signing_secret,
+        # Answer Slack as soon as the ack listener returns (~2 ms) instead of Bolt's 10 ms ack
+        # poll; events are then stored before Slack gets its 200. Slack work runs afterwards
+        # in background tasks.
+        process_before_response=True,
+        # Socket Mode has no signatures to check; HTTP mode always checks them.
+        request_verification_enabled=signing_secret is not None,
+        raise_error_for_unhandled_request=False,
+    )
+    register_all(app, deps)
+    return app
+
+
+def slack_events_route(bolt: AsyncApp):
+    async def slack_events(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
+
+    return slack_events
+
+
+async def connect_socket_mode(bolt: AsyncApp, app_token: str | None):
+    """Socket Mode when an app-level token is set; a token Slack refuses stops startup."""
+    if not app_token:
+        return None
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    handler = AsyncSocketModeHandler(bolt, app_token)
+    try:
+        # Asked here once because the SDK's connect loop retries a refused token forever.
+        handler.client.wss_uri = await handler.client.issue_new_wss_url()
+    except SlackApiError as error:
+        reason = error.response.get("error")
+        if reason in REFUSED_TOKEN:
+            await handler.close_async()
+            raise ConfigError(
+                [
+                    f"SLACK_APP_TOKEN: Slack refused it ({reason}); use an app-level token "
+                    "(xapp-…) with the connections:write scope"
+                ]
+            ) from error
+    except (aiohttp.ClientError, TimeoutError):
+        pass  # Slack unreachable: the connect below retries until it answers
+    await handler.connect_async()
+    log.info("connected to Slack over Socket Mode")
+    return handler

@@ -1,0 +1,323 @@
+"""Every Web API call the bot makes goes through here.
+
+Retries: the SDK's retry handlers retry 429s (honouring Retry-After), 5xx answers and
+dropped connections with bounded back-off. What still fails raises `SlackCallFailed`,
+whose message says what could not be done; callers report it in the war room.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.settings_errors import ConfigError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+INVITE_BATCH = 30  # conversations.invite takes at most 30 users per call
+# Slack's answers for a token it will never accept: no point starting with it.
+REFUSED_TOKEN = {
+    "invalid_auth",
+    "not_authed",
+    "token_revoked",
+    "token_expired",
+    "account_inactive",
+    "not_allowed_token_type",
+}
+_MAX_NAME_ATTEMPTS = 20
+
+
+def retry_handlers() -> list:
+    return [
+        AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+        AsyncServerErrorRetryHandler(max_retry_count=2),
+        AsyncConnectionErrorRetryHandler(max_retry_count=2),
+    ]
+
+
+def make_client(token: str, base_url: str) -> AsyncWebClient:
+    return AsyncWebClient(
+        token=token, base_url=base_url, retry_handlers=retry_handlers(), timeout=15
+    )
+
+
+class SlackCallFailed(Exception):
+    """A Web API call failed after retries. `error` is Slack's error code or the transport error."""
+
+    def __init__(self, what: str, error: str):
+        self.what, self.error = what, error
+        super().__init__(f"{what}: {error}")
+
+
+@dataclass
+class Problems:
+    """Side calls that failed during a multi-step action, to be reported in the room."""
+
+    items: list[str] = field(default_factory=list)
+
+    def add(self, failure: SlackCallFailed | str) -> None:
+        self.items.append(str(failure))
+
+    async def collect(self, call: Awaitable[T]) -> T | None:
+        """Await a side call; a failure is recorded instead of aborting the whole action."""
+        try:
+            return await call
+        except SlackCallFailed as failure:
+            self.add(failure)
+            return None
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+
+async def _call(what: str, call: Awaitable[T]) -> T:
+    try:
+        return await call
+    except SlackApiError as error:
+        data = error.response.data
+        reason = (
+            data.get("error") if isinstance(data, dict) else f"HTTP {error.response.status_code}"
+        )
+        raise SlackCallFailed(what, str(reason)) from error
+    except (aiohttp.ClientError, TimeoutError) as error:
+        raise SlackCallFailed(what, f"Slack did not answer ({type(error).__name__})") from error
+
+
+class SlackGateway:
+    def __init__(self, client: AsyncWebClient):
+        self.client = client
+        self._workspace_url: str | None = None
+
+    async def open(self) -> None:
+        """One connection pool for all calls (the SDK otherwise opens a session per call)."""
+        self.client.session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=self.client.timeout)
+        )
+
+    async def close(self) -> None:
+        if self.client.session is not None:
+            await self.client.session.close()
+            self.client.session = None
+
+    async def check_bot_token(self) -> None:
+        """At startup: a token Slack refuses stops the bot, naming the variable. Slack being
+        unreachable does not: the bot starts and the calls retry when they are needed."""
+        try:
+            response = await _call("check SLACK_BOT_TOKEN", self.client.auth_test())
+        except SlackCallFailed as failure:
+            if failure.error in REFUSED_TOKEN:
+                raise ConfigError(
+                    [
+                        f"SLACK_BOT_TOKEN: Slack refused it ({failure.error}); use the app's bot token (xoxb-…)"
+                    ]
+                ) from failure
+            log.warning("could not check SLACK_BOT_TOKEN now (%s); starting anyway", failure)
+            return
+        self._workspace_url = response.get("url")
+
+    async def workspace_url(self) -> str | None:
+        """https://<workspace>.slack.com/, asked once; None while Slack cannot say."""
+        if self._workspace_url is None:
+            try:
+                response = await _call("identify the workspace", self.client.auth_test())
+            except SlackCallFailed:
+                log.warning("auth.test failed; timeline entries get no permalink for now")
+                return None
+            self._workspace_url = response.get("url")
+        return self._workspace_url
+
+    async def create_channel(self, names: list[str], private: bool) -> tuple[str, str]:
+        """Create the first free name of `names`; returns (channel ID, name)."""
+        for name in names[:_MAX_NAME_ATTEMPTS]:
+            try:
+                response = await _call(
+                    f"create channel #{name}",
+                    self.client.conversations_create(name=name, is_private=private),
+                )
+            except SlackCallFailed as failure:
+                if failure.error == "name_taken":
+                    continue
+                raise
+            return response["channel"]["id"], response["channel"]["name"]
+        raise SlackCallFailed("create the war room channel", "every candidate name is taken")
+
+    async def expand_invitees(self, ids: list[str], problems: Problems) -> list[str]:
+        """User IDs as they are; user groups (S…) replaced by their members."""
+        users = [i for i in ids if not i.startswith("S")]
+        groups = [i for i in ids if i.startswith("S")]
+        members = await asyncio.gather(
+            *(
+                problems.collect(
+                    _call(f"expand user group {g}", self.client.usergroups_users_list(usergroup=g))
+                )
+                for g in groups
+            )
+        )
+        for response in members:
+            if response is not None:
+                users.extend(response.get("users", []))
+        return list(dict.fromkeys(users))
+
+    async def invite(self, channel: str, users: list[str], problems: Problems) -> list[str]:
+        """Invite in batches; when a batch fails, invite one by one so one bad ID costs one user."""
+        users = list(dict.fromkeys(u for u in users if u))
+        batches = [users[i : i + INVITE_BATCH] for i in range(0, len(users), INVITE_BATCH)]
+        invited: list[str] = []
+        for batch in batches:
+            try:
+                await self._invite(channel, batch)
+                invited.extend(batch)
+                continue
+            except SlackCallFailed as failure:
+                if len(batch) == 1:
+                    problems.add(SlackCallFailed(f"invite <@{batch[0]}>", failure.error))
+                    continue
+            results = await asyncio.gather(
+                *(problems.collect(self._invite_one(channel, user)) for user in batch)
+            )
+            invited.extend(user for user, ok in zip(batch, results, strict=True) if ok)
+        return invited
+
+    async def _invite_one(self, channel: str, user: str) -> bool:
+        await self._invite(channel, [user], what=f"invite <@{user}>")
+        return True
+
+    async def _invite(self, channel: str, users: list[str], what: str = "invite") -> None:
+        try:
+            await _call(what, self.client.conversations_invite(channel=channel, users=users))
+        except SlackCallFailed as failure:
+            if failure.error != "already_in_channel":
+                raise
+
+    async def set_topic(self, channel: str, topic: str) -> None:
+        await _call(
+            "set the topic", self.client.conversations_setTopic(channel=channel, topic=topic)
+        )
+
+    async def post(self, channel: str, text: str, blocks: list | None = None) -> str:
+        response = await _call(
+            f"post in <#{channel}>",
+            self.client.chat_postMessage(
+                channel=channel, text=text, blocks=blocks, unfurl_links=False
+            ),
+        )
+        return response["ts"]
+
+    async def post_ephemeral(
+        self, channel: str, user: str, text: str, blocks: list | None = None
+    ) -> None:
+        await _call(
+            "answer privately",
+            self.client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks),
+        )
+
+    async def update(self, channel: str, ts: str, text: str, blocks: list | None = None) -> None:
+        await _call(
+            "update the message",
+            self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks),
+        )
+
+    async def pin(self, channel: str, ts: str) -> None:
+        try:
+            await _call(
+                "pin the incident card", self.client.pins_add(channel=channel, timestamp=ts)
+            )
+        except SlackCallFailed as failure:
+            if failure.error != "already_pinned":
+                raise
+
+    async def open_view(self, trigger_id: str, view: dict) -> None:
+        await _call("open the form", self.client.views_open(trigger_id=trigger_id, view=view))
+
+    async def update_view(self, view_id: str, view: dict, hash_: str | None = None) -> None:
+        await _call(
+            "update the form", self.client.views_update(view_id=view_id, view=view, hash=hash_)
+        )
+
+    async def user_exists(self, user_id: str) -> bool:
+        try:
+            response = await _call("look up the user", self.client.users_info(user=user_id))
+        except SlackCallFailed as failure:
+            if failure.error in ("user_not_found", "user_not_visible"):
+                return False
+            raise
+        return not response["user"].get("deleted", False)
+
+    async def user_timezone(self, user_id: str) -> str | None:
+        response = await _call("look up the user", self.client.users_info(user=user_id))
+        return response["user"].get("tz")
+
+    async def user_name(self, user_id: str) -> str:
+        response = await _call("look up the user", self.client.users_info(user=user_id))
+        profile = response["user"].get("profile", {})
+        return profile.get("display_name") or response["user"].get("name") or user_id
+
+    async def find_user(self, name: str) -> str | None:
+        """A user ID by handle or display name (for `@name` typed without Slack's escaping)."""
+        wanted = name.lower()
+        cursor = None
+        while True:
+            response = await _call(
+                "look up users", self.client.users_list(limit=200, cursor=cursor)
+            )
+            for member in response.get("members", []):
+                profile = member.get("profile", {})
+                names = {
+                    member.get("name", ""),
+                    profile.get("display_name", ""),
+                    profile.get("real_name", ""),
+                }
+                if wanted in {n.lower() for n in names if n} and not member.get("deleted"):
+                    return member["id"]
+            cursor = response.get("response_metadata", {}).get("next_cursor")
+            if not cursor:
+                return None
+
+    async def upload_text(
+        self, channel: str, filename: str, title: str, content: str, comment: str
+    ) -> None:
+        await _call(
+            f"upload {filename}",
+            self.client.files_upload_v2(
+                channel=channel,
+                filename=filename,
+                title=title,
+                content=content,
+                initial_comment=comment,
+            ),
+        )
+
+    async def respond(
+        self, response_url: str, text: str, blocks: list | None = None, replace: bool = False
+    ) -> None:
+        """Answer the person who ran a command, privately, through the command's response_url."""
+        webhook = AsyncWebhookClient(
+            response_url, retry_handlers=retry_handlers(), timeout=15, session=self.client.session
+        )
+        try:
+            response = await webhook.send(
+                text=text,
+                blocks=blocks,
+                response_type="ephemeral",
+                replace_original=replace or None,
+            )
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise SlackCallFailed("answer the command", type(error).__name__) from error
+        if response.status_code != 200:
+            raise SlackCallFailed(
+                "answer the command", f"HTTP {response.status_code} {response.body}"
+            )

@@ -1,0 +1,61 @@
+"""Listeners: ack first (within Slack's 3 s), then hand the Slack work to a background task.
+
+Each module has `register(app, deps)` binding plain functions to IDs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.background import BackgroundTasks
+from bot.incidents import IncidentError, IncidentService
+from bot.incidents.timeline import Timeline
+from bot.playbooks import PlaybookLibrary
+from bot.slack.flows import Reply, WarRoom
+from bot.slack.gateway import SlackCallFailed, SlackGateway
+from bot.slack.text import escape
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Deps:
+    service: IncidentService
+    timeline: Timeline
+    gateway: SlackGateway
+    war_room: WarRoom
+    playbooks: PlaybookLibrary
+    tasks: BackgroundTasks
+
+    def run_for(self, reply: Reply, work: Awaitable, name: str) -> None:
+        """Run `work` after the ack; refusals and failures go back to the person who asked."""
+        self.tasks.spawn(_answering(reply, work), name=name)
+
+
+async def _answering(reply: Reply, work: Awaitable) -> None:
+    try:
+        await work
+    except IncidentError as refusal:
+        await reply(f"⚠️ {escape(str(refusal))}")
+    except SlackCallFailed as failure:
+        await reply(f"❌ Slack refused a step: {escape(str(failure))}. Nothing else was changed.")
+    except Exception:
+        log.exception("request failed")
+        await reply(
+            "❌ Something went wrong on our side; the error is in the bot's log. Try again."
+        )
+        raise
+
+
+def register_all(app: AsyncApp, deps: Deps) -> None:
+    from bot.slack.listeners import actions, commands, events, views
+
+    # Bolt tries listeners in registration order: events first, as they are the hot path.
+    events.register(app, deps)
+    commands.register(app, deps)
+    actions.register(app, deps)
+    views.register(app, deps)

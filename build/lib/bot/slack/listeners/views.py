@@ -1,0 +1,87 @@
+"""Form submissions: declare an incident, hand over a role."""
+
+from __future__ import annotations
+
+import json
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot.slack.flows import Reply
+from bot.slack.listeners import Deps
+
+
+def submitted(view: dict, block: str) -> dict:
+    return view["state"]["values"].get(block, {}).get("value", {})
+
+
+async def required_text(ack: AsyncAck, view: dict, block: str, missing: str) -> str | None:
+    """The block's text, or None after answering the form with `missing` under that block."""
+    text = (submitted(view, block).get("value") or "").strip()
+    if not text:
+        await ack(response_action="errors", errors={block: missing})
+        return None
+    await ack()
+    return text
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    async def declare_submitted(ack: AsyncAck, body: dict, view: dict) -> None:
+        title = await required_text(ack, view, "title", "Say what is broken.")
+        if title is None:
+            return
+        metadata = json.loads(view.get("private_metadata") or "{}")
+        severity = (submitted(view, "severity").get("selected_option") or {}).get("value")
+        private = bool(submitted(view, "private").get("selected_options"))
+        reply = Reply(
+            deps.gateway, body["user"]["id"], metadata.get("response_url"), metadata.get("channel")
+        )
+        work = deps.war_room.declare(
+            reply,
+            title=title,
+            severity=severity,
+            playbook=metadata.get("playbook"),
+            impact=submitted(view, "impact").get("value") or "",
+            private=private,
+        )
+        deps.run_for(reply, work, "declare (form)")
+
+    async def handover_submitted(ack: AsyncAck, body: dict, view: dict) -> None:
+        await ack()
+        metadata = json.loads(view["private_metadata"])
+        role = submitted(view, "role")["selected_option"]["value"]
+        assignee = submitted(view, "user")["selected_user"]
+        user = body["user"]["id"]
+        reply = Reply(deps.gateway, user, channel=metadata["channel"])
+        work = _assign(deps, metadata["incident"], role, assignee, user)
+        deps.run_for(reply, work, "handover (form)")
+
+    async def update_edit_submitted(ack: AsyncAck, body: dict, view: dict) -> None:
+        text = await required_text(ack, view, "text", "The update cannot be empty.")
+        if text is None:
+            return
+        metadata = json.loads(view["private_metadata"])
+        user = body["user"]["id"]
+        reply = Reply(deps.gateway, user)
+        work = deps.war_room.approve(metadata["update"], user, text, metadata.get("message_ts"))
+        deps.run_for(reply, work, "send edited update")
+
+    async def update_skip_submitted(ack: AsyncAck, body: dict, view: dict) -> None:
+        reason = await required_text(ack, view, "reason", "Say why, for the timeline.")
+        if reason is None:
+            return
+        metadata = json.loads(view["private_metadata"])
+        user = body["user"]["id"]
+        reply = Reply(deps.gateway, user)
+        work = deps.war_room.skip_update(
+            metadata["update"], user, reason, metadata.get("message_ts")
+        )
+        deps.run_for(reply, work, "skip update")
+
+    app.view("update_edit")(update_edit_submitted)
+    app.view("update_skip")(update_skip_submitted)
+    app.view("declare")(declare_submitted)
+    app.view("handover")(handover_submitted)
+
+
+async def _assign(deps: Deps, incident: int, role: str, assignee: str, user: str) -> None:
+    await deps.war_room.publish(await deps.service.assign(incident, role, assignee, by=user))

@@ -1,0 +1,108 @@
+"""Schema migrations: Alembic on the bot's own async engine, one replica at a time.
+
+The migration scripts ship inside the package (`bot/store/migrations/`), and Alembic is
+configured here in code, so an installed wheel migrates without an alembic.ini.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import MetaData, inspect, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# The schema `SQLModel.metadata.create_all` made before there were migrations.
+BASELINE = "0001"
+# The PostgreSQL advisory lock replicas take to migrate one at a time (any fixed 64-bit key).
+MIGRATION_LOCK_KEY = 0x77A7_5EED_0001
+
+
+class SchemaBehind(Exception):
+    """The database is older than this version of warroom and AUTO_MIGRATE is off."""
+
+    def __init__(self, current: str | None, head: str):
+        self.current, self.head = current, head
+        super().__init__(
+            f"warroom cannot start: the database schema is at {current or 'no version'} and "
+            f"this version needs {head}; run `python -m bot migrate` first (AUTO_MIGRATE=false)"
+        )
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """Alembic's settings in code; env.py runs the migrations on `connection`."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+async def upgrade(engine: AsyncEngine) -> None:
+    """Bring the schema to this version's head, holding the migration lock throughout.
+
+    One transaction: on SQLite it begins with BEGIN IMMEDIATE (see `Database`), the write
+    lock; on PostgreSQL it takes the advisory lock first. A second replica waits, then
+    finds the schema current and does nothing. Both engines roll DDL back on failure.
+    """
+    async with engine.begin() as connection:
+        await connection.run_sync(_upgrade_holding_lock)
+
+
+async def require_current(engine: AsyncEngine) -> None:
+    """Raise SchemaBehind unless the schema is at this version's head (AUTO_MIGRATE=false)."""
+    async with engine.connect() as connection:
+        connection = await connection.execution_options(read_only=True)
+        current = await connection.run_sync(_current_revision)
+    head = head_revision()
+    if current != head:
+        raise SchemaBehind(current, head)
+
+
+def _upgrade_holding_lock(connection: Connection) -> None:
+    log.info("database schema: upgrading (waiting for any other replica doing it)")
+    if connection.dialect.name == "postgresql":
+        # Released when the transaction ends, whether it commits or not.
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+    before = _current_revision(connection)
+    config = alembic_config(connection)
+    if before is None and _has_tables_without_version(connection):
+        log.info("database schema: made before migrations existed; recording it as %s", BASELINE)
+        command.stamp(config, BASELINE)
+    command.upgrade(config, "head")
+    after = _current_revision(connection)
+    if after == before:
+        log.info("database schema: already at %s", after)
+    else:
+        log.info("database schema: upgraded from %s to %s", before or "empty", after)
+
+
+def _current_revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def _has_tables_without_version(connection: Connection) -> bool:
+    return inspect(connection).has_table("incident")
+
+
+async def drop_all_tables(engine: AsyncEngine) -> None:
+    """Empty a scratch database (tests, benchmarks): every table, the version table too."""
+
+    def drop(connection: Connection) -> None:
+        everything = MetaData()
+        everything.reflect(connection)
+        everything.drop_all(connection)
+
+    async with engine.begin() as connection:
+        await connection.run_sync(drop)

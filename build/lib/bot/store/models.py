@@ -1,0 +1,125 @@
+"""Tables. Incidents, who held which role when, and the append-only timeline."""
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from bot.store.types import UTCDateTime, utcnow
+
+
+class Incident(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    title: str
+    impact: str = ""
+    severity: str
+    status: str = "investigating"
+    playbook: str
+    private: bool = False
+    channel_id: str | None = Field(default=None, unique=True)
+    channel_name: str | None = None
+    card_ts: str | None = None
+    declared_by: str
+    declared_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    summary: str = ""
+    # When the next stakeholder update draft is due; None while a draft waits or no cadence.
+    next_update_due: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    last_update_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+    @property
+    def reference(self) -> str:
+        return f"INC-{self.id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in ("resolved", "closed")
+
+
+class RoleAssignment(SQLModel, table=True):
+    """One row per holding of a role; the current holder is the row without `ended_at`."""
+
+    __table_args__ = (
+        Index(
+            "one_current_holder_per_role",
+            "incident_id",
+            "role",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    role: str
+    user_id: str
+    assigned_by: str
+    assigned_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class TimelineEntry(SQLModel, table=True):
+    """What happened, in order: state changes by the bot and what people said in the room."""
+
+    __table_args__ = (UniqueConstraint("incident_id", "message_ts", name="one_entry_per_message"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    kind: str  # declared, status, severity, role, note, message, update, ...
+    actor: str | None = None  # Slack user ID of who did it
+    text: str = ""
+    data: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    key: bool = False  # key events lead the timeline and the review
+    # Messages said in the war room:
+    message_ts: str | None = None
+    thread_ts: str | None = None
+    permalink: str | None = None
+    files: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    edits: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    deleted: bool = False
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """Event IDs of pins and reactions already applied, so a retried toggle is recognised."""
+
+    event_id: str = Field(primary_key=True)
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class StakeholderUpdate(SQLModel, table=True):
+    """A drafted stakeholder update: draft → sending → sent, or skipped, or superseded.
+
+    `text` is plain text (the Slack layer escapes it when posting). `post_lease_until` is the
+    claim on posting the draft in the war room: whoever holds an unexpired lease posts it; a
+    replica that dies holding it only delays the post until the lease runs out.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    status: str = Field(default="draft", index=True)
+    final: bool = False
+    text: str
+    open_questions: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    post_lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    message_ts: str | None = None  # the draft in the war room
+    escalate_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    escalated: bool = False
+    decided_by: str | None = None
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    skip_reason: str | None = None
+    broadcast_ts: str | None = None
+
+
+class Question(SQLModel, table=True):
+    """A stakeholder's question, routed to the comms lead; open until an update goes out."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    asked_by: str
+    text: str
+    asked_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    answered_in: int | None = Field(default=None, foreign_key="stakeholderupdate.id")
