@@ -57,6 +57,7 @@ async def upgrade(engine: AsyncEngine) -> None:
     lock; on PostgreSQL it takes the advisory lock first. A second replica waits, then
     finds the schema current and does nothing. Both engines roll DDL back on failure.
     """
+    log.info("database schema: upgrading (waiting for any other replica doing it)")
     async with engine.begin() as connection:
         await connection.run_sync(_upgrade_holding_lock)
 
@@ -65,22 +66,21 @@ async def require_current(engine: AsyncEngine) -> None:
     """Raise SchemaBehind unless the schema is at this version's head (AUTO_MIGRATE=false)."""
     async with engine.connect() as connection:
         connection = await connection.execution_options(read_only=True)
-        current = await connection.run_sync(_current_revision)
+        current = await connection.run_sync(current_revision)
     head = head_revision()
     if current != head:
         raise SchemaBehind(current, head)
 
 
 def _upgrade_holding_lock(connection: Connection) -> None:
-    log.info("database schema: upgrading (waiting for any other replica doing it)")
     take_migration_lock(connection)
-    before = _current_revision(connection)
+    before = current_revision(connection)
     config = alembic_config(connection)
     if before is None and _has_tables_without_version(connection):
         log.info("database schema: made before migrations existed; recording it as %s", BASELINE)
         command.stamp(config, BASELINE)
     command.upgrade(config, "head")
-    after = _current_revision(connection)
+    after = current_revision(connection)
     if after == before:
         log.info("database schema: already at %s", after)
     else:
@@ -96,7 +96,7 @@ def take_migration_lock(connection: Connection) -> None:
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
 
 
-def _current_revision(connection: Connection) -> str | None:
+def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
