@@ -10,9 +10,9 @@ import sys
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.config import load_settings, missing_secrets
+from bot.config import Settings, load_settings, missing_secrets
 from bot.settings_errors import ConfigError
-from bot.store.migrate import SchemaBehind
+from bot.store.migrate import SchemaMismatch
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,7 +52,10 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "migrate":
         return asyncio.run(_migrate(settings.database_url))
+    return _serve(settings)
 
+
+def _serve(settings: Settings) -> int:
     missing = missing_secrets(settings)
     if missing:
         print(
@@ -68,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(serve_forever(settings))
     except ConfigError as error:  # e.g. a token Slack refuses
         return _cannot_start(error)
-    except SchemaBehind as error:  # AUTO_MIGRATE=false on an old database
+    except SchemaMismatch as error:  # e.g. AUTO_MIGRATE=false on an old database
         print(error, file=sys.stderr)
         return 2
     return 0
@@ -83,6 +86,9 @@ async def _migrate(database_url: str) -> int:
     except (OSError, SQLAlchemyError) as error:
         print(f"warroom cannot migrate the database: {error}", file=sys.stderr)
         return 1
+    except SchemaMismatch as error:
+        print(error, file=sys.stderr)
+        return 2
     finally:
         await db.dispose()
     return 0

@@ -21,6 +21,7 @@ from bot.settings_errors import ConfigError
 from bot.store import Database
 from bot.store.migrate import (
     BASELINE,
+    SchemaNewer,
     alembic_config,
     current_revision,
     drop_all_tables,
@@ -248,6 +249,16 @@ async def test_auto_migrate_false_starts_on_a_current_schema(db, database_url, f
         assert await runtime.db.is_reachable()
     finally:
         await runner.cleanup()
+
+
+async def test_a_schema_from_a_newer_version_is_refused_not_touched(db):
+    """A deploy rolled back after a newer version migrated: say so instead of failing later."""
+    await db.upgrade_schema()
+    async with db.engine.begin() as connection:
+        await connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(SchemaNewer, match="its schema is at 9999, newer than this version"):
+        await db.upgrade_schema()
+    assert await revision(db) == "9999"
 
 
 def test_auto_migrate_is_true_or_false(tmp_path):

@@ -26,7 +26,11 @@ BASELINE = "0001"
 MIGRATION_LOCK_KEY = 0x77A7_5EED_0001
 
 
-class SchemaBehind(Exception):
+class SchemaMismatch(Exception):
+    """This version of warroom cannot run on the database's schema as it stands (one line)."""
+
+
+class SchemaBehind(SchemaMismatch):
     """The database is older than this version of warroom and AUTO_MIGRATE is off."""
 
     def __init__(self, current: str | None, head: str):
@@ -35,6 +39,17 @@ class SchemaBehind(Exception):
         super().__init__(
             f"warroom cannot start: the database schema is {found} and this version needs "
             f"{head}; run `python -m bot migrate` first (AUTO_MIGRATE is false)"
+        )
+
+
+class SchemaNewer(SchemaMismatch):
+    """The database was migrated by a newer version of warroom (a rolled-back deploy)."""
+
+    def __init__(self, current: str, head: str):
+        self.current, self.head = current, head
+        super().__init__(
+            f"warroom cannot use this database: its schema is at {current}, newer than this "
+            f"version of warroom knows (up to {head}); run a version that has {current}"
         )
 
 
@@ -48,6 +63,14 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 def head_revision() -> str:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def _refuse_unknown(current: str | None) -> None:
+    known = {
+        script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()
+    }
+    if current is not None and current not in known:
+        raise SchemaNewer(current, head_revision())
 
 
 async def upgrade(engine: AsyncEngine) -> None:
@@ -67,6 +90,7 @@ async def require_current(engine: AsyncEngine) -> None:
     async with engine.connect() as connection:
         connection = await connection.execution_options(read_only=True)
         current = await connection.run_sync(current_revision)
+    _refuse_unknown(current)
     head = head_revision()
     if current != head:
         raise SchemaBehind(current, head)
@@ -75,6 +99,7 @@ async def require_current(engine: AsyncEngine) -> None:
 def _upgrade_holding_lock(connection: Connection) -> None:
     take_migration_lock(connection)
     before = current_revision(connection)
+    _refuse_unknown(before)
     config = alembic_config(connection)
     if before is None and _has_tables_without_version(connection):
         log.info("database schema: made before migrations existed; recording it as %s", BASELINE)
