@@ -61,15 +61,16 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config())
+
+
 def head_revision() -> str:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    return _scripts().get_current_head()
 
 
 def _refuse_unknown(current: str | None) -> None:
-    known = {
-        script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()
-    }
-    if current is not None and current not in known:
+    if current is not None and current not in {s.revision for s in _scripts().walk_revisions()}:
         raise SchemaNewer(current, head_revision())
 
 
@@ -86,7 +87,7 @@ async def upgrade(engine: AsyncEngine) -> None:
 
 
 async def require_current(engine: AsyncEngine) -> None:
-    """Raise SchemaBehind unless the schema is at this version's head (AUTO_MIGRATE=false)."""
+    """Raise SchemaMismatch unless the schema is at this version's head (AUTO_MIGRATE=false)."""
     async with engine.connect() as connection:
         connection = await connection.execution_options(read_only=True)
         current = await connection.run_sync(current_revision)

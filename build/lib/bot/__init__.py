@@ -1,1 +1,0 @@
-"""warroom: a Slack bot that runs major incidents."""
