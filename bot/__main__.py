@@ -84,7 +84,8 @@ async def _migrate(database_url: str) -> int:
     try:
         await db.upgrade_schema()
     except (OSError, SQLAlchemyError) as error:
-        print(f"warroom cannot migrate the database: {error}", file=sys.stderr)
+        reason = getattr(error, "orig", None) or error  # the driver's words, without the SQL
+        print(f"warroom cannot migrate the database (nothing changed): {reason}", file=sys.stderr)
         return 1
     except SchemaMismatch as error:
         print(error, file=sys.stderr)

@@ -133,6 +133,42 @@ async def test_a_database_made_before_migrations_is_stamped_and_keeps_its_data(d
     await assert_one_current_holder_per_role(db, 7)
 
 
+async def run_bot(env: dict, *arguments: str) -> tuple[int, str]:
+    """`python -m bot …` to its end: exit code and stderr."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *arguments,
+        env={**os.environ, **env},
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    return process.returncode, stderr.decode()
+
+
+async def test_a_migration_failing_half_way_leaves_the_database_as_it_was(
+    db, database_url, tmp_path
+):
+    # A table in the way of the baseline's last CREATE TABLE, after it made the others.
+    async with db.engine.begin() as connection:
+        await connection.execute(text("CREATE TABLE question (id INTEGER PRIMARY KEY)"))
+    config = write_settings_files(tmp_path, {}, [TEST_PLAYBOOK])
+
+    code, stderr = await run_bot(
+        {"DATABASE_URL": database_url, "BOT_CONFIG": str(config)}, "migrate"
+    )
+
+    assert code == 1
+    assert stderr.splitlines()[-1].startswith(
+        "warroom cannot migrate the database (nothing changed): "
+    )
+    assert "question" in stderr.splitlines()[-1] and "Traceback" not in stderr
+    async with db.engine.connect() as connection:
+        tables = await connection.run_sync(lambda c: inspect(c).get_table_names())
+    assert tables == ["question"]
+
+
 async def test_the_models_and_the_migrations_agree(db):
     """Fails when a model changes without a migration. Write one with
     `alembic revision --autogenerate` (see the README's "Upgrading")."""
@@ -220,23 +256,15 @@ async def test_auto_migrate_false_refuses_an_old_schema_naming_the_command(
 ):
     await make_pre_migration_database(db)
     env = environment(fake, tmp_path, database_url, AUTO_MIGRATE="false", PORT=str(free_port()))
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        env={**os.environ, **env},
-        stderr=asyncio.subprocess.PIPE,
-    )
-    _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    code, stderr = await run_bot(env)
 
-    assert process.returncode == 2
-    lines = stderr.decode().splitlines()
-    assert lines[-1] == (
+    assert code == 2
+    assert stderr.splitlines()[-1] == (
         "warroom cannot start: the database schema is unversioned (empty, or made before "
         f"migrations) and this version needs {head_revision()}; run `python -m bot migrate` "
         "first (AUTO_MIGRATE is false)"
     )
-    assert "Traceback" not in stderr.decode()
+    assert "Traceback" not in stderr
     assert await revision(db) is None  # left as it was
 
 
