@@ -44,7 +44,7 @@ def free_port() -> int:
 
 async def serve_fake(port: int) -> None:
     """Slack's side, in a process of its own so its work does not load the servers measured."""
-    from bot.slack.simulator import FakeSlack
+    from bot.simulator import FakeSlack
 
     fake = await FakeSlack().start(port=port)
     print(f"ready {fake.url}", flush=True)

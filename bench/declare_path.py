@@ -18,7 +18,7 @@ import yaml
 
 from bot.config import load_settings
 from bot.server import start_on_loopback
-from bot.slack.simulator import FakeSlack, SlackClient, wait_for
+from bot.simulator import FakeSlack, SlackClient, wait_for
 
 SECRET = "bench-secret"
 DECLARER, ONCALL, GROUP = "UALICE0001", "UONCALL001", "SSRE000001"

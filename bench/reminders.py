@@ -18,7 +18,7 @@ from sqlalchemy import update
 
 from bot.config import load_settings
 from bot.server import start_on_loopback
-from bot.slack.simulator import wait_for
+from bot.simulator import wait_for
 from bot.store.models import Incident
 
 

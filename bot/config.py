@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
@@ -82,14 +83,18 @@ def load_config(path: Path | None) -> BotConfig:
     return config
 
 
-SHIPPED_PLAYBOOKS = Path(__file__).resolve().parent.parent / "playbooks"
+def shipped_playbooks_dir() -> Path:
+    """The playbooks installed with warroom: the repository's playbooks/ folder, packaged as
+    `bot.shipped_playbooks` (setup.py maps it), so a wheel carries them."""
+    return Path(str(files("bot.shipped_playbooks")))
 
 
 def playbooks_dir(config: BotConfig) -> Path:
+    """The config's `playbooks_dir` when set, else ./playbooks, else the shipped ones."""
     if config.playbooks_dir is not None:
         return config.playbooks_dir
     local = Path("playbooks")
-    return local if local.is_dir() else SHIPPED_PLAYBOOKS
+    return local if local.is_dir() else shipped_playbooks_dir()
 
 
 def config_path_from_env(env: dict[str, str]) -> Path | None:

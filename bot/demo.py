@@ -15,7 +15,7 @@ import yaml
 
 from bot.config import load_settings
 from bot.server import start_on_loopback
-from bot.slack.simulator import FakeSlack, SlackClient, render_message, wait_for
+from bot.simulator import FakeSlack, SlackClient, render_channel, render_message, wait_for
 
 ALICE, BOB, CAROL = "UALICE0001", "UBOB000001", "UCAROL0001"
 
@@ -49,12 +49,13 @@ async def run_demo() -> int:
         finally:
             await runner.cleanup()
             await fake.stop()
-    print(f"\n#{fake.channels[room]['name']} (the war room)\n{fake.transcript(room)}")
-    print(f"\n#incident-updates (executives, read-only)\n{fake.transcript(broadcast)}")
-    print(f"\n#mim-response-team\n{fake.transcript(response_team)}")
+    workspace = fake.workspace
+    print(f"\n#{fake.channels[room]['name']} (the war room)\n{render_channel(workspace, room)}")
+    print(f"\n#incident-updates (executives, read-only)\n{render_channel(workspace, broadcast)}")
+    print(f"\n#mim-response-team\n{render_channel(workspace, response_team)}")
     print("\nPrivate answers to the people who ran commands:")
     for answer in fake.responses:
-        print("  " + render_message(answer, fake.users, fake.channels).replace("\n", "\n    "))
+        print("  " + render_message(answer, workspace).replace("\n", "\n    "))
     for upload in fake.files.values():
         opening = upload["content"].decode().split("\n## Key events")[0]
         print(f"\n{upload['name']} (uploaded to the war room), up to its key events:")

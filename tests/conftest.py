@@ -11,7 +11,7 @@ import yaml
 
 from bot.config import load_settings
 from bot.server import Runtime, start_on_loopback
-from bot.slack.simulator import FakeSlack, SlackClient, wait_for
+from bot.simulator import FakeSlack, SlackClient, wait_for
 
 SECRET = "test-signing-secret"
 ALICE, BOB, CAROL, DAVE = "UALICE0001", "UBOB000001", "UCAROL0001", "UDAVE00001"

@@ -72,7 +72,7 @@ async def test_two_replicas_marking_one_message_at_once_both_count(replicas):
     ids = range(20)
     for n in ids:  # both replicas connected and warm before the race
         await (first, second)[n % 2].record(
-            MessagePosted(f"EvMSG{n}", incident.id, f"1800000000.{n:06d}", "U1", "x")
+            MessagePosted(f"EvMSG{n}", incident.id, f"1800000000.{n:06d}", utcnow(), "U1", "x")
         )
     await asyncio.gather(
         *(

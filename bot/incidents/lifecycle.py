@@ -1,31 +1,65 @@
-"""Incident states and the moves between them."""
+"""The states of an incident and of a stakeholder update, and the moves between them.
+
+Both are `StrEnum`s whose values are what the database has always stored, so rows written
+before the enums existed read back as the same statuses.
+"""
 
 from __future__ import annotations
 
-INVESTIGATING, IDENTIFIED, MONITORING, RESOLVED, CLOSED = (
-    "investigating",
-    "identified",
-    "monitoring",
-    "resolved",
-    "closed",
-)
-ACTIVE_STATUSES = (INVESTIGATING, IDENTIFIED, MONITORING)
-STATUSES = (*ACTIVE_STATUSES, RESOLVED, CLOSED)
-# What `/incident status` accepts; closing is its own command, after the review.
-SETTABLE_STATUSES = (*ACTIVE_STATUSES, RESOLVED)
+from enum import StrEnum
 
-_NEXT: dict[str, tuple[str, ...]] = {
-    INVESTIGATING: (IDENTIFIED, MONITORING, RESOLVED),
-    IDENTIFIED: (INVESTIGATING, MONITORING, RESOLVED),
-    MONITORING: (INVESTIGATING, IDENTIFIED, RESOLVED),
-    RESOLVED: (*ACTIVE_STATUSES, CLOSED),  # a resolved incident can reopen
-    CLOSED: (),
+
+class IncidentStatus(StrEnum):
+    INVESTIGATING = "investigating"
+    IDENTIFIED = "identified"
+    MONITORING = "monitoring"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+class UpdateStatus(StrEnum):
+    """A stakeholder update: draft → sending → sent, or skipped, or superseded."""
+
+    DRAFT = "draft"
+    SENDING = "sending"
+    SENT = "sent"
+    SKIPPED = "skipped"
+    SUPERSEDED = "superseded"
+
+
+ACTIVE_STATUSES = (
+    IncidentStatus.INVESTIGATING,
+    IncidentStatus.IDENTIFIED,
+    IncidentStatus.MONITORING,
+)
+# What `/incident status` accepts; closing is its own command, after the review.
+SETTABLE_STATUSES = (*ACTIVE_STATUSES, IncidentStatus.RESOLVED)
+
+_NEXT: dict[IncidentStatus, tuple[IncidentStatus, ...]] = {
+    IncidentStatus.INVESTIGATING: (
+        IncidentStatus.IDENTIFIED,
+        IncidentStatus.MONITORING,
+        IncidentStatus.RESOLVED,
+    ),
+    IncidentStatus.IDENTIFIED: (
+        IncidentStatus.INVESTIGATING,
+        IncidentStatus.MONITORING,
+        IncidentStatus.RESOLVED,
+    ),
+    IncidentStatus.MONITORING: (
+        IncidentStatus.INVESTIGATING,
+        IncidentStatus.IDENTIFIED,
+        IncidentStatus.RESOLVED,
+    ),
+    # a resolved incident can reopen
+    IncidentStatus.RESOLVED: (*ACTIVE_STATUSES, IncidentStatus.CLOSED),
+    IncidentStatus.CLOSED: (),
 }
 
 
-def allowed_next(status: str) -> tuple[str, ...]:
-    return _NEXT[status]
+def allowed_next(status: str) -> tuple[IncidentStatus, ...]:
+    return _NEXT[IncidentStatus(status)]
 
 
 def can_move(current: str, new: str) -> bool:
-    return new in _NEXT[current]
+    return new in allowed_next(current)

@@ -17,7 +17,16 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.incidents import lifecycle
+from bot.incidents.entries import (
+    AnyPayload,
+    Declared,
+    RoleHandedOver,
+    SeverityChanged,
+    StatusChanged,
+    new_entry,
+)
 from bot.incidents.errors import InvalidRequest, NotFound
+from bot.incidents.lifecycle import IncidentStatus, UpdateStatus
 from bot.playbooks import Playbook, PlaybookLibrary
 from bot.store import Database
 from bot.store.models import Incident, RoleAssignment, StakeholderUpdate, TimelineEntry
@@ -40,7 +49,7 @@ async def _draft_waiting(session: AsyncSession, incident_id: int) -> bool:
     waiting = await session.exec(
         select(StakeholderUpdate.id).where(
             StakeholderUpdate.incident_id == incident_id,
-            col(StakeholderUpdate.status).in_(("draft", "sending")),
+            col(StakeholderUpdate.status).in_((UpdateStatus.DRAFT, UpdateStatus.SENDING)),
         )
     )
     return waiting.first() is not None
@@ -224,16 +233,10 @@ class IncidentService:
                     assigned_at=now,
                 )
             )
+            declared = Declared(severity, chosen.name, incident.impact)
+            text = f"Declared {severity}: {title}"
             session.add(
-                TimelineEntry(
-                    incident_id=incident.id,
-                    at=now,
-                    kind="declared",
-                    actor=declared_by,
-                    text=f"Declared {severity}: {title}",
-                    data={"severity": severity, "playbook": chosen.name, "impact": incident.impact},
-                    key=True,
-                )
+                new_entry(incident.id, now, declared, actor=declared_by, text=text, key=True)
             )
             return await self.snapshot_in(session, incident)
 
@@ -297,10 +300,9 @@ class IncidentService:
             entry = self._entry(
                 session,
                 incident,
-                "role",
+                RoleHandedOver(role, previous, user_id),
                 by,
                 f"{title}: {user_id}" + (f" (was {previous})" if previous else ""),
-                {"role": role, "from": previous, "to": user_id},
             )
             return Change(await self.snapshot_in(session, incident), entry, was_major)
 
@@ -315,12 +317,12 @@ class IncidentService:
             return await self._move(session, incident, status, by, note.strip()[:MAX_TEXT])
 
     async def resolve(self, incident_id: int, by: str, summary: str = "") -> Change:
-        return await self.set_status(incident_id, lifecycle.RESOLVED, by, summary)
+        return await self.set_status(incident_id, IncidentStatus.RESOLVED, by, summary)
 
     async def close(self, incident_id: int, by: str) -> Change:
         async with self._write() as session:
             incident = await self.load_incident(session, incident_id, for_update=True)
-            return await self._move(session, incident, lifecycle.CLOSED, by, "")
+            return await self._move(session, incident, IncidentStatus.CLOSED, by, "")
 
     async def set_severity(self, incident_id: int, severity: str, by: str) -> Change:
         async with self._write() as session:
@@ -339,10 +341,9 @@ class IncidentService:
             entry = self._entry(
                 session,
                 incident,
-                "severity",
+                SeverityChanged(previous, severity),
                 by,
                 f"Severity {previous} → {severity}",
-                {"from": previous, "to": severity},
                 key=True,
             )
             return Change(await self.snapshot_in(session, incident), entry, was_major)
@@ -359,7 +360,7 @@ class IncidentService:
             allowed = lifecycle.allowed_next(current)
             if not allowed:
                 raise InvalidRequest(f"{incident.reference} is closed; nothing more can change.")
-            hint = " (resolve it first)" if status == lifecycle.CLOSED else ""
+            hint = " (resolve it first)" if status == IncidentStatus.CLOSED else ""
             raise InvalidRequest(
                 f"{incident.reference} cannot go from {current} to {status}{hint}. "
                 f"From {current} it can go to: {', '.join(allowed)}."
@@ -367,66 +368,59 @@ class IncidentService:
         was_major = (await self.snapshot_in(session, incident)).major
         now = self.clock()
         incident.status = status
-        reopened = current == lifecycle.RESOLVED and status in lifecycle.ACTIVE_STATUSES
-        if status == lifecycle.RESOLVED:
+        reopened = current == IncidentStatus.RESOLVED and status in lifecycle.ACTIVE_STATUSES
+        if status == IncidentStatus.RESOLVED:
             incident.resolved_at = now
             incident.next_update_due = None  # the cadence stops; a final update is drafted
             if note:
                 incident.summary = note
-        elif status == lifecycle.CLOSED:
+        elif status == IncidentStatus.CLOSED:
             incident.closed_at = now
             incident.next_update_due = None
         elif reopened:
-            incident.resolved_at = None
-            # A waiting final update no longer holds; the cadence starts again.
-            await session.exec(
-                update(StakeholderUpdate)
-                .where(
-                    col(StakeholderUpdate.incident_id) == incident.id,
-                    StakeholderUpdate.status == "draft",
-                )
-                .values(status="superseded")
-            )
-            playbook = self.playbook_for(incident.playbook)
-            incident.next_update_due = cadence_due(playbook, incident.severity, now)
+            await self._reopen(session, incident, now)
         entry = self._entry(
             session,
             incident,
-            "status",
+            StatusChanged(current, status, note, reopened),
             by,
             ("Reopened: " if reopened else "")
             + f"{current} → {status}"
             + (f": {note}" if note else ""),
-            {"from": current, "to": status, "note": note, "reopened": reopened},
             key=True,
         )
         return Change(await self.snapshot_in(session, incident), entry, was_major)
+
+    async def _reopen(self, session: AsyncSession, incident: Incident, now: datetime) -> None:
+        incident.resolved_at = None
+        # A waiting final update no longer holds; the cadence starts again.
+        await session.exec(
+            update(StakeholderUpdate)
+            .where(
+                col(StakeholderUpdate.incident_id) == incident.id,
+                StakeholderUpdate.status == UpdateStatus.DRAFT,
+            )
+            .values(status=UpdateStatus.SUPERSEDED)
+        )
+        playbook = self.playbook_for(incident.playbook)
+        incident.next_update_due = cadence_due(playbook, incident.severity, now)
 
     def _entry(
         self,
         session: AsyncSession,
         incident: Incident,
-        kind: str,
+        what: AnyPayload,
         actor: str,
         text: str,
-        data: dict,
         key: bool = False,
     ) -> TimelineEntry:
-        entry = TimelineEntry(
-            incident_id=incident.id,
-            at=self.clock(),
-            kind=kind,
-            actor=actor,
-            text=text,
-            data=data,
-            key=key,
-        )
+        entry = new_entry(incident.id, self.clock(), what, actor=actor, text=text, key=key)
         session.add(entry)
         return entry
 
     @staticmethod
     def _refuse_if_closed(incident: Incident) -> None:
-        if incident.status == lifecycle.CLOSED:
+        if incident.status == IncidentStatus.CLOSED:
             raise InvalidRequest(f"{incident.reference} is closed; nothing more can change.")
 
     @staticmethod

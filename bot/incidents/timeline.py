@@ -10,47 +10,37 @@ change is committed, so an event answered 200 is already durable.
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, tzinfo
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 from sqlalchemy import bindparam, delete, func, insert, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.incidents.entries import EntryKind, Noted, RoleHandedOver, Said, entry_row, new_entry
+from bot.incidents.entries import payload as payload_of
 from bot.incidents.errors import InvalidRequest
-from bot.store import Database
+from bot.incidents.lifecycle import IncidentStatus
+from bot.store import Database, insert_ignoring_duplicates
 from bot.store.models import Incident, ProcessedEvent, TimelineEntry
 from bot.store.types import utcnow
 
 MAX_BATCH = 500
 EVENT_MEMORY = timedelta(days=1)  # Slack stops retrying an event after about 5 minutes
-KEY_REACTION = "pushpin"
 # What an edit, a delete or a key mark may change in an entry.
 _CHANGEABLE = ("text", "edits", "deleted", "data", "key")
-# People in text: Slack mentions (<@U123> or <@U123|name>), and the bare IDs of role
-# entries ("Comms Lead: U123").
-_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
-_MENTION_OR_ID = re.compile(_MENTION.pattern + r"|\b([UW][A-Z0-9]{8,})\b")
-
-
-def _people_pattern(entry: TimelineEntry) -> re.Pattern:
-    return _MENTION_OR_ID if entry.kind == "role" else _MENTION
-
-
-def slack_time(ts: str) -> datetime:
-    return datetime.fromtimestamp(float(ts), UTC)
 
 
 @dataclass(frozen=True)
 class MessagePosted:
+    """A message said in a war room; `ts` identifies it in its channel, `at` is when."""
+
     event_id: str
     incident_id: int
     ts: str
+    at: datetime
     user: str
     text: str
     thread_ts: str | None = None
@@ -60,9 +50,12 @@ class MessagePosted:
 
 @dataclass(frozen=True)
 class MessageEdited:
+    """`at` is when the message was first said, `edited_at` when it was changed."""
+
     event_id: str
     incident_id: int
     ts: str
+    at: datetime
     text: str
     edited_at: datetime
     user: str | None = None
@@ -78,7 +71,7 @@ class MessageDeleted:
 
 @dataclass(frozen=True)
 class KeyMarked:
-    """A pin or a :pushpin: reaction (`source`), added or removed."""
+    """Someone (`source`: who or what, e.g. a pin) marking a message key, or unmarking it."""
 
     event_id: str
     incident_id: int
@@ -165,7 +158,7 @@ class Timeline:
         new_marks: set[str] = set()
         if marks:
             processed = await session.exec(
-                self._insert_ignoring_duplicates(ProcessedEvent.__table__, ["event_id"]),
+                insert_ignoring_duplicates(self.db, ProcessedEvent.__table__, ["event_id"]),
                 params=[
                     {"event_id": event_id, "received_at": self.clock()}
                     for event_id in dict.fromkeys(c.event_id for c in marks)
@@ -185,37 +178,15 @@ class Timeline:
         outcome = iter(await self._apply_in_order(session, fresh))
         return [next(outcome) if is_new else False for is_new in results]
 
-    def _insert_ignoring_duplicates(self, table, keys: list[str]):
-        """INSERT … ON CONFLICT DO NOTHING RETURNING the keys of the rows really inserted."""
-        dialect_insert = sqlite_insert if self.db.is_sqlite else postgresql_insert
-        return (
-            dialect_insert(table)
-            .on_conflict_do_nothing(index_elements=keys)
-            .returning(*(table.c[k] for k in keys))
-        )
-
     async def _insert_messages(
         self, session: AsyncSession, posted: list[MessagePosted]
     ) -> list[bool]:
         """The common case, new messages only: one statement, no ORM objects."""
         if not posted:
             return []
-        rows = [
-            vars(
-                _new_message(
-                    c.incident_id,
-                    c.ts,
-                    c.user,
-                    c.text,
-                    thread_ts=c.thread_ts if c.thread_ts != c.ts else None,
-                    files=list(c.files),
-                    permalink=c.permalink,
-                )
-            )
-            for c in posted
-        ]
-        statement = self._insert_ignoring_duplicates(
-            TimelineEntry.__table__, ["incident_id", "message_ts"]
+        rows = [vars(_posted_row(c)) for c in posted]
+        statement = insert_ignoring_duplicates(
+            self.db, TimelineEntry.__table__, ["incident_id", "message_ts"]
         )
         inserted = {tuple(row) for row in (await session.exec(statement, params=rows)).all()}
         results = []
@@ -284,24 +255,14 @@ class Timeline:
         if isinstance(change, MessagePosted):
             if entry is not None:
                 return False  # the same message under another event ID
-            entries[key] = _new_message(
-                change.incident_id,
-                change.ts,
-                change.user,
-                change.text,
-                thread_ts=change.thread_ts if change.thread_ts != change.ts else None,
-                files=list(change.files),
-                permalink=change.permalink,
-            )
+            entries[key] = _posted_row(change)
             new_entries.append(entries[key])
             return True
         if isinstance(change, MessageEdited):
             if entry is None:  # edited before we saw it: keep it as it is now
-                entries[key] = _new_message(
-                    change.incident_id,
-                    change.ts,
+                entries[key] = _message_row(
+                    change,
                     change.user,
-                    change.text,
                     permalink=change.permalink,
                     edits=[{"at": change.edited_at.isoformat(), "previous": None}],
                 )
@@ -325,9 +286,10 @@ class Timeline:
         # KeyMarked
         if entry is None:
             return False
-        sources = set(entry.data.get("key_by", []))
+        said = Said.from_data(entry.data)  # only messages carry a ts, so this is one
+        sources = set(said.key_by)
         sources = sources | {change.source} if change.added else sources - {change.source}
-        entry.data = {**entry.data, "key_by": sorted(sources)}
+        entry.data = replace(said, key_by=sorted(sources)).to_data()
         changed = entry.key != bool(sources)
         entry.key = bool(sources)
         return changed
@@ -349,16 +311,9 @@ class Timeline:
             raise InvalidRequest("Write the note after the command: `/incident note <text>`.")
         async with self.db.transaction() as session:
             incident = await session.get(Incident, incident_id)
-            if incident is None or incident.status == "closed":
+            if incident is None or incident.status == IncidentStatus.CLOSED:
                 raise InvalidRequest("This incident is closed; its timeline is final.")
-            entry = TimelineEntry(
-                incident_id=incident_id,
-                at=self.clock(),
-                kind="note",
-                actor=user,
-                text=text,
-                key=True,
-            )
+            entry = new_entry(incident_id, self.clock(), Noted(), actor=user, text=text, key=True)
             session.add(entry)
         return entry
 
@@ -391,7 +346,7 @@ class Timeline:
             )
             status = await session.exec(
                 select(TimelineEntry)
-                .where(*visible, TimelineEntry.kind == "status")
+                .where(*visible, TimelineEntry.kind == EntryKind.STATUS.value)
                 .order_by(*newest_first)
                 .limit(1)
             )
@@ -416,77 +371,42 @@ def _visible(incident_id: int) -> tuple:
     return (TimelineEntry.incident_id == incident_id, col(TimelineEntry.deleted).is_(False))
 
 
-def _new_message(
-    incident_id: int, ts: str, user: str | None, text: str, **fields
+def _posted_row(change: MessagePosted) -> SimpleNamespace:
+    thread_ts = change.thread_ts if change.thread_ts != change.ts else None
+    return _message_row(
+        change,
+        change.user,
+        thread_ts=thread_ts,
+        files=list(change.files),
+        permalink=change.permalink,
+    )
+
+
+def _message_row(
+    change: MessagePosted | MessageEdited, user: str | None, **columns
 ) -> SimpleNamespace:
     """A timeline row for a bulk insert; changes later in the same batch still apply to it."""
-    row = {
-        "incident_id": incident_id,
-        "at": slack_time(ts),
-        "kind": "message",
-        "actor": user,
-        "text": text,
-        "data": {},
-        "key": False,
-        "message_ts": ts,
-        "thread_ts": None,
-        "permalink": None,
-        "files": [],
-        "edits": [],
-        "deleted": False,
-    }
-    return SimpleNamespace(**(row | fields))
+    row = entry_row(
+        change.incident_id,
+        change.at,
+        Said(),
+        actor=user,
+        text=change.text,
+        message_ts=change.ts,
+        **columns,
+    )
+    return SimpleNamespace(**row)
 
 
 def people_in(entries: list[TimelineEntry]) -> set[str]:
-    """Who these entries name: their authors and everyone mentioned in them."""
+    """Who these entries name as facts: their authors and the people roles went to and from.
+
+    (People mentioned in what was said are in its text, in the chat's own syntax: the
+    layer that knows that syntax finds them.)
+    """
     found = {e.actor for e in entries if e.actor}
     for entry in entries:
-        for match in _people_pattern(entry).finditer(entry.text):
-            found.add(match[1] or match[2])
+        if entry.kind == EntryKind.ROLE:
+            handover: RoleHandedOver = payload_of(entry)
+            found |= {handover.to} | ({handover.previous} if handover.previous else set())
     return found
-
-
-def markdown_line(entry: TimelineEntry, zone: tzinfo, names: dict[str, str]) -> str:
-    """One timeline entry as a Markdown list item; `names` maps user IDs to names."""
-    when = entry.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
-    who = names.get(entry.actor, entry.actor) if entry.actor else "warroom"
-
-    def name(match: re.Match) -> str:
-        person = match[1] or match[2]
-        return f"@{names[person]}" if person in names else match[0]
-
-    text = _people_pattern(entry).sub(name, entry.text.replace("\n", " "))
-    extras = []
-    if entry.thread_ts:
-        extras.append("in thread")
-    if entry.edits:
-        extras.append("edited")
-    if entry.files:
-        extras.append("files: " + ", ".join(entry.files))
-    suffix = f" _({'; '.join(extras)})_" if extras else ""
-    link = f" [↗]({entry.permalink})" if entry.permalink else ""
-    return f"- **{when}** {who} [{entry.kind}] {text}{suffix}{link}"
-
-
-def to_markdown(
-    incident: Incident, entries: list[TimelineEntry], zone: tzinfo, names: dict[str, str]
-) -> str:
-    """The timeline as a Markdown document, key events first; `names` maps user IDs to names."""
-    key = [markdown_line(e, zone, names) for e in entries if e.key]
-    zone_name = getattr(zone, "key", str(zone))
-    parts = [
-        f"# {incident.reference}: {incident.title}",
-        "",
-        f"Severity {incident.severity}, status {incident.status}. Times in {zone_name}.",
-        "",
-        "## Key events",
-        "",
-        *(key or ["- none marked"]),
-        "",
-        "## Full timeline",
-        "",
-        *(markdown_line(e, zone, names) for e in entries),
-        "",
-    ]
-    return "\n".join(parts)

@@ -17,7 +17,17 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.incidents import lifecycle
+from bot.incidents.entries import (
+    EntryKind,
+    SeverityChanged,
+    StatusChanged,
+    UpdateSent,
+    UpdateSkipped,
+    new_entry,
+    payload,
+)
 from bot.incidents.errors import InvalidRequest, NotFound
+from bot.incidents.lifecycle import IncidentStatus, UpdateStatus
 from bot.incidents.service import IncidentService, IncidentSnapshot, cadence_due
 from bot.playbooks import format_duration
 from bot.store import Database
@@ -27,10 +37,10 @@ from bot.store.types import utcnow
 POST_LEASE = timedelta(seconds=30)
 DECIDERS = ("comms", "commander")
 STATUS_PLANS = {
-    lifecycle.INVESTIGATING: "Investigating the cause.",
-    lifecycle.IDENTIFIED: "The cause is identified; working on the fix.",
-    lifecycle.MONITORING: "A fix is in place; watching that it holds.",
-    lifecycle.RESOLVED: "Resolved. A post-incident review will follow.",
+    IncidentStatus.INVESTIGATING: "Investigating the cause.",
+    IncidentStatus.IDENTIFIED: "The cause is identified; working on the fix.",
+    IncidentStatus.MONITORING: "A fix is in place; watching that it holds.",
+    IncidentStatus.RESOLVED: "Resolved. A post-incident review will follow.",
 }
 
 
@@ -88,18 +98,18 @@ class UpdateDesk:
         """`/incident update` (or the final update at resolve): supersedes a waiting draft."""
         async with self.db.transaction() as session:
             incident = await self.incidents.load_incident(session, incident_id, for_update=True)
-            if incident.status == lifecycle.CLOSED:
+            if incident.status == IncidentStatus.CLOSED:
                 raise InvalidRequest(f"{incident.reference} is closed; no more updates.")
             waiting = (
                 await session.exec(
                     select(StakeholderUpdate).where(
                         StakeholderUpdate.incident_id == incident_id,
-                        StakeholderUpdate.status == "draft",
+                        StakeholderUpdate.status == UpdateStatus.DRAFT,
                     )
                 )
             ).all()
             for old in waiting:
-                old.status = "superseded"
+                old.status = UpdateStatus.SUPERSEDED
             incident.next_update_due = None
             (draft,) = await self._create(session, [incident_id], final=final)
             return draft, list(waiting)
@@ -172,7 +182,7 @@ class UpdateDesk:
         return await self._claim(
             (
                 col(StakeholderUpdate.message_ts).is_(None),
-                StakeholderUpdate.status == "draft",
+                StakeholderUpdate.status == UpdateStatus.DRAFT,
                 col(StakeholderUpdate.post_lease_until) < now,
             ),
             post_lease_until=now + POST_LEASE,
@@ -195,7 +205,7 @@ class UpdateDesk:
         """Drafts left undecided past `escalate_after`: each is escalated once."""
         return await self._claim(
             (
-                StakeholderUpdate.status == "draft",
+                StakeholderUpdate.status == UpdateStatus.DRAFT,
                 col(StakeholderUpdate.escalated).is_(False),
                 col(StakeholderUpdate.escalate_at) <= self.clock(),
                 col(StakeholderUpdate.message_ts).is_not(None),
@@ -238,8 +248,11 @@ class UpdateDesk:
             row, snapshot = await self._decidable(session, update_id, by)
             claimed = await session.exec(
                 update(StakeholderUpdate)
-                .where(col(StakeholderUpdate.id) == update_id, StakeholderUpdate.status == "draft")
-                .values(status="sending", decided_by=by, text=(text or row.text).strip())
+                .where(
+                    col(StakeholderUpdate.id) == update_id,
+                    StakeholderUpdate.status == UpdateStatus.DRAFT,
+                )
+                .values(status=UpdateStatus.SENDING, decided_by=by, text=(text or row.text).strip())
             )
             if claimed.rowcount != 1:
                 raise InvalidRequest(_already(row))
@@ -252,7 +265,7 @@ class UpdateDesk:
             now = self.clock()
             row = await session.get(StakeholderUpdate, update_id)
             incident = await self.incidents.load_incident(session, row.incident_id, for_update=True)
-            row.status, row.decided_at, row.broadcast_ts = "sent", now, broadcast_ts
+            row.status, row.decided_at, row.broadcast_ts = UpdateStatus.SENT, now, broadcast_ts
             snapshot = await self.incidents.snapshot_in(session, incident)
             incident.last_update_at = now
             if incident.status in lifecycle.ACTIVE_STATUSES and not row.final:
@@ -261,16 +274,9 @@ class UpdateDesk:
                 answered = await session.get(Question, question["id"])
                 if answered and answered.answered_in is None:
                     answered.answered_in = row.id
+            sent = UpdateSent(row.id, row.final)
             session.add(
-                TimelineEntry(
-                    incident_id=incident.id,
-                    at=now,
-                    kind="update",
-                    actor=row.decided_by,
-                    text=row.text,
-                    data={"update": row.id, "final": row.final},
-                    key=True,
-                )
+                new_entry(incident.id, now, sent, actor=row.decided_by, text=row.text, key=True)
             )
             return Draft(row, snapshot)
 
@@ -278,8 +284,8 @@ class UpdateDesk:
         """Broadcasting failed: back to draft so it can be approved again."""
         async with self.db.transaction() as session:
             row = await session.get(StakeholderUpdate, update_id)
-            if row.status == "sending":
-                row.status = "draft"
+            if row.status == UpdateStatus.SENDING:
+                row.status = UpdateStatus.DRAFT
 
     async def skip(self, update_id: int, by: str, reason: str) -> Draft:
         reason = reason.strip()
@@ -290,9 +296,15 @@ class UpdateDesk:
             incident = await self.incidents.load_incident(session, row.incident_id, for_update=True)
             claimed = await session.exec(
                 update(StakeholderUpdate)
-                .where(col(StakeholderUpdate.id) == update_id, StakeholderUpdate.status == "draft")
+                .where(
+                    col(StakeholderUpdate.id) == update_id,
+                    StakeholderUpdate.status == UpdateStatus.DRAFT,
+                )
                 .values(
-                    status="skipped", decided_by=by, decided_at=self.clock(), skip_reason=reason
+                    status=UpdateStatus.SKIPPED,
+                    decided_by=by,
+                    decided_at=self.clock(),
+                    skip_reason=reason,
                 )
             )
             if claimed.rowcount != 1:
@@ -303,13 +315,12 @@ class UpdateDesk:
                     snapshot.playbook, incident.severity, self.clock()
                 )
             session.add(
-                TimelineEntry(
-                    incident_id=incident.id,
-                    at=self.clock(),
-                    kind="update_skipped",
+                new_entry(
+                    incident.id,
+                    self.clock(),
+                    UpdateSkipped(update_id, reason),
                     actor=by,
                     text=f"Stakeholder update skipped: {reason}",
-                    data={"update": update_id, "reason": reason},
                 )
             )
             await session.refresh(row)
@@ -339,7 +350,7 @@ class UpdateDesk:
                 "Only the comms lead or the incident commander can approve, edit or skip "
                 "stakeholder updates."
             )
-        if row.status != "draft":
+        if row.status != UpdateStatus.DRAFT:
             raise InvalidRequest(_already(row))
         return row, snapshot
 
@@ -351,7 +362,7 @@ class UpdateDesk:
             raise InvalidRequest("Write the question after the command.")
         async with self.db.transaction() as session:
             incident = await session.get(Incident, incident_id)
-            if incident is None or incident.status == lifecycle.CLOSED:
+            if incident is None or incident.status == IncidentStatus.CLOSED:
                 raise InvalidRequest(f"Incident {incident_id} is not open.")
             question = Question(
                 incident_id=incident_id, asked_by=by, text=text[:2000], asked_at=self.clock()
@@ -365,7 +376,7 @@ class UpdateDesk:
             late = await session.exec(
                 select(StakeholderUpdate.id).where(
                     StakeholderUpdate.incident_id == incident_id,
-                    StakeholderUpdate.status == "draft",
+                    StakeholderUpdate.status == UpdateStatus.DRAFT,
                     col(StakeholderUpdate.escalated).is_(True),
                 )
             )
@@ -373,9 +384,9 @@ class UpdateDesk:
 
 
 def _already(row: StakeholderUpdate) -> str:
-    if row.status in ("sent", "sending"):
+    if row.status in (UpdateStatus.SENT, UpdateStatus.SENDING):
         return "This update has already been sent."
-    if row.status == "skipped":
+    if row.status == UpdateStatus.SKIPPED:
         return "This update was skipped."
     return "A newer draft replaced this one."
 
@@ -385,7 +396,7 @@ def compose(
 ) -> str:
     """The playbook's template filled from the incident and its key events (plain text)."""
     incident = snapshot.incident
-    known = [_known(e) for e in key_entries if e.kind not in ("update", "declared")]
+    known = [_known(e) for e in key_entries if e.kind not in (EntryKind.UPDATE, EntryKind.DECLARED)]
     cadence = snapshot.playbook.severities[incident.severity].update_every
     if next_due is None:
         next_update = "This is the final update." if not incident.is_open else "When there is news."
@@ -406,9 +417,11 @@ def compose(
 
 
 def _known(entry: TimelineEntry) -> str:
-    if entry.kind == "status":
-        note = entry.data.get("note")
-        return f"Status {entry.data['to']}" + (f": {note}" if note else "")
-    if entry.kind == "severity":
-        return f"Severity changed {entry.data['from']} → {entry.data['to']}"
-    return entry.text.replace("\n", " ")[:300]
+    """One line of "what we know" in a draft: the draft's one rendering of each kind."""
+    match payload(entry):
+        case StatusChanged(to=to, note=note):
+            return f"Status {to}" + (f": {note}" if note else "")
+        case SeverityChanged(previous=previous, to=to):
+            return f"Severity changed {previous} → {to}"
+        case _:
+            return entry.text.replace("\n", " ")[:300]

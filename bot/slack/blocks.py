@@ -9,6 +9,14 @@ import json
 from datetime import datetime, tzinfo
 
 from bot.incidents import Change, IncidentSnapshot, lifecycle
+from bot.incidents.entries import (
+    EntryKind,
+    RoleHandedOver,
+    SeverityChanged,
+    StatusChanged,
+    payload,
+)
+from bot.incidents.lifecycle import IncidentStatus, UpdateStatus
 from bot.incidents.timeline import Highlights, TimelinePage
 from bot.incidents.updates import Draft
 from bot.playbooks import Playbook, PlaybookLibrary
@@ -93,7 +101,7 @@ def incident_card(
     ]
     if incident.impact:
         blocks.append(section(f"*Impact:* {escape(incident.impact)}"))
-    if incident.summary and incident.status in (lifecycle.RESOLVED, lifecycle.CLOSED):
+    if incident.summary and incident.status in (IncidentStatus.RESOLVED, IncidentStatus.CLOSED):
         blocks.append(section(f"*Resolution:* {escape(incident.summary)}"))
     role_lines = [
         f"*{escape(role.title)}:* {user(snapshot.roles.get(key))}\n_{escape(role.duty)}_"
@@ -112,7 +120,7 @@ def incident_card(
                 f"📣 Next stakeholder update due {slack_date(incident.next_update_due, '{time}')}"
             )
         )
-    if incident.status != lifecycle.CLOSED:
+    if incident.status != IncidentStatus.CLOSED:
         blocks.append(card_actions(snapshot))
     else:
         blocks.append(
@@ -129,7 +137,7 @@ def incident_card(
 def card_actions(snapshot: IncidentSnapshot) -> dict:
     incident, playbook = snapshot.incident, snapshot.playbook
     value = str(incident.id)
-    statuses = [s for s in lifecycle.allowed_next(incident.status) if s != lifecycle.CLOSED]
+    statuses = [s for s in lifecycle.allowed_next(incident.status) if s != IncidentStatus.CLOSED]
     elements: list[dict] = [
         {
             "type": "button",
@@ -336,81 +344,94 @@ def response_team_alert(snapshot: IncidentSnapshot) -> str:
 
 
 def change_in_room(change: Change) -> str:
-    entry, snapshot = change.entry, change.snapshot
-    actor = user(entry.actor)
-    data = entry.data
-    if entry.kind == "role":
-        role = snapshot.playbook.roles[data["role"]].title
-        if data["from"]:
-            return f"🤝 {actor} handed *{escape(role)}* from {user(data['from'])} to {user(data['to'])}."
-        return f"🤝 {actor} made {user(data['to'])} the *{escape(role)}*."
-    if entry.kind == "severity":
-        direction = "⬆️" if data["to"] < data["from"] else "⬇️"
-        major = " This is a *major* incident." if snapshot.major and not change.was_major else ""
-        return f"{direction} {actor} changed severity *{data['from']} → {data['to']}*.{major}"
-    if entry.kind == "status":
-        note = f"\n> {escape(data['note'])}" if data.get("note") else ""
-        if data.get("reopened"):
-            return f"↩️ {actor} *reopened* the incident: now *{data['to']}*.{note}"
-        if data["to"] == lifecycle.RESOLVED:
-            return (
-                f"✅ {actor} *resolved* the incident.{note}\n"
-                "Next: `/incident report` drafts the post-incident review from the timeline."
+    """The room's post about a change: each kind worded for the room here and only here."""
+    snapshot, actor = change.snapshot, user(change.entry.actor)
+    match payload(change.entry):
+        case RoleHandedOver(role=key, previous=previous, to=to):
+            role = escape(snapshot.playbook.roles[key].title)
+            if previous:
+                return f"🤝 {actor} handed *{role}* from {user(previous)} to {user(to)}."
+            return f"🤝 {actor} made {user(to)} the *{role}*."
+        case SeverityChanged(previous=previous, to=to):
+            direction = "⬆️" if to < previous else "⬇️"
+            major = (
+                " This is a *major* incident." if snapshot.major and not change.was_major else ""
             )
-        if data["to"] == lifecycle.CLOSED:
-            return f"📁 {actor} *closed* the incident. Thank you, everyone."
-        return f"{STATUS_EMOJI.get(data['to'], '')} {actor} changed status *{data['from']} → {data['to']}*.{note}"
-    return escape(entry.text)
+            return f"{direction} {actor} changed severity *{previous} → {to}*.{major}"
+        case StatusChanged() as moved:
+            return _status_in_room(actor, moved)
+        case _:
+            return escape(change.entry.text)
+
+
+def _status_in_room(actor: str, moved: StatusChanged) -> str:
+    note = f"\n> {escape(moved.note)}" if moved.note else ""
+    if moved.reopened:
+        return f"↩️ {actor} *reopened* the incident: now *{moved.to}*.{note}"
+    if moved.to == IncidentStatus.RESOLVED:
+        return (
+            f"✅ {actor} *resolved* the incident.{note}\n"
+            "Next: `/incident report` drafts the post-incident review from the timeline."
+        )
+    if moved.to == IncidentStatus.CLOSED:
+        return f"📁 {actor} *closed* the incident. Thank you, everyone."
+    emoji = STATUS_EMOJI.get(moved.to, "")
+    return f"{emoji} {actor} changed status *{moved.previous} → {moved.to}*.{note}"
 
 
 def change_broadcast(change: Change) -> str | None:
     """One line for executives; nothing from inside the room (notes stay in the war room)."""
-    entry, snapshot = change.entry, change.snapshot
-    data = entry.data
-    if entry.kind == "severity":
-        if snapshot.major and not change.was_major:
-            return None  # announced as a declaration instead
-        return f"*{headline(snapshot)}*: severity changed {data['from']} → {data['to']}."
-    if entry.kind == "status":
-        if data.get("reopened"):
-            return f"↩️ *{headline(snapshot)}* has been reopened: {data['to']}."
-        if data["to"] == lifecycle.RESOLVED:
-            return f"✅ *{headline(snapshot)}* is resolved."
-        if data["to"] == lifecycle.CLOSED:
+    snapshot = change.snapshot
+    match payload(change.entry):
+        case SeverityChanged(previous=previous, to=to):
+            if snapshot.major and not change.was_major:
+                return None  # announced as a declaration instead
+            return f"*{headline(snapshot)}*: severity changed {previous} → {to}."
+        case StatusChanged(to=to, reopened=reopened):
+            if reopened:
+                return f"↩️ *{headline(snapshot)}* has been reopened: {to}."
+            if to == IncidentStatus.RESOLVED:
+                return f"✅ *{headline(snapshot)}* is resolved."
+            if to == IncidentStatus.CLOSED:
+                return None
+            return f"{STATUS_EMOJI.get(to, '')} *{headline(snapshot)}*: now {to}."
+        case RoleHandedOver(role=key, to=to) if key in ("commander", "comms"):
+            role = snapshot.playbook.roles[key].title
+            return f"*{headline(snapshot)}*: {escape(role)} is now {user(to)}."
+        case _:
             return None
-        return f"{STATUS_EMOJI.get(data['to'], '')} *{headline(snapshot)}*: now {data['to']}."
-    if entry.kind == "role" and data["role"] in ("commander", "comms"):
-        role = snapshot.playbook.roles[data["role"]].title
-        return f"*{headline(snapshot)}*: {escape(role)} is now {user(data['to'])}."
-    return None
 
 
 # -- the timeline --------------------------------------------------------------------------
 
 PAGE_ENTRIES = 25
 KIND_ICONS = {
-    "declared": "🚨",
-    "status": "🔄",
-    "severity": "⚠️",
-    "role": "🤝",
-    "note": "📝",
-    "update": "📣",
-    "message": "💬",
+    EntryKind.DECLARED: "🚨",
+    EntryKind.STATUS: "🔄",
+    EntryKind.SEVERITY: "⚠️",
+    EntryKind.ROLE: "🤝",
+    EntryKind.NOTE: "📝",
+    EntryKind.UPDATE: "📣",
+    EntryKind.MESSAGE: "💬",
 }
 
 
 def entry_text(entry: TimelineEntry, playbook: Playbook) -> str:
     """One timeline entry in mrkdwn: our own markup for state changes, user text escaped."""
-    data = entry.data
-    if entry.kind == "role" and data.get("role") in playbook.roles:
-        was = f" (was {user(data['from'])})" if data.get("from") else ""
-        return f"{escape(playbook.roles[data['role']].title)}: {user(data['to'])}{was}"
-    if entry.kind == "status":
-        note = f": {escape(truncate(data['note'], 500))}" if data.get("note") else ""
-        reopened = "reopened, " if data.get("reopened") else ""
-        return f"{reopened}{data['from']} → *{data['to']}*{note}"
-    if entry.kind == "severity":
-        return f"severity {data['from']} → *{data['to']}*"
+    match payload(entry):
+        case RoleHandedOver(role=key, previous=previous, to=to) if key in playbook.roles:
+            was = f" (was {user(previous)})" if previous else ""
+            return f"{escape(playbook.roles[key].title)}: {user(to)}{was}"
+        case StatusChanged(previous=previous, to=to, note=note, reopened=reopened):
+            note = f": {escape(truncate(note, 500))}" if note else ""
+            return f"{'reopened, ' if reopened else ''}{previous} → *{to}*{note}"
+        case SeverityChanged(previous=previous, to=to):
+            return f"severity {previous} → *{to}*"
+        case _:
+            return _said_text(entry)
+
+
+def _said_text(entry: TimelineEntry) -> str:
     text = escape(truncate(entry.text, 500))
     if entry.thread_ts:
         text = f"↳ {text}"
@@ -500,8 +521,9 @@ def catch_up(snapshot: IncidentSnapshot, highlights: Highlights, zone: tzinfo) -
     incident = snapshot.incident
     latest_status = highlights.latest_status
     status_line = f"*Status:* {STATUS_EMOJI.get(incident.status, '')} {incident.status}"
-    if latest_status and latest_status.data.get("note"):
-        status_line += f" — {escape(truncate(latest_status.data['note'], 500))}"
+    note = payload(latest_status).note if latest_status else ""
+    if note:
+        status_line += f" — {escape(truncate(note, 500))}"
     roles = " · ".join(
         f"{escape(role.title)} {user(snapshot.roles.get(key))}"
         for key, role in snapshot.playbook.roles.items()
@@ -604,9 +626,9 @@ def decided_message(draft: Draft) -> tuple[str, list]:
     """What the draft turns into once decided: no buttons left to press."""
     update = draft.update
     when = slack_date(update.decided_at, "{time}") if update.decided_at else "now"
-    if update.status == "sent":
+    if update.status == UpdateStatus.SENT:
         verdict = f"✅ Sent by {user(update.decided_by)} at {when}"
-    elif update.status == "skipped":
+    elif update.status == UpdateStatus.SKIPPED:
         verdict = (
             f"⏭️ Skipped by {user(update.decided_by)} at {when}: {escape(update.skip_reason or '')}"
         )

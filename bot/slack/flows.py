@@ -12,16 +12,22 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
+from functools import partial
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config import BotConfig
-from bot.incidents import Change, IncidentError, IncidentService, IncidentSnapshot, lifecycle
-from bot.incidents.review import gather_review, write_review
-from bot.incidents.timeline import Timeline, people_in, to_markdown
+from bot.incidents import Change, IncidentError, IncidentService, IncidentSnapshot
+from bot.incidents.entries import RoleHandedOver, SeverityChanged, StatusChanged, payload
+from bot.incidents.lifecycle import IncidentStatus
+from bot.incidents.review import gather_review
+from bot.incidents.timeline import Timeline, people_in
 from bot.incidents.updates import Draft, UpdateDesk
+from bot.render.export import timeline_markdown
+from bot.render.readers import Readers
+from bot.render.review import review_markdown
 from bot.slack import blocks
 from bot.slack.gateway import Problems, SlackCallFailed, SlackGateway
-from bot.slack.text import escape, war_room_name
+from bot.slack.text import escape, mentioned, war_room_name, with_names
 
 log = logging.getLogger(__name__)
 
@@ -176,9 +182,10 @@ class WarRoom:
             problems.collect(self.gateway.post(channel_id, blocks.change_in_room(change))),
             self.refresh_card(snapshot.id, problems),
         ]
-        if change.entry.kind == "role":
-            steps.append(self.gateway.invite(channel_id, [change.entry.data["to"]], problems))
-        if change.entry.kind in ("role", "status", "severity"):
+        what = payload(change.entry)
+        if isinstance(what, RoleHandedOver):
+            steps.append(self.gateway.invite(channel_id, [what.to], problems))
+        if isinstance(what, RoleHandedOver | StatusChanged | SeverityChanged):
             steps.append(
                 problems.collect(
                     self.gateway.set_topic(channel_id, blocks.war_room_topic(snapshot))
@@ -190,7 +197,7 @@ class WarRoom:
                 steps.append(
                     problems.collect(self.gateway.post(self.config.broadcast_channel, summary))
                 )
-        if change.entry.kind == "severity" and snapshot.major and not change.was_major:
+        if isinstance(what, SeverityChanged) and snapshot.major and not change.was_major:
             steps += self._announce_major(snapshot, problems)
             steps.append(
                 self.gateway.invite(
@@ -202,8 +209,8 @@ class WarRoom:
         await asyncio.gather(*steps)
         await self.report(channel_id, problems)
         if (
-            change.entry.kind == "status"
-            and change.entry.data["to"] == lifecycle.RESOLVED
+            isinstance(what, StatusChanged)
+            and what.to == IncidentStatus.RESOLVED
             and snapshot.major
         ):
             # The cadence stops at resolution with a final update for the executives.
@@ -354,14 +361,14 @@ class WarRoom:
         entries, zone = await asyncio.gather(
             self.timeline.entries(snapshot.id), self.viewer_zone(user)
         )
-        names = await self._names(people_in(entries))
+        readers = await self._readers(zone, people_in(entries), entries)
         incident = snapshot.incident
         await self.gateway.upload_text(
             incident.channel_id,
             filename=f"{incident.reference}-timeline.md",
             title=f"{incident.reference} timeline",
             # A long timeline takes a while to render: off the event loop, which acks Slack.
-            content=await asyncio.to_thread(to_markdown, incident, entries, zone, names),
+            content=await asyncio.to_thread(timeline_markdown, snapshot, entries, readers),
             comment=f"🗂️ Timeline of {incident.reference}, exported by <@{user}>.",
         )
 
@@ -370,21 +377,25 @@ class WarRoom:
         record, zone = await asyncio.gather(
             gather_review(self.service, snapshot.id), self.viewer_zone(user)
         )
-        names = await self._names(record.people())
+        readers = await self._readers(zone, record.people(), record.entries)
         incident = snapshot.incident
         await self.gateway.upload_text(
             incident.channel_id,
             filename=f"{incident.reference}-post-incident-review.md",
             title=f"{incident.reference} post-incident review (draft)",
-            content=await asyncio.to_thread(
-                write_review, record, zone, names, self.service.clock()
-            ),
+            content=await asyncio.to_thread(review_markdown, record, readers, self.service.clock()),
             comment=(
                 f"📝 Post-incident review draft for {incident.reference}, made by <@{user}> "
                 "from the record. Fill in the cause, the lessons and the action items "
                 "together, then `/incident close`."
             ),
         )
+
+    async def _readers(self, zone: tzinfo, people: set[str], entries: list) -> Readers:
+        """Names for everyone the entries name or mention, for a document read outside Slack."""
+        people = people.union(*(mentioned(e.text) for e in entries))
+        names = await self._names(people)
+        return Readers(zone, names, partial(with_names, names=names))
 
     async def _names(self, user_ids: set[str]) -> dict[str, str]:
         people = [p for p in user_ids if p[:1] in ("U", "W")]

@@ -1,10 +1,11 @@
-"""Text going to Slack: escaping user input, Block Kit length limits, channel names, mentions."""
+"""Slack's text dialect: escaping user input, Block Kit length limits, channel names,
+mentions and message timestamps."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import datetime
+from datetime import UTC, datetime
 
 MAX_CHANNEL_NAME = 80
 
@@ -31,7 +32,8 @@ def war_room_name(prefix: str, declared_at: datetime, title: str, attempt: int =
     return head + slug(title, MAX_CHANNEL_NAME - len(head) - len(suffix)) + suffix
 
 
-_ESCAPED_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")  # <@U123> or <@U123|name>
+_ESCAPED_MENTION = re.compile(f"^{_MENTION.pattern}$")
 _PLAIN_MENTION = re.compile(r"^@([\w.\-]+)$")
 
 
@@ -52,3 +54,18 @@ def user(user_id: str | None) -> str:
 
 def channel(channel_id: str) -> str:
     return f"<#{channel_id}>"
+
+
+def message_time(ts: str) -> datetime:
+    """When a message was posted: its ts is seconds since the epoch (plus a sequence)."""
+    return datetime.fromtimestamp(float(ts), UTC)
+
+
+def mentioned(text: str) -> set[str]:
+    """The people a message mentions."""
+    return {match[1] for match in _MENTION.finditer(text)}
+
+
+def with_names(text: str, names: dict[str, str]) -> str:
+    """Mentions written as `@name` for readers outside Slack (unknown people left as sent)."""
+    return _MENTION.sub(lambda m: f"@{names[m[1]]}" if m[1] in names else m[0], text)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy import event, text
+from sqlalchemy import Table, event, text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -65,6 +67,19 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def insert_ignoring_duplicates(db: Database, table: Table, keys: list[str]):
+    """INSERT … ON CONFLICT DO NOTHING RETURNING the keys of the rows really inserted.
+
+    Both dialects spell it the same, but SQLAlchemy builds it from each dialect's own insert.
+    """
+    dialect_insert = sqlite_insert if db.is_sqlite else postgresql_insert
+    return (
+        dialect_insert(table)
+        .on_conflict_do_nothing(index_elements=keys)
+        .returning(*(table.c[k] for k in keys))
+    )
 
 
 def _engine_options(url: str) -> dict:

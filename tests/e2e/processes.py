@@ -7,7 +7,7 @@ import sys
 
 import aiohttp
 
-from bot.slack.simulator import wait_for
+from bot.simulator import wait_for
 
 
 def free_port() -> int:

@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 from sqlmodel import select
 
-from bot.slack.simulator import SlackClient, message_event, wait_for
+from bot.simulator import SlackClient, message_event, wait_for
 from bot.store import Database
 from bot.store.models import TimelineEntry
 from tests.conftest import ALICE, BOB, SECRET, TEST_PLAYBOOK, bot_environment, write_settings_files

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from bot.slack.simulator import wait_for
+from bot.simulator import wait_for
 from tests.conftest import ALICE, TEST_PLAYBOOK
 
 BREACH = {

@@ -5,7 +5,7 @@ import copy
 import os
 import signal
 
-from bot.slack.simulator import SlackClient, wait_for
+from bot.simulator import SlackClient, wait_for
 from tests.conftest import (
     ALICE,
     BOB,

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from bot.config import load_settings
 from bot.server import start_on_loopback
-from bot.slack.simulator import SlackClient, message_event, wait_for
+from bot.simulator import SlackClient, message_event, wait_for
 from bot.store.models import TimelineEntry
 from tests.conftest import ALICE, BOB, TEST_PLAYBOOK, bot_environment, write_settings_files
 

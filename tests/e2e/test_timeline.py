@@ -4,7 +4,7 @@ import json
 
 from sqlmodel import col, select
 
-from bot.slack.simulator import BOT_ID, message_event
+from bot.simulator import BOT_ID, message_event
 from bot.store.models import ProcessedEvent, TimelineEntry
 from tests.conftest import ALICE, BOB, CAROL
 

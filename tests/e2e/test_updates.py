@@ -7,7 +7,7 @@ import json
 import pytest
 from sqlmodel import select
 
-from bot.slack.simulator import wait_for
+from bot.simulator import wait_for
 from bot.store.models import Incident, Question, StakeholderUpdate, TimelineEntry
 from tests.conftest import ALICE, BOB, CAROL, DAVE, TEST_PLAYBOOK
 

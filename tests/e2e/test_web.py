@@ -4,7 +4,7 @@ import json
 
 import aiohttp
 
-from bot.slack.simulator import wait_for
+from bot.simulator import wait_for
 from tests.conftest import ALICE
 
 

@@ -1,5 +1,6 @@
 """Reading the timeline a page at a time, on a real database."""
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,8 @@ async def room(database_url):
     incident = (await service.declare(title="Checkout down", declared_by="U1", severity="SEV1")).id
     timeline = Timeline(db, clock)
     for n in range(1, 60):  # with the declaration: 60 entries, a second apart
-        await timeline.record(MessagePosted(f"Ev{n}", incident, ts(n), "U2", f"m{n}"))
+        said_at = datetime.fromtimestamp(DECLARED + n, UTC)
+        await timeline.record(MessagePosted(f"Ev{n}", incident, ts(n), said_at, "U2", f"m{n}"))
     clock.advance(minutes=5)
     yield service, timeline, incident
     await db.dispose()

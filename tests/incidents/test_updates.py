@@ -10,7 +10,7 @@ from sqlalchemy import text
 from bot.incidents import IncidentService, InvalidRequest
 from bot.incidents.updates import POST_LEASE, UpdateDesk
 from bot.playbooks import load_playbooks
-from bot.slack.simulator import wait_for
+from bot.simulator import wait_for
 from bot.store import Database
 
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 from bot.incidents import IncidentSnapshot
 from bot.playbooks import load_playbooks
+from bot.simulator import SlackError, validate_blocks
 from bot.slack import blocks
-from bot.slack.simulator import SlackError, validate_blocks
 from bot.store.models import Incident
 
 

@@ -2,7 +2,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.slack.text import escape, parse_mention, truncate, war_room_name
+from bot.slack.text import (
+    escape,
+    mentioned,
+    message_time,
+    parse_mention,
+    truncate,
+    war_room_name,
+    with_names,
+)
 
 DAY = datetime(2026, 11, 22, tzinfo=UTC)
 
@@ -41,3 +49,15 @@ def test_parse_mention():
 
 def test_truncate():
     assert truncate("abcdef", 4) == "abc…" and truncate("abc", 4) == "abc"
+
+
+def test_message_time_reads_a_slack_ts_as_an_aware_datetime():
+    assert message_time("1795338000.000100") == datetime(2026, 11, 22, 9, 0, 0, 100, tzinfo=UTC)
+
+
+def test_mentions_are_found_and_named_for_readers_outside_slack():
+    text = "ping <@UALICE0001|alice> and <@W0BOB00001>, not <#C1|room> or U12345678"
+    assert mentioned(text) == {"UALICE0001", "W0BOB00001"}
+    assert with_names(text, {"UALICE0001": "Alice"}) == (
+        "ping @Alice and <@W0BOB00001>, not <#C1|room> or U12345678"
+    )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.incidents import IncidentError, lifecycle
+from bot.incidents import IncidentError
+from bot.incidents.lifecycle import IncidentStatus
 from bot.slack import blocks
 from bot.slack.commands import Command, UsageError, help_text, parse
 from bot.slack.flows import Reply
@@ -86,7 +87,7 @@ async def run_command(deps: Deps, reply: Reply, command: Command, body: dict) ->
         change = await service.set_severity(incident, args["severity"], by=user)
     elif command.name == "resolve":
         change = await service.set_status(
-            incident, lifecycle.RESOLVED, by=user, note=args["summary"]
+            incident, IncidentStatus.RESOLVED, by=user, note=args["summary"]
         )
     elif command.name == "close":
         change = await service.close(incident, by=user)

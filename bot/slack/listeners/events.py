@@ -9,16 +9,12 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
-from bot.incidents.timeline import (
-    KEY_REACTION,
-    KeyMarked,
-    MessageDeleted,
-    MessageEdited,
-    MessagePosted,
-    slack_time,
-)
+from bot.incidents.timeline import KeyMarked, MessageDeleted, MessageEdited, MessagePosted
 from bot.slack.flows import Reply
 from bot.slack.listeners import Deps
+from bot.slack.text import message_time
+
+KEY_REACTION = "pushpin"  # reacting with :pushpin: marks a message key, like pinning it
 
 # Message subtypes that are people talking; the rest (joins, topic changes, …) are not.
 SPOKEN = {None, "file_share", "thread_broadcast", "me_message", "bot_message"}
@@ -70,8 +66,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
                     event_id,
                     incident,
                     message["ts"],
+                    message_time(message["ts"]),
                     message.get("text", ""),
-                    slack_time(edited),
+                    message_time(edited),
                     author,
                     permalink(workspace, channel, message["ts"], message.get("thread_ts")),
                 )
@@ -82,6 +79,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 event_id,
                 incident,
                 message["ts"],
+                message_time(message["ts"]),
                 author or "unknown",
                 message.get("text", ""),
                 message.get("thread_ts"),

@@ -1,0 +1,161 @@
+"""Timeline entries: what kinds there are, the typed payload of each, and one constructor.
+
+A row keeps its payload as JSON (`TimelineEntry.data`) under the keys it has always had, so
+rows written before these types existed read back as the same payloads. Code reads a
+payload with `payload(entry)` and matches on its type instead of reading `data` keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime
+from enum import StrEnum
+from typing import ClassVar, Self
+
+from bot.store.models import TimelineEntry
+
+
+class EntryKind(StrEnum):
+    DECLARED = "declared"
+    STATUS = "status"
+    SEVERITY = "severity"
+    ROLE = "role"
+    NOTE = "note"
+    MESSAGE = "message"
+    UPDATE = "update"
+    UPDATE_SKIPPED = "update_skipped"
+
+
+@dataclass(frozen=True)
+class Payload:
+    """What an entry of one kind records beyond who, when and its text."""
+
+    kind: ClassVar[EntryKind]
+    # Stored JSON keys that are Python keywords, by field name.
+    _stored_as: ClassVar[dict[str, str]] = {"previous": "from"}
+
+    def to_data(self) -> dict:
+        return {self._stored_as.get(name, name): value for name, value in asdict(self).items()}
+
+    @classmethod
+    def from_data(cls, data: dict) -> Self:
+        """Keys missing from older rows take the field's default."""
+        stored = {f.name: cls._stored_as.get(f.name, f.name) for f in fields(cls)}
+        return cls(**{name: data[key] for name, key in stored.items() if key in data})
+
+
+@dataclass(frozen=True)
+class Declared(Payload):
+    kind = EntryKind.DECLARED
+    severity: str
+    playbook: str
+    impact: str = ""
+
+
+@dataclass(frozen=True)
+class StatusChanged(Payload):
+    kind = EntryKind.STATUS
+    previous: str
+    to: str
+    note: str = ""
+    reopened: bool = False
+
+
+@dataclass(frozen=True)
+class SeverityChanged(Payload):
+    kind = EntryKind.SEVERITY
+    previous: str
+    to: str
+
+
+@dataclass(frozen=True)
+class RoleHandedOver(Payload):
+    kind = EntryKind.ROLE
+    role: str
+    previous: str | None  # who held it before, if anyone
+    to: str
+
+
+@dataclass(frozen=True)
+class Noted(Payload):
+    kind = EntryKind.NOTE
+
+
+@dataclass(frozen=True)
+class Said(Payload):
+    """A message in the war room; `key_by` is who marks it key (pins, reactions)."""
+
+    kind = EntryKind.MESSAGE
+    key_by: list[str] = field(default_factory=list)
+
+    def to_data(self) -> dict:
+        return {"key_by": self.key_by} if self.key_by else {}  # unmarked messages store {}
+
+
+@dataclass(frozen=True)
+class UpdateSent(Payload):
+    kind = EntryKind.UPDATE
+    update: int
+    final: bool = False
+
+
+@dataclass(frozen=True)
+class UpdateSkipped(Payload):
+    kind = EntryKind.UPDATE_SKIPPED
+    update: int
+    reason: str
+
+
+AnyPayload = (
+    Declared
+    | StatusChanged
+    | SeverityChanged
+    | RoleHandedOver
+    | Noted
+    | Said
+    | UpdateSent
+    | UpdateSkipped
+)
+PAYLOADS: dict[EntryKind, type[Payload]] = {p.kind: p for p in AnyPayload.__args__}
+
+
+def payload(entry: TimelineEntry) -> AnyPayload:
+    """The entry's typed payload, read from its stored JSON."""
+    return PAYLOADS[EntryKind(entry.kind)].from_data(entry.data)
+
+
+def entry_row(
+    incident_id: int,
+    at: datetime,
+    what: AnyPayload,
+    *,
+    actor: str | None,
+    text: str,
+    key: bool = False,
+    message_ts: str | None = None,
+    thread_ts: str | None = None,
+    permalink: str | None = None,
+    files: list[str] | None = None,
+    edits: list[dict] | None = None,
+) -> dict:
+    """Every column of a new timeline row: the one way entries are made (see `new_entry`)."""
+    return {
+        "incident_id": incident_id,
+        "at": at,
+        "kind": what.kind.value,
+        "actor": actor,
+        "text": text,
+        "data": what.to_data(),
+        "key": key,
+        "message_ts": message_ts,
+        "thread_ts": thread_ts,
+        "permalink": permalink,
+        "files": files or [],
+        "edits": edits or [],
+        "deleted": False,
+    }
+
+
+def new_entry(incident_id: int, at: datetime, what: AnyPayload, **columns) -> TimelineEntry:
+    """A timeline entry to add to a session; `columns` as for `entry_row`."""
+    return TimelineEntry(**entry_row(incident_id, at, what, **columns))

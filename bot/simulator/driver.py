@@ -1,0 +1,342 @@
+"""Slack's side towards the bot: signed slash commands, interactions and events over HTTP,
+shaped as Slack sends them, with what people do (post, edit, delete, pin) kept in the
+fake's workspace."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from urllib.parse import urlencode
+
+import aiohttp
+from slack_sdk.signature import SignatureVerifier
+
+from bot.simulator.server import FakeSlack
+from bot.simulator.workspace import APP_ID, BOT_USER, TEAM
+
+
+class NotAcknowledged(Exception):
+    """The app answered a request with something other than 200: Slack would show the person
+    an error (`dispatch_failed` for a command) or retry the event."""
+
+    def __init__(self, what: str, status: int):
+        super().__init__(f"the app answered {what} with HTTP {status}, not 200")
+        self.status = status
+
+
+def message_event(channel: str, user: str, text: str, ts: str, **extra) -> dict:
+    """A `message` event as Slack delivers it for a post in a public channel."""
+    return {
+        "type": "message",
+        "channel": channel,
+        "user": user,
+        "text": text,
+        "ts": ts,
+        "channel_type": "channel",
+        "event_ts": ts,
+        **extra,
+    }
+
+
+class SlackClient:
+    """Plays Slack's side towards the bot: signed slash commands, interactions and events."""
+
+    def __init__(self, fake: FakeSlack, bot_url: str, signing_secret: str):
+        self.fake = fake
+        self.bot_url = bot_url.rstrip("/") + "/slack/events"
+        self.verifier = SignatureVerifier(signing_secret)
+        self._session: aiohttp.ClientSession | None = None
+        self._events = itertools.count(1)
+
+    async def __aenter__(self) -> SlackClient:
+        self._session = aiohttp.ClientSession()
+        return self
+
+    async def __aexit__(self, *_) -> None:
+        await self._session.close()
+
+    async def send(
+        self,
+        body: str,
+        content_type: str,
+        *,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        headers: dict | None = None,
+    ) -> aiohttp.ClientResponse:
+        """POST a body to the bot, signed as Slack signs it (or with the given signature)."""
+        timestamp = int(time.time()) if timestamp is None else timestamp
+        signature = signature or self.verifier.generate_signature(
+            timestamp=str(timestamp), body=body
+        )
+        all_headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": str(timestamp),
+            "X-Slack-Signature": signature,
+            **(headers or {}),
+        }
+        async with self._session.post(
+            self.bot_url, data=body.encode(), headers=all_headers
+        ) as response:
+            await response.read()
+            return response
+
+    # -- slash commands and interactions ---------------------------------------------------
+
+    def command_payload(
+        self, user: str, text: str, channel: str = "C_GENERAL", **overrides
+    ) -> dict:
+        """What Slack sends for `/incident <text>` (form fields over HTTP, JSON over a socket)."""
+        return {
+            "token": "legacy",
+            "team_id": TEAM,
+            "channel_id": channel,
+            "channel_name": "general",
+            "user_id": user,
+            "user_name": self.fake.users.get(user, {}).get("name", user),
+            "command": "/incident",
+            "text": text,
+            "api_app_id": APP_ID,
+            "response_url": self.fake.new_response_url(),
+            "trigger_id": self.fake.new_trigger_id(),
+        } | overrides
+
+    async def command(self, user: str, text: str, channel: str = "C_GENERAL", **overrides) -> dict:
+        """Run `/incident <text>`; returns the immediate (ack) answer as a dict."""
+        form = self.command_payload(user, text, channel, **overrides)
+        return await self._acknowledged(
+            "a slash command", urlencode(form), "application/x-www-form-urlencoded"
+        )
+
+    async def interact(self, payload: dict) -> dict:
+        payload = {"team": {"id": TEAM}, "api_app_id": APP_ID, "token": "legacy", **payload}
+        form = urlencode({"payload": json.dumps(payload)})
+        return await self._acknowledged("an interaction", form, "application/x-www-form-urlencoded")
+
+    async def _acknowledged(self, what: str, body: str, content_type: str) -> dict:
+        response = await self.send(body, content_type)
+        if response.status != 200:
+            raise NotAcknowledged(what, response.status)
+        return _answer(await response.text())
+
+    async def click(
+        self,
+        user: str,
+        channel: str,
+        message_ts: str,
+        action_id: str,
+        value: str | None = None,
+        selected: str | None = None,
+    ) -> dict:
+        """Press a button (value) or pick a select option (selected) in a message."""
+        message = self.fake.message(channel, message_ts)
+        element = _element(message, action_id)
+        action = {
+            "action_id": action_id,
+            "block_id": "",
+            "type": element["type"],
+            "action_ts": str(time.time()),
+        }
+        if selected is not None:
+            action["selected_option"] = _option(element, selected)
+        else:
+            action["value"] = element.get("value") if value is None else value
+        return await self.interact(
+            {
+                "type": "block_actions",
+                "user": {"id": user},
+                "channel": {"id": channel},
+                "container": {"type": "message", "message_ts": message_ts, "channel_id": channel},
+                "message": message,
+                "trigger_id": self.fake.new_trigger_id(),
+                "response_url": self.fake.new_response_url(),
+                "actions": [action],
+            }
+        )
+
+    async def pick_in_view(self, user: str, view_id: str, action_id: str, selected: str) -> dict:
+        view = self.fake.views[view_id]
+        action = {
+            "action_id": action_id,
+            "type": "static_select",
+            "selected_option": {"value": selected},
+        }
+        return await self.interact(
+            {
+                "type": "block_actions",
+                "user": {"id": user},
+                "view": view,
+                "container": {"type": "view", "view_id": view_id},
+                "trigger_id": self.fake.new_trigger_id(),
+                "actions": [action],
+            }
+        )
+
+    async def submit(self, user: str, view_id: str, values: dict) -> dict:
+        """Submit an open modal. `values`: block_id -> the element's state (e.g. {"value": "x"})."""
+        view = dict(self.fake.views[view_id])
+        view["state"] = {"values": {block: {"value": state} for block, state in values.items()}}
+        return await self.interact(
+            {
+                "type": "view_submission",
+                "user": {"id": user},
+                "view": view,
+                "trigger_id": self.fake.new_trigger_id(),
+            }
+        )
+
+    # -- events ----------------------------------------------------------------------------
+
+    def event_payload(self, event: dict, event_id: str | None = None) -> dict:
+        """The Events API envelope Slack wraps an event in."""
+        return {
+            "token": "legacy",
+            "team_id": TEAM,
+            "api_app_id": APP_ID,
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{next(self._events):08d}",
+            "event_time": int(time.time()),
+            "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
+            "event": event,
+        }
+
+    async def event(
+        self,
+        event: dict,
+        *,
+        event_id: str | None = None,
+        retry: int | None = None,
+        timestamp: int | None = None,
+    ) -> aiohttp.ClientResponse:
+        headers = (
+            {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+            if retry
+            else {}
+        )
+        return await self.send(
+            json.dumps(self.event_payload(event, event_id)),
+            "application/json",
+            headers=headers,
+            timestamp=timestamp,
+        )
+
+    async def say(
+        self,
+        user: str,
+        channel: str,
+        text: str,
+        thread_ts: str | None = None,
+        files: list[str] | None = None,
+        event_id: str | None = None,
+    ) -> str:
+        """A person posts in a channel: stored in the fake, delivered to the bot as an event."""
+        ts = self.fake.workspace.next_ts()
+        message = message_event(channel, user, text, ts)
+        if thread_ts:
+            message["thread_ts"] = thread_ts
+        if files:
+            message["subtype"] = "file_share"
+            message["files"] = [{"id": f"F{i}", "name": name} for i, name in enumerate(files)]
+        self.fake.workspace.add_message(channel, {**message, "blocks": [], "files": files or []})
+        response = await self.event(message, event_id=event_id)
+        if response.status != 200:
+            raise NotAcknowledged("a message event", response.status)
+        return ts
+
+    async def edit(self, user: str, channel: str, ts: str, text: str) -> aiohttp.ClientResponse:
+        return await self.event(self.edit_event(user, channel, ts, text))
+
+    def edit_event(self, user: str, channel: str, ts: str, text: str) -> dict:
+        """A person edits their message: the `message_changed` event Slack sends for it,
+        with both versions (deliver it with `event`)."""
+        stored = self.fake.message(channel, ts)
+        previous = {
+            "type": "message",
+            "user": user,
+            "text": stored["text"] if stored else "",
+            "ts": ts,
+        }
+        if stored:
+            stored.update(text=text, edited=True)
+        now = self.fake.workspace.next_ts()
+        return {
+            "type": "message",
+            "subtype": "message_changed",
+            "channel": channel,
+            "hidden": True,
+            "ts": now,
+            "event_ts": now,
+            "channel_type": "channel",
+            "message": {**previous, "text": text, "edited": {"user": user, "ts": now}},
+            "previous_message": previous,
+        }
+
+    async def delete(self, channel: str, ts: str) -> aiohttp.ClientResponse:
+        self.fake.workspace.remove_message(channel, ts)
+        now = self.fake.workspace.next_ts()
+        return await self.event(
+            {
+                "type": "message",
+                "subtype": "message_deleted",
+                "channel": channel,
+                "hidden": True,
+                "ts": now,
+                "event_ts": now,
+                "deleted_ts": ts,
+                "channel_type": "channel",
+            }
+        )
+
+    async def react(
+        self, user: str, channel: str, ts: str, reaction: str = "pushpin", added: bool = True
+    ) -> aiohttp.ClientResponse:
+        return await self.event(
+            {
+                "type": "reaction_added" if added else "reaction_removed",
+                "user": user,
+                "reaction": reaction,
+                "item": {"type": "message", "channel": channel, "ts": ts},
+                "event_ts": self.fake.workspace.next_ts(),
+            }
+        )
+
+    async def pin(
+        self, user: str, channel: str, ts: str, added: bool = True
+    ) -> aiohttp.ClientResponse:
+        self.fake.workspace.set_pinned(channel, ts, added)
+        return await self.event(
+            {
+                "type": "pin_added" if added else "pin_removed",
+                "user": user,
+                "channel_id": channel,
+                "event_ts": self.fake.workspace.next_ts(),
+                "item": {
+                    "type": "message",
+                    "channel": channel,
+                    "message": {"ts": ts, "type": "message"},
+                },
+            }
+        )
+
+
+def _element(message: dict | None, action_id: str) -> dict:
+    """The button or select a person can see in `message`; nobody can press one that is not there."""
+    for block in (message or {}).get("blocks", []):
+        for element in block.get("elements", []) if block.get("type") == "actions" else []:
+            if element.get("action_id") == action_id:
+                return element
+    raise LookupError(f"no element {action_id!r} in that message")
+
+
+def _option(element: dict, value: str) -> dict:
+    option = next((o for o in element.get("options", []) if o["value"] == value), None)
+    if option is None:
+        raise LookupError(f"no option {value!r} in {element.get('action_id')!r}")
+    return option
+
+
+def _answer(body: str) -> dict:
+    if not body:
+        return {}
+    return json.loads(body) if body.startswith("{") else {"text": body}

@@ -1,0 +1,77 @@
+"""Slack's rules the fake enforces: its error answers, the Block Kit limits that bite, and
+the parameter names its published Web API accepts."""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib.resources import files
+
+# method -> parameter names, from Slack's published Web API spec (2021)
+_PARAMS: dict[str, list[str]] = json.loads(
+    files("bot.simulator").joinpath("web_api_params.json").read_text()
+)["methods"]
+# Newer methods the 2021 spec lacks.
+_PARAMS |= {
+    "files.getUploadURLExternal": ["filename", "length", "alt_txt", "snippet_type"],
+    "files.completeUploadExternal": ["files", "channel_id", "initial_comment", "thread_ts"],
+    "apps.connections.open": [],  # Socket Mode; takes the app-level token, nothing else
+}
+_PARAMS["auth.test"] = ["team_id"]  # sent by Bolt, newer than the spec
+
+CHANNEL_NAME = re.compile(r"^[a-z0-9_-]{1,80}$")
+MESSAGE_BLOCKS, VIEW_BLOCKS = 50, 100
+_TEXT_LIMITS = {"header": 150, "section": 3000, "context": 2000}
+
+
+class SlackError(Exception):
+    """An answer Slack gives instead of `ok: true`: its error name, HTTP status, headers."""
+
+    def __init__(self, error: str, status: int = 200, headers: dict | None = None):
+        super().__init__(error)
+        self.error, self.status, self.headers = error, status, headers or {}
+
+
+def check_params(method: str, params: dict) -> None:
+    """`unknown_method` for a method Slack does not have; `invalid_arguments` naming any
+    parameter it does not take."""
+    known = _PARAMS.get(method)
+    if known is None:
+        raise SlackError("unknown_method")
+    unknown = set(params) - set(known) - {"token"}
+    if unknown:
+        raise SlackError(f"invalid_arguments: {', '.join(sorted(unknown))}")
+
+
+def validate_blocks(blocks, limit: int) -> None:
+    """Slack's invalid_blocks for the limits that bite: block count and text lengths."""
+    if not blocks:
+        return
+    if not isinstance(blocks, list) or len(blocks) > limit:
+        raise SlackError("invalid_blocks")
+    for block in blocks:
+        if not isinstance(block, dict):
+            raise SlackError("invalid_blocks")
+        kind = block.get("type")
+        texts = (
+            [block.get("text")]
+            + block.get("fields", [])
+            + (block.get("elements", []) if kind == "context" else [])
+        )
+        for text in filter(None, texts):
+            if len(text.get("text", "")) > _TEXT_LIMITS.get(kind, 3000):
+                raise SlackError("invalid_blocks")
+        if len(block.get("block_id", "")) > 255:
+            raise SlackError("invalid_blocks")
+
+
+def validate_view(view) -> None:
+    """What `views.open` and `views.update` refuse: blocks over the limits, a title over 24
+    characters, private_metadata over 3000."""
+    if not isinstance(view, dict):
+        raise SlackError("invalid_arguments")
+    validate_blocks(view.get("blocks"), limit=VIEW_BLOCKS)
+    if len(view.get("title", {}).get("text", "")) > 24:
+        raise SlackError("invalid_arguments")
+    if len(view.get("private_metadata", "")) > 3000:
+        raise SlackError("invalid_arguments")

@@ -1,0 +1,112 @@
+"""What the fake Slack knows: people, user groups, channels (members, topic, messages,
+pins), open views, uploaded files and the trigger IDs it handed out."""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+BOT_USER = "UBOT000001"
+BOT_ID = "BBOT000001"
+TEAM = "T0000WARROOM"
+APP_ID = "A0WARROOM"
+
+
+class Workspace:
+    """One Slack workspace's state. Channels are plain dicts (`members`, `topic`,
+    `messages`, `pins`, `is_private`) so tests can read them as Slack's API shows them."""
+
+    def __init__(self):
+        self.users: dict[str, dict] = {}
+        self.usergroups: dict[str, list[str]] = {}
+        self.channels: dict[str, dict] = {}
+        self.views: dict[str, dict] = {}
+        self.files: dict[str, dict] = {}
+        self._triggers: dict[str, float] = {}
+        self._numbers = itertools.count(1)
+        self._last_ts = 0.0
+        self.add_user(BOT_USER, "warroom", is_bot=True)
+
+    # -- setting the scene -----------------------------------------------------------------
+
+    def add_user(self, user_id: str, name: str, tz: str = "UTC", is_bot: bool = False) -> str:
+        self.users[user_id] = {
+            "id": user_id,
+            "name": name,
+            "deleted": False,
+            "is_bot": is_bot,
+            "tz": tz,
+            "profile": {"display_name": name, "real_name": name.capitalize()},
+        }
+        return user_id
+
+    def add_usergroup(self, group_id: str, members: list[str]) -> str:
+        self.usergroups[group_id] = list(members)
+        return group_id
+
+    def add_channel(self, name: str, members: list[str] = (), private: bool = False) -> str:
+        channel_id = f"C{self.next_number():08d}"
+        self.channels[channel_id] = {
+            "id": channel_id,
+            "name": name,
+            "is_private": private,
+            "members": {BOT_USER, *members},
+            "topic": "",
+            "messages": [],
+            "pins": set(),
+        }
+        return channel_id
+
+    def dm_channel(self, user: str) -> str:
+        """The app's direct-message channel with `user`, opened on first use."""
+        for channel_id, channel in self.channels.items():
+            if channel["name"] == f"dm-{user}":
+                return channel_id
+        return self.add_channel(f"dm-{user}", [user], private=True)
+
+    # -- identifiers -----------------------------------------------------------------------
+
+    def next_number(self) -> int:
+        """A fresh number for IDs (channels, views, files, response URLs)."""
+        return next(self._numbers)
+
+    def next_ts(self) -> str:
+        """A message timestamp: wall-clock seconds, strictly increasing, as Slack's are."""
+        self._last_ts = max(time.time(), self._last_ts + 0.000001)
+        return f"{self._last_ts:.6f}"
+
+    def new_trigger_id(self) -> str:
+        trigger = f"{self.next_number()}.trigger"
+        self._triggers[trigger] = time.monotonic()
+        return trigger
+
+    def use_trigger(self, trigger: str, lifetime: float = 3.0) -> bool:
+        """Spend a trigger ID; False when unknown, already used or older than its lifetime."""
+        issued = self._triggers.pop(trigger, None)
+        return issued is not None and time.monotonic() - issued <= lifetime
+
+    # -- messages --------------------------------------------------------------------------
+
+    def messages(self, channel_id: str) -> list[dict]:
+        return self.channels[channel_id]["messages"]
+
+    def message(self, channel_id: str, ts: str) -> dict | None:
+        return next((m for m in self.messages(channel_id) if m["ts"] == ts), None)
+
+    def channel_named(self, prefix: str) -> dict | None:
+        return next((c for c in self.channels.values() if c["name"].startswith(prefix)), None)
+
+    def add_message(self, channel_id: str, message: dict) -> dict:
+        self.messages(channel_id).append(message)
+        return message
+
+    def remove_message(self, channel_id: str, ts: str) -> None:
+        messages = self.messages(channel_id)
+        messages[:] = [m for m in messages if m["ts"] != ts]
+
+    def set_pinned(self, channel_id: str, ts: str, pinned: bool = True) -> None:
+        pins = self.channels[channel_id]["pins"]
+        if pinned:
+            pins.add(ts)
+        else:
+            pins.discard(ts)
