@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.config import Settings, load_settings, missing_secrets
 from bot.settings_errors import ConfigError
 from bot.store.migrate import SchemaMismatch
+from bot.store.probe import DATABASE_ERRORS, database_problem, describe_database_error
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,14 +45,16 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         return _cannot_start(error)
 
+    problem = asyncio.run(database_problem(settings.database_url, settings.database_timeout))
+    if problem:
+        return _cannot_start(ConfigError([problem]))
+    if args.command == "migrate":
+        return asyncio.run(_migrate(settings))
     if args.command == "check":
         names = ", ".join(settings.playbooks.names)
         source = settings.config_path or "built-in defaults"
-        print(f"ok: config {source}; playbooks {names}")
+        print(f"ok: config {source}; playbooks {names}; database answers")
         return 0
-
-    if args.command == "migrate":
-        return asyncio.run(_migrate(settings.database_url))
     return _serve(settings)
 
 
@@ -71,20 +74,22 @@ def _serve(settings: Settings) -> int:
             asyncio.run(serve_forever(settings))
     except ConfigError as error:  # e.g. a token Slack refuses
         return _cannot_start(error)
+    except SQLAlchemyError as error:  # the database went away since it was tried above
+        return _cannot_start(ConfigError([f"DATABASE_URL: {describe_database_error(error)}"]))
     except SchemaMismatch as error:  # e.g. AUTO_MIGRATE=false on an old database
         print(error, file=sys.stderr)
         return 2
     return 0
 
 
-async def _migrate(database_url: str) -> int:
+async def _migrate(settings: Settings) -> int:
     from bot.store import Database
 
-    db = Database(database_url)
+    db = Database(settings.database_url, settings.database_timeout)
     try:
         await db.upgrade_schema()
-    except (OSError, SQLAlchemyError) as error:
-        reason = getattr(error, "orig", None) or error  # the driver's words, without the SQL
+    except DATABASE_ERRORS as error:
+        reason = describe_database_error(error)
         print(f"warroom cannot migrate the database (nothing changed): {reason}", file=sys.stderr)
         return 1
     except SchemaMismatch as error:

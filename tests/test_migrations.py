@@ -31,7 +31,7 @@ from bot.store.migrate import (
 from bot.store.models import Incident, RoleAssignment, TimelineEntry
 from bot.store.types import UTCDateTime, utcnow
 from tests.conftest import ALICE, BOB, TEST_PLAYBOOK, bot_environment, write_settings_files
-from tests.e2e.processes import free_port
+from tests.e2e.processes import free_port, let_time_pass
 
 DECLARED_AT = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 
@@ -224,12 +224,14 @@ async def start_migrate(env: dict) -> asyncio.subprocess.Process:
 async def test_two_replicas_upgrading_at_once_migrate_once(db, database_url, tmp_path):
     config = write_settings_files(tmp_path, {}, [TEST_PLAYBOOK])
     env = {**os.environ, "DATABASE_URL": database_url, "BOT_CONFIG": str(config)}
+    env["DATABASE_TIMEOUT"] = "0.5"  # a request's bound; waiting for a migration is not one
     async with db.engine.begin() as held:
         # Another replica is migrating: both processes arrive and wait for the lock.
         await held.run_sync(take_migration_lock)
         replicas = await asyncio.gather(start_migrate(env), start_migrate(env))
         if held.dialect.name == "postgresql":  # SQLite's lock waiters are not observable
             await asyncio.wait_for(advisory_lock_waiters(held, 2), timeout=30)
+        await let_time_pass(1.5)  # longer than DATABASE_TIMEOUT: they keep waiting
     results = [await asyncio.wait_for(p.communicate(), timeout=60) for p in replicas]
 
     logs = [stderr.decode() for _, stderr in results]

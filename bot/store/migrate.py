@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The schema `SQLModel.metadata.create_all` made before there were migrations.
 BASELINE = "0001"
+# Seconds a migration's statements, and the wait for another replica's, may take.
+MIGRATION_TIMEOUT = 600.0
 # The PostgreSQL advisory lock replicas take to migrate one at a time (any fixed 64-bit key).
 MIGRATION_LOCK_KEY = 0x77A7_5EED_0001
 
