@@ -57,7 +57,7 @@ async def stored_texts(bot) -> list[str]:
 
 async def test_an_event_behind_a_held_lock_is_refused_in_time_and_logged_once(bot, caplog):
     room = await bot.declare("SEV3 Search is slow")
-    event = message_event(room["id"], BOB, "Error rate is 40%", bot.fake._ts())
+    event = message_event(room["id"], BOB, "Error rate is 40%", bot.fake.workspace.next_ts())
     caplog.set_level(logging.INFO)
     caplog.clear()
 
