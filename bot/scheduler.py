@@ -16,8 +16,9 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.incidents.timeline import Timeline
 from bot.incidents.updates import Draft, UpdateDesk
-from bot.slack.flows import WarRoom
+from bot.slack.flows.updates import Updates
 from bot.slack.gateway import SlackCallFailed
 from bot.store.probe import DATABASE_ERRORS, describe_database_error
 
@@ -28,10 +29,12 @@ CLAIM_CHUNK = 100
 
 
 class UpdateScheduler:
-    def __init__(self, desk: UpdateDesk, war_room: WarRoom, interval: float = TICK_SECONDS):
+    def __init__(
+        self, desk: UpdateDesk, timeline: Timeline, updates: Updates, interval: float = TICK_SECONDS
+    ):
         self.desk = desk
-        self.timeline = war_room.timeline
-        self.war_room = war_room
+        self.timeline = timeline
+        self.updates = updates
         self.interval = interval
         self._scheduler: AsyncIOScheduler | None = None
         self._posting = asyncio.Semaphore(CONCURRENT_POSTS)
@@ -86,7 +89,7 @@ class UpdateScheduler:
             posted = await asyncio.gather(*posting)
             await self.desk.posted([pair for pair in posted if pair is not None])
             for draft in await self.desk.claim_escalations():
-                await self.war_room.nudge(draft)
+                await self.updates.nudge(draft)
             await self._wake_for_next_due()
         except DATABASE_ERRORS as error:
             # Nothing claimed is lost (claims are leased); the next tick tries again.
@@ -117,7 +120,7 @@ class UpdateScheduler:
     async def _post(self, draft: Draft) -> tuple[int, str] | None:
         async with self._posting:
             try:
-                return draft.id, await self.war_room.post_draft_message(draft)
+                return draft.id, await self.updates.post_draft_message(draft)
             except SlackCallFailed:
                 # Not lost: the draft keeps no message, its lease runs out, and a later tick
                 # (here or on another replica) posts it again.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -16,6 +18,13 @@ DATABASE_ERRORS = (OSError, SQLAlchemyError, TimeoutError)
 
 async def database_problem(url: str, timeout: float) -> str | None:
     """Connect and run a trivial query within `timeout`; None when that works."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").exists():
+        # Trying would create the file: `check` must leave no trace, so judge the folder.
+        folder = Path(parsed.database or ".").resolve().parent
+        if os.access(folder, os.W_OK):
+            return None
+        return f"DATABASE_URL: cannot create {parsed.database}: {folder} is not writable"
     database = Database(url, timeout)
     try:
         # The driver's own bounds cover connecting and the query; this one covers the
