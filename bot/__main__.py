@@ -6,11 +6,13 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import sys
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Settings, load_settings, missing_secrets
+from bot.logs import configure_logging, log_format
 from bot.settings_errors import ConfigError
 from bot.store.migrate import SchemaMismatch
 from bot.store.probe import DATABASE_ERRORS, database_problem, describe_database_error
@@ -30,9 +32,10 @@ def main(argv: list[str] | None = None) -> int:
         "demo: a scripted incident against the built-in Slack simulator",
     )
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    try:
+        configure_logging(log_format(os.environ))
+    except ConfigError as error:
+        return _cannot_start(error)
 
     if args.command == "demo":
         from bot.demo import run_demo
