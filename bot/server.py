@@ -34,6 +34,7 @@ from bot.slack.listeners import Deps
 from bot.slack.observe import ObservedWebClient, observe_requests
 from bot.slack.people import People
 from bot.store import Database
+from bot.store.migrate import require_current
 from bot.web import WebDeps, add_routes
 
 log = logging.getLogger(__name__)
@@ -124,7 +125,10 @@ def create_web_app(settings: Settings) -> web.Application:
         await runtime.gateway.open()
         try:
             runtime.people.workspace_url = await runtime.gateway.check_bot_token()
-            await runtime.db.create_schema()
+            if settings.auto_migrate:
+                await runtime.db.upgrade_schema()
+            else:
+                await require_current(runtime.db.engine)
             socket_mode = await connect_socket_mode(bolt, settings.app_token)
         except BaseException:
             await runtime.gateway.close()
