@@ -77,7 +77,7 @@ async def seed(database_url: str, room: str, entries: int) -> int:
 
     declared = datetime.now(UTC) - timedelta(days=2)
     db = Database(database_url)
-    await db.create_schema()
+    await db.upgrade_schema()
     playbooks = load_settings({"SLACK_BOT_TOKEN": "x", "SLACK_SIGNING_SECRET": "x"}).playbooks
     service = IncidentService(db, playbooks, lambda: declared)
     incident = (await service.declare(title="Big one", declared_by=PEOPLE[0], severity="SEV1")).id

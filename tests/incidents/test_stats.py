@@ -84,7 +84,7 @@ class History:
 async def service(database_url):
     clock = Clock()
     db = Database(database_url)
-    await db.create_schema()
+    await db.upgrade_schema()
     service = IncidentService(db, load_playbooks(Path("playbooks")), clock)
     history = History(service, UpdateDesk(db, service, clock), clock)
     await tell_history(history)
