@@ -34,6 +34,7 @@ from bot.render.review import review_lines
 from bot.store import DEFAULT_TIMEOUT, Database
 
 PAGE_SIZE = 2000  # entries read per query: a page costs a few MB at most
+WORKER_NICENESS = 10
 
 
 class Documents:
@@ -49,7 +50,10 @@ class Documents:
     @asynccontextmanager
     async def worker(self) -> AsyncIterator[DocumentWorker]:
         """A fresh worker process for one document's jobs; it exits when the block ends."""
-        pool = ProcessPoolExecutor(1, mp_context=get_context("spawn"))
+        # At a lower priority: on a busy machine the bot's requests come before a document.
+        pool = ProcessPoolExecutor(
+            1, mp_context=get_context("spawn"), initializer=os.nice, initargs=(WORKER_NICENESS,)
+        )
         try:
             yield DocumentWorker(self, pool)
         finally:

@@ -68,8 +68,8 @@ class TimelineViews:
     async def post_review(self, snapshot: IncidentSnapshot, user: str) -> None:
         """The post-incident review draft, as a Markdown file in the war room."""
         incident = snapshot.incident
+        record = await gather_review(self.service, snapshot.id)
         async with self.documents.worker() as worker:
-            record = await gather_review(self.service, snapshot.id)
             readers = await self._readers(worker, user, snapshot.id, record.people())
             document = await worker.review(record, readers, self.service.clock())
         await self._upload(
