@@ -43,6 +43,16 @@ async def with_comms(bot, title="Checkout errors") -> dict:
     return room
 
 
+async def declared_in_form(bot, user: str, title: str, severity: str, private=False) -> None:
+    """Fill in and submit the declare form that was just opened."""
+    view_id = await wait_for(lambda: next(iter(bot.fake.views), None), what="the declare form")
+    values = {"title": {"value": title}, "severity": {"selected_option": {"value": severity}}}
+    if private:
+        values["private"] = {"selected_options": [{"value": "private"}]}
+    await bot.slack.submit(user, view_id, values)
+    await bot.settled()
+
+
 def broadcast_updates(bot) -> list[str]:
     return [m["text"] for m in bot.fake.messages(bot.broadcast) if m["text"].startswith("📣")]
 
@@ -68,16 +78,7 @@ async def test_opening_home_shows_open_incidents_your_roles_and_declare(bot):
 async def test_declare_button_opens_the_declare_form_and_answers_by_dm(bot):
     await opened_home(bot, CAROL)
     await bot.slack.click_in_home(CAROL, "home_declare")
-    view_id = await wait_for(lambda: next(iter(bot.fake.views), None), what="the declare form")
-    await bot.slack.submit(
-        CAROL,
-        view_id,
-        {
-            "title": {"value": "Search is slow"},
-            "severity": {"selected_option": {"value": "SEV3"}},
-        },
-    )
-    await bot.settled()
+    await declared_in_form(bot, CAROL, "Search is slow", "SEV3")
     dm = bot.fake.channel_named(f"dm-{CAROL}")
     assert any("Declared INC-1" in m["text"] for m in dm["messages"])
     await wait_for(lambda: "Search is slow" in shown(bot, CAROL), what="Home to list it")
@@ -145,17 +146,7 @@ async def test_a_change_refreshes_the_role_holders_and_recent_viewers_only(bot):
 
 async def test_a_private_incident_shows_only_its_reference_to_others(bot):
     await bot.slack.command(ALICE, "declare", bot.general)
-    view_id = await wait_for(lambda: next(iter(bot.fake.views), None), what="the declare form")
-    await bot.slack.submit(
-        ALICE,
-        view_id,
-        {
-            "title": {"value": "Customer database exfiltration"},
-            "severity": {"selected_option": {"value": "SEV1"}},
-            "private": {"selected_options": [{"value": "private"}]},
-        },
-    )
-    await bot.settled()
+    await declared_in_form(bot, ALICE, "Customer database exfiltration", "SEV1", private=True)
     room = next(c for c in bot.fake.channels.values() if c["name"].startswith("inc-"))
 
     home = await opened_home(bot, DAVE)
