@@ -30,7 +30,7 @@ async def fake():
 @pytest.fixture
 async def homes(fake, database_url):
     db = Database(database_url)
-    await db.create_schema()
+    await db.upgrade_schema()
     service = IncidentService(db, load_playbooks(Path("playbooks")))
     gateway = SlackGateway(make_client("xoxb-test", fake.api_url))
     await gateway.open()
