@@ -167,6 +167,22 @@ def command(verifier, text: str, channel: str, response_url: str) -> tuple[bytes
     return signed(verifier, urlencode(form), "application/x-www-form-urlencoded")
 
 
+class Memory:
+    """The bot's resident memory before and at its peak, and its workers' peak."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.before = rss_mb(pid)
+        self.peak = {"bot": self.before, "workers": 0.0}
+        self.done = asyncio.Event()
+
+    async def sample(self) -> None:
+        while not self.done.is_set():
+            self.peak["bot"] = max(self.peak["bot"], rss_mb(self.pid))
+            self.peak["workers"] = max(self.peak["workers"], children_rss_mb(self.pid))
+            await asyncio.sleep(0.1)
+
+
 async def document_under_load(args, bot, fake_lines, text: str, room: str, responses) -> None:
     """Run one document command while others arrive; print ack latency, time and memory."""
     url = f"http://127.0.0.1:{args.port}/slack/events"
@@ -175,24 +191,16 @@ async def document_under_load(args, bot, fake_lines, text: str, room: str, respo
     def load() -> list[tuple[bytes, dict]]:  # signed afresh: a signature lasts five minutes
         return [command(verifier, t, "CGENERAL1", f"{responses}/load") for t in ("list", "help")]
 
-    before = rss_mb(bot.pid)
-    peak = {"bot": before, "workers": 0.0}
-    done = asyncio.Event()
-
-    async def sample():
-        while not done.is_set():
-            peak["bot"] = max(peak["bot"], rss_mb(bot.pid))
-            peak["workers"] = max(peak["workers"], children_rss_mb(bot.pid))
-            await asyncio.sleep(0.1)
+    memory = Memory(bot.pid)
 
     async def shared() -> str:
         line = await fake_lines.get()
-        done.set()
+        memory.done.set()
         if line is None:
             raise SystemExit("the fake Slack stopped")
         return line
 
-    sampler = asyncio.create_task(sample())
+    sampler = asyncio.create_task(memory.sample())
     start = time.perf_counter()
     async with aiohttp.ClientSession() as session:
         body, headers = command(verifier, text, room, f"{responses}/doc")
@@ -207,7 +215,7 @@ async def document_under_load(args, bot, fake_lines, text: str, room: str, respo
     elapsed = time.perf_counter() - start
     await sampler
     await asyncio.sleep(5)
-    after = rss_mb(bot.pid)
+    after, before, peak = rss_mb(bot.pid), memory.before, memory.peak
     ms = sorted(x * 1000 for x in latencies)
     p99 = statistics.quantiles(ms, n=100)[98]
     print(
