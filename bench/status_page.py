@@ -83,7 +83,7 @@ def update_rows(incidents: list[dict]) -> list[dict]:
 
 async def seed(url: str, open_count: int, past_count: int) -> None:
     db = Database(url)
-    await db.create_schema()
+    await db.upgrade_schema()
     incidents = incident_rows(open_count, past_count, datetime.now(UTC))
     async with db.transaction() as session:
         for model in (StakeholderUpdate, Incident):

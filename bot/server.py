@@ -14,6 +14,7 @@ from aiohttp import web
 
 from bot.background import BackgroundTasks
 from bot.config import Settings
+from bot.documents import Documents
 from bot.incidents import IncidentService
 from bot.incidents.status import StatusReader
 from bot.incidents.timeline import Timeline
@@ -26,6 +27,7 @@ from bot.slack.backfill import Backfill
 from bot.slack.flows.card import Card
 from bot.slack.flows.changes import Changes
 from bot.slack.flows.declare import Declaring
+from bot.slack.flows.home import HomeTabs
 from bot.slack.flows.stakeholders import Stakeholders
 from bot.slack.flows.timeline import TimelineViews
 from bot.slack.flows.updates import Updates
@@ -35,6 +37,7 @@ from bot.slack.observe import ObservedWebClient, observe_requests
 from bot.slack.people import People
 from bot.slack.text import visible_length
 from bot.store import Database
+from bot.store.migrate import require_current
 from bot.web import WebDeps, add_routes
 
 log = logging.getLogger(__name__)
@@ -91,8 +94,9 @@ def build_slack_layer(
 ) -> Deps:
     """The flows, each given what it uses, and the listeners' dependencies."""
     config = settings.config
+    home = HomeTabs(service, desk, gateway, tasks)
     card = Card(service, desk, gateway, config.conference_bridge_url)
-    updates = Updates(desk, gateway, card, config.broadcast_channel, people)
+    updates = Updates(desk, gateway, card, config.broadcast_channel, home, people)
     return Deps(
         service=service,
         timeline=timeline,
@@ -100,11 +104,18 @@ def build_slack_layer(
         people=people,
         tasks=tasks,
         broadcast_channel=config.broadcast_channel,
-        declaring=Declaring(service, gateway, settings.playbooks, config, people),
-        changes=Changes(service, gateway, config, card, updates, people),
+        declaring=Declaring(service, gateway, settings.playbooks, config, home, people),
+        changes=Changes(service, gateway, config, card, updates, people, home),
         updates=updates,
         stakeholders=Stakeholders(service, desk, gateway),
-        timeline_views=TimelineViews(service, timeline, gateway, people),
+        timeline_views=TimelineViews(
+            service,
+            timeline,
+            gateway,
+            people,
+            Documents(settings.database_url, settings.database_timeout),
+        ),
+        home=home,
     )
 
 
@@ -135,7 +146,10 @@ def create_web_app(settings: Settings) -> web.Application:
         await runtime.gateway.open()
         try:
             runtime.people.workspace_url = await runtime.gateway.check_bot_token()
-            await runtime.db.create_schema()
+            if settings.auto_migrate:
+                await runtime.db.upgrade_schema()
+            else:
+                await require_current(runtime.db.engine)
             socket_mode = await connect_socket_mode(bolt, settings.app_token, backfill)
         except BaseException:
             await runtime.gateway.close()
@@ -148,6 +162,7 @@ def create_web_app(settings: Settings) -> web.Application:
         await runtime.scheduler.shutdown()
         if socket_mode is not None:
             await socket_mode.close_async()
+        runtime.deps.home.stop()
         await runtime.tasks.drain()
         await runtime.gateway.close()
         await runtime.db.dispose()

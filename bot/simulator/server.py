@@ -65,6 +65,11 @@ class FakeSlack:
         return self.workspace.views
 
     @property
+    def home_views(self) -> dict[str, dict]:
+        """The Home tab last published for each person, by user ID."""
+        return self.workspace.home_views
+
+    @property
     def files(self) -> dict[str, dict]:
         return self.workspace.files
 
@@ -186,7 +191,8 @@ class FakeSlack:
         upload = self.workspace.files.get(request.match_info["file_id"])
         if upload is None:
             return web.Response(status=404)
-        upload["content"] = await request.read()
+        # Slack takes files up to 1 GB; the app's 8 MB cap on request bodies is for the API.
+        upload["content"] = await request.content.read()
         return web.Response(text="OK - uploaded")
 
 

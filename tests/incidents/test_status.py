@@ -39,7 +39,7 @@ def update(n: int, incident_id: int, status: str, minutes_ago: int, text="") -> 
 @pytest.fixture
 async def reader(database_url):
     db = Database(database_url)
-    await db.create_schema()
+    await db.upgrade_schema()
     async with db.transaction() as session:
         session.add_all(
             [

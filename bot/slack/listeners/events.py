@@ -62,8 +62,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.event("pin_added")(on_pin)
     app.event("pin_removed")(on_pin)
     app.event("user_change")(on_user_change)
-    # Any other event (the manifest subscribes to none, but an app's settings can): ignored
-    # with a 200, since Slack retries anything else and may turn off a failing subscription.
+
+
+def register_the_rest(app: AsyncApp) -> None:
+    """Any other event (the manifest subscribes to none, but an app's settings can): ignored
+    with a 200, since Slack retries anything else and may turn off a failing subscription.
+    Registered after every other listener: Bolt tries them in order."""
     app.event(re.compile(".*"))(_ignore)
 
 
