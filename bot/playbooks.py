@@ -147,6 +147,15 @@ class Severity(_Strict):
         return self
 
 
+class DrillTargets(_Strict):
+    """What a drill's scorecard holds the team to (`drill_targets` in a playbook)."""
+
+    comms_handover: Duration = timedelta(minutes=5)  # a comms lead named, from declaring
+    tech_handover: Duration = timedelta(minutes=10)  # a tech lead named, from declaring
+    first_update: Duration = timedelta(minutes=15)  # the first stakeholder update sent
+    approval: Duration = timedelta(minutes=5)  # each update drafted -> sent
+
+
 class Playbook(_Strict):
     name: PlaybookName
     description: str = ""
@@ -156,6 +165,7 @@ class Playbook(_Strict):
     roles: dict[str, Role] = Field(default_factory=lambda: dict(DEFAULT_ROLES))
     checklist: list[str] = Field(default_factory=list)
     update_template: str = DEFAULT_UPDATE_TEMPLATE
+    drill_targets: DrillTargets = Field(default_factory=DrillTargets)
 
     @model_validator(mode="after")
     def _consistent(self) -> Playbook:

@@ -117,13 +117,18 @@ def describe_validation_error(
     problems = []
     for item in error.errors():
         loc = tuple(part for part in item["loc"] if not str(part).startswith("function-"))
-        field = ".".join(str(part) for part in loc) or "(top level)"
-        line = _line_of(node, loc)
-        where = f"{path}:{line}" if line else str(path)
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             message = "unknown key (check the spelling)"
         elif item["type"] == "missing":
             message = "required key is missing"
-        problems.append(f"{where}: {field}: {message}")
+        problems.append(problem_at(path, node, loc, message))
     return problems
+
+
+def problem_at(path: Path, node: yaml.Node | None, loc: tuple, message: str) -> str:
+    """`file:line: field: reason` for the field at `loc` (a path of keys and list indexes)."""
+    field = ".".join(str(part) for part in loc) or "(top level)"
+    line = _line_of(node, loc)
+    where = f"{path}:{line}" if line else str(path)
+    return f"{where}: {field}: {message}"

@@ -31,9 +31,13 @@ class UpdatesKept:
     skipped: list[StakeholderUpdate]
     cadence: timedelta | None  # how often the playbook asks for one
     first_after: timedelta | None  # from declaring to the first sent update
-    # The longest stretch executives heard nothing while it was open: the clock starts at
+    # Each stretch executives heard nothing while it was open, in order: the clock starts at
     # declaration and stops at resolution; a sent update resets it, a skipped one does not.
-    longest_silence: timedelta
+    silences: list[timedelta]
+
+    @property
+    def longest_silence(self) -> timedelta:
+        return max(self.silences, default=timedelta(0))
 
     @property
     def over_cadence(self) -> bool:
@@ -84,9 +88,7 @@ class ReviewRecord:
             skipped=[u for u in self.updates if u.status == UpdateStatus.SKIPPED],
             cadence=self.snapshot.playbook.severities[incident.severity].update_every,
             first_after=min(u.decided_at for u in sent) - incident.declared_at if sent else None,
-            longest_silence=max(
-                (later - earlier for earlier, later in pairwise(moments)), default=timedelta(0)
-            ),
+            silences=[later - earlier for earlier, later in pairwise(moments)],
         )
 
     def _changes(self, kind: type) -> list[tuple[TimelineEntry, object]]:

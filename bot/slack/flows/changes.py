@@ -13,7 +13,7 @@ from bot.incidents.entries import RoleHandedOver, SeverityChanged, StatusChanged
 from bot.incidents.lifecycle import IncidentStatus
 from bot.slack.blocks import announcements, card, forms
 from bot.slack.flows.card import Card
-from bot.slack.flows.room import announce_major, report_problems
+from bot.slack.flows.room import announce_major, report_problems, stakeholder_channel
 from bot.slack.flows.updates import Updates
 from bot.slack.gateway import Problems, SlackGateway
 from bot.slack.people import People
@@ -83,12 +83,11 @@ class Changes:
         if isinstance(what, RoleHandedOver | StatusChanged | SeverityChanged):
             topic = card.war_room_topic(snapshot)
             steps.append(problems.collect(self.gateway.set_topic(channel_id, topic)))
-        if change.concerns_stakeholders and self.config.broadcast_channel:
+        broadcast = stakeholder_channel(self.config, snapshot)
+        if change.concerns_stakeholders and broadcast:
             summary = announcements.change_broadcast(change)
             if summary:
-                steps.append(
-                    problems.collect(self.gateway.post(self.config.broadcast_channel, summary))
-                )
+                steps.append(problems.collect(self.gateway.post(broadcast, summary)))
         if isinstance(what, SeverityChanged) and snapshot.major and not change.was_major:
             steps += announce_major(self.gateway, self.config, snapshot, problems)
             invitees = await self.gateway.expand_invitees(snapshot.invitees(), problems)

@@ -25,13 +25,23 @@ async def report_problems(gateway: SlackGateway, channel_id: str, problems: Prob
         raise
 
 
+def stakeholder_channel(config: BotConfig, snapshot: IncidentSnapshot) -> str | None:
+    """Where news for executives goes: the broadcast channel, or for a drill only the
+    drill's own (`drill_broadcast_channel`), never the executives'."""
+    return config.drill_broadcast_channel if snapshot.is_drill else config.broadcast_channel
+
+
 def announce_major(
     gateway: SlackGateway, config: BotConfig, snapshot: IncidentSnapshot, problems: Problems
 ) -> list[Awaitable]:
-    """The posts a major incident gets outside its room: the executives, the response team."""
+    """The posts a major incident gets outside its room: the executives, the response team
+    (never for a drill: a rehearsal must not page the real response team)."""
     posts = [
-        (config.broadcast_channel, announcements.declared_broadcast),
-        (config.response_team_channel, announcements.response_team_alert),
+        (stakeholder_channel(config, snapshot), announcements.declared_broadcast),
+        (
+            None if snapshot.is_drill else config.response_team_channel,
+            announcements.response_team_alert,
+        ),
     ]
     return [
         problems.collect(gateway.post(channel, build(snapshot)))

@@ -9,12 +9,15 @@ from datetime import tzinfo
 from functools import partial
 
 from bot.incidents import IncidentService, IncidentSnapshot
+from bot.incidents.drills import DrillDesk
 from bot.incidents.review import gather_review
 from bot.incidents.timeline import Timeline, people_in
+from bot.render.drills import scorecard_markdown
 from bot.render.export import timeline_markdown
 from bot.render.readers import Readers
 from bot.render.review import review_markdown
 from bot.slack.blocks import timeline as timeline_blocks
+from bot.slack.blocks.common import drill_mark
 from bot.slack.flows.reply import Reply
 from bot.slack.gateway import SlackGateway
 from bot.slack.people import People
@@ -27,11 +30,13 @@ class TimelineViews:
     timeline: Timeline
     gateway: SlackGateway
     people: People
+    drills: DrillDesk
 
     async def note(self, snapshot: IncidentSnapshot, user: str, text: str) -> None:
         entry = await self.timeline.add_note(snapshot.id, user, text)
         await self.gateway.post(
-            snapshot.incident.channel_id, f"📝 <@{user}> noted: {escape(entry.text)}"
+            snapshot.incident.channel_id,
+            f"{drill_mark(snapshot)}📝 <@{user}> noted: {escape(entry.text)}",
         )
 
     async def show(self, reply: Reply, incident_id: int, page: int, replace: bool = False) -> None:
@@ -69,16 +74,21 @@ class TimelineViews:
 
     async def post_review(self, snapshot: IncidentSnapshot, user: str) -> None:
         """The post-incident review draft, as a Markdown file in the war room."""
-        record, zone = await asyncio.gather(
-            gather_review(self.service, snapshot.id), self.people.zone(user)
+        record, zone, scored = await asyncio.gather(
+            gather_review(self.service, snapshot.id),
+            self.people.zone(user),
+            self.drills.scorecard(snapshot.id),
         )
         readers = await self._readers(zone, record.people(), record.entries)
         incident = snapshot.incident
+        content = await asyncio.to_thread(review_markdown, record, readers, self.service.clock())
+        if scored is not None:  # a drill: its scorecard, as posted when it was resolved
+            content += "\n" + scorecard_markdown(scored)
         await self.gateway.upload_text(
             incident.channel_id,
             filename=f"{incident.reference}-post-incident-review.md",
-            title=f"{incident.reference} post-incident review (draft)",
-            content=await asyncio.to_thread(review_markdown, record, readers, self.service.clock()),
+            title=f"{drill_mark(snapshot)}{incident.reference} post-incident review (draft)",
+            content=content,
             comment=(
                 f"📝 Post-incident review draft for {incident.reference}, made by <@{user}> "
                 "from the record. Fill in the cause, the lessons and the action items "

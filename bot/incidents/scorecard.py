@@ -1,0 +1,124 @@
+"""A drill's scorecard: how the team ran the process, each measure against the playbook's
+`drill_targets`. Made from the post-incident review's facts (`ReviewRecord`), so the
+scorecard and the review never disagree about what happened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+
+from bot.incidents.review import ReviewRecord
+from bot.playbooks import format_duration
+
+# Whether the incident's review has been filled in by the team; None while warroom cannot
+# tell (the review fill-in of issue 12 plugs in here).
+ReviewFilled = Callable[[int], Awaitable[bool | None]]
+
+
+async def review_not_measured(_: int) -> bool | None:
+    return None
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One line of the scorecard; `met` is None when there is nothing to judge."""
+
+    key: str
+    label: str
+    result: str
+    target: str
+    met: bool | None
+
+    def to_data(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_data(cls, data: dict) -> Measure:
+        return cls(**data)
+
+
+def score(record: ReviewRecord, review_filled: bool | None) -> list[Measure]:
+    """Every measure the record allows, in the order the team met them."""
+    measures = [
+        _handover(record, "comms", record.snapshot.playbook.drill_targets.comms_handover),
+        _handover(record, "tech", record.snapshot.playbook.drill_targets.tech_handover),
+        *_updates(record),
+        _questions(record),
+        _review(review_filled),
+    ]
+    return [m for m in measures if m is not None]
+
+
+def _took(duration: timedelta) -> str:
+    return format_duration(timedelta(seconds=int(duration.total_seconds())))
+
+
+def _handover(record: ReviewRecord, role: str, target: timedelta) -> Measure | None:
+    """How long the commander carried a role alone before handing it to someone."""
+    playbook = record.snapshot.playbook
+    if role not in playbook.roles:
+        return None
+    label, within = f"{playbook.roles[role].title} named", f"within {_took(target)}"
+    holdings = record.holdings_of(role)
+    if not holdings:
+        return Measure(f"{role}_handover", label, "never", within, False)
+    took = holdings[0].assigned_at - record.snapshot.incident.declared_at
+    return Measure(f"{role}_handover", label, f"after {_took(took)}", within, took <= target)
+
+
+def _updates(record: ReviewRecord) -> list[Measure]:
+    """The first stakeholder update, every stretch between updates against the cadence, and
+    how long each approved draft waited for its decision."""
+    kept = record.updates_kept()
+    if kept.cadence is None:
+        return []  # a minor severity: no stakeholder updates are expected
+    targets = record.snapshot.playbook.drill_targets
+    within = f"within {_took(targets.first_update)}"
+    if kept.first_after is None:
+        first = Measure("first_update", "First stakeholder update sent", "never", within, False)
+    else:
+        first = Measure(
+            "first_update",
+            "First stakeholder update sent",
+            f"after {_took(kept.first_after)}",
+            within,
+            kept.first_after <= targets.first_update,
+        )
+    gaps = ", ".join(_took(gap) for gap in kept.silences)
+    cadence = Measure(
+        "cadence",
+        "Updates on cadence",
+        f"{len(kept.sent)} sent; stretches without one: {gaps}",
+        f"every {_took(kept.cadence)}",
+        not kept.over_cadence,
+    )
+    waits = [u.decided_at - u.created_at for u in kept.sent]
+    approval = Measure(
+        "approval",
+        "Approval (drafted → sent)",
+        f"longest {_took(max(waits))} ({', '.join(_took(w) for w in waits)})"
+        if waits
+        else "nothing approved",
+        f"within {_took(targets.approval)}",
+        max(waits) <= targets.approval if waits else None,
+    )
+    return [first, cadence, approval]
+
+
+def _questions(record: ReviewRecord) -> Measure:
+    asked = len(record.questions)
+    answered = sum(1 for q in record.questions if q.answered_in is not None)
+    return Measure(
+        "questions",
+        "Stakeholder questions answered in an update",
+        f"{answered} of {asked}" if asked else "none asked",
+        "all",
+        answered == asked if asked else None,
+    )
+
+
+def _review(filled: bool | None) -> Measure:
+    result = {True: "yes", False: "not yet", None: "not measured"}[filled]
+    return Measure("review", "Review filled in", result, "filled in", filled)
