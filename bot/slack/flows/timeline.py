@@ -69,7 +69,7 @@ class TimelineViews:
             title=f"{incident.reference} timeline",
             # A long timeline takes a while to render: off the event loop, which acks Slack.
             content=await asyncio.to_thread(timeline_markdown, snapshot, entries, readers),
-            comment=f"🗂️ Timeline of {incident.reference}, exported by <@{user}>.",
+            comment=f"{drill_mark(snapshot)}🗂️ Timeline of {incident.reference}, exported by <@{user}>.",
         )
 
     async def post_review(self, snapshot: IncidentSnapshot, user: str) -> None:
@@ -90,7 +90,7 @@ class TimelineViews:
             title=f"{drill_mark(snapshot)}{incident.reference} post-incident review (draft)",
             content=content,
             comment=(
-                f"📝 Post-incident review draft for {incident.reference}, made by <@{user}> "
+                f"{drill_mark(snapshot)}📝 Post-incident review draft for {incident.reference}, made by <@{user}> "
                 "from the record. Fill in the cause, the lessons and the action items "
                 "together, then `/incident close`."
             ),
