@@ -2,6 +2,7 @@
 clock, its injects posted once when due, everything marked DRILL, nothing sent to the
 executives or the response team, and the status page without it."""
 
+import os
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
@@ -20,8 +21,10 @@ from tests.conftest import (
     SECRET,
     TEST_PLAYBOOK,
     bot_environment,
+    reset_schema,
     write_settings_files,
 )
+from tests.e2e.processes import let_time_pass, start_bot, stop
 
 SCENARIO = {
     "name": "checkout-fire",
@@ -73,8 +76,9 @@ def drill_room(bot) -> dict | None:
     return bot.fake.channel_named("drill-")
 
 
-def posted(bot, channel_id: str, words: str) -> list[dict]:
-    return [m for m in bot.fake.messages(channel_id) if words in m["text"] + str(m.get("blocks"))]
+def posted(bot_or_fake, channel_id: str, words: str) -> list[dict]:
+    fake = getattr(bot_or_fake, "fake", bot_or_fake)
+    return [m for m in fake.messages(channel_id) if words in m["text"] + str(m.get("blocks"))]
 
 
 async def run_to(bot, clock, minutes: int, channel_id: str, words: str) -> dict:
@@ -210,3 +214,37 @@ async def test_drill_updates_go_to_the_drill_broadcast_channel(fake, tmp_path, d
         assert fake.messages(broadcast) == []
     finally:
         await runner.cleanup()
+
+
+async def test_two_replicas_post_each_inject_once(fake, tmp_path):
+    """Two bot processes on one database, both ticking: every inject appears once."""
+    scenario = {
+        "name": "quick",
+        "default_severity": "SEV1",
+        "injects": [{"offset": f"{n}s", "text": f"Inject number {n}"} for n in (1, 2, 3)],
+    }
+    config = write_settings_files(tmp_path, {}, [TEST_PLAYBOOK])
+    (tmp_path / "playbooks" / "scenarios").mkdir()
+    (tmp_path / "playbooks" / "scenarios" / "quick.yaml").write_text(yaml.safe_dump(scenario))
+    database_url = os.environ.get("TEST_DATABASE_URL")
+    if database_url:
+        await reset_schema(database_url)
+    else:
+        database_url = f"sqlite+aiosqlite:///{tmp_path}/shared.db"
+    env = bot_environment(fake, config, database_url)
+    general = fake.add_channel("general", [ALICE, BOB])
+    first, first_url = await start_bot(env)
+    second, _ = await start_bot(env)
+    try:
+        async with SlackClient(fake, first_url, SECRET) as slack:
+            await slack.command(ALICE, "drill quick Replica practice", general)
+        room = await wait_for(lambda: fake.channel_named("drill-"), timeout=10, what="the room")
+        await wait_for(
+            lambda: posted(fake, room["id"], "Inject number 3"), timeout=10, what="every inject"
+        )
+        await let_time_pass(3)  # both replicas tick three more times
+        for n in (1, 2, 3):
+            assert len(posted(fake, room["id"], f"Inject number {n}")) == 1
+    finally:
+        await stop(first)
+        await stop(second)
