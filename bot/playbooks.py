@@ -15,7 +15,12 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from bot.settings_errors import ConfigError, describe_validation_error, load_yaml_mapping
+from bot.settings_errors import (
+    ConfigError,
+    describe_validation_error,
+    load_named_files,
+    load_yaml_mapping,
+)
 
 _DURATION = re.compile(r"^\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s)?\s*$")
 # A cadence or escalation longer than this is a typo, and far enough out would not even fit
@@ -259,19 +264,7 @@ def load_playbooks(directory: Path, default: str = "default") -> PlaybookLibrary
     """Load every *.yaml in `directory`; all problems of all files are reported together."""
     if not directory.is_dir():
         raise ConfigError([f"{directory}: playbooks_dir does not exist or is not a folder"])
-    playbooks: dict[str, Playbook] = {}
-    problems: list[str] = []
-    for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
-        try:
-            playbook = load_playbook(path)
-        except ConfigError as error:
-            problems.extend(error.problems)
-            continue
-        if playbook.name in playbooks:
-            problems.append(f"{path}: name: {playbook.name!r} is already used by another playbook")
-        playbooks[playbook.name] = playbook
-    if problems:
-        raise ConfigError(problems)
+    playbooks = load_named_files(directory, load_playbook, "playbook")
     if not playbooks:
         raise ConfigError([f"{directory}: no playbooks (*.yaml) found"])
     return PlaybookLibrary(playbooks, default)

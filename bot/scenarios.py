@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 
 import yaml
@@ -18,6 +19,7 @@ from bot.playbooks import Duration, PlaybookLibrary, PlaybookName, _Strict
 from bot.settings_errors import (
     ConfigError,
     describe_validation_error,
+    load_named_files,
     load_yaml_mapping,
     problem_at,
 )
@@ -88,20 +90,9 @@ def load_scenarios(directory: Path, playbooks: PlaybookLibrary | None) -> Scenar
     loaded); all problems of all files are reported together."""
     if not directory.is_dir():
         return ScenarioLibrary()
-    scenarios: dict[str, Scenario] = {}
-    problems: list[str] = []
-    for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
-        try:
-            scenario = _load_scenario(path, playbooks)
-        except ConfigError as error:
-            problems.extend(error.problems)
-            continue
-        if scenario.name in scenarios:
-            problems.append(f"{path}: name: {scenario.name!r} is already used by another scenario")
-        scenarios[scenario.name] = scenario
-    if problems:
-        raise ConfigError(problems)
-    return ScenarioLibrary(scenarios)
+    return ScenarioLibrary(
+        load_named_files(directory, partial(_load_scenario, playbooks=playbooks), "scenario")
+    )
 
 
 def _load_scenario(path: Path, playbooks: PlaybookLibrary | None) -> Scenario:

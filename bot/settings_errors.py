@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import yaml
 from pydantic import ValidationError
+
+Named = TypeVar("Named")
 
 
 class ConfigError(Exception):
@@ -43,6 +47,25 @@ def load_yaml_mapping(path: Path) -> tuple[dict, yaml.Node | None]:
     if not isinstance(data, dict):
         raise ConfigError([f"{path}: expected a mapping of keys at the top level"])
     return data, node
+
+
+def load_named_files(directory: Path, load: Callable[[Path], Named], what: str) -> dict[str, Named]:
+    """Every *.yaml (or *.yml) in `directory`, by its `name`; the problems of all files are
+    reported together, and a name used twice is one of them."""
+    loaded: dict[str, Named] = {}
+    problems: list[str] = []
+    for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
+        try:
+            item = load(path)
+        except ConfigError as error:
+            problems.extend(error.problems)
+            continue
+        if item.name in loaded:
+            problems.append(f"{path}: name: {item.name!r} is already used by another {what}")
+        loaded[item.name] = item
+    if problems:
+        raise ConfigError(problems)
+    return loaded
 
 
 def _read_text(path: Path) -> str:

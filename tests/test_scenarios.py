@@ -133,28 +133,24 @@ def test_every_problem_of_playbooks_and_scenarios_at_once(tmp_path):
     assert "b.yaml:2: length: unknown key (check the spelling)" in found[2]
 
 
-def test_check_validates_scenarios(tmp_path):
-    config = write(tmp_path, {"fire.yaml": SCENARIO.replace("role: tl", "role: janitor")})
-    result = subprocess.run(
+def check(config: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
         [sys.executable, "-m", "bot", "check"],
         env={"BOT_CONFIG": str(config), "PATH": ""},
-        cwd=tmp_path,
+        cwd=config.parent,
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+def test_check_validates_scenarios(tmp_path):
+    config = write(tmp_path, {"fire.yaml": SCENARIO.replace("role: tl", "role: janitor")})
+    result = check(config)
     assert result.returncode == 2
     assert "fire.yaml:12: injects.2.role: 'janitor' is not a role" in result.stderr
     assert "Traceback" not in result.stderr
 
-    fixed = write(tmp_path, {"fire.yaml": SCENARIO})
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "check"],
-        env={"BOT_CONFIG": str(fixed), "PATH": ""},
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = check(write(tmp_path, {"fire.yaml": SCENARIO}))
     assert result.returncode == 0, result.stderr
     assert "drill scenarios checkout-fire" in result.stdout

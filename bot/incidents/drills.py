@@ -16,6 +16,7 @@ from sqlalchemy import or_, update
 from sqlmodel import col, select
 
 from bot.incidents import lifecycle
+from bot.incidents.claims import claim
 from bot.incidents.entries import Injected, new_entry
 from bot.incidents.errors import InvalidRequest
 from bot.incidents.lifecycle import IncidentStatus
@@ -141,20 +142,12 @@ class DrillDesk:
         """Injects now due in running drills, each claimed by one replica under a lease.
         A question inject becomes the stakeholder's question here, once."""
         now = self.clock()
-        due = self._due_injects(now)
-        async with self.db.snapshot_read() as session:
-            if (await session.exec(select(DrillInject.id).where(*due).limit(1))).first() is None:
-                return []  # the common case: a cheap read, no write transaction
+        ids = await claim(
+            self.db, DrillInject.id, self._due_injects(now), post_lease_until=now + POST_LEASE
+        )
+        if not ids:
+            return []
         async with self.db.transaction() as session:
-            claimed = await session.exec(
-                update(DrillInject)
-                .where(*due)
-                .values(post_lease_until=now + POST_LEASE)
-                .returning(DrillInject.id)
-            )
-            ids = list(claimed.scalars().all())
-            if not ids:
-                return []
             rows = (
                 await session.exec(
                     select(DrillInject)
@@ -229,20 +222,9 @@ class DrillDesk:
         """Drills resolved since the last tick: each is scored once (the scorecard is stored
         before it is posted) and claimed for posting by one replica."""
         now = self.clock()
-        unscored = self._unscored(now)
-        async with self.db.snapshot_read() as session:
-            if (
-                await session.exec(select(Drill.incident_id).where(*unscored).limit(1))
-            ).first() is None:
-                return []
-        async with self.db.transaction() as session:
-            claimed = await session.exec(
-                update(Drill)
-                .where(*unscored)
-                .values(score_lease_until=now + POST_LEASE)
-                .returning(Drill.incident_id)
-            )
-            incident_ids = list(claimed.scalars().all())
+        incident_ids = await claim(
+            self.db, Drill.incident_id, self._unscored(now), score_lease_until=now + POST_LEASE
+        )
         return [scored for i in incident_ids if (scored := await self._scored(i)) is not None]
 
     async def _scored(self, incident_id: int) -> ScoredDrill | None:

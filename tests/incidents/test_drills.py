@@ -2,7 +2,6 @@
 scorecards, leases, what `/incident drill`'s words mean, and the scorecard's judgements."""
 
 import asyncio
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,19 +12,9 @@ from bot.incidents.updates import POST_LEASE, UpdateDesk
 from bot.playbooks import load_playbooks
 from bot.scenarios import load_scenarios
 from bot.store import Database
+from tests.incidents.test_updates import Clock
 
 ALICE, BOB = "UALICE0001", "UBOB000001"
-
-
-class Clock:
-    def __init__(self):
-        self.now = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, **delta):
-        self.now += timedelta(**delta)
 
 
 @pytest.fixture
