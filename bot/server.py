@@ -29,6 +29,7 @@ from bot.slack.flows.card import Card
 from bot.slack.flows.changes import Changes
 from bot.slack.flows.declare import Declaring
 from bot.slack.flows.drills import Drills
+from bot.slack.flows.home import HomeTabs
 from bot.slack.flows.stakeholders import Stakeholders
 from bot.slack.flows.timeline import TimelineViews
 from bot.slack.flows.updates import Updates
@@ -94,9 +95,12 @@ def build_slack_layer(
 ) -> Deps:
     """The flows, each given what it uses, and the listeners' dependencies."""
     config = settings.config
+    home = HomeTabs(service, desk, gateway, tasks)
     card = Card(service, desk, gateway, config.conference_bridge_url)
-    updates = Updates(desk, gateway, card, config.broadcast_channel, config.drill_broadcast_channel)
-    declaring = Declaring(service, gateway, settings.playbooks, config)
+    updates = Updates(
+        desk, gateway, card, config.broadcast_channel, home, config.drill_broadcast_channel
+    )
+    declaring = Declaring(service, gateway, settings.playbooks, config, home)
     stakeholders = Stakeholders(service, desk, gateway)
     return Deps(
         service=service,
@@ -106,10 +110,11 @@ def build_slack_layer(
         tasks=tasks,
         broadcast_channel=config.broadcast_channel,
         declaring=declaring,
-        changes=Changes(service, gateway, config, card, updates, people),
+        changes=Changes(service, gateway, config, card, updates, people, home),
         updates=updates,
         stakeholders=stakeholders,
         timeline_views=TimelineViews(service, timeline, gateway, people, drills),
+        home=home,
         drills=Drills(drills, declaring, stakeholders, gateway),
     )
 
@@ -148,6 +153,7 @@ def create_web_app(settings: Settings, clock: Callable[[], datetime] = utcnow) -
         await runtime.scheduler.shutdown()
         if socket_mode is not None:
             await socket_mode.close_async()
+        runtime.deps.home.stop()
         await runtime.tasks.drain()
         await runtime.gateway.close()
         await runtime.db.dispose()

@@ -16,6 +16,7 @@ from bot.incidents.drills import DrillSetup
 from bot.playbooks import PlaybookLibrary
 from bot.slack.blocks import announcements, card, forms
 from bot.slack.blocks.common import drill_mark
+from bot.slack.flows.home import HomeTabs
 from bot.slack.flows.reply import Reply
 from bot.slack.flows.room import announce_major, report_problems
 from bot.slack.gateway import Problems, SlackCallFailed, SlackGateway
@@ -30,6 +31,7 @@ class Declaring:
     gateway: SlackGateway
     playbooks: PlaybookLibrary
     config: BotConfig
+    home: HomeTabs
 
     async def declare(
         self,
@@ -57,6 +59,7 @@ class Declaring:
             return None
         snapshot, invitees = opened
         await self._furnish_room(reply, snapshot, invitees, problems)
+        self.home.changed(snapshot)
         await report_problems(self.gateway, snapshot.incident.channel_id, problems)
         return snapshot
 
