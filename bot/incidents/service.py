@@ -56,6 +56,18 @@ def cadence_due(playbook: Playbook, severity: str, since: datetime) -> datetime 
     return since + level.update_every
 
 
+def checked_title(title: str) -> str:
+    """The title on one line, or why it will not do."""
+    title = " ".join(title.split())
+    if not title:
+        raise InvalidRequest("An incident needs a title: what is broken, for whom?")
+    if len(title) > MAX_TITLE:
+        raise InvalidRequest(
+            f"Keep the title under {MAX_TITLE} characters; put detail in the impact."
+        )
+    return title
+
+
 async def _draft_waiting(session: AsyncSession, incident_id: int) -> bool:
     waiting = await session.exec(
         select(StakeholderUpdate.id).where(
@@ -223,13 +235,7 @@ class IncidentService:
         transaction."""
         chosen = self.playbook_for(playbook)
         severity = self.check_severity(chosen, severity or chosen.initial_severity)
-        title = " ".join(title.split())
-        if not title:
-            raise InvalidRequest("An incident needs a title: what is broken, for whom?")
-        if len(title) > MAX_TITLE:
-            raise InvalidRequest(
-                f"Keep the title under {MAX_TITLE} characters; put detail in the impact."
-            )
+        title = checked_title(title)
         now = self.clock()
         incident = Incident(
             title=title,

@@ -166,6 +166,14 @@ async def test_a_drill_from_declaration_to_scorecard(bot, clock):
     assert "| ✅ | Comms Lead named | after 1m | within 5m |" in content
 
 
+async def test_a_failed_step_in_a_drill_is_reported_as_a_drill(bot):
+    bot.fake.fail("pins.add", "not_allowed")
+    await bot.slack.command(ALICE, "drill SEV3 Pin practice", bot.general)
+    room = await wait_for(lambda: drill_room(bot), what="the drill's war room")
+    report = await wait_for(lambda: posted(bot, room["id"], "need a hand"), what="the report")
+    assert report[0]["text"].startswith("🧪 DRILL · ⚠️ Some steps did not work")
+
+
 async def test_the_status_page_leaves_drills_out(bot, clock):
     await bot.slack.command(ALICE, "drill SEV1 Payments rehearsal", bot.general)
     room = await wait_for(lambda: drill_room(bot), what="the drill's war room")

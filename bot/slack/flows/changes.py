@@ -12,6 +12,7 @@ from bot.incidents import Change, IncidentService
 from bot.incidents.entries import RoleHandedOver, SeverityChanged, StatusChanged, payload
 from bot.incidents.lifecycle import IncidentStatus
 from bot.slack.blocks import announcements, card, forms
+from bot.slack.blocks.common import drill_mark
 from bot.slack.flows.card import Card
 from bot.slack.flows.home import HomeTabs
 from bot.slack.flows.room import announce_major, report_problems, stakeholder_channel
@@ -66,7 +67,7 @@ class Changes:
         what = payload(change.entry)
         # Whoever handed a role over no longer holds it: their Home tab changes too.
         self.home.changed(snapshot, what.previous if isinstance(what, RoleHandedOver) else None)
-        await report_problems(self.gateway, channel_id, problems)
+        await report_problems(self.gateway, channel_id, problems, drill_mark(snapshot))
         if (
             isinstance(what, StatusChanged)
             and what.to == IncidentStatus.RESOLVED

@@ -60,7 +60,9 @@ class Declaring:
         snapshot, invitees = opened
         await self._furnish_room(reply, snapshot, invitees, problems)
         self.home.changed(snapshot)
-        await report_problems(self.gateway, snapshot.incident.channel_id, problems)
+        await report_problems(
+            self.gateway, snapshot.incident.channel_id, problems, drill_mark(snapshot)
+        )
         return snapshot
 
     async def _open_room(

@@ -13,13 +13,16 @@ from bot.slack.gateway import Problems, SlackCallFailed, SlackGateway
 log = logging.getLogger(__name__)
 
 
-async def report_problems(gateway: SlackGateway, channel_id: str, problems: Problems) -> None:
-    """Tell the room which side steps failed, so people can do them by hand."""
+async def report_problems(
+    gateway: SlackGateway, channel_id: str, problems: Problems, mark: str = ""
+) -> None:
+    """Tell the room which side steps failed, so people can do them by hand; `mark`: what
+    starts the post (a drill's DRILL)."""
     if not problems:
         return
     log.warning("problems in %s: %s", channel_id, problems.items)
     try:
-        await gateway.post(channel_id, announcements.problems_report(problems.items))
+        await gateway.post(channel_id, mark + announcements.problems_report(problems.items))
     except SlackCallFailed:
         log.exception("could not report problems in %s: %s", channel_id, problems.items)
         raise

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from bot.incidents import IncidentError, IncidentSnapshot
 from bot.incidents.updates import Draft, UpdateDesk
 from bot.slack.blocks import updates
+from bot.slack.blocks.common import drill_mark
 from bot.slack.flows.card import Card
 from bot.slack.flows.home import HomeTabs
 from bot.slack.flows.room import report_problems
@@ -92,7 +93,7 @@ class Updates:
             )
         await asyncio.gather(*steps)
         self.home.changed(draft.snapshot)  # the draft leaves the deciders' Home tabs
-        await report_problems(self.gateway, channel_id, problems)
+        await report_problems(self.gateway, channel_id, problems, drill_mark(draft.snapshot))
 
     async def nudge(self, draft: Draft) -> None:
         channel_id = draft.snapshot.incident.channel_id
@@ -101,4 +102,4 @@ class Updates:
             problems.collect(self.gateway.post(channel_id, updates.escalation_nudge(draft))),
             self.card.refresh(draft.snapshot.id, problems),
         )
-        await report_problems(self.gateway, channel_id, problems)
+        await report_problems(self.gateway, channel_id, problems, drill_mark(draft.snapshot))
