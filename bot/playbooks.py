@@ -159,6 +159,7 @@ class DrillTargets(_Strict):
     tech_handover: Duration = timedelta(minutes=10)  # a tech lead named, from declaring
     first_update: Duration = timedelta(minutes=15)  # the first stakeholder update sent
     approval: Duration = timedelta(minutes=5)  # each update drafted -> sent
+    replace_offline: Duration = timedelta(minutes=5)  # a role whose holder dropped out, handed on
 
 
 class Playbook(_Strict):

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 
+from bot.incidents.entries import Injected, payload
 from bot.incidents.review import ReviewRecord
 from bot.playbooks import format_duration
 
@@ -45,6 +46,7 @@ def score(record: ReviewRecord, review_filled: bool | None) -> list[Measure]:
         _handover(record, "comms", record.snapshot.playbook.drill_targets.comms_handover),
         _handover(record, "tech", record.snapshot.playbook.drill_targets.tech_handover),
         *_updates(record),
+        *_replacements(record),
         _questions(record),
         _review(review_filled),
     ]
@@ -105,6 +107,36 @@ def _updates(record: ReviewRecord) -> list[Measure]:
         max(waits) <= targets.approval if waits else None,
     )
     return [first, cadence, approval]
+
+
+def _replacements(record: ReviewRecord) -> list[Measure]:
+    """For each responder an inject took offline: how long until their role was handed on."""
+    playbook, target = record.snapshot.playbook, record.snapshot.playbook.drill_targets
+    within = f"within {_took(target.replace_offline)}"
+    measures = []
+    for entry in record.entries:
+        dropped = payload(entry)
+        if not isinstance(dropped, Injected) or not dropped.role:
+            continue
+        key = playbook.role_key(dropped.role)
+        if key is None:
+            continue
+        label = f"{playbook.roles[key].title} replaced after going offline"
+        later = [h for h in record.holdings_of(key) if h.assigned_at >= entry.at]
+        if not later:
+            measures.append(Measure(f"{key}_replaced", label, "never", within, False))
+            continue
+        took = later[0].assigned_at - entry.at
+        measures.append(
+            Measure(
+                f"{key}_replaced",
+                label,
+                f"after {_took(took)}",
+                within,
+                took <= target.replace_offline,
+            )
+        )
+    return measures
 
 
 def _questions(record: ReviewRecord) -> Measure:

@@ -120,6 +120,7 @@ async def test_a_drill_from_declaration_to_scorecard(bot, clock):
     await command(bot, clock, 9, ALICE, "update", room["id"])
     draft = await run_to(bot, clock, 9, room["id"], "update_approve")
     assert "what is the ETA?" in str(draft["blocks"])
+    await command(bot, clock, 10, ALICE, f"assign tech <@{ALICE}>", room["id"])  # CAROL's role
     clock.at(minutes=11)
     await bot.slack.click(BOB, room["id"], draft["ts"], "update_approve")
     await wait_for(lambda: posted(bot, room["id"], "📣 *Update"), what="the update, in the room")
@@ -133,6 +134,7 @@ async def test_a_drill_from_declaration_to_scorecard(bot, clock):
         "✅ *Tech Lead named:* after 2m _(target: within 10m)_",
         "✅ *First stakeholder update sent:* after 11m _(target: within 15m)_",
         "✅ *Approval (drafted → sent):* longest 2m (2m) _(target: within 5m)_",
+        "✅ *Tech Lead replaced after going offline:* after 2m _(target: within 5m)_",
         "✅ *Stakeholder questions answered in an update:* 1 of 1 _(target: all)_",
         "➖ *Review filled in:* not measured",
     ):

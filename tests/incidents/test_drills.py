@@ -95,6 +95,8 @@ async def test_the_scorecard_is_made_once_and_posted_by_one_replica(replicas):
     clock.advance(minutes=3)
     await service.assign(incident_id, "comms", BOB, by=ALICE)
     clock.advance(minutes=20)  # the tech lead is never named; the first update is late
+    due = await a.claim_injects()  # four injects so far, the tech lead going offline last
+    await a.injects_posted([(d.inject.id, None) for d in due])
     draft, _ = await updates.draft_now(incident_id)
     clock.advance(minutes=7)
     await updates.start_sending(draft.id, BOB)
@@ -111,6 +113,8 @@ async def test_the_scorecard_is_made_once_and_posted_by_one_replica(replicas):
     assert measures["approval"].result == "longest 7m (7m)" and measures["approval"].met is False
     assert measures["cadence"].met is True  # 30m then 0s: within SEV1's 30m
     assert measures["review"].met is None  # no stored review to judge yet
+    assert (measures["tech_replaced"].result, measures["tech_replaced"].met) == ("never", False)
+    assert measures["questions"].result == "1 of 1"  # the inject's, listed on the update
 
     await b.scorecard_posted(incident_id, "1800.1")
     clock.advance(seconds=POST_LEASE.total_seconds() + 1)
