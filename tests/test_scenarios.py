@@ -154,3 +154,13 @@ def test_check_validates_scenarios(tmp_path):
     result = check(write(tmp_path, {"fire.yaml": SCENARIO}))
     assert result.returncode == 0, result.stderr
     assert "drill scenarios checkout-fire" in result.stdout
+
+
+def test_drill_targets_are_checked_like_the_rest_of_the_playbook(tmp_path):
+    found = problems(tmp_path, {}, playbook=PLAYBOOK + "drill_targets:\n  approval: soon\n")
+    assert any(
+        "default.yaml:10: drill_targets.approval: 'soon' is not a duration" in p for p in found
+    )
+    config = write(tmp_path, {}, playbook=PLAYBOOK + "drill_targets:\n  first_update: 20m\n")
+    targets = load_settings({"BOT_CONFIG": str(config)}).playbooks.default.drill_targets
+    assert (targets.first_update, targets.approval) == (timedelta(minutes=20), timedelta(minutes=5))
