@@ -16,6 +16,7 @@ from aiohttp import web
 
 from bot.background import BackgroundTasks
 from bot.config import Settings
+from bot.documents import Documents
 from bot.incidents import IncidentService
 from bot.incidents.drills import DrillDesk
 from bot.incidents.status import StatusReader
@@ -113,7 +114,14 @@ def build_slack_layer(
         changes=Changes(service, gateway, config, card, updates, people, home),
         updates=updates,
         stakeholders=stakeholders,
-        timeline_views=TimelineViews(service, timeline, gateway, people, drills),
+        timeline_views=TimelineViews(
+            service,
+            timeline,
+            gateway,
+            people,
+            Documents(settings.database_url, settings.database_timeout),
+            drills,
+        ),
         home=home,
         drills=Drills(drills, declaring, stakeholders, gateway),
     )

@@ -88,11 +88,11 @@ def _updates(record: ReviewRecord) -> list[Measure]:
             within,
             kept.first_after <= targets.first_update,
         )
-    gaps = ", ".join(_took(gap) for gap in kept.silences)
     cadence = Measure(
         "cadence",
         "Updates on cadence",
-        f"{len(kept.sent)} sent; stretches without one: {gaps}",
+        f"{kept.on_time} of {kept.sent_while_open} on time; longest silence "
+        f"{_took(kept.longest_silence)}",
         f"every {_took(kept.cadence)}",
         not kept.over_cadence,
     )
@@ -114,7 +114,7 @@ def _replacements(record: ReviewRecord) -> list[Measure]:
     playbook, target = record.snapshot.playbook, record.snapshot.playbook.drill_targets
     within = f"within {_took(target.replace_offline)}"
     measures = []
-    for entry in record.entries:
+    for entry in record.changes:
         dropped = payload(entry)
         if not isinstance(dropped, Injected) or not dropped.role:
             continue

@@ -4,7 +4,7 @@ Existing incidents are not drills (the flag's server default), so the column is 
 without copying the table on SQLite.
 
 Revision ID: 0002_drills
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-25
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0002_drills"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
