@@ -8,6 +8,7 @@ import pytest
 
 from bot.incidents import IncidentService, InvalidRequest
 from bot.incidents.drills import DrillDesk
+from bot.incidents.stats import gather_numbers
 from bot.incidents.updates import POST_LEASE, UpdateDesk
 from bot.playbooks import load_playbooks
 from bot.scenarios import load_scenarios
@@ -153,3 +154,14 @@ def test_a_drill_needs_a_title_or_a_scenario(replicas):
     _, desk, _, _ = replicas
     with pytest.raises(InvalidRequest):
         desk.plan("", None, None)
+
+
+async def test_statistics_leave_drills_out(replicas):
+    service, desk, _, clock = replicas
+    real = await service.declare(title="Search down", declared_by=ALICE, severity="SEV2")
+    drill = await declare_drill(service, desk)
+    clock.advance(minutes=30)
+    for incident_id in (real.id, drill):
+        await service.resolve(incident_id, ALICE)
+    numbers = await gather_numbers(service, "30d")
+    assert (numbers.incidents, numbers.by_severity) == (1, {"SEV2": 1})
