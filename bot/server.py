@@ -7,7 +7,9 @@ import asyncio
 import gc
 import logging
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 
 from aiohttp import web
@@ -16,6 +18,7 @@ from bot.background import BackgroundTasks
 from bot.config import Settings
 from bot.documents import Documents
 from bot.incidents import IncidentService
+from bot.incidents.drills import DrillDesk
 from bot.incidents.status import StatusReader
 from bot.incidents.timeline import Timeline
 from bot.incidents.updates import UpdateDesk
@@ -27,6 +30,7 @@ from bot.slack.backfill import Backfill
 from bot.slack.flows.card import Card
 from bot.slack.flows.changes import Changes
 from bot.slack.flows.declare import Declaring
+from bot.slack.flows.drills import Drills
 from bot.slack.flows.home import HomeTabs
 from bot.slack.flows.stakeholders import Stakeholders
 from bot.slack.flows.timeline import TimelineViews
@@ -38,6 +42,7 @@ from bot.slack.people import People
 from bot.slack.text import visible_length
 from bot.store import Database
 from bot.store.migrate import require_current
+from bot.store.types import utcnow
 from bot.web import WebDeps, add_routes
 
 log = logging.getLogger(__name__)
@@ -58,9 +63,10 @@ class Runtime:
     backfill: Backfill
 
 
-def build_runtime(settings: Settings) -> Runtime:
+def build_runtime(settings: Settings, clock: Callable[[], datetime] = utcnow) -> Runtime:
+    """`clock`: what the domain takes for now (tests pass a controlled one)."""
     db = Database(settings.database_url, settings.database_timeout)
-    service = IncidentService(db, settings.playbooks, text_length=visible_length)
+    service = IncidentService(db, settings.playbooks, clock, text_length=visible_length)
     metrics = Metrics()
     client = make_client(
         settings.bot_token or "",
@@ -70,12 +76,13 @@ def build_runtime(settings: Settings) -> Runtime:
     gateway = SlackGateway(client)
     tasks = BackgroundTasks()
     people = People(gateway, tasks)
-    timeline = Timeline(db)
+    timeline = Timeline(db, clock)
     metrics.count_stored_events(lambda: timeline.recorded)
-    desk = UpdateDesk(db, service)
-    deps = build_slack_layer(settings, service, timeline, desk, gateway, people, tasks)
+    desk = UpdateDesk(db, service, clock)
+    drills = DrillDesk(db, service, settings.scenarios, clock)
+    deps = build_slack_layer(settings, service, timeline, desk, drills, gateway, people, tasks)
     scheduler = UpdateScheduler(
-        desk, timeline, deps.updates, observe_lag=metrics.scheduler_lag.observe
+        desk, timeline, deps.updates, deps.drills, observe_lag=metrics.scheduler_lag.observe
     )
     backfill = Backfill(service, timeline, gateway, people)
     return Runtime(
@@ -88,6 +95,7 @@ def build_slack_layer(
     service: IncidentService,
     timeline: Timeline,
     desk: UpdateDesk,
+    drills: DrillDesk,
     gateway: SlackGateway,
     people: People,
     tasks: BackgroundTasks,
@@ -96,7 +104,17 @@ def build_slack_layer(
     config = settings.config
     home = HomeTabs(service, desk, gateway, tasks)
     card = Card(service, desk, gateway, config.conference_bridge_url)
-    updates = Updates(desk, gateway, card, config.broadcast_channel, home, people)
+    updates = Updates(
+        desk,
+        gateway,
+        card,
+        config.broadcast_channel,
+        home,
+        people,
+        drill_broadcast_channel=config.drill_broadcast_channel,
+    )
+    declaring = Declaring(service, gateway, settings.playbooks, config, home, people)
+    stakeholders = Stakeholders(service, desk, gateway)
     return Deps(
         service=service,
         timeline=timeline,
@@ -104,23 +122,25 @@ def build_slack_layer(
         people=people,
         tasks=tasks,
         broadcast_channel=config.broadcast_channel,
-        declaring=Declaring(service, gateway, settings.playbooks, config, home, people),
+        declaring=declaring,
         changes=Changes(service, gateway, config, card, updates, people, home),
         updates=updates,
-        stakeholders=Stakeholders(service, desk, gateway),
+        stakeholders=stakeholders,
         timeline_views=TimelineViews(
             service,
             timeline,
             gateway,
             people,
             Documents(settings.database_url, settings.database_timeout),
+            drills,
         ),
         home=home,
+        drills=Drills(drills, declaring, stakeholders, gateway),
     )
 
 
-def create_web_app(settings: Settings) -> web.Application:
-    runtime = build_runtime(settings)
+def create_web_app(settings: Settings, clock: Callable[[], datetime] = utcnow) -> web.Application:
+    runtime = build_runtime(settings, clock)
     bolt = create_bolt_app(runtime.deps)
     app = web.Application()
     app[RUNTIME] = runtime
@@ -132,7 +152,7 @@ def create_web_app(settings: Settings) -> web.Application:
         app,
         WebDeps(
             runtime.db,
-            StatusReader(runtime.db, readable=runtime.people.read_plainly),
+            StatusReader(runtime.db, runtime.service.clock, readable=runtime.people.read_plainly),
             runtime.metrics,
             severities,
         ),
@@ -171,9 +191,11 @@ def create_web_app(settings: Settings) -> web.Application:
     return app
 
 
-async def start_on_loopback(settings: Settings) -> tuple[web.AppRunner, Runtime, str]:
+async def start_on_loopback(
+    settings: Settings, clock: Callable[[], datetime] = utcnow
+) -> tuple[web.AppRunner, Runtime, str]:
     """The real app on 127.0.0.1 and a free port (demo, tests, benchmarks); returns its URL."""
-    app = create_web_app(settings)
+    app = create_web_app(settings, clock)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -8,6 +8,7 @@ from bot.slack.blocks.common import (
     HEADER_LIMIT,
     STATUS_EMOJI,
     context,
+    drill_mark,
     headline,
     mrkdwn,
     option,
@@ -27,7 +28,10 @@ def incident_card(
     blocks: list[dict] = [
         {
             "type": "header",
-            "text": plain(f"{incident.reference} · {plain_text(incident.title)}", HEADER_LIMIT),
+            "text": plain(
+                f"{drill_mark(snapshot)}{incident.reference} · {plain_text(incident.title)}",
+                HEADER_LIMIT,
+            ),
         },
         {
             "type": "section",
@@ -128,7 +132,8 @@ def catch_up_button(incident_id: int) -> dict:
 def war_room_topic(snapshot: IncidentSnapshot) -> str:
     incident = snapshot.incident
     return truncate(
-        f"{incident.reference} · {incident.severity} · {incident.status} · {for_executives(incident.title)}"
+        f"{drill_mark(snapshot)}{incident.reference} · {incident.severity} · {incident.status} · "
+        f"{for_executives(incident.title)}"
         f" · IC {user(snapshot.commander)}",
         250,
     )

@@ -36,6 +36,7 @@ KIND_ICONS = {
     EntryKind.NOTE: "📝",
     EntryKind.UPDATE: "📣",
     EntryKind.MESSAGE: "💬",
+    EntryKind.INJECT: "🧪",
 }
 
 

@@ -11,6 +11,7 @@ from bot.incidents.lifecycle import UpdateStatus
 from bot.incidents.updates import Draft
 from bot.slack.blocks.common import (
     context,
+    drill_mark,
     headline,
     plain,
     section,
@@ -35,16 +36,23 @@ NO_NAMES: Mapping[str, str] = MappingProxyType({})
 def draft_message(
     draft: Draft, broadcast_channel: str | None, names: Mapping[str, str] = NO_NAMES
 ) -> tuple[str, list]:
+    """`broadcast_channel`: where approving sends it (a drill's own when it stays in the room)."""
     update, snapshot = draft.update, draft.snapshot
     kind = "Final stakeholder update" if update.final else "Stakeholder update"
-    audience = (
-        f"for {channel(broadcast_channel)}" if broadcast_channel else "(no broadcast channel set)"
-    )
+    if snapshot.is_drill and broadcast_channel == snapshot.incident.channel_id:
+        audience = "(a drill: approving posts it here, not to the executives)"
+    elif broadcast_channel:
+        audience = f"for {channel(broadcast_channel)}"
+    else:
+        audience = "(no broadcast channel set)"
     deciders = (
         f"{user(snapshot.roles.get('comms'))} (comms) or {user(snapshot.commander)} (commander)"
     )
     out: list[dict] = [
-        section(f"📣 *{kind} draft* {audience} — {escape(snapshot.incident.reference)}"),
+        section(
+            f"{drill_mark(snapshot)}📣 *{kind} draft* {audience} — "
+            f"{escape(snapshot.incident.reference)}"
+        ),
         section(for_executives(update.text, names)),
     ]
     if update.open_questions:
@@ -92,6 +100,7 @@ def decided_message(draft: Draft, names: Mapping[str, str] = NO_NAMES) -> tuple[
         verdict = f"⏭️ Skipped by {user(update.decided_by)} at {when}: {for_room(update.skip_reason or '')}"
     else:
         verdict = "🗑️ Replaced by a newer draft"
+    verdict = drill_mark(draft.snapshot) + verdict
     return verdict, [section(verdict), section(for_executives(update.text, names))]
 
 
@@ -146,7 +155,7 @@ def _decision_modal(
 def escalation_nudge(draft: Draft) -> str:
     snapshot = draft.snapshot
     return (
-        f"⏰ {user(snapshot.commander)}: the stakeholder update for {escape(snapshot.incident.reference)} "
+        f"{drill_mark(snapshot)}⏰ {user(snapshot.commander)}: the stakeholder update for {escape(snapshot.incident.reference)} "
         f"has waited past its deadline. {user(snapshot.roles.get('comms'))}, please approve, edit or skip it."
     )
 
