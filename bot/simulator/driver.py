@@ -230,7 +230,8 @@ class SlackClient:
             "event_id": event_id or f"Ev{next(self._events):08d}",
             "event_time": int(time.time()),
             "authorizations": [authorization],
-            "is_ext_shared_channel": False,
+            # Slack Connect: an event from another organisation's member of a shared channel.
+            "is_ext_shared_channel": event.get("source_team", TEAM) != TEAM,
             "event_context": f"4-{event.get('type')}-{TEAM}-{event.get('channel', '')}",
             "event": event,
         }
@@ -264,12 +265,17 @@ class SlackClient:
         files: list[str] | None = None,
         event_id: str | None = None,
         broadcast: bool = False,
+        from_team: str | None = None,
     ) -> str:
         """A person posts `text` (as typed) in a channel, in a thread, with files, or as a
         thread reply also sent to the channel: stored in the fake, delivered to the bot as
-        the events Slack sends for it (a reply also notifies `message_replied`)."""
+        the events Slack sends for it (a reply also notifies `message_replied`). With
+        `from_team`, the person belongs to another organisation sharing the channel through
+        Slack Connect, and the message carries that team as Slack sends it."""
         ts = self.fake.workspace.next_ts()
         message = message_event(channel, user, as_slack_sends(text), ts)
+        if from_team:
+            message |= {"team": from_team, "user_team": from_team, "source_team": from_team}
         if thread_ts:
             message["thread_ts"] = thread_ts
             message["parent_user_id"] = (self.fake.message(channel, thread_ts) or {}).get("user")

@@ -119,3 +119,14 @@ async def test_enterprise_grid_envelopes_are_stored_like_any_other(bot):
         answer = await grid.command(ALICE, "help", room["id"])
     assert "/incident declare" in str(answer)
     assert [e.text for e in await said(bot)] == ["from the org-wide install"]
+
+
+async def test_a_slack_connect_partners_message_is_stored_with_its_author(bot):
+    room = await bot.declare("SEV2 Shared with the CDN vendor")
+    partner = "W0VENDOR01"
+    await bot.slack.say(partner, room["id"], "Our edge in FRA is degraded", from_team="T0VENDOR1")
+    delivered = [m for m in bot.fake.messages(room["id"]) if m.get("source_team") == "T0VENDOR1"]
+    assert delivered and delivered[0]["user_team"] == "T0VENDOR1"
+    assert [(e.actor, e.text) for e in await said(bot)] == [
+        (partner, "Our edge in FRA is degraded")
+    ]
