@@ -106,12 +106,15 @@ def _check_invitee(value: str) -> str:
     return value
 
 
+SlackInvitee = Annotated[str, BeforeValidator(_check_invitee)]
+
+
 class Severity(_Strict):
     description: str
     major: bool = False
     update_every: Duration | None = None
     escalate_after: Duration | None = None
-    invite: list[Annotated[str, BeforeValidator(_check_invitee)]] = Field(default_factory=list)
+    invite: list[SlackInvitee] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _major_needs_cadence(self) -> Severity:
