@@ -24,6 +24,7 @@ class EntryKind(StrEnum):
     MESSAGE = "message"
     UPDATE = "update"
     UPDATE_SKIPPED = "update_skipped"
+    ALERT = "alert"
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,17 @@ class UpdateSkipped(Payload):
     reason: str
 
 
+@dataclass(frozen=True)
+class AlertChanged(Payload):
+    """An alert of the incident's alert group fired, resolved or fired again."""
+
+    kind = EntryKind.ALERT
+    group: int
+    fingerprint: str
+    status: str  # firing, resolved
+    name: str
+
+
 AnyPayload = (
     Declared
     | StatusChanged
@@ -115,6 +127,7 @@ AnyPayload = (
     | Said
     | UpdateSent
     | UpdateSkipped
+    | AlertChanged
 )
 PAYLOADS: dict[EntryKind, type[Payload]] = {p.kind: p for p in AnyPayload.__args__}
 
