@@ -47,6 +47,6 @@ def notification(alerts: list[dict], alertname: str = "HighErrorRate") -> dict:
         "commonAnnotations": {},
         "externalURL": "http://alertmanager:9093",
         "version": "4",
-        "groupKey": '{}/{severity="critical"}:{alertname="%s"}' % alertname,
+        "groupKey": f'{{}}/{{severity="critical"}}:{{alertname="{alertname}"}}',
         "truncatedAlerts": 0,
     }
