@@ -8,8 +8,11 @@ import contextlib
 import logging
 import sys
 
-from bot.config import load_settings, missing_secrets
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.config import Settings, load_settings, missing_secrets
 from bot.settings_errors import ConfigError
+from bot.store.probe import database_problem, describe_database_error
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,12 +43,18 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         return _cannot_start(error)
 
+    problem = asyncio.run(database_problem(settings.database_url, settings.database_timeout))
+    if problem:
+        return _cannot_start(ConfigError([problem]))
     if args.command == "check":
         names = ", ".join(settings.playbooks.names)
         source = settings.config_path or "built-in defaults"
-        print(f"ok: config {source}; playbooks {names}")
+        print(f"ok: config {source}; playbooks {names}; database answers")
         return 0
+    return _serve(settings)
 
+
+def _serve(settings: Settings) -> int:
     missing = missing_secrets(settings)
     if missing:
         print(
@@ -61,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(serve_forever(settings))
     except ConfigError as error:  # e.g. a token Slack refuses
         return _cannot_start(error)
+    except SQLAlchemyError as error:  # the database went away since it was tried above
+        return _cannot_start(ConfigError([f"DATABASE_URL: {describe_database_error(error)}"]))
     return 0
 
 

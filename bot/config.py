@@ -12,8 +12,10 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.incidents.rota import DutyRota
-from bot.playbooks import Duration, PlaybookLibrary, SlackInvitee, load_playbooks
+from bot.playbooks import Duration, Invitee, PlaybookLibrary, load_playbooks
 from bot.settings_errors import ConfigError, describe_validation_error, load_yaml_mapping
+from bot.store import DEFAULT_TIMEOUT as DEFAULT_DATABASE_TIMEOUT
+from bot.store.urls import DatabaseUrlError, async_database_url
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///incidents.db"
@@ -32,7 +34,7 @@ class BotConfig(BaseModel):
     default_playbook: str = "default"
     conference_bridge_url: str | None = None
     # Before the storm: who is paged, and where alerts arrive.
-    response_team: list[SlackInvitee] = Field(default_factory=list)
+    response_team: list[Invitee] = Field(default_factory=list)
     duty_rota: DutyRota | None = None
     ack_within: Duration = timedelta(minutes=5)
     alerts_channel: str | None = None
@@ -79,6 +81,7 @@ class Settings:
     app_token: str | None
     slack_api_url: str
     database_url: str
+    database_timeout: float
     port: int
     config: BotConfig
     playbooks: PlaybookLibrary
@@ -130,12 +133,48 @@ def _port(env: dict[str, str]) -> int:
     return int(raw)
 
 
-def load_settings(env: dict[str, str] | None = None) -> Settings:
-    """Everything the bot needs to start; raises ConfigError naming each broken file and field."""
-    env = dict(os.environ if env is None else env)
+def _database_url(env: dict[str, str]) -> str:
+    try:
+        return async_database_url(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+    except DatabaseUrlError as error:
+        raise ConfigError([f"DATABASE_URL: {error}"]) from error
+
+
+def _database_timeout(env: dict[str, str]) -> float:
+    raw = env.get("DATABASE_TIMEOUT") or str(DEFAULT_DATABASE_TIMEOUT)
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds <= 600:
+        raise ConfigError([f"DATABASE_TIMEOUT: {raw!r} is not a number of seconds (0-600], e.g. 5"])
+    return seconds
+
+
+def _behaviour(env: dict[str, str]) -> tuple[Path | None, BotConfig, PlaybookLibrary]:
     path = config_path_from_env(env)
     config = load_config(path)
-    playbooks = load_playbooks(playbooks_dir(config), config.default_playbook)
+    return path, config, load_playbooks(playbooks_dir(config), config.default_playbook)
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Everything the bot needs to start; raises ConfigError naming every broken variable,
+    file and field at once."""
+    env = dict(os.environ if env is None else env)
+    problems: list[str] = []
+
+    def collect(read):
+        try:
+            return read(env)
+        except ConfigError as error:
+            problems.extend(error.problems)
+            return None
+
+    database_url, database_timeout = collect(_database_url), collect(_database_timeout)
+    port, behaviour = collect(_port), collect(_behaviour)
+    if problems:
+        raise ConfigError(problems)
+    path, config, playbooks = behaviour
     api_url = env.get("SLACK_API_URL") or DEFAULT_SLACK_API_URL
     if not api_url.endswith("/"):
         api_url += "/"
@@ -144,8 +183,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
         app_token=env.get("SLACK_APP_TOKEN") or None,
         slack_api_url=api_url,
-        database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
-        port=_port(env),
+        database_url=database_url,
+        database_timeout=database_timeout,
+        port=port,
         config=config,
         playbooks=playbooks,
         config_path=path,

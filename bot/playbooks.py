@@ -18,6 +18,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from bot.settings_errors import ConfigError, describe_validation_error, load_yaml_mapping
 
 _DURATION = re.compile(r"^\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s)?\s*$")
+# A cadence or escalation longer than this is a typo, and far enough out would not even fit
+# in a date (datetime overflows), so it could never be scheduled.
+LONGEST_DURATION = timedelta(days=7)
 
 
 def parse_duration(value: object) -> timedelta:
@@ -28,10 +31,13 @@ def parse_duration(value: object) -> timedelta:
     if not match or not any(match.groups()):
         raise ValueError(f"{value!r} is not a duration; write it like 45s, 30m, 1h or 1h30m")
     hours, minutes, seconds = (int(g or 0) for g in match.groups())
-    duration = timedelta(hours=hours, minutes=minutes, seconds=seconds)
-    if duration <= timedelta(0):
+    total_seconds = hours * 3600 + minutes * 60 + seconds
+    if total_seconds <= 0:
         raise ValueError(f"{value!r} must be longer than zero")
-    return duration
+    if total_seconds > LONGEST_DURATION.total_seconds():
+        longest = format_duration(LONGEST_DURATION)
+        raise ValueError(f"{value!r} is too long to schedule; the longest is {longest}")
+    return timedelta(seconds=total_seconds)
 
 
 def format_duration(duration: timedelta) -> str:
@@ -97,16 +103,34 @@ DEFAULT_ROLES = {
 }
 
 
-def _check_invitee(value: str) -> str:
-    if not isinstance(value, str) or not _SLACK_ID.match(value):
-        raise ValueError(
-            f"{value!r} is not a Slack user ID (U…/W…) or user-group ID (S…); "
-            "copy it from the profile's 'Copy member ID'"
-        )
-    return value
+def _matching(pattern: re.Pattern, advice: str) -> BeforeValidator:
+    """A string field that must match `pattern`; otherwise "'value' <advice>"."""
+
+    def check(value: object) -> str:
+        if not isinstance(value, str) or not pattern.fullmatch(value):
+            raise ValueError(f"{value!r} {advice}")
+        return value
+
+    return BeforeValidator(check)
 
 
-SlackInvitee = Annotated[str, BeforeValidator(_check_invitee)]
+Invitee = Annotated[
+    str,
+    _matching(
+        _SLACK_ID,
+        "is not a Slack user ID (U…/W…) or user-group ID (S…); "
+        "copy it from the profile's 'Copy member ID'",
+    ),
+]
+# Typed as `playbook=NAME` in a command, so one word without '=' or spaces.
+PlaybookName = Annotated[
+    str,
+    _matching(
+        re.compile(r"[a-z0-9][a-z0-9_-]{0,39}"),
+        "cannot be typed as playbook=NAME; use 1-40 lowercase letters, digits, '-' or '_' "
+        "(e.g. security-breach)",
+    ),
+]
 
 
 class Severity(_Strict):
@@ -114,7 +138,7 @@ class Severity(_Strict):
     major: bool = False
     update_every: Duration | None = None
     escalate_after: Duration | None = None
-    invite: list[SlackInvitee] = Field(default_factory=list)
+    invite: list[Invitee] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _major_needs_cadence(self) -> Severity:
@@ -124,7 +148,7 @@ class Severity(_Strict):
 
 
 class Playbook(_Strict):
-    name: str
+    name: PlaybookName
     description: str = ""
     default_severity: str | None = None
     private: bool = False

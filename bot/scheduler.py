@@ -19,6 +19,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.incidents.updates import Draft, UpdateDesk
 from bot.slack.flows import WarRoom
 from bot.slack.gateway import SlackCallFailed
+from bot.store.probe import DATABASE_ERRORS, describe_database_error
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 1.0
@@ -37,6 +38,10 @@ class UpdateScheduler:
         self._ticking: asyncio.Task | None = None
 
     def start(self) -> None:
+        # APScheduler logs every run of every job at INFO ("Running job", "executed
+        # successfully"): two lines a second that say nothing. Its warnings (missed runs) and
+        # errors (a job that raised) still show.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._scheduler.add_job(
             self.tick,
@@ -83,6 +88,11 @@ class UpdateScheduler:
             for draft in await self.desk.claim_escalations():
                 await self.war_room.nudge(draft)
             await self._wake_for_next_due()
+        except DATABASE_ERRORS as error:
+            # Nothing claimed is lost (claims are leased); the next tick tries again.
+            log.warning(
+                "tick skipped: the database did not answer: %s", describe_database_error(error)
+            )
         finally:
             self._ticking = None
 

@@ -17,6 +17,7 @@ from bot.incidents import IncidentService
 from bot.incidents.timeline import Timeline
 from bot.incidents.updates import UpdateDesk
 from bot.scheduler import UpdateScheduler
+from bot.settings_errors import ConfigError
 from bot.slack.app import connect_socket_mode, create_bolt_app, slack_events_route
 from bot.slack.flows import WarRoom
 from bot.slack.gateway import SlackGateway, make_client
@@ -40,7 +41,7 @@ class Runtime:
 
 
 def build_runtime(settings: Settings) -> Runtime:
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, settings.database_timeout)
     service = IncidentService(db, settings.playbooks)
     client = make_client(settings.bot_token or "", settings.slack_api_url)
     gateway = SlackGateway(client)
@@ -108,7 +109,13 @@ async def serve_forever(settings: Settings, host: str = "0.0.0.0") -> None:
     await runner.setup()
     freeze_startup_heap()
     site = web.TCPSite(runner, host, settings.port)
-    await site.start()
+    try:
+        await site.start()
+    except OSError as error:  # most often another process already listens on the port
+        await runner.cleanup()
+        raise ConfigError(
+            [f"PORT: cannot listen on {host}:{settings.port}: {error.strerror}"]
+        ) from error
     log.info(
         "warroom listening on %s:%s (POST /slack/events, GET /healthz, /status)",
         host,

@@ -17,25 +17,79 @@ class ConfigError(Exception):
 
 
 def load_yaml_mapping(path: Path) -> tuple[dict, yaml.Node | None]:
-    """Read a YAML mapping and its node tree (for line numbers)."""
+    """Read a YAML mapping and its node tree (for line numbers).
+
+    Duplicate keys are refused: PyYAML would silently keep the last one, so a setting
+    written twice would quietly not mean what its first line says.
+    """
+    text = _read_text(path)
+    loader = yaml.SafeLoader(text)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ConfigError([f"{path}: cannot read: {error.strerror}"]) from error
-    try:
-        data = yaml.safe_load(text)
-        node = yaml.compose(text)
+        node = loader.get_single_node()
+        duplicates = _duplicate_keys(path, node)
+        if duplicates:
+            raise ConfigError(duplicates)
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         raise ConfigError(
             [f"{where}: not valid YAML: {getattr(error, 'problem', error)}"]
         ) from error
+    finally:
+        loader.dispose()
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError([f"{path}: expected a mapping of keys at the top level"])
     return data, node
+
+
+def _read_text(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise ConfigError([f"{path}: cannot read: {error.strerror}"]) from error
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        byte = raw[error.start : error.start + 1].hex()
+        raise ConfigError(
+            [f"{path}:{line}: not UTF-8 text (byte 0x{byte}); save the file as UTF-8"]
+        ) from error
+
+
+def _duplicate_keys(path: Path, root: yaml.Node | None) -> list[str]:
+    """Every key written twice in one mapping, with both lines and its dotted field name."""
+    problems: list[tuple[int, str]] = []
+    seen_nodes: set[int] = set()  # aliases can make the node graph cyclic
+    pending: list[tuple[yaml.Node | None, str]] = [(root, "")]
+    while pending:
+        node, field = pending.pop()
+        if node is None or id(node) in seen_nodes:
+            continue
+        seen_nodes.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            pending += [(item, f"{field}.{i}".lstrip(".")) for i, item in enumerate(node.value)]
+        elif isinstance(node, yaml.MappingNode):
+            first_line: dict[str, int] = {}
+            for key, value in node.value:
+                name = str(key.value)
+                if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                    line = key.start_mark.line + 1
+                    if name in first_line:
+                        dotted = f"{field}.{name}".lstrip(".")
+                        first = first_line[name]
+                        problems.append(
+                            (
+                                line,
+                                f"{path}:{line}: {dotted}: duplicate key (first set on line {first}); keep one",
+                            )
+                        )
+                    first_line.setdefault(name, line)
+                pending.append((value, f"{field}.{name}".lstrip(".")))
+    return [problem for _, problem in sorted(problems)]
 
 
 def _line_of(node: yaml.Node | None, loc: tuple) -> int | None:

@@ -148,14 +148,20 @@ def playbooks() -> list[dict]:
 
 
 @pytest.fixture
-async def bot(fake, tmp_path, database_url, bot_config, playbooks):
+def bot_environment_overrides() -> dict:
+    """Override in a test module to set more environment variables (e.g. DATABASE_TIMEOUT)."""
+    return {}
+
+
+@pytest.fixture
+async def bot(fake, tmp_path, database_url, bot_config, playbooks, bot_environment_overrides):
     general = fake.add_channel("general", [ALICE, BOB, CAROL, DAVE])
     broadcast = fake.add_channel("incident-updates")
     response_team = fake.add_channel("mim-response-team")
     config = {"broadcast_channel": broadcast, "response_team_channel": response_team, **bot_config}
     config_path = write_settings_files(tmp_path, config, playbooks)
-    settings = load_settings(bot_environment(fake, config_path, database_url))
-    runner, runtime, url = await start_on_loopback(settings)
+    environment = bot_environment(fake, config_path, database_url) | bot_environment_overrides
+    runner, runtime, url = await start_on_loopback(load_settings(environment))
     async with SlackClient(fake, url, SECRET) as slack:
         yield Bot(fake, slack, runtime, url, general, broadcast, response_team)
     await runner.cleanup()

@@ -69,11 +69,49 @@ def test_shipped_playbooks_are_valid():
         ("name: default\n", "default.yaml: severities: required key is missing"),
         (MINIMAL + "roles:\n  comms: {title: C, duty: d}\n", "a 'commander' role is required"),
         ("name: [unclosed\n", "default.yaml:2: not valid YAML"),
+        (
+            MINIMAL + "    update_every: 99999999999h\n",
+            "default.yaml:5: severities.SEV1.update_every: '99999999999h' is too long to "
+            "schedule; the longest is 168h",
+        ),
+        (
+            MINIMAL.replace("name: default", "name: security breach"),
+            "default.yaml:1: name: 'security breach' cannot be typed as playbook=NAME",
+        ),
+        (MINIMAL.replace("name: default", "name: a=b"), "name: 'a=b' cannot be typed"),
     ],
 )
 def test_broken_playbooks_say_where_and_why(tmp_path, text, expected):
     problems = problems_for(tmp_path, text)
     assert any(expected in p for p in problems), problems
+
+
+def test_duplicate_keys_are_refused_each_with_both_lines(tmp_path):
+    text = MINIMAL + "    description: Half down\nname: other\n"
+    assert problems_for(tmp_path, text) == [
+        f"{tmp_path}/playbooks/default.yaml:5: severities.SEV1.description: duplicate key "
+        "(first set on line 4); keep one",
+        f"{tmp_path}/playbooks/default.yaml:6: name: duplicate key (first set on line 1); keep one",
+    ]
+
+
+def test_a_key_overriding_a_merged_one_is_not_a_duplicate(tmp_path):
+    text = (
+        MINIMAL
+        + "  SEV2: &base {description: Base}\n  SEV3:\n    <<: *base\n    description: Own\n"
+    )
+    library = load_playbooks(write_playbook(tmp_path, text))
+    assert library.default.severities["SEV3"].description == "Own"
+
+
+def test_a_file_that_is_not_utf8_names_its_line(tmp_path):
+    folder = write_playbook(tmp_path, MINIMAL)
+    (folder / "default.yaml").write_bytes(MINIMAL.encode() + b"description: caf\xe9\n")
+    with pytest.raises(ConfigError) as raised:
+        load_playbooks(folder)
+    assert raised.value.problems == [
+        f"{folder}/default.yaml:5: not UTF-8 text (byte 0xe9); save the file as UTF-8"
+    ]
 
 
 def test_parse_duration():
@@ -114,6 +152,65 @@ def test_broken_config_says_where_and_why(tmp_path, config, expected):
     assert any(expected in p for p in raised.value.problems), raised.value.problems
 
 
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (
+            "postgres://u:p@db.example.com:5432/inc",
+            "postgresql+asyncpg://u:p@db.example.com:5432/inc",
+        ),
+        ("postgresql://u@db/inc?sslmode=require", "postgresql+asyncpg://u@db/inc?ssl=require"),
+        ("postgresql+asyncpg://u@db/inc", "postgresql+asyncpg://u@db/inc"),
+        ("sqlite:///incidents.db", "sqlite+aiosqlite:///incidents.db"),
+        ("sqlite:////tmp/incidents.db", "sqlite+aiosqlite:////tmp/incidents.db"),
+        ("sqlite+aiosqlite:///incidents.db", "sqlite+aiosqlite:///incidents.db"),
+    ],
+)
+def test_database_urls_as_platforms_write_them_use_the_async_drivers(tmp_path, given, expected):
+    settings = load_settings(
+        settings_env(tmp_path, {"playbooks_dir": "playbooks"}) | {"DATABASE_URL": given}
+    )
+    assert settings.database_url == expected
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("mysql://u@db/inc", "DATABASE_URL: mysql:// is not supported; use PostgreSQL or SQLite"),
+        ("db.example.com:5432", "DATABASE_URL: not a database URL; write it like postgresql://"),
+        ("sqlite://", "DATABASE_URL: an in-memory SQLite database loses every incident"),
+        ("sqlite:///missing/incidents.db", "the folder missing for the SQLite file does not exist"),
+        ("postgres://db/inc?sslmode=on", "DATABASE_URL: sslmode='on' is not one of disable"),
+        ("postgres://db/inc?pool=5", "DATABASE_URL: ?pool= is not supported"),
+    ],
+)
+def test_unusable_database_urls_get_one_line_with_the_right_form(tmp_path, given, expected):
+    env = settings_env(tmp_path, {"playbooks_dir": "playbooks"}) | {"DATABASE_URL": given}
+    with pytest.raises(ConfigError) as raised:
+        load_settings(env)
+    assert len(raised.value.problems) == 1 and expected in raised.value.problems[0]
+
+
+def test_environment_config_and_playbook_problems_are_reported_together(tmp_path):
+    write_playbook(tmp_path, MINIMAL + "    majr: true\n")
+    (tmp_path / "config.yaml").write_text("playbooks_dir: playbooks\n")
+    env = {
+        "BOT_CONFIG": str(tmp_path / "config.yaml"),
+        "DATABASE_URL": "mysql://db/inc",
+        "DATABASE_TIMEOUT": "forever",
+        "PORT": "http",
+    }
+    with pytest.raises(ConfigError) as raised:
+        load_settings(env)
+    fields = [problem.split(": ")[0] for problem in raised.value.problems]
+    assert fields == [
+        "DATABASE_URL",
+        "DATABASE_TIMEOUT",
+        "PORT",
+        f"{tmp_path}/playbooks/default.yaml:5",
+    ]
+
+
 def run_bot(*args: str, env: dict, cwd: Path) -> subprocess.CompletedProcess:
     clean = {
         k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BOT_", "DATABASE_"))
@@ -147,6 +244,21 @@ def test_check_passes_on_the_shipped_example(tmp_path):
     result = run_bot("check", env={"BOT_CONFIG": str(REPO / "config.example.yaml")}, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "default, security-breach, third-party-outage" in result.stdout
+    assert "database answers" in result.stdout
+
+
+def test_check_tries_the_database(tmp_path):
+    nowhere = "postgresql://warroom:secret@127.0.0.1:9/incidents"  # port 9: nothing listens
+    result = run_bot(
+        "check",
+        env={"BOT_CONFIG": str(REPO / "config.example.yaml"), "DATABASE_URL": nowhere},
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    assert "DATABASE_URL: cannot use postgresql+asyncpg://warroom:***@127.0.0.1:9/incidents: " in (
+        result.stderr
+    )
+    assert "secret" not in result.stderr and "Traceback" not in result.stderr
 
 
 def test_serving_without_secrets_names_the_variables_and_the_demo(tmp_path):

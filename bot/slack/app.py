@@ -8,14 +8,28 @@ import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings_errors import ConfigError
 from bot.slack.gateway import REFUSED_TOKEN
 from bot.slack.listeners import Deps, register_all
+from bot.store.probe import DATABASE_ERRORS, describe_database_error
 
 log = logging.getLogger(__name__)
+
+
+class _TokenFromEnvironmentIsTheClients(logging.Filter):
+    """Bolt also reads SLACK_BOT_TOKEN from the environment when given a client, and then
+    warns on every start that it will be unused. The client was made from that same
+    variable (bot.config), so the warning says nothing; every other Bolt line passes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+logging.getLogger("slack_bolt.AsyncApp").addFilter(_TokenFromEnvironmentIsTheClients())
 
 
 def create_bolt_app(client: AsyncWebClient, signing_secret: str | None, deps: Deps) -> AsyncApp:
@@ -31,7 +45,22 @@ def create_bolt_app(client: AsyncWebClient, signing_secret: str | None, deps: De
         raise_error_for_unhandled_request=False,
     )
     register_all(app, deps)
+    app.error(log_listener_failure)
     return app
+
+
+async def log_listener_failure(error: Exception, body: dict) -> None:
+    """Slack gets a 500 either way and retries events. A database that did not answer in
+    time is expected now and then: one line says so. Anything else is a bug: traceback."""
+    if isinstance(error, DATABASE_ERRORS):
+        what = body.get("event_id") or body.get("command") or body.get("type") or "request"
+        log.warning(
+            "%s refused (Slack will retry): the database did not answer: %s",
+            what,
+            describe_database_error(error),
+        )
+    else:
+        log.exception("listener failed: %s", error)
 
 
 def slack_events_route(bolt: AsyncApp):

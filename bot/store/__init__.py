@@ -15,14 +15,19 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.store import models  # noqa: F401  (registers the tables)
 
+# Every wait on the database is bounded (connecting, a free pooled connection, a statement,
+# a lock): a hung database then fails requests fast, and Slack retries a 5xx, instead of
+# requests piling up behind it. Slack itself gives up on an answer after 3 seconds.
+DEFAULT_TIMEOUT = 5.0
+
 
 class Database:
-    def __init__(self, url: str):
+    def __init__(self, url: str, timeout: float = DEFAULT_TIMEOUT):
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        self.engine: AsyncEngine = create_async_engine(url, **_engine_options(url))
+        self.engine: AsyncEngine = create_async_engine(url, **_engine_options(url, timeout))
         if self.is_sqlite:
-            _serialise_sqlite_writers(self.engine)
+            _serialise_sqlite_writers(self.engine, timeout)
 
     async def create_schema(self) -> None:
         async with self.engine.begin() as connection:
@@ -83,16 +88,32 @@ def insert_ignoring_duplicates(db: Database, table: Table, keys: list[str]):
     )
 
 
-def _engine_options(url: str) -> dict:
+def _engine_options(url: str, timeout: float) -> dict:
     if url.startswith("sqlite"):
         # Sessions always end their transactions, so the pool's rollback on every checkin
         # is a wasted trip to the driver's thread; `_serialise_sqlite_writers` rolls back
         # only a connection that comes back with a transaction still open.
-        return {"connect_args": {"timeout": 30}, "pool_reset_on_return": None}
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+        return {
+            "connect_args": {"timeout": timeout},
+            "pool_reset_on_return": None,
+            "pool_timeout": timeout,
+        }
+    return {
+        "pool_pre_ping": True,
+        "pool_size": 10,
+        "max_overflow": 10,
+        "pool_timeout": timeout,
+        "connect_args": {
+            "timeout": timeout,  # connecting
+            # The server cancels a statement (or a lock wait) first, leaving the connection
+            # usable; the client-side bound is for a server or network that stopped answering.
+            "server_settings": {"statement_timeout": str(int(timeout * 1000))},
+            "command_timeout": timeout + 1,
+        },
+    }
 
 
-def _serialise_sqlite_writers(engine: AsyncEngine) -> None:
+def _serialise_sqlite_writers(engine: AsyncEngine, timeout: float) -> None:
     """WAL for concurrent readers; BEGIN IMMEDIATE so two writers queue instead of failing.
 
     SQLite's default deferred BEGIN lets two transactions read, then both try to write and
@@ -108,7 +129,7 @@ def _serialise_sqlite_writers(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")

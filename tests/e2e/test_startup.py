@@ -2,11 +2,16 @@
 being unreachable does not."""
 
 import asyncio
+import logging
 import os
+import socket
 import sys
+
+from apscheduler.events import EVENT_JOB_EXECUTED
 
 from bot.config import load_settings
 from bot.server import start_on_loopback
+from bot.simulator import wait_for
 from tests.conftest import TEST_PLAYBOOK, bot_environment, write_settings_files
 from tests.e2e.processes import free_port
 
@@ -16,7 +21,7 @@ async def run_until_exit(environment: dict) -> tuple[int, str]:
         sys.executable,
         "-m",
         "bot",
-        env={**os.environ, **environment, "PORT": str(free_port())},
+        env={**os.environ, "PORT": str(free_port()), **environment},
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -55,3 +60,36 @@ async def test_slack_unreachable_at_startup_does_not_stop_the_bot(fake, tmp_path
         assert await runtime.db.is_reachable()
     finally:
         await runner.cleanup()
+
+
+async def test_a_port_in_use_stops_startup_with_one_line(fake, tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, stderr = await run_until_exit(environment(fake, tmp_path, PORT=str(port)))
+    assert code == 2
+    assert f"PORT: cannot listen on 0.0.0.0:{port}: " in stderr
+    assert "Traceback" not in stderr
+
+
+async def test_an_unreachable_database_stops_startup_with_one_line(fake, tmp_path):
+    nowhere = f"postgresql://warroom:secret@127.0.0.1:{free_port()}/incidents"
+    code, stderr = await run_until_exit(environment(fake, tmp_path, DATABASE_URL=nowhere))
+    assert code == 2
+    assert "DATABASE_URL: cannot use postgresql+asyncpg://warroom:***@127.0.0.1:" in stderr
+    assert "secret" not in stderr and "Traceback" not in stderr
+
+
+async def test_startup_and_scheduler_ticks_log_nothing_routine(fake, tmp_path, caplog, monkeypatch):
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")  # as under `python -m bot`: Bolt reads it
+    caplog.set_level(logging.INFO)
+    runner, runtime, _ = await start_on_loopback(load_settings(environment(fake, tmp_path)))
+    ticks = []
+    runtime.scheduler._scheduler.add_listener(ticks.append, EVENT_JOB_EXECUTED)
+    try:
+        await wait_for(lambda: len(ticks) >= 3, timeout=20, what="three scheduler ticks")
+    finally:
+        await runner.cleanup()
+    assert not [r.getMessage() for r in caplog.records if r.name.startswith("apscheduler")]
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
