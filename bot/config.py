@@ -86,6 +86,7 @@ class Settings:
     config: BotConfig
     playbooks: PlaybookLibrary
     config_path: Path | None
+    alerts_token: str | None = None  # ALERTS_TOKEN: unset, alert intake is off
 
 
 def load_config(path: Path | None) -> BotConfig:
@@ -189,6 +190,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         config=config,
         playbooks=playbooks,
         config_path=path,
+        alerts_token=env.get("ALERTS_TOKEN") or None,
     )
 
 

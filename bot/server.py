@@ -14,6 +14,7 @@ from aiohttp import web
 from bot.background import BackgroundTasks
 from bot.config import Settings
 from bot.incidents import IncidentService
+from bot.incidents.alerts import AlertDesk
 from bot.incidents.timeline import Timeline
 from bot.incidents.updates import UpdateDesk
 from bot.scheduler import UpdateScheduler
@@ -22,8 +23,10 @@ from bot.slack.app import connect_socket_mode, create_bolt_app, slack_events_rou
 from bot.slack.flows import WarRoom
 from bot.slack.gateway import SlackGateway, make_client
 from bot.slack.listeners import Deps
+from bot.slack.triage import Triage
 from bot.store import Database
 from bot.web import add_routes
+from bot.web_alerts import add_alert_routes
 
 log = logging.getLogger(__name__)
 RUNTIME = web.AppKey("runtime", object)
@@ -38,6 +41,7 @@ class Runtime:
     tasks: BackgroundTasks
     deps: Deps
     scheduler: UpdateScheduler
+    triage: Triage
 
 
 def build_runtime(settings: Settings) -> Runtime:
@@ -49,9 +53,10 @@ def build_runtime(settings: Settings) -> Runtime:
     timeline = Timeline(db)
     desk = UpdateDesk(db, service)
     war_room = WarRoom(service, timeline, desk, gateway, settings.config)
-    deps = Deps(service, timeline, gateway, war_room, settings.playbooks, tasks)
+    triage = Triage(AlertDesk(db), gateway, war_room, settings.config, settings.playbooks, tasks)
+    deps = Deps(service, timeline, gateway, war_room, settings.playbooks, tasks, triage)
     scheduler = UpdateScheduler(desk, war_room)
-    return Runtime(settings, db, service, gateway, tasks, deps, scheduler)
+    return Runtime(settings, db, service, gateway, tasks, deps, scheduler, triage)
 
 
 def create_web_app(settings: Settings) -> web.Application:
@@ -62,6 +67,7 @@ def create_web_app(settings: Settings) -> web.Application:
     if settings.signing_secret:
         app.router.add_post("/slack/events", slack_events_route(bolt))
     add_routes(app, runtime.db, runtime.service)
+    add_alert_routes(app, runtime.triage, settings.alerts_token)
 
     async def lifecycle(_: web.Application):
         await runtime.gateway.open()
@@ -74,6 +80,7 @@ def create_web_app(settings: Settings) -> web.Application:
             await runtime.db.dispose()
             raise
         runtime.scheduler.start()
+        await runtime.triage.resume()
         yield
         await runtime.scheduler.shutdown()
         if socket_mode is not None:

@@ -20,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.incidents.entries import AlertChanged, new_entry
 from bot.incidents.errors import InvalidRequest, NotFound
 from bot.store import Database, insert_ignoring_duplicates
-from bot.store.models import Alert, AlertGroup
+from bot.store.models import Alert, AlertGroup, Incident
 from bot.store.types import utcnow
 
 FIRING, RESOLVED = "firing", "resolved"
@@ -70,6 +70,7 @@ class GroupView:
 
     group: AlertGroup
     alerts: list[Alert]
+    war_room: str | None = None  # the declared incident's channel
 
     @property
     def firing(self) -> list[Alert]:
@@ -113,7 +114,7 @@ class AlertDesk:
 
     async def receive(self, delivery: Delivery) -> Received:
         """Store what is new in a delivery; a repeated delivery changes nothing."""
-        async with self.db.transaction() as session:
+        async with self.db.queued_transaction() as session:
             created = await self._ensure_group(session, delivery)
             group = await self._lock_group(session, delivery.group_key)
             was_firing = group.status == FIRING
@@ -227,7 +228,8 @@ class AlertDesk:
                 select(Alert).where(Alert.group_id == group_id).order_by(col(Alert.starts_at))
             )
         ).all()
-        return GroupView(group, list(alerts))
+        incident = await session.get(Incident, group.incident_id) if group.incident_id else None
+        return GroupView(group, list(alerts), incident.channel_id if incident else None)
 
     async def unshown(self) -> list[int]:
         """Groups whose triage message is behind their state (after a restart, say)."""
@@ -242,7 +244,7 @@ class AlertDesk:
     async def claim_first_post(self, group_id: int, lease_seconds: float = 30) -> bool:
         """Whether this caller posts the group's triage message (once, across replicas)."""
         now = self.clock()
-        async with self.db.transaction() as session:
+        async with self.db.queued_transaction() as session:
             claimed = await session.exec(
                 update(AlertGroup)
                 .where(
@@ -263,7 +265,7 @@ class AlertDesk:
         values: dict = {"shown_version": version}
         if ts is not None:
             values |= {"triage_channel": channel, "triage_ts": ts, "post_lease_until": None}
-        async with self.db.transaction() as session:
+        async with self.db.queued_transaction() as session:
             await session.exec(
                 update(AlertGroup)
                 .where(AlertGroup.id == group_id, col(AlertGroup.shown_version) < version)
@@ -273,7 +275,7 @@ class AlertDesk:
     # -- decisions -----------------------------------------------------------------------------
 
     async def dismiss(self, group_id: int, by: str, reason: str) -> GroupView:
-        async with self.db.transaction() as session:
+        async with self.db.queued_transaction() as session:
             group = await self._locked(session, group_id)
             if group.incident_id is not None:
                 raise InvalidRequest("These alerts are already an incident; they stay.")
@@ -284,7 +286,7 @@ class AlertDesk:
     async def declared(self, group_id: int, incident_id: int) -> tuple[GroupView, bool]:
         """Link a new incident to the group; its alerts go into the timeline. Returns the
         group and whether this incident is the group's (the first declaration wins)."""
-        async with self.db.transaction() as session:
+        async with self.db.queued_transaction() as session:
             group = await self._locked(session, group_id)
             if group.incident_id is not None:
                 return await self._view(session, group_id), group.incident_id == incident_id
@@ -298,7 +300,7 @@ class AlertDesk:
 
     async def claim_resolution_notice(self, group_id: int) -> bool:
         """Whether this caller tells the war room that the group's alerts resolved (once)."""
-        async with self.db.transaction() as session:
+        async with self.db.queued_transaction() as session:
             claimed = await session.exec(
                 update(AlertGroup)
                 .where(

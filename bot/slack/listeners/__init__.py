@@ -18,6 +18,7 @@ from bot.playbooks import PlaybookLibrary
 from bot.slack.flows import Reply, WarRoom
 from bot.slack.gateway import SlackCallFailed, SlackGateway
 from bot.slack.text import escape
+from bot.slack.triage import Triage
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ class Deps:
     war_room: WarRoom
     playbooks: PlaybookLibrary
     tasks: BackgroundTasks
+    triage: Triage
 
     def run_for(self, reply: Reply, work: Awaitable, name: str) -> None:
         """Run `work` after the ack; refusals and failures go back to the person who asked."""
@@ -52,10 +54,11 @@ async def _answering(reply: Reply, work: Awaitable) -> None:
 
 
 def register_all(app: AsyncApp, deps: Deps) -> None:
-    from bot.slack.listeners import actions, commands, events, views
+    from bot.slack.listeners import actions, commands, events, triage, views
 
     # Bolt tries listeners in registration order: events first, as they are the hot path.
     events.register(app, deps)
     commands.register(app, deps)
     actions.register(app, deps)
     views.register(app, deps)
+    triage.register(app, deps)

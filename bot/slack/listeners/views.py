@@ -35,14 +35,17 @@ def register(app: AsyncApp, deps: Deps) -> None:
         reply = Reply(
             deps.gateway, body["user"]["id"], metadata.get("response_url"), metadata.get("channel")
         )
-        work = deps.war_room.declare(
-            reply,
-            title=title,
-            severity=severity,
-            playbook=metadata.get("playbook"),
-            impact=submitted(view, "impact").get("value") or "",
-            private=private,
-        )
+        declaration = {
+            "title": title,
+            "severity": severity,
+            "playbook": metadata.get("playbook"),
+            "impact": submitted(view, "impact").get("value") or "",
+            "private": private,
+        }
+        if "alert_group" in metadata:  # opened from an alert triage message
+            work = deps.triage.declared(reply, metadata["alert_group"], **declaration)
+        else:
+            work = deps.war_room.declare(reply, **declaration)
         deps.run_for(reply, work, "declare (form)")
 
     async def handover_submitted(ack: AsyncAck, body: dict, view: dict) -> None:
