@@ -12,15 +12,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from bot.background import BackgroundTasks
 from bot.config import BotConfig
 from bot.incidents.alerts import AlertDesk, Delivery, GroupView, Received
 from bot.incidents.errors import InvalidRequest
+from bot.incidents.paging import page_order
 from bot.playbooks import PlaybookLibrary
 from bot.slack import blocks, triage_blocks
 from bot.slack.flows import Reply, WarRoom
 from bot.slack.gateway import SlackCallFailed, SlackGateway
+from bot.store.types import utcnow
 
 log = logging.getLogger(__name__)
 SLACK_WRITES_PER_CHANNEL_INTERVAL = 1.0  # seconds
@@ -81,7 +84,9 @@ class Triage:
         config: BotConfig,
         playbooks: PlaybookLibrary,
         tasks: BackgroundTasks,
+        clock: Callable[[], datetime] = utcnow,
     ):
+        self.clock = clock
         self.desk = desk
         self.gateway = gateway
         self.war_room = war_room
@@ -97,7 +102,30 @@ class Triage:
             self.pacer.poke(self.config.alerts_channel, received.group_id, received.created)
         if received.resolved_now and received.incident_id is not None:
             self.tasks.spawn(self.tell_resolved(received.group_id), name="alerts resolved")
+        if received.created and self._may_auto_declare:
+            self.tasks.spawn(self.auto_declare(received.group_id), name="auto-declare")
         return received
+
+    @property
+    def _may_auto_declare(self) -> bool:
+        return any(level.auto_declare for level in self.playbooks.default.severities.values())
+
+    async def auto_declare(self, group_id: int) -> None:
+        """Declare at once when the alerts' severity says `auto_declare: true`; the person
+        on duty holds the command (else the first of the response team)."""
+        view = await self.desk.view(group_id)
+        severity = view.severity(self.config.alert_severity_label, self.config.alert_severity_map)
+        level = self.playbooks.default.severities.get(severity or "")
+        if level is None or not level.auto_declare or not view.firing:
+            return
+        order = page_order(self.config.duty_rota, self.config.response_team, self.clock())
+        if not order:
+            log.warning("alert group %s: auto_declare needs a duty_rota or response_team", group_id)
+            return
+        reply = Reply(self.gateway, order[0], channel=self.config.alerts_channel)
+        await self.declared(
+            reply, group_id, title=view.title, severity=severity, playbook=None, impact=view.impact
+        )
 
     async def resume(self) -> None:
         """Show every change not shown yet (after a restart or a Slack failure)."""
