@@ -25,6 +25,8 @@ class EntryKind(StrEnum):
     UPDATE = "update"
     UPDATE_SKIPPED = "update_skipped"
     ALERT = "alert"
+    PAGED = "paged"
+    PAGE_ACKNOWLEDGED = "page_acknowledged"
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,24 @@ class AlertChanged(Payload):
     name: str
 
 
+@dataclass(frozen=True)
+class Paged(Payload):
+    """The duty manager (or the next on the rota) was paged; `unanswered` did not answer."""
+
+    kind = EntryKind.PAGED
+    user: str
+    attempt: int
+    unanswered: str | None = None
+
+
+@dataclass(frozen=True)
+class PageAcknowledged(Payload):
+    kind = EntryKind.PAGE_ACKNOWLEDGED
+    user: str
+    attempt: int
+    seconds: int  # from the first page to this acknowledgement
+
+
 AnyPayload = (
     Declared
     | StatusChanged
@@ -128,6 +148,8 @@ AnyPayload = (
     | UpdateSent
     | UpdateSkipped
     | AlertChanged
+    | Paged
+    | PageAcknowledged
 )
 PAYLOADS: dict[EntryKind, type[Payload]] = {p.kind: p for p in AnyPayload.__args__}
 

@@ -170,3 +170,23 @@ class Alert(SQLModel, table=True):
     starts_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     ends_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     generator_url: str = ""
+
+
+class Page(SQLModel, table=True):
+    """A page to one person for one incident: the duty manager first, then the next on the
+    rota each time nobody acknowledges within `ack_within`. `attempt` numbers the chain, one
+    row each, so two replicas cannot page the same step twice. `post_lease_until` claims
+    sending the direct message, as for update drafts."""
+
+    __table_args__ = (UniqueConstraint("incident_id", "attempt", name="one_page_per_attempt"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    attempt: int
+    user_id: str
+    paged_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    ack_due: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
+    escalated: bool = False
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    message_ts: str | None = None  # the direct message, once sent
+    post_lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
