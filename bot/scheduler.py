@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -28,8 +29,16 @@ CLAIM_CHUNK = 100
 
 
 class UpdateScheduler:
-    def __init__(self, desk: UpdateDesk, war_room: WarRoom, interval: float = TICK_SECONDS):
+    def __init__(
+        self,
+        desk: UpdateDesk,
+        war_room: WarRoom,
+        interval: float = TICK_SECONDS,
+        also_each_tick: list[Callable[[], Awaitable[None]]] = (),
+    ):
         self.desk = desk
+        # Other work claimed from the database on the same tick (paging escalations).
+        self.also_each_tick = list(also_each_tick)
         self.timeline = war_room.timeline
         self.war_room = war_room
         self.interval = interval
@@ -87,6 +96,8 @@ class UpdateScheduler:
             await self.desk.posted([pair for pair in posted if pair is not None])
             for draft in await self.desk.claim_escalations():
                 await self.war_room.nudge(draft)
+            for work in self.also_each_tick:
+                await work()
             await self._wake_for_next_due()
         except DATABASE_ERRORS as error:
             # Nothing claimed is lost (claims are leased); the next tick tries again.

@@ -15,6 +15,7 @@ from bot.background import BackgroundTasks
 from bot.config import Settings
 from bot.incidents import IncidentService
 from bot.incidents.alerts import AlertDesk
+from bot.incidents.paging import Pager
 from bot.incidents.timeline import Timeline
 from bot.incidents.updates import UpdateDesk
 from bot.scheduler import UpdateScheduler
@@ -23,6 +24,7 @@ from bot.slack.app import connect_socket_mode, create_bolt_app, slack_events_rou
 from bot.slack.flows import WarRoom
 from bot.slack.gateway import SlackGateway, make_client
 from bot.slack.listeners import Deps
+from bot.slack.paging import Paging
 from bot.slack.triage import Triage
 from bot.store import Database
 from bot.web import add_routes
@@ -42,6 +44,7 @@ class Runtime:
     deps: Deps
     scheduler: UpdateScheduler
     triage: Triage
+    paging: Paging
 
 
 def build_runtime(settings: Settings) -> Runtime:
@@ -54,9 +57,13 @@ def build_runtime(settings: Settings) -> Runtime:
     desk = UpdateDesk(db, service)
     war_room = WarRoom(service, timeline, desk, gateway, settings.config)
     triage = Triage(AlertDesk(db), gateway, war_room, settings.config, settings.playbooks, tasks)
-    deps = Deps(service, timeline, gateway, war_room, settings.playbooks, tasks, triage)
-    scheduler = UpdateScheduler(desk, war_room)
-    return Runtime(settings, db, service, gateway, tasks, deps, scheduler, triage)
+    config = settings.config
+    pager = Pager(db, config.duty_rota, config.response_team, config.ack_within)
+    paging = Paging(pager, service, war_room, gateway, config)
+    war_room.on_major = paging.start
+    deps = Deps(service, timeline, gateway, war_room, settings.playbooks, tasks, triage, paging)
+    scheduler = UpdateScheduler(desk, war_room, also_each_tick=[paging.tick])
+    return Runtime(settings, db, service, gateway, tasks, deps, scheduler, triage, paging)
 
 
 def create_web_app(settings: Settings) -> web.Application:

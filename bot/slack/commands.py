@@ -40,6 +40,7 @@ SUBCOMMANDS = (
     ),
     Subcommand("report", "", "draft the post-incident review from the record (once resolved)"),
     Subcommand("list", "", "open incidents", False),
+    Subcommand("oncall", "", "who is the duty MIM manager now, and who is next", False),
     Subcommand("help", "", "this help", False),
 )
 BY_NAME = {s.name: s for s in SUBCOMMANDS}
@@ -175,6 +176,7 @@ _PARSERS = {
     "resolve": _summary,
     "close": _nothing("close"),
     "list": _nothing("list"),
+    "oncall": _nothing("oncall"),
     "note": _note,
     "timeline": _timeline,
     "report": _nothing("report"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
 from functools import partial
@@ -74,6 +75,8 @@ class WarRoom:
         self.desk = desk
         self.gateway = gateway
         self.config = config
+        # Called for every incident that is (or becomes) major: paging the duty manager.
+        self.on_major: Callable[[IncidentSnapshot], Awaitable[None]] | None = None
         self._card_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     # -- declaring -------------------------------------------------------------------------
@@ -138,6 +141,8 @@ class WarRoom:
         if snapshot.playbook.checklist:
             checklist = blocks.checklist(snapshot.playbook)
             finishing.append(problems.collect(self.gateway.post(channel_id, checklist)))
+        if snapshot.major and self.on_major is not None:
+            finishing.append(problems.collect(self.on_major(snapshot)))
         await asyncio.gather(*finishing)
         await self.report(channel_id, problems)
         return snapshot
@@ -199,6 +204,8 @@ class WarRoom:
                 )
         if isinstance(what, SeverityChanged) and snapshot.major and not change.was_major:
             steps += self._announce_major(snapshot, problems)
+            if self.on_major is not None:
+                steps.append(problems.collect(self.on_major(snapshot)))
             steps.append(
                 self.gateway.invite(
                     channel_id,

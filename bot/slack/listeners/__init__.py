@@ -17,6 +17,7 @@ from bot.incidents.timeline import Timeline
 from bot.playbooks import PlaybookLibrary
 from bot.slack.flows import Reply, WarRoom
 from bot.slack.gateway import SlackCallFailed, SlackGateway
+from bot.slack.paging import Paging
 from bot.slack.text import escape
 from bot.slack.triage import Triage
 
@@ -32,6 +33,7 @@ class Deps:
     playbooks: PlaybookLibrary
     tasks: BackgroundTasks
     triage: Triage
+    paging: Paging
 
     def run_for(self, reply: Reply, work: Awaitable, name: str) -> None:
         """Run `work` after the ack; refusals and failures go back to the person who asked."""
@@ -54,7 +56,7 @@ async def _answering(reply: Reply, work: Awaitable) -> None:
 
 
 def register_all(app: AsyncApp, deps: Deps) -> None:
-    from bot.slack.listeners import actions, commands, events, triage, views
+    from bot.slack.listeners import actions, commands, events, paging, triage, views
 
     # Bolt tries listeners in registration order: events first, as they are the hot path.
     events.register(app, deps)
@@ -62,3 +64,4 @@ def register_all(app: AsyncApp, deps: Deps) -> None:
     actions.register(app, deps)
     views.register(app, deps)
     triage.register(app, deps)
+    paging.register(app, deps)

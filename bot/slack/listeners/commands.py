@@ -29,6 +29,9 @@ async def acknowledge_command(deps: Deps, ack: AsyncAck, body: dict) -> None:
     if command.name == "help":
         await ack(text=help_text())
         return
+    if command.name == "oncall":
+        await ack(text=deps.paging.on_call())  # the rota is config: no I/O, so in the ack
+        return
     if command.name == "list" and (recent := deps.service.recent_open()) is not None:
         await ack(text=blocks.open_incidents(recent))  # fresh enough: answer in the ack
         return
