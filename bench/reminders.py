@@ -37,14 +37,14 @@ async def main_async(count: int, idle_seconds: float) -> None:
         runner, runtime, _ = await start_on_loopback(settings)
         service = runtime.service
         posted_at: list[float] = []
-        post = runtime.deps.war_room.post_draft_message
+        post = runtime.deps.updates.post_draft_message
 
         async def timed_post(draft):
             ts = await post(draft)
             posted_at.append(time.monotonic())  # the draft is in its war room
             return ts
 
-        runtime.deps.war_room.post_draft_message = timed_post
+        runtime.deps.updates.post_draft_message = timed_post
         channels = await create_channels(slack_url, count)
         for n, channel in enumerate(channels):
             snapshot = await service.declare(title=f"Outage {n}", declared_by="U1", severity="SEV2")

@@ -17,8 +17,9 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.incidents.timeline import Timeline
 from bot.incidents.updates import Draft, UpdateDesk
-from bot.slack.flows import WarRoom
+from bot.slack.flows.updates import Updates
 from bot.slack.gateway import SlackCallFailed
 from bot.store.probe import DATABASE_ERRORS, describe_database_error
 
@@ -32,15 +33,16 @@ class UpdateScheduler:
     def __init__(
         self,
         desk: UpdateDesk,
-        war_room: WarRoom,
+        timeline: Timeline,
+        updates: Updates,
         interval: float = TICK_SECONDS,
         also_each_tick: list[Callable[[], Awaitable[None]]] = (),
     ):
         self.desk = desk
         # Other work claimed from the database on the same tick (paging escalations).
         self.also_each_tick = list(also_each_tick)
-        self.timeline = war_room.timeline
-        self.war_room = war_room
+        self.timeline = timeline
+        self.updates = updates
         self.interval = interval
         self._scheduler: AsyncIOScheduler | None = None
         self._posting = asyncio.Semaphore(CONCURRENT_POSTS)
@@ -95,7 +97,7 @@ class UpdateScheduler:
             posted = await asyncio.gather(*posting)
             await self.desk.posted([pair for pair in posted if pair is not None])
             for draft in await self.desk.claim_escalations():
-                await self.war_room.nudge(draft)
+                await self.updates.nudge(draft)
             for work in self.also_each_tick:
                 await work()
             await self._wake_for_next_due()
@@ -128,7 +130,7 @@ class UpdateScheduler:
     async def _post(self, draft: Draft) -> tuple[int, str] | None:
         async with self._posting:
             try:
-                return draft.id, await self.war_room.post_draft_message(draft)
+                return draft.id, await self.updates.post_draft_message(draft)
             except SlackCallFailed:
                 # Not lost: the draft keeps no message, its lease runs out, and a later tick
                 # (here or on another replica) posts it again.

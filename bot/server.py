@@ -21,11 +21,17 @@ from bot.incidents.updates import UpdateDesk
 from bot.scheduler import UpdateScheduler
 from bot.settings_errors import ConfigError
 from bot.slack.app import connect_socket_mode, create_bolt_app, slack_events_route
-from bot.slack.flows import WarRoom
+from bot.slack.flows.card import Card
+from bot.slack.flows.changes import Changes
+from bot.slack.flows.declare import Declaring
+from bot.slack.flows.paging import Paging
+from bot.slack.flows.stakeholders import Stakeholders
+from bot.slack.flows.timeline import TimelineViews
+from bot.slack.flows.triage import Triage
+from bot.slack.flows.updates import Updates
 from bot.slack.gateway import SlackGateway, make_client
 from bot.slack.listeners import Deps
-from bot.slack.paging import Paging
-from bot.slack.triage import Triage
+from bot.slack.people import People
 from bot.store import Database
 from bot.web import add_routes
 from bot.web_alerts import add_alert_routes
@@ -40,30 +46,67 @@ class Runtime:
     db: Database
     service: IncidentService
     gateway: SlackGateway
+    people: People
     tasks: BackgroundTasks
     deps: Deps
     scheduler: UpdateScheduler
-    triage: Triage
-    paging: Paging
+
+    @property
+    def triage(self) -> Triage:
+        return self.deps.triage
+
+    @property
+    def paging(self) -> Paging:
+        return self.deps.paging
 
 
 def build_runtime(settings: Settings) -> Runtime:
     db = Database(settings.database_url, settings.database_timeout)
     service = IncidentService(db, settings.playbooks)
-    client = make_client(settings.bot_token or "", settings.slack_api_url)
-    gateway = SlackGateway(client)
+    gateway = SlackGateway(make_client(settings.bot_token or "", settings.slack_api_url))
     tasks = BackgroundTasks()
+    people = People(gateway, tasks)
     timeline = Timeline(db)
     desk = UpdateDesk(db, service)
-    war_room = WarRoom(service, timeline, desk, gateway, settings.config)
-    triage = Triage(AlertDesk(db), gateway, war_room, settings.config, settings.playbooks, tasks)
+    deps = build_slack_layer(settings, service, timeline, desk, gateway, people, tasks)
+    scheduler = UpdateScheduler(desk, timeline, deps.updates, also_each_tick=[deps.paging.tick])
+    return Runtime(settings, db, service, gateway, people, tasks, deps, scheduler)
+
+
+def build_slack_layer(
+    settings: Settings,
+    service: IncidentService,
+    timeline: Timeline,
+    desk: UpdateDesk,
+    gateway: SlackGateway,
+    people: People,
+    tasks: BackgroundTasks,
+) -> Deps:
+    """The flows, each given what it uses, and the listeners' dependencies."""
     config = settings.config
-    pager = Pager(db, config.duty_rota, config.response_team, config.ack_within)
-    paging = Paging(pager, service, war_room, gateway, config)
-    war_room.on_major = paging.start
-    deps = Deps(service, timeline, gateway, war_room, settings.playbooks, tasks, triage, paging)
-    scheduler = UpdateScheduler(desk, war_room, also_each_tick=[paging.tick])
-    return Runtime(settings, db, service, gateway, tasks, deps, scheduler, triage, paging)
+    card = Card(service, desk, gateway, config.conference_bridge_url)
+    updates = Updates(desk, gateway, card, config.broadcast_channel)
+    declaring = Declaring(service, gateway, settings.playbooks, config)
+    changes = Changes(service, gateway, config, card, updates, people)
+    pager = Pager(service.db, config.duty_rota, config.response_team, config.ack_within)
+    paging = Paging(pager, service, changes, gateway, config)
+    declaring.on_major = changes.on_major = paging.start
+    alerts = AlertDesk(service.db)
+    return Deps(
+        service=service,
+        timeline=timeline,
+        gateway=gateway,
+        people=people,
+        tasks=tasks,
+        broadcast_channel=config.broadcast_channel,
+        declaring=declaring,
+        changes=changes,
+        updates=updates,
+        stakeholders=Stakeholders(service, desk, gateway),
+        timeline_views=TimelineViews(service, timeline, gateway, people),
+        triage=Triage(alerts, gateway, declaring, config, settings.playbooks, tasks),
+        paging=paging,
+    )
 
 
 def create_web_app(settings: Settings) -> web.Application:
@@ -79,7 +122,7 @@ def create_web_app(settings: Settings) -> web.Application:
     async def lifecycle(_: web.Application):
         await runtime.gateway.open()
         try:
-            await runtime.gateway.check_bot_token()
+            runtime.people.workspace_url = await runtime.gateway.check_bot_token()
             await runtime.db.create_schema()
             socket_mode = await connect_socket_mode(bolt, settings.app_token)
         except BaseException:

@@ -16,7 +16,7 @@ from aiohttp import web
 from bot.incidents.alert_formats import from_alertmanager, from_generic
 from bot.incidents.alerts import Delivery
 from bot.incidents.errors import InvalidRequest
-from bot.slack.triage import Triage
+from bot.slack.flows.triage import Triage
 from bot.store.types import utcnow
 
 MAX_BODY = 1024 * 1024  # Alertmanager truncates a group's alerts well below this

@@ -277,3 +277,4 @@ def test_manifest_is_valid_against_slacks_schema():
     assert manifest["features"]["slash_commands"][0]["should_escape"] is True
     events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
     assert {"message.channels", "message.groups"} <= events
+    assert "user_change" in events  # keeps the people directory current

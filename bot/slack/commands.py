@@ -1,4 +1,6 @@
-"""`/incident` subcommands: the registry (which renders `help`) and the parser.
+"""`/incident` subcommands: ONE registry. Each entry holds a subcommand's name, usage,
+summary, where it may run, its parser and its handler; `help`, usage errors and dispatch
+all come from it, so a new subcommand is an entry and a handler.
 
 Parsing is syntax only; the domain judges meaning (is this a valid status now?).
 """
@@ -6,44 +8,75 @@ Parsing is syntax only; the domain judges meaning (is this a valid status now?).
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from bot.slack.text import parse_mention
+from bot.incidents import IncidentError, IncidentSnapshot
+from bot.slack.flows.reply import Reply
+from bot.slack.text import escape, parse_mention, truncate
+
+if TYPE_CHECKING:
+    from bot.slack.listeners import Deps
+
+
+class UsageError(Exception):
+    """The command text does not parse; the message shows the right form."""
+
+
+@dataclass(frozen=True)
+class Ack:
+    """What to answer at once, within Slack's 3 s; `finished`: nothing more to do."""
+
+    text: str
+    finished: bool = False
+
+
+@dataclass(frozen=True)
+class Request:
+    """One run of a subcommand, tidied for its handler."""
+
+    deps: Deps
+    reply: Reply
+    body: dict
+    args: dict
+    here: IncidentSnapshot | None = None  # the war room's incident, for war-room subcommands
+
+    @property
+    def user(self) -> str:
+        return self.body["user_id"]
+
+    @property
+    def channel_id(self) -> str | None:
+        return self.body.get("channel_id")
+
+    @property
+    def incident_id(self) -> int:
+        assert self.here is not None, "only war-room subcommands name the incident here"
+        return self.here.id
 
 
 @dataclass(frozen=True)
 class Subcommand:
+    """One registry entry: everything about a subcommand, in one place."""
+
     name: str
     arguments: str
     summary: str
-    in_war_room: bool = True
+    in_war_room: bool  # runs in a war room (its incident is the channel's), else anywhere
+    parse: Callable[[str], dict]  # the text after the name -> arguments, or UsageError
+    handle: Callable[[Request], Awaitable[None]] | None = None  # after the ack
+    acknowledge: Callable[[Deps, dict], Ack | None] | None = None  # on the ack path
 
 
-SUBCOMMANDS = (
-    Subcommand(
-        "declare", "[SEVn] [title] [playbook=name]", "open a war room (no title: a form)", False
-    ),
-    Subcommand("assign", "<commander|comms|tech> @user", "hand a role over (aliases ic, cl, tl)"),
-    Subcommand(
-        "status", "<investigating|identified|monitoring|resolved> [note]", "move the incident on"
-    ),
-    Subcommand("severity", "<SEVn>", "re-rate the incident"),
-    Subcommand("update", "", "draft a stakeholder update now (comms lead approves it)"),
-    Subcommand(
-        "ask", "[incident number] <question>", "ask the comms lead, not the responders", False
-    ),
-    Subcommand("resolve", "[summary]", "mark the incident resolved"),
-    Subcommand("close", "", "close a resolved incident, once its review is done"),
-    Subcommand("note", "<text>", "add a key note to the timeline"),
-    Subcommand(
-        "timeline", "[page|export]", "show the timeline (export: as a Markdown file in the room)"
-    ),
-    Subcommand("report", "", "draft the post-incident review from the record (once resolved)"),
-    Subcommand("list", "", "open incidents", False),
-    Subcommand("oncall", "", "who is the duty MIM manager now, and who is next", False),
-    Subcommand("help", "", "this help", False),
-)
-BY_NAME = {s.name: s for s in SUBCOMMANDS}
+@dataclass(frozen=True)
+class Command:
+    name: str
+    args: dict = field(default_factory=dict)
+
+    @property
+    def subcommand(self) -> Subcommand:
+        return BY_NAME[self.name]
 
 
 def usage(name: str) -> str:
@@ -59,23 +92,6 @@ def help_text() -> str:
     return "\n".join(lines)
 
 
-class UsageError(Exception):
-    """The command text does not parse; the message shows the right form."""
-
-
-@dataclass(frozen=True)
-class Command:
-    name: str
-    args: dict = field(default_factory=dict)
-
-    @property
-    def in_war_room(self) -> bool:
-        return BY_NAME[self.name].in_war_room
-
-
-_SEVERITY = re.compile(r"^sev\d$", re.IGNORECASE)
-
-
 def parse(text: str) -> Command:
     parts = text.strip().split(None, 1)
     if not parts:
@@ -83,11 +99,33 @@ def parse(text: str) -> Command:
     name, rest = parts[0].lower(), (parts[1] if len(parts) > 1 else "")
     if name not in BY_NAME:
         raise UsageError(f"I don't know `{name[:40]}`.")
-    parser = _PARSERS.get(name)
-    return Command(name, parser(rest.strip()) if parser else {})
+    return Command(name, BY_NAME[name].parse(rest.strip()))
 
 
-def _declare(rest: str) -> dict:
+async def incident_here(deps: Deps, channel_id: str | None) -> IncidentSnapshot:
+    snapshot = await deps.service.find_by_channel(channel_id) if channel_id else None
+    if snapshot is None:
+        raise IncidentError(
+            "Run this in an incident's war room. `/incident list` shows the open incidents."
+        )
+    return snapshot
+
+
+async def run(deps: Deps, reply: Reply, command: Command, body: dict) -> None:
+    """After the ack: the subcommand's handler, in its war room when it needs one."""
+    sub = command.subcommand
+    here = await incident_here(deps, body.get("channel_id")) if sub.in_war_room else None
+    if sub.handle is not None:
+        await sub.handle(Request(deps, reply, body, command.args, here))
+
+
+# -- parsers -------------------------------------------------------------------------------
+
+# Any number, so `declare SEV10 …` is judged (and refused) by the playbook, not taken as title.
+_SEVERITY = re.compile(r"^sev\d+$", re.IGNORECASE)
+
+
+def parse_declare(rest: str) -> dict:
     words = rest.split()
     severity = playbook = None
     title: list[str] = []
@@ -103,7 +141,7 @@ def _declare(rest: str) -> dict:
     return {"severity": severity, "title": " ".join(title), "playbook": playbook}
 
 
-def _assign(rest: str) -> dict:
+def parse_assign(rest: str) -> dict:
     words = rest.split()
     if len(words) != 2:
         raise UsageError(f"Name a role and a person: {usage('assign')}")
@@ -115,25 +153,29 @@ def _assign(rest: str) -> dict:
     return {"role": words[0], "user_id": user_id, "user_name": user_name}
 
 
-def _status(rest: str) -> dict:
+def parse_status(rest: str) -> dict:
     if not rest:
         raise UsageError(f"Say which status: {usage('status')}")
     status, *note = rest.split(None, 1)
     return {"status": status.lower(), "note": note[0].strip() if note else ""}
 
 
-def _severity(rest: str) -> dict:
+def parse_severity(rest: str) -> dict:
     words = rest.split()
     if len(words) != 1 or not _SEVERITY.match(words[0]):
         raise UsageError(f"Give one severity: {usage('severity')}")
     return {"severity": words[0].upper()}
 
 
-def _summary(rest: str) -> dict:
+def parse_summary(rest: str) -> dict:
     return {"summary": rest}
 
 
-def _nothing(name: str):
+def any_arguments(_: str) -> dict:
+    return {}
+
+
+def no_arguments(name: str):
     def parse_no_arguments(rest: str) -> dict:
         if rest:
             raise UsageError(f"{usage(name)} takes no arguments.")
@@ -142,7 +184,7 @@ def _nothing(name: str):
     return parse_no_arguments
 
 
-def _ask(rest: str) -> dict:
+def parse_ask(rest: str) -> dict:
     number, _, question = rest.partition(" ")
     match = re.fullmatch(r"(?i)(?:inc-)?(\d+)", number)
     if match and question.strip():
@@ -152,13 +194,13 @@ def _ask(rest: str) -> dict:
     return {"incident": None, "question": rest}
 
 
-def _note(rest: str) -> dict:
+def parse_note(rest: str) -> dict:
     if not rest:
         raise UsageError(f"Write the note: {usage('note')}")
     return {"text": rest}
 
 
-def _timeline(rest: str) -> dict:
+def parse_timeline(rest: str) -> dict:
     if not rest:
         return {"export": False, "page": 1}
     if rest.lower() == "export":
@@ -168,18 +210,177 @@ def _timeline(rest: str) -> dict:
     raise UsageError(f"Give a page number or `export`: {usage('timeline')}")
 
 
-_PARSERS = {
-    "declare": _declare,
-    "assign": _assign,
-    "status": _status,
-    "severity": _severity,
-    "resolve": _summary,
-    "close": _nothing("close"),
-    "list": _nothing("list"),
-    "oncall": _nothing("oncall"),
-    "note": _note,
-    "timeline": _timeline,
-    "report": _nothing("report"),
-    "update": _nothing("update"),
-    "ask": _ask,
-}
+# -- what each subcommand acknowledges at once -----------------------------------------------
+
+
+def ack_help(_: Deps, __: dict) -> Ack:
+    return Ack(help_text(), finished=True)
+
+
+def ack_oncall(deps: Deps, _: dict) -> Ack:
+    return Ack(deps.paging.on_call(), finished=True)  # the rota is config: no I/O
+
+
+def ack_list(deps: Deps, _: dict) -> Ack | None:
+    recent = deps.stakeholders.recent_list()  # fresh enough: answer in the ack
+    return None if recent is None else Ack(recent, finished=True)
+
+
+def ack_declare(_: Deps, args: dict) -> Ack | None:
+    if not args["title"]:
+        return None
+    return Ack(f"⏳ Opening a war room for *{escape(truncate(args['title'], 150))}*…")
+
+
+# -- handlers: each calls one flow ------------------------------------------------------------
+
+
+async def declare(r: Request) -> None:
+    args = r.args
+    if args["title"]:
+        await r.deps.declaring.declare(
+            r.reply, title=args["title"], severity=args["severity"], playbook=args["playbook"]
+        )
+        return
+    metadata = {"response_url": r.body.get("response_url"), "channel": r.channel_id}
+    await r.deps.declaring.open_form(
+        r.body["trigger_id"], metadata, args["severity"], args["playbook"]
+    )
+
+
+async def assign(r: Request) -> None:
+    args = r.args
+    await r.deps.changes.assign_named(
+        r.incident_id, args["role"], args["user_id"], args["user_name"], by=r.user
+    )
+
+
+async def status(r: Request) -> None:
+    await r.deps.changes.set_status(r.incident_id, r.args["status"], r.user, r.args["note"])
+
+
+async def severity(r: Request) -> None:
+    await r.deps.changes.set_severity(r.incident_id, r.args["severity"], r.user)
+
+
+async def resolve(r: Request) -> None:
+    await r.deps.changes.resolve(r.incident_id, r.user, r.args["summary"])
+
+
+async def close(r: Request) -> None:
+    await r.deps.changes.close(r.incident_id, r.user)
+
+
+async def update(r: Request) -> None:
+    await r.deps.updates.draft(r.incident_id)
+
+
+async def ask(r: Request) -> None:
+    await r.deps.stakeholders.ask(r.reply, r.args["incident"], r.channel_id, r.args["question"])
+
+
+async def note(r: Request) -> None:
+    await r.deps.timeline_views.note(r.here, r.user, r.args["text"])
+
+
+async def timeline(r: Request) -> None:
+    if r.args["export"]:
+        await r.deps.timeline_views.export(r.here, r.user)
+    else:
+        await r.deps.timeline_views.show(r.reply, r.incident_id, r.args["page"])
+
+
+async def report(r: Request) -> None:
+    await r.deps.timeline_views.post_review(r.here, r.user)
+
+
+async def list_open(r: Request) -> None:
+    await r.deps.stakeholders.list_open(r.reply)
+
+
+# -- the registry ------------------------------------------------------------------------------
+
+ANYWHERE, IN_WAR_ROOM = False, True
+SUBCOMMANDS = (
+    Subcommand(
+        "declare",
+        "[SEVn] [title] [playbook=name]",
+        "open a war room (no title: a form)",
+        ANYWHERE,
+        parse_declare,
+        declare,
+        ack_declare,
+    ),
+    Subcommand(
+        "assign",
+        "<commander|comms|tech> @user",
+        "hand a role over (aliases ic, cl, tl)",
+        IN_WAR_ROOM,
+        parse_assign,
+        assign,
+    ),
+    Subcommand(
+        "status",
+        "<investigating|identified|monitoring|resolved> [note]",
+        "move the incident on",
+        IN_WAR_ROOM,
+        parse_status,
+        status,
+    ),
+    Subcommand("severity", "<SEVn>", "re-rate the incident", IN_WAR_ROOM, parse_severity, severity),
+    Subcommand(
+        "update",
+        "",
+        "draft a stakeholder update now (comms lead approves it)",
+        IN_WAR_ROOM,
+        no_arguments("update"),
+        update,
+    ),
+    Subcommand(
+        "ask",
+        "[incident number] <question>",
+        "ask the comms lead, not the responders",
+        ANYWHERE,
+        parse_ask,
+        ask,
+    ),
+    Subcommand(
+        "resolve", "[summary]", "mark the incident resolved", IN_WAR_ROOM, parse_summary, resolve
+    ),
+    Subcommand(
+        "close",
+        "",
+        "close a resolved incident, once its review is done",
+        IN_WAR_ROOM,
+        no_arguments("close"),
+        close,
+    ),
+    Subcommand("note", "<text>", "add a key note to the timeline", IN_WAR_ROOM, parse_note, note),
+    Subcommand(
+        "timeline",
+        "[page|export]",
+        "show the timeline (export: as a Markdown file in the room)",
+        IN_WAR_ROOM,
+        parse_timeline,
+        timeline,
+    ),
+    Subcommand(
+        "report",
+        "",
+        "draft the post-incident review from the record (once resolved)",
+        IN_WAR_ROOM,
+        no_arguments("report"),
+        report,
+    ),
+    Subcommand("list", "", "open incidents", ANYWHERE, no_arguments("list"), list_open, ack_list),
+    Subcommand(
+        "oncall",
+        "",
+        "who is the duty MIM manager now, and who is next",
+        ANYWHERE,
+        no_arguments("oncall"),
+        acknowledge=ack_oncall,
+    ),
+    Subcommand("help", "", "this help", ANYWHERE, any_arguments, acknowledge=ack_help),
+)
+BY_NAME = {s.name: s for s in SUBCOMMANDS}

@@ -100,7 +100,6 @@ async def _call(what: str, call: Awaitable[T]) -> T:
 class SlackGateway:
     def __init__(self, client: AsyncWebClient):
         self.client = client
-        self._workspace_url: str | None = None
 
     async def open(self) -> None:
         """One connection pool for all calls (the SDK otherwise opens a session per call)."""
@@ -113,9 +112,10 @@ class SlackGateway:
             await self.client.session.close()
             self.client.session = None
 
-    async def check_bot_token(self) -> None:
+    async def check_bot_token(self) -> str | None:
         """At startup: a token Slack refuses stops the bot, naming the variable. Slack being
-        unreachable does not: the bot starts and the calls retry when they are needed."""
+        unreachable does not: the bot starts and the calls retry when they are needed.
+        Returns the workspace URL (https://<workspace>.slack.com/), None while Slack cannot say."""
         try:
             response = await _call("check SLACK_BOT_TOKEN", self.client.auth_test())
         except SlackCallFailed as failure:
@@ -126,19 +126,17 @@ class SlackGateway:
                     ]
                 ) from failure
             log.warning("could not check SLACK_BOT_TOKEN now (%s); starting anyway", failure)
-            return
-        self._workspace_url = response.get("url")
+            return None
+        return response.get("url")
 
     async def workspace_url(self) -> str | None:
-        """https://<workspace>.slack.com/, asked once; None while Slack cannot say."""
-        if self._workspace_url is None:
-            try:
-                response = await _call("identify the workspace", self.client.auth_test())
-            except SlackCallFailed:
-                log.warning("auth.test failed; timeline entries get no permalink for now")
-                return None
-            self._workspace_url = response.get("url")
-        return self._workspace_url
+        """https://<workspace>.slack.com/ (auth.test); None while Slack cannot say."""
+        try:
+            response = await _call("identify the workspace", self.client.auth_test())
+        except SlackCallFailed as failure:
+            log.warning("could not learn the workspace URL (%s); no permalinks for now", failure)
+            return None
+        return response.get("url")
 
     async def create_channel(self, names: list[str], private: bool) -> tuple[str, str]:
         """Create the first free name of `names`; returns (channel ID, name)."""
@@ -248,44 +246,26 @@ class SlackGateway:
             "update the form", self.client.views_update(view_id=view_id, view=view, hash=hash_)
         )
 
-    async def user_exists(self, user_id: str) -> bool:
+    async def user_info(self, user_id: str) -> dict | None:
+        """Slack's user object; None when Slack knows no such user (or may not show them)."""
         try:
             response = await _call("look up the user", self.client.users_info(user=user_id))
         except SlackCallFailed as failure:
             if failure.error in ("user_not_found", "user_not_visible"):
-                return False
-            raise
-        return not response["user"].get("deleted", False)
-
-    async def user_timezone(self, user_id: str) -> str | None:
-        response = await _call("look up the user", self.client.users_info(user=user_id))
-        return response["user"].get("tz")
-
-    async def user_name(self, user_id: str) -> str:
-        response = await _call("look up the user", self.client.users_info(user=user_id))
-        profile = response["user"].get("profile", {})
-        return profile.get("display_name") or response["user"].get("name") or user_id
-
-    async def find_user(self, name: str) -> str | None:
-        """A user ID by handle or display name (for `@name` typed without Slack's escaping)."""
-        wanted = name.lower()
-        cursor = None
-        while True:
-            response = await _call(
-                "look up users", self.client.users_list(limit=200, cursor=cursor)
-            )
-            for member in response.get("members", []):
-                profile = member.get("profile", {})
-                names = {
-                    member.get("name", ""),
-                    profile.get("display_name", ""),
-                    profile.get("real_name", ""),
-                }
-                if wanted in {n.lower() for n in names if n} and not member.get("deleted"):
-                    return member["id"]
-            cursor = response.get("response_metadata", {}).get("next_cursor")
-            if not cursor:
                 return None
+            raise
+        return response["user"]
+
+    async def list_users(self) -> list[dict]:
+        """Every member of the workspace (users.list, paged by the SDK)."""
+
+        async def every_page() -> list[dict]:
+            members: list[dict] = []
+            async for page in await self.client.users_list(limit=200):
+                members.extend(page.get("members", []))
+            return members
+
+        return await _call("look up users", every_page())
 
     async def upload_text(
         self, channel: str, filename: str, title: str, content: str, comment: str

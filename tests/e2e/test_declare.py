@@ -219,3 +219,19 @@ async def test_unknown_playbook_is_refused_with_the_choices(bot):
     await bot.settled()
     assert "no playbook called “nope”" in bot.fake.responses[-1]["text"]
     assert "default" in bot.fake.responses[-1]["text"]
+
+
+async def test_unknown_severity_is_refused_not_taken_as_the_title(bot):
+    await bot.slack.command(BOB, "declare SEV10 checkout down", bot.general)
+    await bot.settled()
+    answer = bot.fake.responses[-1]["text"]
+    assert "“SEV10” is not a severity" in answer and "SEV1, SEV2, SEV3, SEV4" in answer
+    assert await stored_incidents(bot) == []
+    assert not bot.fake.calls_to("conversations.create")
+
+
+async def test_unknown_severity_in_the_form_command_is_refused(bot):
+    await bot.slack.command(BOB, "declare sev9", bot.general)
+    await bot.settled()
+    assert "“SEV9” is not a severity" in bot.fake.responses[-1]["text"]
+    assert not bot.fake.views

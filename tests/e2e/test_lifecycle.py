@@ -186,3 +186,11 @@ async def test_help_list_and_usage_answer_at_once(bot):
     assert (
         "Give one severity" in (await bot.slack.command(ALICE, "severity high", room["id"]))["text"]
     )
+
+
+async def test_unknown_severity_is_refused_with_the_valid_ones(bot):
+    room = await bot.declare("SEV3 Slow")
+    await run(bot, room, "severity SEV10")
+    answer = bot.fake.responses[-1]["text"]
+    assert "“SEV10” is not a severity" in answer and "SEV1, SEV2, SEV3, SEV4" in answer
+    assert (await incident(bot)).severity == "SEV3"

@@ -8,6 +8,11 @@ def test_help_lists_every_subcommand():
     assert all(f"/incident {s.name}" in text for s in SUBCOMMANDS)
 
 
+def test_every_subcommand_is_answered_or_handled():
+    assert all(s.handle or s.acknowledge for s in SUBCOMMANDS)
+    assert len({s.name for s in SUBCOMMANDS}) == len(SUBCOMMANDS)
+
+
 @pytest.mark.parametrize(
     ("text", "name", "args"),
     [
@@ -17,6 +22,11 @@ def test_help_lists_every_subcommand():
             "declare sev1 Checkout down",
             "declare",
             {"severity": "SEV1", "title": "Checkout down", "playbook": None},
+        ),
+        (
+            "declare SEV10 checkout down",  # any number: the playbook judges it, not the title
+            "declare",
+            {"severity": "SEV10", "title": "checkout down", "playbook": None},
         ),
         (
             "declare Checkout SEV1 down playbook=third-party-outage",
@@ -37,6 +47,7 @@ def test_help_lists_every_subcommand():
         ("severity sev2", "severity", {"severity": "SEV2"}),
         ("resolve", "resolve", {"summary": ""}),
         ("report", "report", {}),
+        ("help me", "help", {}),
     ],
 )
 def test_parse(text, name, args):

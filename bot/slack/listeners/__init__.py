@@ -14,24 +14,36 @@ from slack_bolt.async_app import AsyncApp
 from bot.background import BackgroundTasks
 from bot.incidents import IncidentError, IncidentService
 from bot.incidents.timeline import Timeline
-from bot.playbooks import PlaybookLibrary
-from bot.slack.flows import Reply, WarRoom
+from bot.slack.flows.changes import Changes
+from bot.slack.flows.declare import Declaring
+from bot.slack.flows.paging import Paging
+from bot.slack.flows.reply import Reply
+from bot.slack.flows.stakeholders import Stakeholders
+from bot.slack.flows.timeline import TimelineViews
+from bot.slack.flows.triage import Triage
+from bot.slack.flows.updates import Updates
 from bot.slack.gateway import SlackCallFailed, SlackGateway
-from bot.slack.paging import Paging
+from bot.slack.people import People
 from bot.slack.text import escape
-from bot.slack.triage import Triage
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Deps:
-    service: IncidentService
-    timeline: Timeline
-    gateway: SlackGateway
-    war_room: WarRoom
-    playbooks: PlaybookLibrary
+    """What the listeners are given: the flows they call, and what they need to parse."""
+
+    service: IncidentService  # finds the war room a command runs in
+    timeline: Timeline  # stores what is said in war rooms (the event hot path)
+    gateway: SlackGateway  # for answering the person who asked
+    people: People
     tasks: BackgroundTasks
+    broadcast_channel: str | None
+    declaring: Declaring
+    changes: Changes
+    updates: Updates
+    stakeholders: Stakeholders
+    timeline_views: TimelineViews
     triage: Triage
     paging: Paging
 

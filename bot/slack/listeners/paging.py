@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.slack.flows import Reply
+from bot.slack.flows.reply import Reply
 from bot.slack.listeners import Deps
 
 

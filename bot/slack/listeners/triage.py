@@ -6,7 +6,7 @@ import json
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.slack.flows import Reply
+from bot.slack.flows.reply import Reply
 from bot.slack.listeners import Deps
 from bot.slack.listeners.views import required_text
 

@@ -6,7 +6,7 @@ import json
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.slack.flows import Reply
+from bot.slack.flows.reply import Reply
 from bot.slack.listeners import Deps
 
 
@@ -25,6 +25,12 @@ async def required_text(ack: AsyncAck, view: dict, block: str, missing: str) -> 
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
+    register_incident_forms(app, deps)
+    register_update_forms(app, deps)
+
+
+def register_incident_forms(app: AsyncApp, deps: Deps) -> None:
+    @app.view("declare")
     async def declare_submitted(ack: AsyncAck, body: dict, view: dict) -> None:
         title = await required_text(ack, view, "title", "Say what is broken.")
         if title is None:
@@ -45,9 +51,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if "alert_group" in metadata:  # opened from an alert triage message
             work = deps.triage.declared(reply, metadata["alert_group"], **declaration)
         else:
-            work = deps.war_room.declare(reply, **declaration)
+            work = deps.declaring.declare(reply, **declaration)
         deps.run_for(reply, work, "declare (form)")
 
+    @app.view("handover")
     async def handover_submitted(ack: AsyncAck, body: dict, view: dict) -> None:
         await ack()
         metadata = json.loads(view["private_metadata"])
@@ -55,9 +62,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
         assignee = submitted(view, "user")["selected_user"]
         user = body["user"]["id"]
         reply = Reply(deps.gateway, user, channel=metadata["channel"])
-        work = _assign(deps, metadata["incident"], role, assignee, user)
+        work = deps.changes.assign(metadata["incident"], role, assignee, by=user)
         deps.run_for(reply, work, "handover (form)")
 
+
+def register_update_forms(app: AsyncApp, deps: Deps) -> None:
+    @app.view("update_edit")
     async def update_edit_submitted(ack: AsyncAck, body: dict, view: dict) -> None:
         text = await required_text(ack, view, "text", "The update cannot be empty.")
         if text is None:
@@ -65,9 +75,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
         metadata = json.loads(view["private_metadata"])
         user = body["user"]["id"]
         reply = Reply(deps.gateway, user)
-        work = deps.war_room.approve(metadata["update"], user, text, metadata.get("message_ts"))
+        work = deps.updates.approve(metadata["update"], user, text, metadata.get("message_ts"))
         deps.run_for(reply, work, "send edited update")
 
+    @app.view("update_skip")
     async def update_skip_submitted(ack: AsyncAck, body: dict, view: dict) -> None:
         reason = await required_text(ack, view, "reason", "Say why, for the timeline.")
         if reason is None:
@@ -75,16 +86,5 @@ def register(app: AsyncApp, deps: Deps) -> None:
         metadata = json.loads(view["private_metadata"])
         user = body["user"]["id"]
         reply = Reply(deps.gateway, user)
-        work = deps.war_room.skip_update(
-            metadata["update"], user, reason, metadata.get("message_ts")
-        )
+        work = deps.updates.skip(metadata["update"], user, reason, metadata.get("message_ts"))
         deps.run_for(reply, work, "skip update")
-
-    app.view("update_edit")(update_edit_submitted)
-    app.view("update_skip")(update_skip_submitted)
-    app.view("declare")(declare_submitted)
-    app.view("handover")(handover_submitted)
-
-
-async def _assign(deps: Deps, incident: int, role: str, assignee: str, user: str) -> None:
-    await deps.war_room.publish(await deps.service.assign(incident, role, assignee, by=user))

@@ -9,8 +9,9 @@ import logging
 from bot.config import BotConfig
 from bot.incidents import IncidentService, IncidentSnapshot, InvalidRequest
 from bot.incidents.paging import Escalation, PageOut, Pager, page_order
-from bot.slack import paging_blocks
-from bot.slack.flows import WarRoom
+from bot.slack.blocks import paging as paging_blocks
+from bot.slack.flows.changes import Changes
+from bot.slack.flows.room import report_problems
 from bot.slack.gateway import Problems, SlackCallFailed, SlackGateway
 
 log = logging.getLogger(__name__)
@@ -21,13 +22,13 @@ class Paging:
         self,
         pager: Pager,
         service: IncidentService,
-        war_room: WarRoom,
+        changes: Changes,
         gateway: SlackGateway,
         config: BotConfig,
     ):
         self.pager = pager
         self.service = service
-        self.war_room = war_room
+        self.changes = changes
         self.gateway = gateway
         self.config = config
 
@@ -62,7 +63,7 @@ class Paging:
             out = PageOut(escalation.page, escalation.incident)
             steps.append(problems.collect(self._send(out)))
         await asyncio.gather(*steps)
-        await self.war_room.report(room, problems)
+        await report_problems(self.gateway, room, problems)
 
     async def acknowledge(self, page_id: int, user: str, dm: str, message_ts: str) -> None:
         acked = await self.pager.acknowledge(page_id, user)
@@ -75,7 +76,7 @@ class Paging:
             problems.collect(self.gateway.post(room, paging_blocks.acknowledged_in_room(acked))),
             problems.collect(self.gateway.update(dm, message_ts, text, message)),
         )
-        await self.war_room.report(room, problems)
+        await report_problems(self.gateway, room, problems)
 
     async def take_command(self, incident_id: int, user: str, dm: str, message_ts: str) -> None:
         """The acknowledger takes the commander role they were offered."""
@@ -84,7 +85,7 @@ class Paging:
         change = await self.service.assign(incident_id, "commander", user, by=user)
         text = paging_blocks.took_command(change.snapshot.incident)
         await asyncio.gather(
-            self.war_room.publish(change), self.gateway.update(dm, message_ts, text, None)
+            self.changes.publish(change), self.gateway.update(dm, message_ts, text, None)
         )
 
     def on_call(self) -> str:

@@ -20,8 +20,10 @@ from bot.incidents.alerts import AlertDesk, Delivery, GroupView, Received
 from bot.incidents.errors import InvalidRequest
 from bot.incidents.paging import page_order
 from bot.playbooks import PlaybookLibrary
-from bot.slack import blocks, triage_blocks
-from bot.slack.flows import Reply, WarRoom
+from bot.slack.blocks import forms
+from bot.slack.blocks import triage as triage_blocks
+from bot.slack.flows.declare import Declaring
+from bot.slack.flows.reply import Reply
 from bot.slack.gateway import SlackCallFailed, SlackGateway
 from bot.store.types import utcnow
 
@@ -80,7 +82,7 @@ class Triage:
         self,
         desk: AlertDesk,
         gateway: SlackGateway,
-        war_room: WarRoom,
+        declaring: Declaring,
         config: BotConfig,
         playbooks: PlaybookLibrary,
         tasks: BackgroundTasks,
@@ -89,7 +91,7 @@ class Triage:
         self.clock = clock
         self.desk = desk
         self.gateway = gateway
-        self.war_room = war_room
+        self.declaring = declaring
         self.config = config
         self.playbooks = playbooks
         self.tasks = tasks
@@ -157,14 +159,14 @@ class Triage:
             raise InvalidRequest(f"These alerts are already INC-{view.group.incident_id}.")
         playbook = self.playbooks.default
         metadata = {"channel": self.config.alerts_channel, "alert_group": group_id}
-        form = blocks.declare_modal(self.playbooks, playbook, metadata)
+        form = forms.declare_modal(self.playbooks, playbook, metadata)
         severity = view.severity(self.config.alert_severity_label, self.config.alert_severity_map)
         triage_blocks.prefill_declare(form, view.title, severity, view.impact)
         await self.gateway.open_view(trigger_id, form)
 
     async def declared(self, reply: Reply, group_id: int, **declaration) -> None:
         """Declare from a triage message: the war room, then the alerts into its timeline."""
-        snapshot = await self.war_room.declare(reply, **declaration)
+        snapshot = await self.declaring.declare(reply, **declaration)
         if snapshot is None:
             return
         view, ours = await self.desk.declared(group_id, snapshot.id)

@@ -7,7 +7,7 @@ from datetime import timedelta
 from bot.incidents.paging import Acknowledged, Escalation, PageOut
 from bot.incidents.rota import Duty
 from bot.playbooks import format_duration
-from bot.slack.blocks import context, plain, section, slack_date
+from bot.slack.blocks.common import context, plain, section, slack_date
 from bot.slack.text import channel, escape, user
 
 

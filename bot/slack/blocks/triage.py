@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 from bot.incidents.alerts import GroupView
-from bot.slack.blocks import context, mrkdwn, plain, section, slack_date
+from bot.slack.blocks.common import context, mrkdwn, plain, section, slack_date
 from bot.slack.text import channel, escape, truncate, user
 
 SHOWN_ALERTS = 10  # a storm shows its first alerts and a count, within Block Kit's limits

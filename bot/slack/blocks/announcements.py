@@ -1,0 +1,101 @@
+"""Posts announcing what happened: in the war room, the broadcast channel, the response team."""
+
+from __future__ import annotations
+
+from bot.incidents import Change, IncidentSnapshot
+from bot.incidents.entries import RoleHandedOver, SeverityChanged, StatusChanged, payload
+from bot.incidents.lifecycle import IncidentStatus
+from bot.playbooks import Playbook
+from bot.slack.blocks.common import (
+    STATUS_EMOJI,
+    headline,
+)
+from bot.slack.text import channel, escape, user
+
+
+def declared_broadcast(snapshot: IncidentSnapshot) -> str:
+    incident = snapshot.incident
+    room = "a private war room" if incident.private else channel(incident.channel_id)
+    return (
+        f"🚨 *Major incident declared — {headline(snapshot)}*\n"
+        f"Commander: {user(snapshot.commander)} · War room: {room}\n"
+        f"Updates will follow here. Questions go to the comms lead, not the responders."
+    )
+
+
+def response_team_alert(snapshot: IncidentSnapshot) -> str:
+    incident = snapshot.incident
+    return (
+        f"🚨 *{headline(snapshot)}* needs the response team.\n"
+        f"Commander: {user(snapshot.commander)} · Join {channel(incident.channel_id)}"
+    )
+
+
+def change_in_room(change: Change) -> str:
+    """The room's post about a change: each kind worded for the room here and only here."""
+    snapshot, actor = change.snapshot, user(change.entry.actor)
+    match payload(change.entry):
+        case RoleHandedOver(role=key, previous=previous, to=to):
+            role = escape(snapshot.playbook.roles[key].title)
+            if previous:
+                return f"🤝 {actor} handed *{role}* from {user(previous)} to {user(to)}."
+            return f"🤝 {actor} made {user(to)} the *{role}*."
+        case SeverityChanged(previous=previous, to=to):
+            direction = "⬆️" if to < previous else "⬇️"
+            major = (
+                " This is a *major* incident." if snapshot.major and not change.was_major else ""
+            )
+            return f"{direction} {actor} changed severity *{previous} → {to}*.{major}"
+        case StatusChanged() as moved:
+            return _status_in_room(actor, moved)
+        case _:
+            return escape(change.entry.text)
+
+
+def _status_in_room(actor: str, moved: StatusChanged) -> str:
+    note = f"\n> {escape(moved.note)}" if moved.note else ""
+    if moved.reopened:
+        return f"↩️ {actor} *reopened* the incident: now *{moved.to}*.{note}"
+    if moved.to == IncidentStatus.RESOLVED:
+        return (
+            f"✅ {actor} *resolved* the incident.{note}\n"
+            "Next: `/incident report` drafts the post-incident review from the timeline."
+        )
+    if moved.to == IncidentStatus.CLOSED:
+        return f"📁 {actor} *closed* the incident. Thank you, everyone."
+    emoji = STATUS_EMOJI.get(moved.to, "")
+    return f"{emoji} {actor} changed status *{moved.previous} → {moved.to}*.{note}"
+
+
+def change_broadcast(change: Change) -> str | None:
+    """One line for executives; nothing from inside the room (notes stay in the war room)."""
+    snapshot = change.snapshot
+    match payload(change.entry):
+        case SeverityChanged(previous=previous, to=to):
+            if snapshot.major and not change.was_major:
+                return None  # announced as a declaration instead
+            return f"*{headline(snapshot)}*: severity changed {previous} → {to}."
+        case StatusChanged(to=to, reopened=reopened):
+            if reopened:
+                return f"↩️ *{headline(snapshot)}* has been reopened: {to}."
+            if to == IncidentStatus.RESOLVED:
+                return f"✅ *{headline(snapshot)}* is resolved."
+            if to == IncidentStatus.CLOSED:
+                return None
+            return f"{STATUS_EMOJI.get(to, '')} *{headline(snapshot)}*: now {to}."
+        case RoleHandedOver(role=key, to=to) if key in ("commander", "comms"):
+            role = snapshot.playbook.roles[key].title
+            return f"*{headline(snapshot)}*: {escape(role)} is now {user(to)}."
+        case _:
+            return None
+
+
+def checklist(playbook: Playbook) -> str:
+    items = "\n".join(f"☐ {escape(item)}" for item in playbook.checklist)
+    return f"📋 *Checklist ({escape(playbook.name)} playbook)*\n{items}"
+
+
+def problems_report(problems: list[str]) -> str:
+    # Problems are our own words (with mentions we built), not user text.
+    lines = "\n".join(f"• {p}" for p in problems)
+    return f"⚠️ Some steps did not work and need a hand:\n{lines}"

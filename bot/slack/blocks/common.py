@@ -1,0 +1,57 @@
+"""What every surface shares: text objects, Block Kit limits, the incident headline.
+
+Every user-supplied string goes through `escape` and is cut to Block Kit's limits here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.incidents import IncidentSnapshot
+from bot.slack.text import escape, truncate
+
+SECTION_LIMIT = 3000
+HEADER_LIMIT = 150
+OPTION_LIMIT = 75
+
+STATUS_EMOJI = {
+    "investigating": "🔍",
+    "identified": "🎯",
+    "monitoring": "👀",
+    "resolved": "✅",
+    "closed": "📁",
+}
+
+
+def mrkdwn(text: str) -> dict:
+    # verbatim: Slack must not auto-link names or mentions in text we did not mark up.
+    return {"type": "mrkdwn", "text": truncate(text, SECTION_LIMIT), "verbatim": True}
+
+
+def plain(text: str, limit: int = OPTION_LIMIT) -> dict:
+    return {"type": "plain_text", "text": truncate(text, limit), "emoji": True}
+
+
+def section(text: str) -> dict:
+    return {"type": "section", "text": mrkdwn(text)}
+
+
+def context(text: str) -> dict:
+    return {"type": "context", "elements": [mrkdwn(text)]}
+
+
+def option(label: str, value: str, description: str | None = None) -> dict:
+    item = {"text": plain(label), "value": value}
+    if description:
+        item["description"] = plain(description)
+    return item
+
+
+def slack_date(when: datetime, style: str = "{date_short_pretty} {time}") -> str:
+    """A date Slack shows in each reader's own timezone."""
+    return f"<!date^{int(when.timestamp())}^{style}|{when:%Y-%m-%d %H:%M} UTC>"
+
+
+def headline(snapshot: IncidentSnapshot) -> str:
+    incident = snapshot.incident
+    return f"{incident.reference} · {incident.severity} · {escape(incident.title)}"

@@ -1,0 +1,142 @@
+"""Stakeholder updates: the draft in the war room, its forms, the broadcast, nudges, questions."""
+
+from __future__ import annotations
+
+import json
+
+from bot.incidents import IncidentSnapshot
+from bot.incidents.lifecycle import UpdateStatus
+from bot.incidents.updates import Draft
+from bot.slack.blocks.common import (
+    context,
+    headline,
+    plain,
+    section,
+    slack_date,
+)
+from bot.slack.text import channel, escape, truncate, user
+
+
+def draft_message(draft: Draft, broadcast_channel: str | None) -> tuple[str, list]:
+    update, snapshot = draft.update, draft.snapshot
+    kind = "Final stakeholder update" if update.final else "Stakeholder update"
+    audience = (
+        f"for {channel(broadcast_channel)}" if broadcast_channel else "(no broadcast channel set)"
+    )
+    deciders = (
+        f"{user(snapshot.roles.get('comms'))} (comms) or {user(snapshot.commander)} (commander)"
+    )
+    out: list[dict] = [
+        section(f"📣 *{kind} draft* {audience} — {escape(snapshot.incident.reference)}"),
+        section(escape(update.text)),
+    ]
+    if update.open_questions:
+        questions = "\n".join(
+            f"☐ {escape(truncate(q['text'], 300))} — {user(q['by'])}" for q in update.open_questions
+        )
+        out.append(section(f"*Open questions from stakeholders:*\n{questions}"))
+    out.append(
+        context(
+            f"{deciders} decides. Approve sends it as it stands; Edit lets you reword it first."
+        )
+    )
+    out.append(
+        {
+            "type": "actions",
+            "block_id": f"update:{update.id}",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": "update_approve",
+                    "style": "primary",
+                    "text": plain("Approve & send"),
+                    "value": str(update.id),
+                },
+                {
+                    "type": "button",
+                    "action_id": "update_edit",
+                    "text": plain("Edit"),
+                    "value": str(update.id),
+                },
+                {
+                    "type": "button",
+                    "action_id": "update_skip",
+                    "text": plain("Skip"),
+                    "value": str(update.id),
+                },
+            ],
+        }
+    )
+    return f"{kind} draft for {headline(snapshot)}", out
+
+
+def decided_message(draft: Draft) -> tuple[str, list]:
+    """What the draft turns into once decided: no buttons left to press."""
+    update = draft.update
+    when = slack_date(update.decided_at, "{time}") if update.decided_at else "now"
+    if update.status == UpdateStatus.SENT:
+        verdict = f"✅ Sent by {user(update.decided_by)} at {when}"
+    elif update.status == UpdateStatus.SKIPPED:
+        verdict = (
+            f"⏭️ Skipped by {user(update.decided_by)} at {when}: {escape(update.skip_reason or '')}"
+        )
+    else:
+        verdict = "🗑️ Replaced by a newer draft"
+    return verdict, [section(verdict), section(escape(update.text))]
+
+
+def broadcast_update(draft: Draft) -> str:
+    kind = "Final update" if draft.update.final else "Update"
+    return f"📣 *{kind} — {headline(draft.snapshot)}*\n{escape(draft.update.text)}"
+
+
+def update_edit_modal(draft: Draft, message_ts: str | None = None) -> dict:
+    element = {
+        "type": "plain_text_input",
+        "action_id": "value",
+        "multiline": True,
+        "max_length": 2900,
+        "initial_value": truncate(draft.update.text, 2900),
+    }
+    field = {"block_id": "text", "label": plain("Update for stakeholders"), "element": element}
+    return _decision_modal(draft, message_ts, "update_edit", "Edit the update", "Send", field)
+
+
+def update_skip_modal(draft: Draft, message_ts: str | None = None) -> dict:
+    element = {"type": "plain_text_input", "action_id": "value", "max_length": 500}
+    field = {
+        "block_id": "reason",
+        "label": plain("Why skip it? (goes in the timeline)"),
+        "element": element,
+    }
+    return _decision_modal(draft, message_ts, "update_skip", "Skip this update", "Skip", field)
+
+
+def _decision_modal(
+    draft: Draft, message_ts: str | None, callback_id: str, title: str, submit: str, field: dict
+) -> dict:
+    """A one-field form deciding a draft; `message_ts` is where the person clicked."""
+    return {
+        "type": "modal",
+        "callback_id": callback_id,
+        "title": plain(title, 24),
+        "submit": plain(submit, 24),
+        "close": plain("Cancel", 24),
+        "private_metadata": json.dumps({"update": draft.id, "message_ts": message_ts}),
+        "blocks": [{"type": "input", **field}],
+    }
+
+
+def escalation_nudge(draft: Draft) -> str:
+    snapshot = draft.snapshot
+    return (
+        f"⏰ {user(snapshot.commander)}: the stakeholder update for {escape(snapshot.incident.reference)} "
+        f"has waited past its deadline. {user(snapshot.roles.get('comms'))}, please approve, edit or skip it."
+    )
+
+
+def question_for_comms(snapshot: IncidentSnapshot, asker: str, text: str) -> str:
+    return (
+        f"❓ {user(asker)} asks about *{headline(snapshot)}*:\n> {escape(text)}\n"
+        f"It will be listed on the next update draft."
+    )

@@ -1,0 +1,8 @@
+"""What the bot does in Slack around a domain call, one module per feature.
+
+A listener calls one flow; the flow calls the domain, then posts through the gateway.
+`declare` opens war rooms; `changes` publishes what a domain change did (room, card,
+topic, broadcast); `card` keeps the pinned card current; `updates` runs stakeholder
+update drafts; `stakeholders` answers people outside the room; `timeline` shows, exports
+and annotates the record; `room` holds the steps several flows share.
+"""

@@ -1,0 +1,37 @@
+"""The incident card pinned in the war room: kept in step with the incident."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from bot.incidents import IncidentService
+from bot.incidents.updates import UpdateDesk
+from bot.slack.blocks import card
+from bot.slack.gateway import Problems, SlackGateway
+
+
+@dataclass
+class Card:
+    service: IncidentService
+    desk: UpdateDesk
+    gateway: SlackGateway
+    bridge_url: str | None
+    _locks: defaultdict[int, asyncio.Lock] = field(
+        default_factory=lambda: defaultdict(asyncio.Lock), init=False, repr=False
+    )
+
+    async def refresh(self, incident_id: int, problems: Problems) -> None:
+        # One card edit at a time per incident, each from a fresh read, so the last edit wins
+        # with the latest state even when two changes land together.
+        async with self._locks[incident_id]:
+            snapshot = await self.service.get(incident_id)
+            incident = snapshot.incident
+            if not incident.card_ts:
+                return
+            overdue = await self.desk.overdue(incident_id)
+            text, blocks = card.incident_card(snapshot, self.bridge_url, overdue)
+            await problems.collect(
+                self.gateway.update(incident.channel_id, incident.card_ts, text, blocks)
+            )

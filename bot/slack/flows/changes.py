@@ -1,0 +1,100 @@
+"""Changing an incident (role, status, severity, close) and publishing what changed: a post
+in the room, the card, the topic and, for major incidents, the executives."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.config import BotConfig
+from bot.incidents import Change, IncidentService, IncidentSnapshot
+from bot.incidents.entries import RoleHandedOver, SeverityChanged, StatusChanged, payload
+from bot.incidents.lifecycle import IncidentStatus
+from bot.slack.blocks import announcements, card, forms
+from bot.slack.flows.card import Card
+from bot.slack.flows.room import announce_major, report_problems
+from bot.slack.flows.updates import Updates
+from bot.slack.gateway import Problems, SlackGateway
+from bot.slack.people import People
+
+
+@dataclass
+class Changes:
+    service: IncidentService
+    gateway: SlackGateway
+    config: BotConfig
+    card: Card
+    updates: Updates
+    people: People
+    # Called when an incident is raised to major: paging the duty manager.
+    on_major: Callable[[IncidentSnapshot], Awaitable[None]] | None = None
+
+    async def assign(self, incident_id: int, role: str, assignee: str, by: str) -> None:
+        """Hand `role` to `assignee` (a user picked in a form)."""
+        await self.publish(await self.service.assign(incident_id, role, assignee, by=by))
+
+    async def assign_named(
+        self, incident_id: int, role: str, user_id: str | None, user_name: str | None, by: str
+    ) -> None:
+        """Hand `role` to the person a command names, by mention or by a typed `@name`."""
+        await self.assign(incident_id, role, await self.people.resolve(user_id, user_name), by)
+
+    async def set_status(self, incident_id: int, status: str, by: str, note: str = "") -> None:
+        await self.publish(await self.service.set_status(incident_id, status, by=by, note=note))
+
+    async def resolve(self, incident_id: int, by: str, summary: str) -> None:
+        await self.set_status(incident_id, IncidentStatus.RESOLVED, by, summary)
+
+    async def set_severity(self, incident_id: int, severity: str, by: str) -> None:
+        await self.publish(await self.service.set_severity(incident_id, severity, by=by))
+
+    async def close(self, incident_id: int, by: str) -> None:
+        await self.publish(await self.service.close(incident_id, by=by))
+
+    async def open_handover(self, trigger_id: str, incident_id: int) -> None:
+        """The form to hand a role over (its submission comes back to `assign`)."""
+        snapshot = await self.service.get(incident_id)
+        await self.gateway.open_view(trigger_id, forms.handover_modal(snapshot))
+
+    async def publish(self, change: Change) -> None:
+        """Tell the room, refresh the card and, for major incidents, tell the executives."""
+        snapshot = change.snapshot
+        channel_id = snapshot.incident.channel_id
+        problems = Problems()
+        await asyncio.gather(*await self._steps(change, problems))
+        await report_problems(self.gateway, channel_id, problems)
+        what = payload(change.entry)
+        if (
+            isinstance(what, StatusChanged)
+            and what.to == IncidentStatus.RESOLVED
+            and snapshot.major
+        ):
+            # The cadence stops at resolution with a final update for the executives.
+            await self.updates.draft(snapshot.id, final=True)
+
+    async def _steps(self, change: Change, problems: Problems) -> list[Awaitable]:
+        snapshot, what = change.snapshot, payload(change.entry)
+        channel_id = snapshot.incident.channel_id
+        steps = [
+            problems.collect(self.gateway.post(channel_id, announcements.change_in_room(change))),
+            self.card.refresh(snapshot.id, problems),
+        ]
+        if isinstance(what, RoleHandedOver):
+            steps.append(self.gateway.invite(channel_id, [what.to], problems))
+        if isinstance(what, RoleHandedOver | StatusChanged | SeverityChanged):
+            topic = card.war_room_topic(snapshot)
+            steps.append(problems.collect(self.gateway.set_topic(channel_id, topic)))
+        if change.concerns_stakeholders and self.config.broadcast_channel:
+            summary = announcements.change_broadcast(change)
+            if summary:
+                steps.append(
+                    problems.collect(self.gateway.post(self.config.broadcast_channel, summary))
+                )
+        if isinstance(what, SeverityChanged) and snapshot.major and not change.was_major:
+            steps += announce_major(self.gateway, self.config, snapshot, problems)
+            if self.on_major is not None:
+                steps.append(problems.collect(self.on_major(snapshot)))
+            invitees = await self.gateway.expand_invitees(snapshot.invitees(), problems)
+            steps.append(self.gateway.invite(channel_id, invitees, problems))
+        return steps
