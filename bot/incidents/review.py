@@ -15,7 +15,13 @@ from itertools import pairwise
 
 from sqlmodel import col, select
 
-from bot.incidents.entries import SeverityChanged, StatusChanged, payload
+from bot.incidents.entries import (
+    PageAcknowledged,
+    Paged,
+    SeverityChanged,
+    StatusChanged,
+    payload,
+)
 from bot.incidents.errors import InvalidRequest
 from bot.incidents.lifecycle import UpdateStatus
 from bot.incidents.service import IncidentService, IncidentSnapshot
@@ -69,6 +75,12 @@ class ReviewRecord:
 
     def reratings(self) -> list[tuple[datetime, SeverityChanged]]:
         return [(entry.at, change) for entry, change in self._changes(SeverityChanged)]
+
+    def paging(self) -> tuple[list[Paged], PageAcknowledged | None]:
+        """Who was paged, in order, and the acknowledgement (time to acknowledge) if any."""
+        pages = [page for _, page in self._changes(Paged)]
+        acks = [ack for _, ack in self._changes(PageAcknowledged)]
+        return pages, acks[0] if acks else None
 
     def holdings_of(self, role: str) -> list[RoleAssignment]:
         return [h for h in self.holdings if h.role == role]
