@@ -9,6 +9,7 @@ catches up with. Deliveries for one group are serialised on its row (one lock pe
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,6 +26,7 @@ from bot.store.types import utcnow
 
 FIRING, RESOLVED = "firing", "resolved"
 MAX_TITLE = 150
+REMEMBERED_GROUPS = 10_000
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,21 @@ class Delivery:
     receiver: str = ""
     common_labels: dict[str, str] = field(default_factory=dict)
 
+    def digest(self) -> int:
+        """Equal for deliveries that say the same about the same alerts."""
+        return hash(
+            tuple(
+                (
+                    a.fingerprint,
+                    a.status,
+                    a.starts_at,
+                    tuple(sorted(a.labels.items())),
+                    tuple(sorted(a.annotations.items())),
+                )
+                for a in self.alerts
+            )
+        )
+
 
 @dataclass(frozen=True)
 class Received:
@@ -61,7 +78,7 @@ class Received:
     created: bool  # the group is new: it needs a triage message
     changed: bool  # something the triage message shows changed
     resolved_now: bool  # the last firing alert of the group resolved with this delivery
-    incident_id: int | None
+    incident_id: int | None  # the group's incident, when something changed (else None)
 
 
 @dataclass(frozen=True)
@@ -111,17 +128,41 @@ class AlertDesk:
     def __init__(self, db: Database, clock: Callable[[], datetime] = utcnow):
         self.db = db
         self.clock = clock
+        # The last delivery this process stored (or found stored) per group: a repeat of it
+        # changes nothing, and is recognised without a trip to the database. Any other
+        # delivery is judged against the database, so this can only skip work, never a change.
+        self._stored: OrderedDict[str, tuple[int, int]] = OrderedDict()
 
     async def receive(self, delivery: Delivery) -> Received:
         """Store what is new in a delivery; a repeated delivery changes nothing."""
+        digest = delivery.digest()
+        remembered = self._stored.get(delivery.group_key)
+        if remembered is not None and remembered[1] == digest:
+            return Received(remembered[0], False, False, False, None)
+        if remembered is not None:
+            received = await self._store(delivery, known=True)
+        else:
+            received, known = await self._repeat(delivery)
+            if received is None:
+                received = await self._store(delivery, known)
+        self._remember(delivery.group_key, received.group_id, digest)
+        return received
+
+    def _remember(self, group_key: str, group_id: int, digest: int) -> None:
+        self._stored[group_key] = (group_id, digest)
+        self._stored.move_to_end(group_key)
+        if len(self._stored) > REMEMBERED_GROUPS:
+            self._stored.popitem(last=False)
+
+    async def _store(self, delivery: Delivery, known: bool) -> Received:
         async with self.db.queued_transaction() as session:
-            created = await self._ensure_group(session, delivery)
-            group = await self._lock_group(session, delivery.group_key)
+            created = not known and await self._ensure_group(session, delivery)
+            group, alerts = await self._lock_group(session, delivery.group_key)
             was_firing = group.status == FIRING
-            changes = await self._apply_alerts(session, group, delivery.alerts)
+            changes = self._apply_alerts(session, group, alerts, delivery.alerts)
             if not (changes or created):
-                return Received(group.id, False, False, False, group.incident_id)
-            await self._settle(session, group)
+                return Received(group.id, False, False, False, None)
+            self._settle(group, list(alerts.values()))
             if group.incident_id is not None:
                 for alert in changes:
                     session.add(self._entry(group, alert))
@@ -132,6 +173,31 @@ class AlertDesk:
                 was_firing and group.status == RESOLVED,
                 group.incident_id,
             )
+
+    async def _repeat(self, delivery: Delivery) -> tuple[Received | None, bool]:
+        """A delivery with nothing new (a repeat, a retry), found with one read and no write
+        transaction: the common case in a storm. Skipping it is safe even while another
+        delivery writes, as a write only ever makes the stored state newer. Also says
+        whether the group is known (then it needs no INSERT)."""
+        fingerprints = [a.fingerprint for a in delivery.alerts]
+        async with self.db.snapshot_read() as session:
+            rows = (
+                await session.exec(
+                    select(AlertGroup.id, Alert)
+                    .join(Alert, col(Alert.group_id) == col(AlertGroup.id))
+                    .where(
+                        AlertGroup.group_key == delivery.group_key,
+                        col(Alert.fingerprint).in_(fingerprints),
+                    )
+                )
+            ).all()
+        stored = {alert.fingerprint: alert for _, alert in rows}
+        if not rows or any(
+            a.fingerprint not in stored or _is_news(stored[a.fingerprint], a)
+            for a in delivery.alerts
+        ):
+            return None, bool(rows)
+        return Received(rows[0][0], False, False, False, None), True
 
     async def _ensure_group(self, session: AsyncSession, delivery: Delivery) -> bool:
         started = min((a.starts_at for a in delivery.alerts), default=self.clock())
@@ -151,25 +217,25 @@ class AlertDesk:
         return inserted.first() is not None
 
     @staticmethod
-    async def _lock_group(session: AsyncSession, group_key: str) -> AlertGroup:
-        query = select(AlertGroup).where(AlertGroup.group_key == group_key).with_for_update()
-        return (await session.exec(query)).one()
+    async def _lock_group(
+        session: AsyncSession, group_key: str
+    ) -> tuple[AlertGroup, dict[str, Alert]]:
+        """The group, locked, with its alerts by fingerprint: one query."""
+        query = (
+            select(AlertGroup, Alert)
+            .outerjoin(Alert, col(Alert.group_id) == col(AlertGroup.id))
+            .where(AlertGroup.group_key == group_key)
+            .with_for_update(of=AlertGroup)
+        )
+        rows = (await session.exec(query)).all()
+        return rows[0][0], {alert.fingerprint: alert for _, alert in rows if alert is not None}
 
-    async def _apply_alerts(
-        self, session: AsyncSession, group: AlertGroup, incoming: list[AlertIn]
+    @staticmethod
+    def _apply_alerts(
+        session: AsyncSession, group: AlertGroup, stored: dict[str, Alert], incoming: list[AlertIn]
     ) -> list[Alert]:
-        """Insert or update each alert; the alerts whose state really changed."""
-        fingerprints = [a.fingerprint for a in incoming]
-        stored = {
-            a.fingerprint: a
-            for a in (
-                await session.exec(
-                    select(Alert).where(
-                        Alert.group_id == group.id, col(Alert.fingerprint).in_(fingerprints)
-                    )
-                )
-            ).all()
-        }
+        """Insert or update each alert (`stored`: the group's, by fingerprint, gains the new
+        ones); the alerts whose state really changed."""
         changed = []
         for alert in incoming:
             row = stored.get(alert.fingerprint)
@@ -190,10 +256,8 @@ class AlertDesk:
             changed.append(row)
         return changed
 
-    async def _settle(self, session: AsyncSession, group: AlertGroup) -> None:
+    def _settle(self, group: AlertGroup, alerts: list[Alert]) -> None:
         """Bump the version and work out the group's status from all its alerts."""
-        await session.flush()
-        alerts = (await session.exec(select(Alert).where(Alert.group_id == group.id))).all()
         firing = any(a.status == FIRING for a in alerts)
         if firing and group.status == RESOLVED:
             group.resolution_told = False  # it fired again: its next resolution is news
