@@ -69,7 +69,9 @@ def build_runtime(settings: Settings) -> Runtime:
     timeline = Timeline(db)
     desk = UpdateDesk(db, service)
     deps = build_slack_layer(settings, service, timeline, desk, gateway, people, tasks)
-    scheduler = UpdateScheduler(desk, timeline, deps.updates, also_each_tick=[deps.paging.tick])
+    scheduler = UpdateScheduler(
+        desk, timeline, deps.updates, also_each_tick=[deps.paging.tick, deps.triage.tick]
+    )
     return Runtime(settings, db, service, gateway, people, tasks, deps, scheduler)
 
 

@@ -322,6 +322,15 @@ class AlertDesk:
             )
             return claimed.first() is not None
 
+    async def release_first_post(self, group_id: int) -> None:
+        """The first post failed: let the next attempt (here or elsewhere) claim it at once."""
+        async with self.db.queued_transaction() as session:
+            await session.exec(
+                update(AlertGroup)
+                .where(AlertGroup.id == group_id, col(AlertGroup.triage_ts).is_(None))
+                .values(post_lease_until=None)
+            )
+
     async def shown(
         self, group_id: int, version: int, channel: str | None = None, ts: str | None = None
     ) -> None:

@@ -16,6 +16,7 @@ from bot.incidents import lifecycle
 from bot.incidents.entries import PageAcknowledged, Paged, new_entry
 from bot.incidents.errors import InvalidRequest, NotFound
 from bot.incidents.rota import DutyRota
+from bot.incidents.service import IncidentService
 from bot.store import Database
 from bot.store.models import Incident, Page
 from bot.store.types import utcnow
@@ -90,7 +91,7 @@ class Pager:
         is on the rota)."""
         now = self.clock()
         async with self.db.transaction() as session:
-            incident = await _locked_incident(session, incident_id)
+            incident = await IncidentService.load_incident(session, incident_id, for_update=True)
             first = await session.exec(select(Page.id).where(Page.incident_id == incident_id))
             order = page_order(self.rota, self.response_team, now)
             if first.first() is not None or not order:
@@ -159,7 +160,9 @@ class Pager:
 
     async def _escalate(self, session: AsyncSession, page_id: int, now: datetime) -> Escalation:
         unanswered = await session.get(Page, page_id)
-        incident = await _locked_incident(session, unanswered.incident_id)
+        incident = await IncidentService.load_incident(
+            session, unanswered.incident_id, for_update=True
+        )
         if incident.status not in lifecycle.ACTIVE_STATUSES:
             return Escalation(unanswered, incident, None)
         paged = set(
@@ -184,7 +187,9 @@ class Pager:
                 raise NotFound(f"There is no page {page_id}.")
             if page.user_id != user:
                 raise InvalidRequest("This page is for someone else.")
-            incident = await _locked_incident(session, page.incident_id)
+            incident = await IncidentService.load_incident(
+                session, page.incident_id, for_update=True
+            )
             taken = (
                 await session.exec(
                     select(Page).where(
@@ -223,14 +228,6 @@ class Pager:
     async def _out(session: AsyncSession, page_id: int) -> PageOut:
         page = await session.get(Page, page_id)
         return PageOut(page, await session.get(Incident, page.incident_id))
-
-
-async def _locked_incident(session: AsyncSession, incident_id: int) -> Incident:
-    query = select(Incident).where(Incident.id == incident_id).with_for_update()
-    incident = (await session.exec(query)).first()
-    if incident is None:
-        raise NotFound(f"There is no incident {incident_id}.")
-    return incident
 
 
 def _aware(moment: datetime) -> datetime:

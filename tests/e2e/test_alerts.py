@@ -216,3 +216,20 @@ async def test_dismiss_asks_why_and_says_who(bot, post, alerts_channel):
         bot, alerts_channel, f"Dismissed by <@{BOB}>", "Load test &lt;!channel&gt;"
     )
     assert "triage_declare" not in message_text(message)
+
+
+async def test_a_change_slack_refused_is_shown_later_at_its_last_state(bot, post, alerts_channel):
+    bot.fake.fail("chat.postMessage", "channel_not_found", channel=alerts_channel)
+    await post("/alerts/alertmanager", notification([alert(instance="checkout-1")]))
+    await bot.settled()
+    assert bot.fake.messages(alerts_channel) == []  # refused: nothing shows it yet
+    both = [alert(instance="checkout-1"), alert(instance="checkout-2")]
+    await post("/alerts/alertmanager", notification(both))  # the next change is shown ...
+    await shown(bot, alerts_channel, "2 of 2 alerts firing")
+    bot.fake.fail("chat.update", "channel_not_found", channel=alerts_channel)
+    resolved = [a | {"status": "resolved", "endsAt": "2026-11-25T21:30:00Z"} for a in both]
+    await post("/alerts/alertmanager", notification(resolved))
+    await bot.settled()
+    assert "Resolved" not in message_text(bot.fake.messages(alerts_channel)[0])
+    await bot.runtime.triage.resume()  # ... and the scheduler's sweep shows what was refused
+    await shown(bot, alerts_channel, "Resolved", "0 of 2 alerts firing")

@@ -1,7 +1,6 @@
 """Paging survives a kill -9 and pages each step once across replicas on one database."""
 
 import copy
-import os
 import signal
 
 from bot.simulator import SlackClient, wait_for
@@ -12,10 +11,9 @@ from tests.conftest import (
     SRE_LEAD,
     TEST_PLAYBOOK,
     bot_environment,
-    reset_schema,
     write_settings_files,
 )
-from tests.e2e.processes import let_time_pass, start_bot, stop
+from tests.e2e.processes import let_time_pass, shared_database, start_bot, stop
 
 
 async def environment(fake, tmp_path) -> dict:
@@ -23,12 +21,7 @@ async def environment(fake, tmp_path) -> dict:
     playbook["severities"]["SEV1"]["invite"] = []
     config = {"response_team": [ONCALL, SRE_LEAD], "ack_within": "2s"}
     config_path = write_settings_files(tmp_path, config, [playbook])
-    database_url = os.environ.get("TEST_DATABASE_URL")
-    if database_url:
-        await reset_schema(database_url)
-    else:
-        database_url = f"sqlite+aiosqlite:///{tmp_path}/shared.db"
-    return bot_environment(fake, config_path, database_url)
+    return bot_environment(fake, config_path, await shared_database(tmp_path))
 
 
 def pages_to(fake, user: str) -> list[dict]:

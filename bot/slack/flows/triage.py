@@ -29,6 +29,7 @@ from bot.store.types import utcnow
 
 log = logging.getLogger(__name__)
 SLACK_WRITES_PER_CHANNEL_INTERVAL = 1.0  # seconds
+RESUME_EVERY = 30.0  # seconds between sweeps for changes no triage message shows yet
 
 
 class ChannelPacer:
@@ -96,6 +97,7 @@ class Triage:
         self.playbooks = playbooks
         self.tasks = tasks
         self.pacer = ChannelPacer(self.show, tasks)
+        self._resumed_at = 0.0
 
     async def receive(self, delivery: Delivery) -> Received:
         """Store a notification; the Slack work it causes happens after the answer."""
@@ -129,8 +131,14 @@ class Triage:
             reply, group_id, title=view.title, severity=severity, playbook=None, impact=view.impact
         )
 
+    async def tick(self) -> None:
+        """From the scheduler, every second: now and then, show what Slack refused before."""
+        if asyncio.get_running_loop().time() - self._resumed_at >= RESUME_EVERY:
+            await self.resume()
+
     async def resume(self) -> None:
         """Show every change not shown yet (after a restart or a Slack failure)."""
+        self._resumed_at = asyncio.get_running_loop().time()
         if not self.config.alerts_channel:
             return
         for group_id in await self.desk.unshown():
@@ -145,7 +153,11 @@ class Triage:
             if not await self.desk.claim_first_post(group_id):
                 return  # another replica is posting it
             channel = self.config.alerts_channel
-            ts = await self.gateway.post(channel, text, message)
+            try:
+                ts = await self.gateway.post(channel, text, message)
+            except SlackCallFailed:
+                await self.desk.release_first_post(group_id)  # the next try need not wait
+                raise
             await self.desk.shown(group_id, group.version, channel, ts)
         else:
             await self.gateway.update(group.triage_channel, group.triage_ts, text, message)
