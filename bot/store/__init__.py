@@ -11,10 +11,9 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.store import models  # noqa: F401  (registers the tables)
+from bot.store import migrate, models  # noqa: F401  (models registers the tables)
 
 # Every wait on the database is bounded (connecting, a free pooled connection, a statement,
 # a lock): a hung database then fails requests fast, and Slack retries a 5xx, instead of
@@ -31,9 +30,17 @@ class Database:
             _serialise_sqlite_writers(self.engine, timeout)
         self._queued_writes = asyncio.Lock()
 
-    async def create_schema(self) -> None:
-        async with self.engine.begin() as connection:
-            await connection.run_sync(SQLModel.metadata.create_all)
+    async def upgrade_schema(self) -> None:
+        """Migrate to this version's schema (an empty database too); see `bot.store.migrate`.
+
+        On an engine of its own: waiting for another replica's migration, or a long one,
+        may take longer than a request may wait.
+        """
+        migrating = Database(self.url, migrate.MIGRATION_TIMEOUT)
+        try:
+            await migrate.upgrade(migrating.engine)
+        finally:
+            await migrating.dispose()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

@@ -21,7 +21,7 @@ NOW = datetime(2026, 11, 25, 21, 5, tzinfo=UTC)
 @pytest.fixture
 async def desk(database_url):
     db = Database(database_url)
-    await db.create_schema()
+    await db.upgrade_schema()
     yield AlertDesk(db, lambda: NOW), IncidentService(db, load_playbooks(Path("playbooks")))
     await db.dispose()
 

@@ -43,7 +43,7 @@ async def replicas(database_url):
     """Two pagers on one database, as two replicas, and an incident service."""
     clock = Clock()
     db_a, db_b = Database(database_url), Database(database_url)
-    await db_a.create_schema()
+    await db_a.upgrade_schema()
     service = IncidentService(db_a, load_playbooks(Path("playbooks")), clock)
     pager_a = Pager(db_a, ROTA, [], ACK_WITHIN, clock)
     pager_b = Pager(db_b, ROTA, [], ACK_WITHIN, clock)
