@@ -1,7 +1,7 @@
 """Paging the duty MIM manager through the real app: page, timeout, escalate along the
 rota, acknowledge, take command. Time is a controlled clock: no sleeps."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from sqlmodel import select
@@ -9,6 +9,7 @@ from sqlmodel import select
 from bot.simulator import wait_for
 from bot.store.models import TimelineEntry
 from tests.conftest import ALICE, ONCALL, SRE_LEAD
+from tests.incidents.test_updates import Clock
 
 ROTA = {
     "time_zone": "Europe/London",
@@ -16,17 +17,6 @@ ROTA = {
     "start": "2026-11-16 09:00",
     "handover": "monday 09:00",
 }
-
-
-class Clock:
-    def __init__(self):
-        self.now = datetime(2026, 11, 25, 21, 0, tzinfo=UTC)  # the second week: SRE_LEAD's
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, **delta):
-        self.now += timedelta(**delta)
 
 
 @pytest.fixture
@@ -37,6 +27,7 @@ def bot_config() -> dict:
 @pytest.fixture
 def clock(bot) -> Clock:
     clock = Clock()
+    clock.now = datetime(2026, 11, 25, 21, 0, tzinfo=UTC)  # SRE_LEAD's week
     bot.runtime.paging.pager.clock = clock
     return clock
 

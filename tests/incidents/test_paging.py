@@ -14,6 +14,7 @@ from bot.incidents.rota import DutyRota
 from bot.playbooks import load_playbooks
 from bot.store import Database
 from bot.store.models import TimelineEntry
+from tests.incidents.test_updates import Clock
 
 ANNA, BEN, CARA = "UANNA00001", "UBEN000001", "UCARA00001"
 ROTA = DutyRota.model_validate(
@@ -27,21 +28,11 @@ ROTA = DutyRota.model_validate(
 ACK_WITHIN = timedelta(minutes=5)
 
 
-class Clock:
-    def __init__(self):
-        self.now = datetime(2026, 11, 3, 14, 0, tzinfo=UTC)  # Anna's week
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, **delta):
-        self.now += timedelta(**delta)
-
-
 @pytest.fixture
 async def replicas(database_url):
     """Two pagers on one database, as two replicas, and an incident service."""
     clock = Clock()
+    clock.now = datetime(2026, 11, 3, 14, 0, tzinfo=UTC)  # Anna's week
     db_a, db_b = Database(database_url), Database(database_url)
     await db_a.upgrade_schema()
     service = IncidentService(db_a, load_playbooks(Path("playbooks")), clock)
