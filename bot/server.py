@@ -27,6 +27,7 @@ from bot.slack.app import connect_socket_mode, create_bolt_app, slack_events_rou
 from bot.slack.flows.card import Card
 from bot.slack.flows.changes import Changes
 from bot.slack.flows.declare import Declaring
+from bot.slack.flows.home import HomeTabs
 from bot.slack.flows.paging import Paging
 from bot.slack.flows.stakeholders import Stakeholders
 from bot.slack.flows.timeline import TimelineViews
@@ -103,10 +104,11 @@ def build_slack_layer(
 ) -> Deps:
     """The flows, each given what it uses, and the listeners' dependencies."""
     config = settings.config
+    home = HomeTabs(service, desk, gateway, tasks)
     card = Card(service, desk, gateway, config.conference_bridge_url)
-    updates = Updates(desk, gateway, card, config.broadcast_channel)
-    declaring = Declaring(service, gateway, settings.playbooks, config)
-    changes = Changes(service, gateway, config, card, updates, people)
+    updates = Updates(desk, gateway, card, config.broadcast_channel, home)
+    declaring = Declaring(service, gateway, settings.playbooks, config, home)
+    changes = Changes(service, gateway, config, card, updates, people, home)
     pager = Pager(service.db, config.duty_rota, config.response_team, config.ack_within)
     paging = Paging(pager, service, changes, gateway, config)
     declaring.on_major = changes.on_major = paging.start
@@ -123,6 +125,7 @@ def build_slack_layer(
         updates=updates,
         stakeholders=Stakeholders(service, desk, gateway),
         timeline_views=TimelineViews(service, timeline, gateway, people),
+        home=home,
         triage=Triage(alerts, gateway, declaring, config, settings.playbooks, tasks),
         paging=paging,
     )
@@ -159,6 +162,7 @@ def create_web_app(settings: Settings) -> web.Application:
         await runtime.scheduler.shutdown()
         if socket_mode is not None:
             await socket_mode.close_async()
+        runtime.deps.home.stop()
         await runtime.tasks.drain()
         await runtime.gateway.close()
         await runtime.db.dispose()

@@ -16,6 +16,7 @@ from bot.incidents import IncidentError, IncidentService
 from bot.incidents.timeline import Timeline
 from bot.slack.flows.changes import Changes
 from bot.slack.flows.declare import Declaring
+from bot.slack.flows.home import HomeTabs
 from bot.slack.flows.paging import Paging
 from bot.slack.flows.reply import Reply
 from bot.slack.flows.stakeholders import Stakeholders
@@ -44,6 +45,7 @@ class Deps:
     updates: Updates
     stakeholders: Stakeholders
     timeline_views: TimelineViews
+    home: HomeTabs
     triage: Triage
     paging: Paging
 
@@ -68,7 +70,7 @@ async def _answering(reply: Reply, work: Awaitable) -> None:
 
 
 def register_all(app: AsyncApp, deps: Deps) -> None:
-    from bot.slack.listeners import actions, commands, events, paging, triage, views
+    from bot.slack.listeners import actions, commands, events, home, paging, triage, views
 
     # Bolt tries listeners in registration order: events first, as they are the hot path.
     events.register(app, deps)
@@ -77,3 +79,4 @@ def register_all(app: AsyncApp, deps: Deps) -> None:
     views.register(app, deps)
     triage.register(app, deps)
     paging.register(app, deps)
+    home.register(app, deps)
