@@ -64,6 +64,17 @@ def workload(total: int, groups: int) -> list[dict]:
     return [notification(n % groups, min(n // groups, 9) + 1) for n in range(total)]
 
 
+def percentiles(times: list[float]) -> str:
+    if not times:
+        return "none"
+    times = sorted(times)
+    return (
+        f"p50 {statistics.median(times) * 1000:.1f} ms, "
+        f"p99 {times[max(0, int(len(times) * 0.99) - 1)] * 1000:.1f} ms, "
+        f"max {times[-1] * 1000:.1f} ms"
+    )
+
+
 def busiest_second(times: list[float]) -> int:
     times = sorted(times)
     best, start = 0, 0
@@ -96,9 +107,10 @@ def settings_for(workdir: Path, fake: FakeSlack, alerts_channel: str, database_u
     )
 
 
-async def send_all(url: str, bodies: list[bytes], seconds: float) -> list[float]:
-    """Open loop: each notification leaves at its planned time, answered or not."""
-    latencies: list[float] = []
+async def send_all(url: str, bodies: list[bytes], seconds: float) -> dict[bool, list[float]]:
+    """Open loop: each notification leaves at its planned time, answered or not. Returns
+    the latencies of notifications that changed something (True) and of repeats (False)."""
+    latencies: dict[bool, list[float]] = {True: [], False: []}
     headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
     loop = asyncio.get_running_loop()
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200)) as session:
@@ -106,9 +118,9 @@ async def send_all(url: str, bodies: list[bytes], seconds: float) -> list[float]
         async def one(body: bytes) -> None:
             started = loop.time()
             async with session.post(f"{url}/alerts/alertmanager", data=body, headers=headers) as r:
-                await r.read()
+                answer = await r.json()
                 assert r.status == 200, r.status
-            latencies.append(loop.time() - started)
+            latencies[answer["changed"]].append(loop.time() - started)
 
         begin, sending = loop.time(), []
         for n, body in enumerate(bodies):
@@ -148,14 +160,15 @@ async def main_async(total: int, seconds: float, groups: int, database_url: str 
         ]
         await runner.cleanup()
     await fake.stop()
-    latencies.sort()
     posts = sum(c.method == "chat.postMessage" for c in writes)
     print(f"{total} notifications in {seconds:.0f} s across {groups} groups")
-    print(
-        f"webhook: p50 {statistics.median(latencies) * 1000:.1f} ms, "
-        f"p99 {latencies[int(len(latencies) * 0.99) - 1] * 1000:.1f} ms, "
-        f"max {latencies[-1] * 1000:.1f} ms"
-    )
+    every = latencies[True] + latencies[False]
+    for label, times in (
+        ("all", every),
+        ("changes", latencies[True]),
+        ("repeats", latencies[False]),
+    ):
+        print(f"webhook, {label} ({len(times)}): {percentiles(times)}")
     print(
         f"alerts channel: {posts} triage messages, {len(writes) - posts} edits, "
         f"at most {busiest_second([c.at for c in writes])} writes in any one second; "
