@@ -100,7 +100,16 @@ class Pager:
             await session.flush()
             return PageOut(page, incident)
 
-    def _page(self, session, incident, user, attempt, unanswered, now) -> Page:
+    def _page(
+        self,
+        session: AsyncSession,
+        incident: Incident,
+        user: str,
+        attempt: int,
+        unanswered: str | None,
+        now: datetime,
+    ) -> Page:
+        """A page row and its timeline entry, added to the caller's transaction."""
         page = Page(
             incident_id=incident.id,
             attempt=attempt,

@@ -165,7 +165,8 @@ class Triage:
 
     # -- decisions -----------------------------------------------------------------------------
 
-    async def open_declare(self, trigger_id: str, group_id: int, user: str) -> None:
+    async def open_declare(self, trigger_id: str, group_id: int) -> None:
+        """The declare form, filled from the alerts (its submission comes back to `declared`)."""
         view = await self.desk.view(group_id)
         if view.group.incident_id is not None:
             raise InvalidRequest(f"These alerts are already INC-{view.group.incident_id}.")

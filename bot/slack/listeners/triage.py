@@ -14,8 +14,7 @@ from bot.slack.listeners.views import required_text
 def register(app: AsyncApp, deps: Deps) -> None:
     async def triage_declare(ack: AsyncAck, body: dict, action: dict) -> None:
         await ack()
-        user = body["user"]["id"]
-        work = deps.triage.open_declare(body["trigger_id"], int(action["value"]), user)
+        work = deps.triage.open_declare(body["trigger_id"], int(action["value"]))
         deps.run_for(_reply(deps, body), work, "declare from alerts")
 
     async def triage_dismiss(ack: AsyncAck, body: dict, action: dict) -> None:
