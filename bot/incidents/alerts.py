@@ -9,6 +9,7 @@ catches up with. Deliveries for one group are serialised on its row (one lock pe
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -132,6 +133,8 @@ class AlertDesk:
         # changes nothing, and is recognised without a trip to the database. Any other
         # delivery is judged against the database, so this can only skip work, never a change.
         self._stored: OrderedDict[str, tuple[int, int]] = OrderedDict()
+        self._waiting: list[tuple[Delivery, bool, asyncio.Future]] = []
+        self._committing = asyncio.Lock()
 
     async def receive(self, delivery: Delivery) -> Received:
         """Store what is new in a delivery; a repeated delivery changes nothing."""
@@ -155,24 +158,51 @@ class AlertDesk:
             self._stored.popitem(last=False)
 
     async def _store(self, delivery: Delivery, known: bool) -> Received:
+        """Deliveries that wait for the write together are committed together (a group
+        commit): in a storm one transaction stores many, instead of one each."""
+        stored = asyncio.get_running_loop().create_future()
+        self._waiting.append((delivery, known, stored))
+        async with self._committing:  # FIFO: the first holder commits everyone waiting
+            if not stored.done():
+                batch, self._waiting = self._waiting, []
+                try:
+                    results = await self._store_together(batch)
+                except Exception as error:
+                    for *_, waiting in batch:
+                        waiting.set_exception(error)
+                else:
+                    for (*_, waiting), result in zip(batch, results, strict=True):
+                        waiting.set_result(result)
+        return await stored
+
+    async def _store_together(self, batch: list) -> list[Received]:
+        # In group-key order, so two replicas' batches lock groups in the same order.
+        order = sorted(range(len(batch)), key=lambda n: batch[n][0].group_key)
+        results: list[Received | None] = [None] * len(batch)
         async with self.db.queued_transaction() as session:
-            created = not known and await self._ensure_group(session, delivery)
-            group, alerts = await self._lock_group(session, delivery.group_key)
-            was_firing = group.status == FIRING
-            changes = self._apply_alerts(session, group, alerts, delivery.alerts)
-            if not (changes or created):
-                return Received(group.id, False, False, False, None)
-            self._settle(group, list(alerts.values()))
-            if group.incident_id is not None:
-                for alert in changes:
-                    session.add(self._entry(group, alert))
-            return Received(
-                group.id,
-                created,
-                True,
-                was_firing and group.status == RESOLVED,
-                group.incident_id,
-            )
+            for n in order:
+                delivery, known, _ = batch[n]
+                results[n] = await self._store_one(session, delivery, known)
+        return results
+
+    async def _store_one(self, session: AsyncSession, delivery: Delivery, known: bool) -> Received:
+        created = not known and await self._ensure_group(session, delivery)
+        group, alerts = await self._lock_group(session, delivery.group_key)
+        was_firing = group.status == FIRING
+        changes = self._apply_alerts(session, group, alerts, delivery.alerts)
+        if not (changes or created):
+            return Received(group.id, False, False, False, None)
+        self._settle(group, list(alerts.values()))
+        if group.incident_id is not None:
+            for alert in changes:
+                session.add(self._entry(group, alert))
+        return Received(
+            group.id,
+            created,
+            True,
+            was_firing and group.status == RESOLVED,
+            group.incident_id,
+        )
 
     async def _repeat(self, delivery: Delivery) -> tuple[Received | None, bool]:
         """A delivery with nothing new (a repeat, a retry), found with one read and no write
