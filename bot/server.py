@@ -14,6 +14,7 @@ from aiohttp import web
 
 from bot.background import BackgroundTasks
 from bot.config import Settings
+from bot.documents import Documents
 from bot.incidents import IncidentService
 from bot.incidents.alerts import AlertDesk
 from bot.incidents.paging import Pager
@@ -124,7 +125,13 @@ def build_slack_layer(
         changes=changes,
         updates=updates,
         stakeholders=Stakeholders(service, desk, gateway),
-        timeline_views=TimelineViews(service, timeline, gateway, people),
+        timeline_views=TimelineViews(
+            service,
+            timeline,
+            gateway,
+            people,
+            Documents(settings.database_url, settings.database_timeout),
+        ),
         home=home,
         triage=Triage(alerts, gateway, declaring, config, settings.playbooks, tasks),
         paging=paging,

@@ -200,7 +200,11 @@ async def test_declare_from_the_triage_message(bot, post, alerts_channel):
     )
     async with bot.runtime.db.snapshot_read() as session:
         entries = (
-            await session.exec(select(TimelineEntry).where(TimelineEntry.kind == EntryKind.ALERT))
+            await session.exec(
+                select(TimelineEntry)
+                .where(TimelineEntry.kind == EntryKind.ALERT)
+                .order_by(TimelineEntry.at, TimelineEntry.id)
+            )
         ).all()
     assert [e.data["status"] for e in entries] == ["firing", "resolved"]
 

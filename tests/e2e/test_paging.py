@@ -90,9 +90,9 @@ async def test_page_escalate_acknowledge_and_take_command(bot, clock):
             (e.kind, e.actor)
             for e in (
                 await session.exec(
-                    select(TimelineEntry).where(
-                        TimelineEntry.kind.in_(("paged", "page_acknowledged"))
-                    )
+                    select(TimelineEntry)
+                    .where(TimelineEntry.kind.in_(("paged", "page_acknowledged")))
+                    .order_by(TimelineEntry.at, TimelineEntry.id)
                 )
             ).all()
         ]

@@ -82,7 +82,11 @@ async def test_declared_group_puts_its_alerts_in_the_timeline_and_follows_them(d
     assert not await alerts.claim_resolution_notice(group)  # told once
     async with alerts.db.snapshot_read() as session:
         entries = (
-            await session.exec(select(TimelineEntry).where(TimelineEntry.kind == "alert"))
+            await session.exec(
+                select(TimelineEntry)
+                .where(TimelineEntry.kind == "alert")
+                .order_by(TimelineEntry.at, TimelineEntry.id)
+            )
         ).all()
     assert [(payload(e).status, e.incident_id) for e in entries] == [
         ("firing", incident.id),

@@ -51,10 +51,12 @@ async def declare(service) -> int:
 async def entries(pager, incident_id: int):
     async with pager.db.snapshot_read() as session:
         rows = await session.exec(
-            select(TimelineEntry).where(
+            select(TimelineEntry)
+            .where(
                 TimelineEntry.incident_id == incident_id,
                 TimelineEntry.kind.in_(("paged", "page_acknowledged")),
             )
+            .order_by(TimelineEntry.at, TimelineEntry.id)
         )
         return [payload(row) for row in rows.all()]
 

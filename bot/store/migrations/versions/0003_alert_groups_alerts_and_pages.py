@@ -1,16 +1,16 @@
 """Alert groups and their alerts (alert intake, by groupKey and fingerprint) and pages
 (paging the duty MIM manager, one row per attempt). New tables only.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-11-25
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
