@@ -7,7 +7,9 @@ import asyncio
 import gc
 import logging
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 
 from aiohttp import web
@@ -17,6 +19,7 @@ from bot.config import Settings
 from bot.documents import Documents
 from bot.incidents import IncidentService
 from bot.incidents.alerts import AlertDesk
+from bot.incidents.drills import DrillDesk
 from bot.incidents.paging import Pager
 from bot.incidents.status import StatusReader
 from bot.incidents.timeline import Timeline
@@ -28,6 +31,7 @@ from bot.slack.app import connect_socket_mode, create_bolt_app, slack_events_rou
 from bot.slack.flows.card import Card
 from bot.slack.flows.changes import Changes
 from bot.slack.flows.declare import Declaring
+from bot.slack.flows.drills import Drills
 from bot.slack.flows.home import HomeTabs
 from bot.slack.flows.paging import Paging
 from bot.slack.flows.stakeholders import Stakeholders
@@ -40,6 +44,7 @@ from bot.slack.observe import ObservedWebClient, observe_requests
 from bot.slack.people import People
 from bot.store import Database
 from bot.store.migrate import require_current
+from bot.store.types import utcnow
 from bot.web import WebDeps, add_routes
 from bot.web.alerts import add_alert_routes
 
@@ -68,9 +73,10 @@ class Runtime:
         return self.deps.paging
 
 
-def build_runtime(settings: Settings) -> Runtime:
+def build_runtime(settings: Settings, clock: Callable[[], datetime] = utcnow) -> Runtime:
+    """`clock`: what the domain takes for now (tests pass a controlled one)."""
     db = Database(settings.database_url, settings.database_timeout)
-    service = IncidentService(db, settings.playbooks)
+    service = IncidentService(db, settings.playbooks, clock)
     metrics = Metrics()
     client = make_client(
         settings.bot_token or "",
@@ -80,14 +86,16 @@ def build_runtime(settings: Settings) -> Runtime:
     gateway = SlackGateway(client)
     tasks = BackgroundTasks()
     people = People(gateway, tasks)
-    timeline = Timeline(db)
+    timeline = Timeline(db, clock)
     metrics.count_stored_events(lambda: timeline.recorded)
-    desk = UpdateDesk(db, service)
-    deps = build_slack_layer(settings, service, timeline, desk, gateway, people, tasks)
+    desk = UpdateDesk(db, service, clock)
+    drills = DrillDesk(db, service, settings.scenarios, clock)
+    deps = build_slack_layer(settings, service, timeline, desk, drills, gateway, people, tasks)
     scheduler = UpdateScheduler(
         desk,
         timeline,
         deps.updates,
+        deps.drills,
         observe_lag=metrics.scheduler_lag.observe,
         also_each_tick=[deps.paging.tick, deps.triage.tick],
     )
@@ -99,6 +107,7 @@ def build_slack_layer(
     service: IncidentService,
     timeline: Timeline,
     desk: UpdateDesk,
+    drills: DrillDesk,
     gateway: SlackGateway,
     people: People,
     tasks: BackgroundTasks,
@@ -107,8 +116,11 @@ def build_slack_layer(
     config = settings.config
     home = HomeTabs(service, desk, gateway, tasks)
     card = Card(service, desk, gateway, config.conference_bridge_url)
-    updates = Updates(desk, gateway, card, config.broadcast_channel, home)
+    updates = Updates(
+        desk, gateway, card, config.broadcast_channel, home, config.drill_broadcast_channel
+    )
     declaring = Declaring(service, gateway, settings.playbooks, config, home)
+    stakeholders = Stakeholders(service, desk, gateway)
     changes = Changes(service, gateway, config, card, updates, people, home)
     pager = Pager(service.db, config.duty_rota, config.response_team, config.ack_within)
     paging = Paging(pager, service, changes, gateway, config)
@@ -124,22 +136,24 @@ def build_slack_layer(
         declaring=declaring,
         changes=changes,
         updates=updates,
-        stakeholders=Stakeholders(service, desk, gateway),
+        stakeholders=stakeholders,
         timeline_views=TimelineViews(
             service,
             timeline,
             gateway,
             people,
             Documents(settings.database_url, settings.database_timeout),
+            drills,
         ),
         home=home,
+        drills=Drills(drills, declaring, stakeholders, gateway),
         triage=Triage(alerts, gateway, declaring, config, settings.playbooks, tasks),
         paging=paging,
     )
 
 
-def create_web_app(settings: Settings) -> web.Application:
-    runtime = build_runtime(settings)
+def create_web_app(settings: Settings, clock: Callable[[], datetime] = utcnow) -> web.Application:
+    runtime = build_runtime(settings, clock)
     bolt = create_bolt_app(runtime.gateway.client, settings.signing_secret, runtime.deps)
     app = web.Application()
     app[RUNTIME] = runtime
@@ -147,7 +161,12 @@ def create_web_app(settings: Settings) -> web.Application:
         app.router.add_post("/slack/events", slack_events_route(bolt))
     bolt.use(observe_requests(runtime.metrics, runtime.deps.timeline.known_incident))
     severities = tuple(dict.fromkeys(s for p in settings.playbooks for s in p.severity_names))
-    add_routes(app, WebDeps(runtime.db, StatusReader(runtime.db), runtime.metrics, severities))
+    add_routes(
+        app,
+        WebDeps(
+            runtime.db, StatusReader(runtime.db, runtime.service.clock), runtime.metrics, severities
+        ),
+    )
     add_alert_routes(app, runtime.triage, settings.alerts_token)
 
     async def lifecycle(_: web.Application):
@@ -178,9 +197,11 @@ def create_web_app(settings: Settings) -> web.Application:
     return app
 
 
-async def start_on_loopback(settings: Settings) -> tuple[web.AppRunner, Runtime, str]:
+async def start_on_loopback(
+    settings: Settings, clock: Callable[[], datetime] = utcnow
+) -> tuple[web.AppRunner, Runtime, str]:
     """The real app on 127.0.0.1 and a free port (demo, tests, benchmarks); returns its URL."""
-    app = create_web_app(settings)
+    app = create_web_app(settings, clock)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

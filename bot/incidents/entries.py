@@ -27,6 +27,7 @@ class EntryKind(StrEnum):
     ALERT = "alert"
     PAGED = "paged"
     PAGE_ACKNOWLEDGED = "page_acknowledged"
+    INJECT = "inject"  # a drill's scripted event, as posted in its war room
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,14 @@ class PageAcknowledged(Payload):
     seconds: int  # from the first page to this acknowledgement
 
 
+@dataclass(frozen=True)
+class Injected(Payload):
+    kind = EntryKind.INJECT
+    position: int  # its place in the drill's scenario
+    inject: str  # message, question or offline
+    role: str | None = None  # offline: whose holder dropped out
+
+
 AnyPayload = (
     Declared
     | StatusChanged
@@ -150,6 +159,7 @@ AnyPayload = (
     | AlertChanged
     | Paged
     | PageAcknowledged
+    | Injected
 )
 PAYLOADS: dict[EntryKind, type[Payload]] = {p.kind: p for p in AnyPayload.__args__}
 

@@ -30,10 +30,12 @@ from bot.incidents.service import IncidentService, IncidentSnapshot
 from bot.incidents.timeline import log_query, people_in
 from bot.store.models import Question, RoleAssignment, StakeholderUpdate, TimelineEntry
 
-# The entries the review's facts come from (the rest is the timeline itself).
+# The entries the review's facts come from (the rest is the timeline itself); a drill's
+# injects are facts of its scorecard.
 FACT_KINDS = (
     EntryKind.STATUS.value,
     EntryKind.SEVERITY.value,
+    EntryKind.INJECT.value,
     EntryKind.PAGED.value,
     EntryKind.PAGE_ACKNOWLEDGED.value,
 )

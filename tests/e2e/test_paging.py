@@ -25,7 +25,7 @@ def bot_config() -> dict:
 
 
 @pytest.fixture
-def clock(bot) -> Clock:
+def duty_clock(bot) -> Clock:
     clock = Clock()
     clock.now = datetime(2026, 11, 25, 21, 0, tzinfo=UTC)  # SRE_LEAD's week
     bot.runtime.paging.pager.clock = clock
@@ -46,7 +46,8 @@ async def tick(bot) -> None:
     await bot.settled()
 
 
-async def test_page_escalate_acknowledge_and_take_command(bot, clock):
+async def test_page_escalate_acknowledge_and_take_command(bot, duty_clock):
+    clock = duty_clock
     room = await bot.declare("SEV1 Checkout down")
     (page,) = await wait_for(lambda: dm(bot, SRE_LEAD), what="the duty manager's page")
     assert "Checkout down" in page["text"] + str(page["blocks"])
@@ -99,14 +100,16 @@ async def test_page_escalate_acknowledge_and_take_command(bot, clock):
     assert kinds == [("paged", SRE_LEAD), ("paged", ONCALL), ("page_acknowledged", ONCALL)]
 
 
-async def test_minor_incidents_page_nobody(bot, clock):
+async def test_minor_incidents_page_nobody(bot, duty_clock):
+    clock = duty_clock
     await bot.declare("SEV3 Search slow")
     clock.advance(minutes=10)
     await tick(bot)
     assert dm(bot, SRE_LEAD) == [] and dm(bot, ONCALL) == []
 
 
-async def test_oncall_says_who_is_on_duty_now_and_next(bot, clock):
+async def test_oncall_says_who_is_on_duty_now_and_next(bot, duty_clock):
+    clock = duty_clock
     answer = await bot.slack.command(ALICE, "oncall", bot.general)
     assert f"On duty now: <@{SRE_LEAD}>" in answer["text"]
     assert f"Next: <@{ONCALL}>" in answer["text"]

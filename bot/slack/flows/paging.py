@@ -33,7 +33,10 @@ class Paging:
         self.config = config
 
     async def start(self, snapshot: IncidentSnapshot) -> None:
-        """A major incident: page the duty manager (once, however often this is called)."""
+        """A major incident: page the duty manager (once, however often this is called).
+        A drill pages nobody: it must not wake the real duty manager."""
+        if snapshot.is_drill:
+            return
         out = await self.pager.start(snapshot.id)
         if out is None:
             return

@@ -16,6 +16,7 @@ from bot.incidents import IncidentError, IncidentService
 from bot.incidents.timeline import Timeline
 from bot.slack.flows.changes import Changes
 from bot.slack.flows.declare import Declaring
+from bot.slack.flows.drills import Drills
 from bot.slack.flows.home import HomeTabs
 from bot.slack.flows.paging import Paging
 from bot.slack.flows.reply import Reply
@@ -46,6 +47,7 @@ class Deps:
     stakeholders: Stakeholders
     timeline_views: TimelineViews
     home: HomeTabs
+    drills: Drills
     triage: Triage
     paging: Paging
 

@@ -2,7 +2,7 @@
 (paging the duty MIM manager, one row per attempt). New tables only.
 
 Revision ID: 0003
-Revises: 0002
+Revises: 0002_drills
 Create Date: 2026-11-25
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003"
-down_revision = "0002"
+down_revision = "0002_drills"
 branch_labels = None
 depends_on = None
 
