@@ -144,6 +144,8 @@ class Severity(_Strict):
     update_every: Duration | None = None
     escalate_after: Duration | None = None
     invite: list[Invitee] = Field(default_factory=list)
+    # Alerts mapped to this severity declare an incident at once, without triage.
+    auto_declare: bool = False
 
     @model_validator(mode="after")
     def _major_needs_cadence(self) -> Severity:

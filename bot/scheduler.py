@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
@@ -40,9 +40,12 @@ class UpdateScheduler:
         updates: Updates,
         drills: Drills,
         interval: float = TICK_SECONDS,
+        also_each_tick: list[Callable[[], Awaitable[None]]] = (),
         observe_lag: Callable[[float], None] | None = None,
     ):
         self.desk = desk
+        # Other work claimed from the database on the same tick (paging escalations).
+        self.also_each_tick = list(also_each_tick)
         self.timeline = timeline
         self.updates = updates
         self.drills = drills
@@ -111,6 +114,8 @@ class UpdateScheduler:
                 await self.updates.nudge(draft)
             await self.drills.post_due_injects()
             await self.drills.post_scorecards()
+            for work in self.also_each_tick:
+                await work()
             await self._wake_for_next_due()
         except DATABASE_ERRORS as error:
             # Nothing claimed is lost (claims are leased); the next tick tries again.

@@ -18,7 +18,9 @@ from bot.background import BackgroundTasks
 from bot.config import Settings
 from bot.documents import Documents
 from bot.incidents import IncidentService
+from bot.incidents.alerts import AlertDesk
 from bot.incidents.drills import DrillDesk
+from bot.incidents.paging import Pager
 from bot.incidents.status import StatusReader
 from bot.incidents.timeline import Timeline
 from bot.incidents.updates import UpdateDesk
@@ -32,8 +34,10 @@ from bot.slack.flows.changes import Changes
 from bot.slack.flows.declare import Declaring
 from bot.slack.flows.drills import Drills
 from bot.slack.flows.home import HomeTabs
+from bot.slack.flows.paging import Paging
 from bot.slack.flows.stakeholders import Stakeholders
 from bot.slack.flows.timeline import TimelineViews
+from bot.slack.flows.triage import Triage
 from bot.slack.flows.updates import Updates
 from bot.slack.gateway import SlackGateway, make_client
 from bot.slack.listeners import Deps
@@ -44,6 +48,7 @@ from bot.store import Database
 from bot.store.migrate import require_current
 from bot.store.types import utcnow
 from bot.web import WebDeps, add_routes
+from bot.web.alerts import add_alert_routes
 
 log = logging.getLogger(__name__)
 RUNTIME = web.AppKey("runtime", object)
@@ -61,6 +66,14 @@ class Runtime:
     scheduler: UpdateScheduler
     metrics: Metrics
     backfill: Backfill
+
+    @property
+    def triage(self) -> Triage:
+        return self.deps.triage
+
+    @property
+    def paging(self) -> Paging:
+        return self.deps.paging
 
 
 def build_runtime(settings: Settings, clock: Callable[[], datetime] = utcnow) -> Runtime:
@@ -82,7 +95,12 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utcnow) ->
     drills = DrillDesk(db, service, settings.scenarios, clock)
     deps = build_slack_layer(settings, service, timeline, desk, drills, gateway, people, tasks)
     scheduler = UpdateScheduler(
-        desk, timeline, deps.updates, deps.drills, observe_lag=metrics.scheduler_lag.observe
+        desk,
+        timeline,
+        deps.updates,
+        deps.drills,
+        observe_lag=metrics.scheduler_lag.observe,
+        also_each_tick=[deps.paging.tick, deps.triage.tick],
     )
     backfill = Backfill(service, timeline, gateway, people)
     return Runtime(
@@ -115,6 +133,11 @@ def build_slack_layer(
     )
     declaring = Declaring(service, gateway, settings.playbooks, config, home, people)
     stakeholders = Stakeholders(service, desk, gateway)
+    changes = Changes(service, gateway, config, card, updates, people, home)
+    pager = Pager(service.db, config.duty_rota, config.response_team, config.ack_within)
+    paging = Paging(pager, service, changes, gateway, config)
+    declaring.on_major = changes.on_major = paging.start
+    alerts = AlertDesk(service.db)
     return Deps(
         service=service,
         timeline=timeline,
@@ -123,7 +146,7 @@ def build_slack_layer(
         tasks=tasks,
         broadcast_channel=config.broadcast_channel,
         declaring=declaring,
-        changes=Changes(service, gateway, config, card, updates, people, home),
+        changes=changes,
         updates=updates,
         stakeholders=stakeholders,
         timeline_views=TimelineViews(
@@ -136,6 +159,8 @@ def build_slack_layer(
         ),
         home=home,
         drills=Drills(drills, declaring, stakeholders, gateway),
+        triage=Triage(alerts, gateway, declaring, config, settings.playbooks, tasks),
+        paging=paging,
     )
 
 
@@ -157,6 +182,7 @@ def create_web_app(settings: Settings, clock: Callable[[], datetime] = utcnow) -
             severities,
         ),
     )
+    add_alert_routes(app, runtime.triage, settings.alerts_token)
 
     def backfill() -> None:
         """What was said while the bot was down (or its socket was), off the event path."""
@@ -176,6 +202,7 @@ def create_web_app(settings: Settings, clock: Callable[[], datetime] = utcnow) -
             await runtime.db.dispose()
             raise
         runtime.scheduler.start()
+        await runtime.triage.resume()
         if socket_mode is None:  # over a socket: at each connection (see backfill above)
             backfill()
         yield

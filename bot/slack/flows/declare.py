@@ -8,6 +8,7 @@ and the answer to the declarer; pin the card.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.config import BotConfig
@@ -34,6 +35,8 @@ class Declaring:
     config: BotConfig
     home: HomeTabs
     people: People
+    # Called once the room of a major incident is open: paging the duty manager.
+    on_major: Callable[[IncidentSnapshot], Awaitable[None]] | None = None
 
     async def declare(
         self,
@@ -125,6 +128,8 @@ class Declaring:
         if snapshot.playbook.checklist:
             checklist = announcements.checklist(snapshot)
             finishing.append(problems.collect(self.gateway.post(channel_id, checklist)))
+        if snapshot.major and self.on_major is not None:
+            finishing.append(problems.collect(self.on_major(snapshot)))
         await asyncio.gather(*finishing)
 
     async def open_form(

@@ -18,9 +18,11 @@ from bot.slack.flows.changes import Changes
 from bot.slack.flows.declare import Declaring
 from bot.slack.flows.drills import Drills
 from bot.slack.flows.home import HomeTabs
+from bot.slack.flows.paging import Paging
 from bot.slack.flows.reply import Reply
 from bot.slack.flows.stakeholders import Stakeholders
 from bot.slack.flows.timeline import TimelineViews
+from bot.slack.flows.triage import Triage
 from bot.slack.flows.updates import Updates
 from bot.slack.gateway import SlackCallFailed, SlackGateway
 from bot.slack.people import People
@@ -46,6 +48,8 @@ class Deps:
     timeline_views: TimelineViews
     home: HomeTabs
     drills: Drills
+    triage: Triage
+    paging: Paging
 
     def run_for(self, reply: Reply, work: Awaitable, name: str) -> None:
         """Run `work` after the ack; refusals and failures go back to the person who asked."""
@@ -68,12 +72,14 @@ async def _answering(reply: Reply, work: Awaitable) -> None:
 
 
 def register_all(app: AsyncApp, deps: Deps) -> None:
-    from bot.slack.listeners import actions, commands, events, home, views
+    from bot.slack.listeners import actions, commands, events, home, paging, triage, views
 
     # Bolt tries listeners in registration order: events first, as they are the hot path.
     events.register(app, deps)
     commands.register(app, deps)
     actions.register(app, deps)
     views.register(app, deps)
+    triage.register(app, deps)
+    paging.register(app, deps)
     home.register(app, deps)
     events.register_the_rest(app)
