@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import time
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from aiohttp import web
+from aiolimiter import AsyncLimiter
 
 from bot.simulator.faults import Fault, Faults
 from bot.simulator.rules import MESSAGE_BLOCKS, SlackError, validate_blocks
@@ -43,6 +45,7 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.responses: list[dict] = []  # what the bot sent to response_urls
         self.revoked_tokens: set[str] = set()  # answered `token_revoked`
+        self._rate_limits: dict[str, AsyncLimiter] = {}
         self._socket_mode = SocketModeHub()
         self._faults = Faults()
         self._api = WebApi(self.workspace, self._socket_mode, lambda: self.url)
@@ -100,6 +103,11 @@ class FakeSlack:
         """Make the next `times` calls of `method` (whose params include `match`) fail."""
         self._faults.plan(method, Fault(error, status, retry_after, times, match))
 
+    def limit_rate(self, method: str, per_minute: int) -> None:
+        """Slack's rate-limit tier for `method` (Tier 3: 50 a minute, in bursts): calls over
+        it are answered 429 `ratelimited` with a Retry-After."""
+        self._rate_limits[method] = AsyncLimiter(per_minute, 60)
+
     def calls_to(self, method: str) -> list[dict]:
         return [c.params for c in self.calls if c.method == method]
 
@@ -149,6 +157,7 @@ class FakeSlack:
             if self.latency:
                 await asyncio.sleep(self.latency)  # a simulated network round trip
             self._check_auth(method, request.headers.get("Authorization", ""))
+            await self._within_rate_limit(method)
             self._faults.raise_if_planned(method, params)
             body = self._api.answer(method, params)
         except SlackError as error:
@@ -156,6 +165,15 @@ class FakeSlack:
                 {"ok": False, "error": error.error}, status=error.status, headers=error.headers
             )
         return web.json_response(body)
+
+    async def _within_rate_limit(self, method: str) -> None:
+        limiter = self._rate_limits.get(method)
+        if limiter is None:
+            return
+        if not limiter.has_capacity():
+            retry_after = math.ceil(limiter.time_period / limiter.max_rate)
+            raise SlackError("ratelimited", 429, {"Retry-After": str(retry_after)})
+        await limiter.acquire()
 
     def _check_auth(self, method: str, authorization: str) -> None:
         token_type = "xapp-" if method == "apps.connections.open" else "xoxb-"

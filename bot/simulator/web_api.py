@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from bot.simulator import history
 from bot.simulator.rules import (
     CHANNEL_NAME,
     MESSAGE_BLOCKS,
     SlackError,
     check_params,
+    truthy,
     validate_blocks,
     validate_view,
 )
@@ -35,7 +37,9 @@ class WebApi:
             "chat.postMessage": self._chat_post_message,
             "chat.update": self._chat_update,
             "conversations.create": self._conversations_create,
+            "conversations.history": self._conversations_history,
             "conversations.invite": self._conversations_invite,
+            "conversations.replies": self._conversations_replies,
             "conversations.setTopic": self._conversations_set_topic,
             "files.completeUploadExternal": self._files_complete_upload_external,
             "files.getUploadURLExternal": self._files_get_upload_url_external,
@@ -125,7 +129,7 @@ class WebApi:
             )
         if any(c["name"] == name for c in self.workspace.channels.values()):
             raise SlackError("name_taken")
-        channel_id = self.workspace.add_channel(name, private=_truthy(params.get("is_private")))
+        channel_id = self.workspace.add_channel(name, private=truthy(params.get("is_private")))
         return {"channel": self._channel_info(self.workspace.channels[channel_id])}
 
     def _conversations_invite(self, params: dict) -> dict:
@@ -145,6 +149,14 @@ class WebApi:
             raise SlackError("already_in_channel")
         channel["members"].update(new)
         return {"channel": self._channel_info(channel)}
+
+    def _conversations_history(self, params: dict) -> dict:
+        channel = self._channel(params.get("channel"))
+        return history.history(channel["messages"], params)
+
+    def _conversations_replies(self, params: dict) -> dict:
+        channel = self._channel(params.get("channel"))
+        return history.replies(channel["messages"], params)
 
     def _conversations_set_topic(self, params: dict) -> dict:
         channel = self._channel(params.get("channel"))
@@ -173,7 +185,9 @@ class WebApi:
             raise SlackError("cant_update_message")
         validate_blocks(params.get("blocks"), limit=MESSAGE_BLOCKS)
         message.update(
-            text=params.get("text", message["text"]), blocks=params.get("blocks") or [], edited=True
+            text=params.get("text", message["text"]),
+            blocks=params.get("blocks") or [],
+            edited={"user": BOT_USER, "ts": self.workspace.next_ts()},
         )
         return {"channel": channel["id"], "ts": message["ts"]}
 
@@ -248,10 +262,6 @@ class WebApi:
             "blocks": [],
         }
         self.workspace.add_message(channel["id"], message)
-
-
-def _truthy(value) -> bool:
-    return value in (True, "true", "True", "1", 1)
 
 
 def _list(value) -> list[str]:
