@@ -22,6 +22,7 @@ from bot.metrics import Metrics
 from bot.scheduler import UpdateScheduler
 from bot.settings_errors import ConfigError
 from bot.slack.app import connect_socket_mode, create_bolt_app, slack_events_route
+from bot.slack.backfill import Backfill
 from bot.slack.flows.card import Card
 from bot.slack.flows.changes import Changes
 from bot.slack.flows.declare import Declaring
@@ -51,6 +52,7 @@ class Runtime:
     deps: Deps
     scheduler: UpdateScheduler
     metrics: Metrics
+    backfill: Backfill
 
 
 def build_runtime(settings: Settings) -> Runtime:
@@ -72,7 +74,10 @@ def build_runtime(settings: Settings) -> Runtime:
     scheduler = UpdateScheduler(
         desk, timeline, deps.updates, observe_lag=metrics.scheduler_lag.observe
     )
-    return Runtime(settings, db, service, gateway, people, tasks, deps, scheduler, metrics)
+    backfill = Backfill(timeline, gateway, people, tasks)
+    return Runtime(
+        settings, db, service, gateway, people, tasks, deps, scheduler, metrics, backfill
+    )
 
 
 def build_slack_layer(
@@ -122,13 +127,17 @@ def create_web_app(settings: Settings) -> web.Application:
                 await runtime.db.upgrade_schema()
             else:
                 await require_current(runtime.db.engine)
-            socket_mode = await connect_socket_mode(bolt, settings.app_token)
+            socket_mode = await connect_socket_mode(
+                bolt, settings.app_token, on_reconnect=lambda: runtime.backfill.start("reconnect")
+            )
         except BaseException:
             await runtime.gateway.close()
             await runtime.db.dispose()
             raise
         runtime.scheduler.start()
+        runtime.backfill.start("startup")  # what was said while the bot was down
         yield
+        await runtime.backfill.stop()
         await runtime.scheduler.shutdown()
         if socket_mode is not None:
             await socket_mode.close_async()

@@ -137,6 +137,7 @@ def entry_row(
     permalink: str | None = None,
     files: list[str] | None = None,
     edits: list[dict] | None = None,
+    from_history: bool = False,
 ) -> dict:
     """Every column of a new timeline row: the one way entries are made (see `new_entry`)."""
     return {
@@ -153,6 +154,7 @@ def entry_row(
         "files": files or [],
         "edits": edits or [],
         "deleted": False,
+        "from_history": from_history,
     }
 
 

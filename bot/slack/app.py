@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Callable
 
 import aiohttp
 from aiohttp import web
@@ -63,6 +65,19 @@ async def log_listener_failure(error: Exception, body: dict) -> None:
         log.exception("listener failed: %s", error)
 
 
+def _on_hello_again(reconnected: Callable[[], None]):
+    hellos = 0
+
+    async def on_message(message: aiohttp.WSMessage) -> None:
+        nonlocal hellos
+        if json.loads(message.data).get("type") == "hello":
+            hellos += 1
+            if hellos > 1:
+                reconnected()
+
+    return on_message
+
+
 def slack_events_route(bolt: AsyncApp):
     async def slack_events(request: web.Request) -> web.Response:
         return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
@@ -70,13 +85,18 @@ def slack_events_route(bolt: AsyncApp):
     return slack_events
 
 
-async def connect_socket_mode(bolt: AsyncApp, app_token: str | None):
-    """Socket Mode when an app-level token is set; a token Slack refuses stops startup."""
+async def connect_socket_mode(
+    bolt: AsyncApp, app_token: str | None, on_reconnect: Callable[[], None] = lambda: None
+):
+    """Socket Mode when an app-level token is set; a token Slack refuses stops startup.
+    `on_reconnect` runs when a connection after the first says hello: events sent while
+    the socket was down may be lost."""
     if not app_token:
         return None
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
     handler = AsyncSocketModeHandler(bolt, app_token)
+    handler.client.on_message_listeners.append(_on_hello_again(on_reconnect))
     try:
         # Asked here once because the SDK's connect loop retries a refused token forever.
         handler.client.wss_uri = await handler.client.issue_new_wss_url()

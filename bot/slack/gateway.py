@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 import aiohttp
+from aiolimiter import AsyncLimiter
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -39,6 +41,11 @@ REFUSED_TOKEN = {
     "not_allowed_token_type",
 }
 _MAX_NAME_ATTEMPTS = 20
+# conversations.history and .replies are Tier 3 (about 50 calls a minute, in bursts) for an
+# app a workspace builds for itself. Slack's Marketplace-less *distributed* apps get far
+# less (1 a minute since 2025), which this bot, installed per workspace, is not.
+TIER3_PER_MINUTE = 50
+HISTORY_PAGE = 200  # messages per call: Slack's recommended most
 
 
 def retry_handlers() -> list:
@@ -85,8 +92,15 @@ class Problems:
 
 
 async def _call(what: str, call: Awaitable[T]) -> T:
-    try:
+    with _failing_as(what):
         return await call
+
+
+@contextmanager
+def _failing_as(what: str) -> Iterator[None]:
+    """Slack's refusals and transport errors inside as `SlackCallFailed(what, …)`."""
+    try:
+        yield
     except SlackApiError as error:
         data = error.response.data
         reason = (
@@ -100,6 +114,11 @@ async def _call(what: str, call: Awaitable[T]) -> T:
 class SlackGateway:
     def __init__(self, client: AsyncWebClient):
         self.client = client
+        # One limiter per rate-limited method, shared by every caller (all the war rooms).
+        self._tier3 = {
+            method: AsyncLimiter(TIER3_PER_MINUTE, 60)
+            for method in ("conversations.history", "conversations.replies")
+        }
 
     async def open(self) -> None:
         """One connection pool for all calls (the SDK otherwise opens a session per call)."""
@@ -266,6 +285,40 @@ class SlackGateway:
             return members
 
         return await _call("look up users", every_page())
+
+    async def bot_ids(self) -> frozenset[str]:
+        """The bot's own user and bot IDs (auth.test), to tell its own messages apart."""
+        response = await _call("identify the bot", self.client.auth_test())
+        return frozenset({response.get("user_id"), response.get("bot_id")} - {None})
+
+    def history(self, channel: str, oldest: str) -> AsyncIterator[list[dict]]:
+        """Pages of the messages said in `channel` after `oldest`, newest first."""
+        return self._pages(
+            "read the channel's history",
+            "conversations.history",
+            self.client.conversations_history(channel=channel, oldest=oldest, limit=HISTORY_PAGE),
+        )
+
+    def replies(self, channel: str, thread_ts: str, oldest: str) -> AsyncIterator[list[dict]]:
+        """Pages of a thread: its parent, then its replies after `oldest`."""
+        call = self.client.conversations_replies(
+            channel=channel, ts=thread_ts, oldest=oldest, limit=HISTORY_PAGE
+        )
+        return self._pages("read a thread", "conversations.replies", call)
+
+    async def _pages(
+        self, what: str, method: str, first_call: Awaitable
+    ) -> AsyncIterator[list[dict]]:
+        """Every page of a paged call (the SDK follows the cursor), each within the method's
+        rate limit; a 429 that still happens is waited out by the SDK's retry handler."""
+        limiter = self._tier3[method]
+        with _failing_as(what):
+            await limiter.acquire()
+            response = await first_call
+            async for page in response:
+                yield page.get("messages", [])
+                if page.get("response_metadata", {}).get("next_cursor"):
+                    await limiter.acquire()  # for the next page, which the SDK fetches
 
     async def upload_text(
         self, channel: str, filename: str, title: str, content: str, comment: str

@@ -8,9 +8,18 @@ retry is recognised by its event ID.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
-from bot.incidents.timeline import KeyMarked, MessageDeleted, MessageEdited, MessagePosted, Timeline
+from bot.incidents.timeline import (
+    Change,
+    KeyMarked,
+    MessageDeleted,
+    MessageEdited,
+    MessagePosted,
+    Timeline,
+)
 from bot.slack.flows.reply import Reply
 from bot.slack.listeners import Deps
 from bot.slack.text import message_time
@@ -65,22 +74,39 @@ async def message_said(deps: Deps, body: dict, event: dict, bot_id: str | None) 
             work = deps.stakeholders.point_to_comms(channel, event["user"])
             deps.run_for(reply, work, "broadcast pointer")
         return
-    timeline = deps.timeline
-    incident = await timeline.incident_for_channel(channel) if channel else None
+    incident = await deps.timeline.incident_for_channel(channel) if channel else None
     if incident is None:
         return
-    event_id = body["event_id"]
-    if subtype == "message_deleted":
-        await timeline.record(MessageDeleted(event_id, incident, event["deleted_ts"]))
-        return
-    message = event.get("message", {}) if subtype == "message_changed" else event
-    if message.get("bot_id") and message.get("bot_id") == bot_id:
-        return  # our own posts: their changes are already in the timeline
-    link = permalink(deps.people.workspace(), channel, message["ts"], message.get("thread_ts"))
-    if subtype == "message_changed":
-        await timeline.record(edited(event_id, incident, event, message, link))
-    else:
-        await timeline.record(posted(event_id, incident, message, link))
+    ours = frozenset({bot_id} - {None})
+    said = SaidIn(body["event_id"], incident, channel, deps.people.workspace(), ours)
+    change = said.change(event)
+    if change is not None:
+        await deps.timeline.record(change)
+
+
+@dataclass(frozen=True)
+class SaidIn:
+    """Reads one message event in a war room into the timeline change it makes, if any:
+    for live events and for messages read back from Slack's history alike."""
+
+    event_id: str
+    incident: int
+    channel: str
+    workspace: str | None
+    ours: frozenset[str]  # the bot's own IDs: its posts are in the timeline already
+    from_history: bool = False  # the messages come from Slack's history, not events
+
+    def change(self, event: dict) -> Change | None:
+        subtype = event.get("subtype")
+        if subtype == "message_deleted":
+            return MessageDeleted(self.event_id, self.incident, event["deleted_ts"])
+        message = event.get("message", {}) if subtype == "message_changed" else event
+        if message.get("bot_id") in self.ours:
+            return None
+        link = permalink(self.workspace, self.channel, message["ts"], message.get("thread_ts"))
+        if subtype == "message_changed":
+            return edited(self.event_id, self.incident, event, message, link)
+        return posted(self.event_id, self.incident, message, link, self.from_history)
 
 
 def edited(
@@ -100,7 +126,9 @@ def edited(
     )
 
 
-def posted(event_id: str, incident: int, message: dict, link: str | None) -> MessagePosted:
+def posted(
+    event_id: str, incident: int, message: dict, link: str | None, from_history: bool = False
+) -> MessagePosted:
     return MessagePosted(
         event_id,
         incident,
@@ -111,6 +139,7 @@ def posted(event_id: str, incident: int, message: dict, link: str | None) -> Mes
         message.get("thread_ts"),
         [f.get("name") or f.get("title") or f.get("id", "file") for f in message.get("files", [])],
         link,
+        from_history,
     )
 
 
