@@ -19,6 +19,8 @@ def entry_line(entry: TimelineEntry, playbook: Playbook, readers: Readers) -> st
         extras.append("edited")
     if entry.files:
         extras.append("files: " + ", ".join(entry.files))
+    if entry.from_history:
+        extras.append("filled from Slack's history")
     suffix = f" _({'; '.join(extras)})_" if extras else ""
     link = f" [↗]({entry.permalink})" if entry.permalink else ""
     text = _entry_text(entry, playbook, readers)

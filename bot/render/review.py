@@ -88,6 +88,7 @@ def _summary(record: ReviewRecord, readers: Readers) -> list[str]:
         f"| Resolved | {milestone(incident.resolved_at)} |",
         f"| Reopened | {reopened} time{'s' if reopened != 1 else ''} |",
         *_role_rows(record, readers),
+        *_filled_rows(record, readers),
         f"| Resolution | {cell(incident.summary) or '—'} |",
     ]
 
@@ -104,6 +105,18 @@ def _role_rows(record: ReviewRecord, readers: Readers) -> list[str]:
         ]
         rows.append(f"| {role.title} | {', then '.join(held)} |")
     return rows
+
+
+def _filled_rows(record: ReviewRecord, readers: Readers) -> list[str]:
+    """Messages said while warroom was down, stored later from Slack's history."""
+    filled = [e for e in record.entries if e.from_history]
+    if not filled:
+        return []
+    span = f"{readers.time(filled[0].at)} to {readers.time(filled[-1].at)}"
+    return [
+        f"| Filled from Slack's history | {len(filled)} messages said while warroom was "
+        f"not listening, {span} (marked in the timeline) |"
+    ]
 
 
 def _update_lines(record: ReviewRecord, readers: Readers) -> list[str]:

@@ -140,6 +140,10 @@ class FakeSlack:
     def socket_connected(self) -> bool:
         return self._socket_mode.connected
 
+    async def drop_socket_mode(self) -> None:
+        """Close the app's Socket Mode connections, as Slack does now and then (it reconnects)."""
+        await self._socket_mode.close()
+
     async def deliver(self, kind: str, payload: dict, timeout: float = 5.0) -> dict:
         """Send one Socket Mode envelope to the app; returns its acknowledgement."""
         return await self._socket_mode.deliver(kind, payload, timeout)

@@ -28,7 +28,7 @@ class Workspace:
         self.files: dict[str, dict] = {}
         self._triggers: dict[str, float] = {}
         self._numbers = itertools.count(1)
-        self._last_ts = 0.0
+        self._last_us = 0
         self.add_user(BOT_USER, "warroom", is_bot=True)
 
     # -- setting the scene -----------------------------------------------------------------
@@ -75,9 +75,10 @@ class Workspace:
         return next(self._numbers)
 
     def next_ts(self) -> str:
-        """A message timestamp: wall-clock seconds, strictly increasing, as Slack's are."""
-        self._last_ts = max(time.time(), self._last_ts + 0.000001)
-        return f"{self._last_ts:.6f}"
+        """A message timestamp: wall-clock seconds, strictly increasing, as Slack's are
+        (kept in whole microseconds: float seconds can repeat once printed to six places)."""
+        self._last_us = max(time.time_ns() // 1000, self._last_us + 1)
+        return f"{self._last_us // 1_000_000}.{self._last_us % 1_000_000:06d}"
 
     def new_trigger_id(self) -> str:
         trigger = f"{self.next_number()}.trigger"

@@ -29,8 +29,8 @@ from bot.slack.people import People
 
 log = logging.getLogger(__name__)
 
-ROOMS_AT_ONCE = 4  # rooms read concurrently; the rate limit is the real bound
-COMMIT_GROUP = 100  # changes per group: small transactions that live events slip between
+ROOMS_AT_ONCE = 2  # rooms read concurrently; the rate limit is the real bound
+COMMIT_GROUP = 50  # changes per group: small transactions that live events slip between
 
 
 @dataclass
@@ -80,14 +80,18 @@ class Backfill:
     def start(self, why: str) -> None:
         """Fill every open war room in the background. Asked again while a fill runs (a
         reconnect during startup's fill), one more fill follows it."""
-        if self._running is not None and not self._running.done():
+        if self.running:
             self._again = True
             return
         self._running = self.tasks.spawn(self._until_caught_up(why), name="history backfill")
 
+    @property
+    def running(self) -> bool:
+        return self._running is not None and not self._running.done()
+
     async def stop(self) -> None:
         """At shutdown: a fill is cut short; the next start resumes where it got to."""
-        if self._running is not None and not self._running.done():
+        if self.running:
             self._running.cancel()
             await asyncio.wait([self._running])
 

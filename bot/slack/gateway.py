@@ -45,7 +45,7 @@ _MAX_NAME_ATTEMPTS = 20
 # app a workspace builds for itself. Slack's Marketplace-less *distributed* apps get far
 # less (1 a minute since 2025), which this bot, installed per workspace, is not.
 TIER3_PER_MINUTE = 50
-HISTORY_PAGE = 200  # messages per call: Slack's recommended most
+HISTORY_PAGE = 999  # messages per call, Slack's most: under a per-call limit, fewer calls win
 
 
 def retry_handlers() -> list:

@@ -56,3 +56,27 @@ async def test_no_unsigned_http_route_in_socket_mode(socket_bot):
     slack, _ = socket_bot
     response = await slack.send("{}", "application/json")
     assert response.status == 404
+
+
+async def test_after_a_reconnect_what_was_said_meanwhile_is_filled_from_history(fake, socket_bot):
+    slack, runtime = socket_bot
+    await fake.deliver("slash_commands", slack.command_payload(ALICE, "declare SEV3 Flaky link"))
+    room = await wait_for(lambda: fake.channel_named("inc-"), what="the war room")
+    await wait_for(lambda: room["pins"], what="the card, pinned")
+    opened = [c.method for c in fake.calls].count("apps.connections.open")
+
+    # Said as the connection drops: its event never reaches the bot.
+    said = fake.workspace.say(room["id"], BOB, "said while the socket was down")
+    await fake.drop_socket_mode()
+    await wait_for(
+        lambda: [c.method for c in fake.calls].count("apps.connections.open") > opened,
+        what="the bot reconnecting",
+    )
+
+    async def filled():
+        async with runtime.db.snapshot_read() as session:
+            query = select(TimelineEntry).where(TimelineEntry.message_ts == said)
+            return (await session.exec(query)).first()
+
+    entry = await wait_for(filled, what="the message filled from history")
+    assert entry.from_history

@@ -8,7 +8,7 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.simulator import FakeSlack
+from bot.simulator import FakeSlack, Workspace
 
 ALICE, BOB = "U0ALICE01", "U0BOB0001"
 
@@ -82,7 +82,9 @@ async def test_messages_are_shaped_as_slack_keeps_them(fake, client, room):
     gone = fake.workspace.say(room, BOB, "oops")
     fake.workspace.delete(room, gone)
 
-    messages = {m["text"]: m for m in (await client.conversations_history(channel=room))["messages"]}
+    messages = {
+        m["text"]: m for m in (await client.conversations_history(channel=room))["messages"]
+    }
     assert set(messages) == {"p99 &gt; 9s", "graph", "card"}
     assert messages["p99 &gt; 9s"]["edited"] == stamp
     assert messages["graph"]["subtype"] == "file_share"
@@ -119,3 +121,10 @@ async def test_calls_over_the_tier_are_answered_429_with_retry_after(fake, clien
     assert raised.value.response["error"] == "ratelimited"
     assert int(raised.value.response.headers["Retry-After"]) >= 1
     await client.conversations_replies(channel=room, ts=fake.workspace.say(room, ALICE, "x"))
+
+
+def test_messages_said_in_a_burst_have_distinct_increasing_timestamps():
+    workspace = Workspace()
+    stamps = [workspace.next_ts() for _ in range(20000)]
+    assert len(set(stamps)) == len(stamps)
+    assert stamps == sorted(stamps, key=float)

@@ -55,6 +55,8 @@ def _said_text(entry: TimelineEntry) -> str:
         text += " 📎 " + escape(", ".join(entry.files))
     if entry.edits:
         text += " _(edited)_"
+    if entry.from_history:
+        text += " _(filled from Slack's history)_"
     if entry.permalink:
         text += f" <{entry.permalink}|↗>"
     return text
