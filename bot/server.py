@@ -26,6 +26,7 @@ from bot.slack.backfill import Backfill
 from bot.slack.flows.card import Card
 from bot.slack.flows.changes import Changes
 from bot.slack.flows.declare import Declaring
+from bot.slack.flows.home import HomeTabs
 from bot.slack.flows.stakeholders import Stakeholders
 from bot.slack.flows.timeline import TimelineViews
 from bot.slack.flows.updates import Updates
@@ -91,8 +92,9 @@ def build_slack_layer(
 ) -> Deps:
     """The flows, each given what it uses, and the listeners' dependencies."""
     config = settings.config
+    home = HomeTabs(service, desk, gateway, tasks)
     card = Card(service, desk, gateway, config.conference_bridge_url)
-    updates = Updates(desk, gateway, card, config.broadcast_channel)
+    updates = Updates(desk, gateway, card, config.broadcast_channel, home)
     return Deps(
         service=service,
         timeline=timeline,
@@ -100,11 +102,12 @@ def build_slack_layer(
         people=people,
         tasks=tasks,
         broadcast_channel=config.broadcast_channel,
-        declaring=Declaring(service, gateway, settings.playbooks, config),
-        changes=Changes(service, gateway, config, card, updates, people),
+        declaring=Declaring(service, gateway, settings.playbooks, config, home),
+        changes=Changes(service, gateway, config, card, updates, people, home),
         updates=updates,
         stakeholders=Stakeholders(service, desk, gateway),
         timeline_views=TimelineViews(service, timeline, gateway, people),
+        home=home,
     )
 
 
@@ -141,6 +144,7 @@ def create_web_app(settings: Settings) -> web.Application:
         await runtime.scheduler.shutdown()
         if socket_mode is not None:
             await socket_mode.close_async()
+        runtime.deps.home.stop()
         await runtime.tasks.drain()
         await runtime.gateway.close()
         await runtime.db.dispose()

@@ -16,6 +16,7 @@ from bot.incidents import IncidentError, IncidentService
 from bot.incidents.timeline import Timeline
 from bot.slack.flows.changes import Changes
 from bot.slack.flows.declare import Declaring
+from bot.slack.flows.home import HomeTabs
 from bot.slack.flows.reply import Reply
 from bot.slack.flows.stakeholders import Stakeholders
 from bot.slack.flows.timeline import TimelineViews
@@ -42,6 +43,7 @@ class Deps:
     updates: Updates
     stakeholders: Stakeholders
     timeline_views: TimelineViews
+    home: HomeTabs
 
     def run_for(self, reply: Reply, work: Awaitable, name: str) -> None:
         """Run `work` after the ack; refusals and failures go back to the person who asked."""
@@ -64,10 +66,11 @@ async def _answering(reply: Reply, work: Awaitable) -> None:
 
 
 def register_all(app: AsyncApp, deps: Deps) -> None:
-    from bot.slack.listeners import actions, commands, events, views
+    from bot.slack.listeners import actions, commands, events, home, views
 
     # Bolt tries listeners in registration order: events first, as they are the hot path.
     events.register(app, deps)
     commands.register(app, deps)
     actions.register(app, deps)
     views.register(app, deps)
+    home.register(app, deps)
