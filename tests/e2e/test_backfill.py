@@ -15,8 +15,15 @@ from bot.simulator import SlackClient, message_event, wait_for
 from bot.simulator.workspace import BOT_ID
 from bot.store import Database
 from bot.store.models import TimelineEntry
-from tests.conftest import ALICE, BOB, CAROL, SECRET, TEST_PLAYBOOK, bot_environment
-from tests.conftest import write_settings_files
+from tests.conftest import (
+    ALICE,
+    BOB,
+    CAROL,
+    SECRET,
+    TEST_PLAYBOOK,
+    bot_environment,
+    write_settings_files,
+)
 from tests.e2e.processes import start_bot, stop
 
 
