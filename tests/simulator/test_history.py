@@ -6,23 +6,10 @@ from __future__ import annotations
 
 import pytest
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.simulator import FakeSlack, Workspace
+from bot.simulator import Workspace
 
 ALICE, BOB = "U0ALICE01", "U0BOB0001"
-
-
-@pytest.fixture
-async def fake():
-    slack = await FakeSlack().start()
-    yield slack
-    await slack.stop()
-
-
-@pytest.fixture
-def client(fake):
-    return AsyncWebClient(token="xoxb-test", base_url=fake.api_url)
 
 
 @pytest.fixture

@@ -7,20 +7,7 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.simulator import BOT_USER, FakeSlack
-
-
-@pytest.fixture
-async def fake():
-    slack = await FakeSlack().start()
-    yield slack
-    await slack.stop()
-
-
-@pytest.fixture
-async def client(fake):
-    client = AsyncWebClient(token="xoxb-test", base_url=fake.api_url)
-    yield client
+from bot.simulator import BOT_USER
 
 
 async def slack_error(call) -> str:
