@@ -130,15 +130,17 @@ def create_web_app(settings: Settings) -> web.Application:
                 await runtime.db.upgrade_schema()
             else:
                 await require_current(runtime.db.engine)
+            # Where each war room's record ends, noted before any event can arrive.
+            await runtime.backfill.start("startup")
             socket_mode = await connect_socket_mode(
-                bolt, settings.app_token, on_reconnect=lambda: runtime.backfill.start("reconnect")
+                bolt, settings.app_token, on_reconnect=partial(runtime.backfill.start, "reconnect")
             )
         except BaseException:
+            await runtime.backfill.stop()
             await runtime.gateway.close()
             await runtime.db.dispose()
             raise
         runtime.scheduler.start()
-        runtime.backfill.start("startup")  # what was said while the bot was down
         yield
         await runtime.backfill.stop()
         await runtime.scheduler.shutdown()

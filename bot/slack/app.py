@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import aiohttp
 from aiohttp import web
@@ -65,7 +65,7 @@ async def log_listener_failure(error: Exception, body: dict) -> None:
         log.exception("listener failed: %s", error)
 
 
-def _on_hello_again(reconnected: Callable[[], None]):
+def _on_hello_again(reconnected: Callable[[], Awaitable[None]]):
     hellos = 0
 
     async def on_message(message: aiohttp.WSMessage) -> None:
@@ -73,7 +73,7 @@ def _on_hello_again(reconnected: Callable[[], None]):
         if json.loads(message.data).get("type") == "hello":
             hellos += 1
             if hellos > 1:
-                reconnected()
+                await reconnected()
 
     return on_message
 
@@ -86,11 +86,11 @@ def slack_events_route(bolt: AsyncApp):
 
 
 async def connect_socket_mode(
-    bolt: AsyncApp, app_token: str | None, on_reconnect: Callable[[], None] = lambda: None
+    bolt: AsyncApp, app_token: str | None, on_reconnect: Callable[[], Awaitable[None]]
 ):
     """Socket Mode when an app-level token is set; a token Slack refuses stops startup.
-    `on_reconnect` runs when a connection after the first says hello: events sent while
-    the socket was down may be lost."""
+    `on_reconnect` is awaited when a connection after the first says hello, before its
+    events are read: events sent while the socket was down may be lost."""
     if not app_token:
         return None
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler

@@ -26,6 +26,7 @@ from bot.incidents.timeline import Change, HeardUpTo, MessagePosted, Timeline
 from bot.slack.gateway import SlackCallFailed, SlackGateway
 from bot.slack.listeners.events import SPOKEN, SaidIn
 from bot.slack.people import People
+from bot.store.probe import DATABASE_ERRORS, describe_database_error
 
 log = logging.getLogger(__name__)
 
@@ -75,15 +76,26 @@ class Backfill:
     ):
         self.timeline, self.gateway, self.people, self.tasks = timeline, gateway, people, tasks
         self._running: asyncio.Task | None = None
-        self._again = False
+        self._queued: tuple[str, list[HeardUpTo]] | None = None  # a fill asked for meanwhile
 
-    def start(self, why: str) -> None:
-        """Fill every open war room in the background. Asked again while a fill runs (a
-        reconnect during startup's fill), one more fill follows it."""
-        if self.running:
-            self._again = True
+    async def start(self, why: str) -> None:
+        """Note where each open war room's record ends *now*, then fill from there in the
+        background. Called before events can arrive (at startup, before the app listens; on
+        a reconnect, as the new connection says hello): an event stored first, such as
+        Slack's retry of something said during the gap, would otherwise hide the gap
+        before it. Asked again while a fill runs, the next fill follows it."""
+        try:
+            rooms = await self.timeline.heard_up_to()
+        except DATABASE_ERRORS as error:
+            reason = describe_database_error(error)
+            log.warning(
+                "history backfill (%s) not done: the database did not answer: %s", why, reason
+            )
             return
-        self._running = self.tasks.spawn(self._until_caught_up(why), name="history backfill")
+        if self.running:
+            self._queued = self._queued or (why, rooms)  # the earlier note covers more
+            return
+        self._running = self.tasks.spawn(self._fill(why, rooms), name="history backfill")
 
     @property
     def running(self) -> bool:
@@ -95,19 +107,17 @@ class Backfill:
             self._running.cancel()
             await asyncio.wait([self._running])
 
-    async def _until_caught_up(self, why: str) -> None:
+    async def _fill(self, why: str, rooms: list[HeardUpTo]) -> None:
         while True:
-            self._again = False
-            await self.fill_all(why)
-            if not self._again:
+            await self.fill_all(why, rooms)
+            if self._queued is None:
                 return
-            why = "asked again while filling"
+            (why, rooms), self._queued = self._queued, None
 
-    async def fill_all(self, why: str) -> int:
-        """Fill every open war room; returns how many messages were filled."""
+    async def fill_all(self, why: str, rooms: list[HeardUpTo]) -> int:
+        """Fill these war rooms; returns how many messages were filled."""
         started = time.monotonic()
         try:
-            rooms = await self.timeline.heard_up_to()
             ours = await self.gateway.bot_ids()
         except SlackCallFailed as failure:
             log.warning("history backfill (%s) not done: %s", why, failure)

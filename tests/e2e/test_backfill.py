@@ -155,7 +155,7 @@ async def test_a_live_event_is_stored_while_a_slow_backfill_runs(bot):
     # Slack answers slowly and allows one history call a minute: the fill takes minutes.
     bot.fake.latency = 0.2
     bot.fake.limit_rate("conversations.history", per_minute=1)
-    bot.runtime.backfill.start("test")
+    await bot.runtime.backfill.start("test")
     await wait_for(
         lambda: bot.fake.calls_to("conversations.history"), what="the backfill under way"
     )
@@ -173,7 +173,7 @@ async def test_rate_limited_reads_are_retried_after_slacks_retry_after(bot):
     room = await bot.declare("SEV3 Rate limited")
     said = [bot.fake.workspace.say(room["id"], BOB, f"missed {n}") for n in range(3)]
     bot.fake.fail("conversations.history", "ratelimited", status=429, retry_after=1)
-    bot.runtime.backfill.start("test")
+    await bot.runtime.backfill.start("test")
 
     async def filled():
         return {e.message_ts for e in await said_in(bot.runtime.db)} == set(said)
