@@ -14,6 +14,7 @@ from aiohttp import web
 
 from bot.background import BackgroundTasks
 from bot.config import Settings
+from bot.documents import Documents
 from bot.incidents import IncidentService
 from bot.incidents.status import StatusReader
 from bot.incidents.timeline import Timeline
@@ -106,7 +107,13 @@ def build_slack_layer(
         changes=Changes(service, gateway, config, card, updates, people, home),
         updates=updates,
         stakeholders=Stakeholders(service, desk, gateway),
-        timeline_views=TimelineViews(service, timeline, gateway, people),
+        timeline_views=TimelineViews(
+            service,
+            timeline,
+            gateway,
+            people,
+            Documents(settings.database_url, settings.database_timeout),
+        ),
         home=home,
     )
 

@@ -5,22 +5,30 @@ The facts are filled in; the lessons are left as prompts for the people who were
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 from bot.incidents.lifecycle import IncidentStatus, UpdateStatus
 from bot.incidents.review import ReviewRecord
 from bot.playbooks import format_duration
-from bot.render.export import entry_line
+from bot.render.export import entry_lines
 from bot.render.readers import Readers, cell
+from bot.store.models import TimelineEntry
 
 TO_FILL = "✍️ _To be written by the review's participants._"
 LESSONS = ("Root cause", "What went well", "What went wrong", "Where we got lucky")
 
 
-def review_markdown(record: ReviewRecord, readers: Readers, drafted_at: datetime) -> str:
+def review_lines(
+    record: ReviewRecord,
+    key_events: Iterable[TimelineEntry],
+    entries: Iterable[TimelineEntry],
+    readers: Readers,
+    drafted_at: datetime,
+) -> Iterator[str]:
+    """The draft line by line; the key events and the whole timeline can be streamed."""
     incident, playbook = record.snapshot.incident, record.snapshot.playbook
-    key_events = [entry_line(e, playbook, readers) for e in record.entries if e.key]
-    lines = [
+    yield from (
         f"# Post-incident review — {incident.reference}: {incident.title}",
         "",
         f"_Draft made by warroom from the incident's record on {readers.time(drafted_at)}; "
@@ -40,7 +48,9 @@ def review_markdown(record: ReviewRecord, readers: Readers, drafted_at: datetime
         "",
         "## Key events",
         "",
-        *(key_events or ["- none marked"]),
+    )
+    yield from entry_lines(key_events, playbook, readers, none="- none marked")
+    yield from (
         "",
         *(line for lesson in LESSONS for line in (f"## {lesson}", "", TO_FILL, "")),
         "## Action items",
@@ -53,10 +63,17 @@ def review_markdown(record: ReviewRecord, readers: Readers, drafted_at: datetime
         "",
         "## Full timeline",
         "",
-        *(entry_line(e, playbook, readers) for e in record.entries),
-        "",
-    ]
-    return "\n".join(lines)
+    )
+    yield from entry_lines(entries, playbook, readers)
+    yield ""
+
+
+def review_markdown(
+    record: ReviewRecord, entries: list[TimelineEntry], readers: Readers, drafted_at: datetime
+) -> str:
+    """The whole draft at once, from a list of the timeline's entries."""
+    key = [e for e in entries if e.key]
+    return "\n".join(review_lines(record, key, entries, readers, drafted_at))
 
 
 def _summary(record: ReviewRecord, readers: Readers) -> list[str]:
@@ -109,12 +126,12 @@ def _role_rows(record: ReviewRecord, readers: Readers) -> list[str]:
 
 def _filled_rows(record: ReviewRecord, readers: Readers) -> list[str]:
     """Messages said while warroom was down, stored later from Slack's history."""
-    filled = [e for e in record.entries if e.from_history]
-    if not filled:
+    filled = record.filled
+    if not filled.messages:
         return []
-    span = f"{readers.time(filled[0].at)} to {readers.time(filled[-1].at)}"
+    span = f"{readers.time(filled.first)} to {readers.time(filled.last)}"
     return [
-        f"| Filled from Slack's history | {len(filled)} messages said while warroom was "
+        f"| Filled from Slack's history | {filled.messages} messages said while warroom was "
         f"not listening, {span} (marked in the timeline) |"
     ]
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.incidents import IncidentError, IncidentSnapshot
+from bot.incidents.stats import DEFAULT_WINDOW, WINDOWS
+from bot.slack.flows.numbers import show_numbers
 from bot.slack.flows.reply import Reply
 from bot.slack.text import escape, parse_mention, truncate
 
@@ -210,6 +212,13 @@ def parse_timeline(rest: str) -> dict:
     raise UsageError(f"Give a page number or `export`: {usage('timeline')}")
 
 
+def parse_stats(rest: str) -> dict:
+    window = rest.lower() or DEFAULT_WINDOW
+    if window not in WINDOWS:
+        raise UsageError(f"Pick a window: {usage('stats')}")
+    return {"window": window}
+
+
 # -- what each subcommand acknowledges at once -----------------------------------------------
 
 
@@ -288,6 +297,10 @@ async def timeline(r: Request) -> None:
 
 async def report(r: Request) -> None:
     await r.deps.timeline_views.post_review(r.here, r.user)
+
+
+async def stats(r: Request) -> None:
+    await show_numbers(r.reply, r.deps.service, r.args["window"])
 
 
 async def list_open(r: Request) -> None:
@@ -369,6 +382,14 @@ SUBCOMMANDS = (
         report,
     ),
     Subcommand("list", "", "open incidents", ANYWHERE, no_arguments("list"), list_open, ack_list),
+    Subcommand(
+        "stats",
+        "[30d|90d|365d]",
+        "the numbers: is the process working? (default: 30 days)",
+        ANYWHERE,
+        parse_stats,
+        stats,
+    ),
     Subcommand("help", "", "this help", ANYWHERE, any_arguments, acknowledge=ack_help),
 )
 BY_NAME = {s.name: s for s in SUBCOMMANDS}
