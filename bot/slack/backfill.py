@@ -147,8 +147,11 @@ class Backfill:
         filled = Filled()
         try:
             await self.fill_room(room, ours, filled)
-        except Exception as error:  # one room's failure must not stop the others
+        except (SlackCallFailed, *DATABASE_ERRORS) as error:  # the others go on
             filled.missing.append(f"INC-{room.incident_id}: {error}")
+        except Exception as error:  # a bug: its traceback, and the others still go on
+            log.exception("history backfill of INC-%s failed", room.incident_id)
+            filled.missing.append(f"INC-{room.incident_id}: {type(error).__name__}")
         span = (
             f" said {filled.first:%H:%M:%S} to {filled.last:%H:%M:%S} UTC" if filled.first else ""
         )
