@@ -186,3 +186,24 @@ async def test_rate_limited_reads_are_retried_after_slacks_retry_after(bot):
     await bot.settled()
     page = json.dumps(bot.fake.responses[-1]["blocks"])
     assert "missed 0 _(filled from Slack's history)_" in page
+
+
+async def test_a_room_slack_refuses_to_show_does_not_stop_the_others(bot, caplog):
+    first = await bot.declare("SEV3 Archived room")
+    second = await bot.declare("SEV3 Still talking")
+    said = bot.fake.workspace.say(second["id"], BOB, "missed in the second room")
+    bot.fake.workspace.say(first["id"], BOB, "missed in the first room")
+    bot.fake.fail("conversations.history", "channel_not_found", channel=first["id"])
+    caplog.set_level("INFO", logger="bot.slack.backfill")
+    await bot.runtime.backfill.start("test")
+
+    async def filled():
+        return any(e.message_ts == said for e in await said_in(bot.runtime.db))
+
+    await wait_for(filled, what="the second room filled")
+    await wait_for(lambda: not bot.runtime.backfill.running, what="the fill to end")
+    (summary,) = [
+        r.getMessage() for r in caplog.records if "history backfill (test)" in r.getMessage()
+    ]
+    assert "1 messages filled in 1 of 2 open war rooms" in summary
+    assert "incomplete: INC-1: read the channel's history: channel_not_found" in summary
