@@ -7,7 +7,9 @@ import asyncio
 import gc
 import logging
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 
 from aiohttp import web
@@ -16,6 +18,7 @@ from bot.background import BackgroundTasks
 from bot.config import Settings
 from bot.documents import Documents
 from bot.incidents import IncidentService
+from bot.incidents.drills import DrillDesk
 from bot.incidents.status import StatusReader
 from bot.incidents.timeline import Timeline
 from bot.incidents.updates import UpdateDesk
@@ -27,6 +30,7 @@ from bot.slack.backfill import Backfill
 from bot.slack.flows.card import Card
 from bot.slack.flows.changes import Changes
 from bot.slack.flows.declare import Declaring
+from bot.slack.flows.drills import Drills
 from bot.slack.flows.home import HomeTabs
 from bot.slack.flows.stakeholders import Stakeholders
 from bot.slack.flows.timeline import TimelineViews
@@ -37,6 +41,7 @@ from bot.slack.observe import ObservedWebClient, observe_requests
 from bot.slack.people import People
 from bot.store import Database
 from bot.store.migrate import require_current
+from bot.store.types import utcnow
 from bot.web import WebDeps, add_routes
 
 log = logging.getLogger(__name__)
@@ -57,9 +62,10 @@ class Runtime:
     backfill: Backfill
 
 
-def build_runtime(settings: Settings) -> Runtime:
+def build_runtime(settings: Settings, clock: Callable[[], datetime] = utcnow) -> Runtime:
+    """`clock`: what the domain takes for now (tests pass a controlled one)."""
     db = Database(settings.database_url, settings.database_timeout)
-    service = IncidentService(db, settings.playbooks)
+    service = IncidentService(db, settings.playbooks, clock)
     metrics = Metrics()
     client = make_client(
         settings.bot_token or "",
@@ -69,12 +75,13 @@ def build_runtime(settings: Settings) -> Runtime:
     gateway = SlackGateway(client)
     tasks = BackgroundTasks()
     people = People(gateway, tasks)
-    timeline = Timeline(db)
+    timeline = Timeline(db, clock)
     metrics.count_stored_events(lambda: timeline.recorded)
-    desk = UpdateDesk(db, service)
-    deps = build_slack_layer(settings, service, timeline, desk, gateway, people, tasks)
+    desk = UpdateDesk(db, service, clock)
+    drills = DrillDesk(db, service, settings.scenarios, clock)
+    deps = build_slack_layer(settings, service, timeline, desk, drills, gateway, people, tasks)
     scheduler = UpdateScheduler(
-        desk, timeline, deps.updates, observe_lag=metrics.scheduler_lag.observe
+        desk, timeline, deps.updates, deps.drills, observe_lag=metrics.scheduler_lag.observe
     )
     backfill = Backfill(timeline, gateway, people, tasks)
     return Runtime(
@@ -87,6 +94,7 @@ def build_slack_layer(
     service: IncidentService,
     timeline: Timeline,
     desk: UpdateDesk,
+    drills: DrillDesk,
     gateway: SlackGateway,
     people: People,
     tasks: BackgroundTasks,
@@ -95,7 +103,11 @@ def build_slack_layer(
     config = settings.config
     home = HomeTabs(service, desk, gateway, tasks)
     card = Card(service, desk, gateway, config.conference_bridge_url)
-    updates = Updates(desk, gateway, card, config.broadcast_channel, home)
+    updates = Updates(
+        desk, gateway, card, config.broadcast_channel, home, config.drill_broadcast_channel
+    )
+    declaring = Declaring(service, gateway, settings.playbooks, config, home)
+    stakeholders = Stakeholders(service, desk, gateway)
     return Deps(
         service=service,
         timeline=timeline,
@@ -103,23 +115,25 @@ def build_slack_layer(
         people=people,
         tasks=tasks,
         broadcast_channel=config.broadcast_channel,
-        declaring=Declaring(service, gateway, settings.playbooks, config, home),
+        declaring=declaring,
         changes=Changes(service, gateway, config, card, updates, people, home),
         updates=updates,
-        stakeholders=Stakeholders(service, desk, gateway),
+        stakeholders=stakeholders,
         timeline_views=TimelineViews(
             service,
             timeline,
             gateway,
             people,
             Documents(settings.database_url, settings.database_timeout),
+            drills,
         ),
         home=home,
+        drills=Drills(drills, declaring, stakeholders, gateway),
     )
 
 
-def create_web_app(settings: Settings) -> web.Application:
-    runtime = build_runtime(settings)
+def create_web_app(settings: Settings, clock: Callable[[], datetime] = utcnow) -> web.Application:
+    runtime = build_runtime(settings, clock)
     bolt = create_bolt_app(runtime.gateway.client, settings.signing_secret, runtime.deps)
     app = web.Application()
     app[RUNTIME] = runtime
@@ -127,7 +141,12 @@ def create_web_app(settings: Settings) -> web.Application:
         app.router.add_post("/slack/events", slack_events_route(bolt))
     bolt.use(observe_requests(runtime.metrics, runtime.deps.timeline.known_incident))
     severities = tuple(dict.fromkeys(s for p in settings.playbooks for s in p.severity_names))
-    add_routes(app, WebDeps(runtime.db, StatusReader(runtime.db), runtime.metrics, severities))
+    add_routes(
+        app,
+        WebDeps(
+            runtime.db, StatusReader(runtime.db, runtime.service.clock), runtime.metrics, severities
+        ),
+    )
 
     async def lifecycle(_: web.Application):
         await runtime.gateway.open()
@@ -162,9 +181,11 @@ def create_web_app(settings: Settings) -> web.Application:
     return app
 
 
-async def start_on_loopback(settings: Settings) -> tuple[web.AppRunner, Runtime, str]:
+async def start_on_loopback(
+    settings: Settings, clock: Callable[[], datetime] = utcnow
+) -> tuple[web.AppRunner, Runtime, str]:
     """The real app on 127.0.0.1 and a free port (demo, tests, benchmarks); returns its URL."""
-    app = create_web_app(settings)
+    app = create_web_app(settings, clock)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -24,6 +24,7 @@ class EntryKind(StrEnum):
     MESSAGE = "message"
     UPDATE = "update"
     UPDATE_SKIPPED = "update_skipped"
+    INJECT = "inject"  # a drill's scripted event, as posted in its war room
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,14 @@ class UpdateSkipped(Payload):
     reason: str
 
 
+@dataclass(frozen=True)
+class Injected(Payload):
+    kind = EntryKind.INJECT
+    position: int  # its place in the drill's scenario
+    inject: str  # message, question or offline
+    role: str | None = None  # offline: whose holder dropped out
+
+
 AnyPayload = (
     Declared
     | StatusChanged
@@ -115,6 +124,7 @@ AnyPayload = (
     | Said
     | UpdateSent
     | UpdateSkipped
+    | Injected
 )
 PAYLOADS: dict[EntryKind, type[Payload]] = {p.kind: p for p in AnyPayload.__args__}
 

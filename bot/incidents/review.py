@@ -24,8 +24,9 @@ from bot.incidents.service import IncidentService, IncidentSnapshot
 from bot.incidents.timeline import log_query, people_in
 from bot.store.models import Question, RoleAssignment, StakeholderUpdate, TimelineEntry
 
-# The entries the review's facts come from (the rest is the timeline itself).
-FACT_KINDS = (EntryKind.STATUS.value, EntryKind.SEVERITY.value)
+# The entries the review's facts come from (the rest is the timeline itself); a drill's
+# injects are facts of its scorecard.
+FACT_KINDS = (EntryKind.STATUS.value, EntryKind.SEVERITY.value, EntryKind.INJECT.value)
 
 
 @dataclass(frozen=True)

@@ -103,9 +103,14 @@ class OperationalCounts:
 
 
 def shown_as_private(private: bool) -> bool:
-    """Whether the status page hides an incident. Drills will be hidden here too, when
-    they exist: pass the incident's drill flag and add it to this rule."""
+    """Whether the status page hides what an incident is about. Drills never get this far:
+    every query here leaves them out (`_real`), so they are not even "a private incident"."""
     return private
+
+
+def _real():
+    """Not a drill: exercises are no one's business outside their war room."""
+    return col(Incident.drill).is_(False)
 
 
 def reference_of(incident_id: int) -> str:
@@ -135,7 +140,7 @@ class StatusReader:
                 await session.exec(
                     select(*_INCIDENT_COLUMNS, *_UPDATE_COLUMNS[1:])
                     .outerjoin(StakeholderUpdate, col(StakeholderUpdate.id) == _latest_sent_id())
-                    .where(visible, col(Incident.channel_id).is_not(None))
+                    .where(visible, col(Incident.channel_id).is_not(None), _real())
                 )
             ).all()
             waiting = await _drafts_waiting_since(session)
@@ -163,7 +168,7 @@ class StatusReader:
             row = (
                 await session.exec(
                     select(*_INCIDENT_COLUMNS).where(
-                        Incident.id == incident_id, col(Incident.channel_id).is_not(None)
+                        Incident.id == incident_id, col(Incident.channel_id).is_not(None), _real()
                     )
                 )
             ).first()
@@ -193,7 +198,7 @@ class StatusReader:
                     select(StakeholderUpdate, *_INCIDENT_COLUMNS)
                     .join(Incident, col(Incident.id) == StakeholderUpdate.incident_id)
                     # The SQL form of shown_as_private: extend both together.
-                    .where(_sent(), col(Incident.private).is_(False))
+                    .where(_sent(), col(Incident.private).is_(False), _real())
                     .order_by(col(StakeholderUpdate.decided_at).desc())
                     .limit(limit)
                 )
@@ -212,13 +217,17 @@ class StatusReader:
                     .where(
                         col(Incident.status).in_(lifecycle.ACTIVE_STATUSES),
                         col(Incident.channel_id).is_not(None),
+                        _real(),
                     )
                     .group_by(Incident.severity)
                 )
             ).all()
             drafts = (
                 await session.exec(
-                    select(func.count()).where(StakeholderUpdate.status == UpdateStatus.DRAFT)
+                    select(func.count())
+                    .select_from(StakeholderUpdate)
+                    .join(Incident, col(Incident.id) == StakeholderUpdate.incident_id)
+                    .where(StakeholderUpdate.status == UpdateStatus.DRAFT, _real())
                 )
             ).one()
         return OperationalCounts(dict(by_severity), drafts)

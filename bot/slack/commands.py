@@ -143,6 +143,13 @@ def parse_declare(rest: str) -> dict:
     return {"severity": severity, "title": " ".join(title), "playbook": playbook}
 
 
+def parse_drill(rest: str) -> dict:
+    args = parse_declare(rest)
+    if not args["title"]:
+        raise UsageError(f"Name a scenario or give the drill a title: {usage('drill')}")
+    return args
+
+
 def parse_assign(rest: str) -> dict:
     words = rest.split()
     if len(words) != 2:
@@ -231,6 +238,10 @@ def ack_list(deps: Deps, _: dict) -> Ack | None:
     return None if recent is None else Ack(recent, finished=True)
 
 
+def ack_drill(_: Deps, __: dict) -> Ack:
+    return Ack("⏳ Opening a war room for the drill…")
+
+
 def ack_declare(_: Deps, args: dict) -> Ack | None:
     if not args["title"]:
         return None
@@ -251,6 +262,11 @@ async def declare(r: Request) -> None:
     await r.deps.declaring.open_form(
         r.body["trigger_id"], metadata, args["severity"], args["playbook"]
     )
+
+
+async def drill(r: Request) -> None:
+    args = r.args
+    await r.deps.drills.declare(r.reply, args["title"], args["severity"], args["playbook"])
 
 
 async def assign(r: Request) -> None:
@@ -319,6 +335,15 @@ SUBCOMMANDS = (
         parse_declare,
         declare,
         ack_declare,
+    ),
+    Subcommand(
+        "drill",
+        "[SEVn] [scenario] <title> [playbook=name]",
+        "rehearse: a war room marked DRILL, the scenario's injects, a scorecard at the end",
+        ANYWHERE,
+        parse_drill,
+        drill,
+        ack_drill,
     ),
     Subcommand(
         "assign",

@@ -5,9 +5,9 @@ from __future__ import annotations
 from bot.incidents import Change, IncidentSnapshot
 from bot.incidents.entries import RoleHandedOver, SeverityChanged, StatusChanged, payload
 from bot.incidents.lifecycle import IncidentStatus
-from bot.playbooks import Playbook
 from bot.slack.blocks.common import (
     STATUS_EMOJI,
+    drill_mark,
     headline,
 )
 from bot.slack.text import channel, escape, user
@@ -33,6 +33,10 @@ def response_team_alert(snapshot: IncidentSnapshot) -> str:
 
 def change_in_room(change: Change) -> str:
     """The room's post about a change: each kind worded for the room here and only here."""
+    return drill_mark(change.snapshot) + _change_wording(change)
+
+
+def _change_wording(change: Change) -> str:
     snapshot, actor = change.snapshot, user(change.entry.actor)
     match payload(change.entry):
         case RoleHandedOver(role=key, previous=previous, to=to):
@@ -90,9 +94,10 @@ def change_broadcast(change: Change) -> str | None:
             return None
 
 
-def checklist(playbook: Playbook) -> str:
+def checklist(snapshot: IncidentSnapshot) -> str:
+    playbook = snapshot.playbook
     items = "\n".join(f"☐ {escape(item)}" for item in playbook.checklist)
-    return f"📋 *Checklist ({escape(playbook.name)} playbook)*\n{items}"
+    return f"{drill_mark(snapshot)}📋 *Checklist ({escape(playbook.name)} playbook)*\n{items}"
 
 
 def problems_report(problems: list[str]) -> str:

@@ -8,6 +8,7 @@ from bot.slack.blocks.common import (
     HEADER_LIMIT,
     STATUS_EMOJI,
     context,
+    drill_mark,
     headline,
     mrkdwn,
     option,
@@ -27,7 +28,9 @@ def incident_card(
     blocks: list[dict] = [
         {
             "type": "header",
-            "text": plain(f"{incident.reference} · {incident.title}", HEADER_LIMIT),
+            "text": plain(
+                f"{drill_mark(snapshot)}{incident.reference} · {incident.title}", HEADER_LIMIT
+            ),
         },
         {
             "type": "section",
@@ -128,7 +131,8 @@ def catch_up_button(incident_id: int) -> dict:
 def war_room_topic(snapshot: IncidentSnapshot) -> str:
     incident = snapshot.incident
     return truncate(
-        f"{incident.reference} · {incident.severity} · {incident.status} · {escape(incident.title)}"
+        f"{drill_mark(snapshot)}{incident.reference} · {incident.severity} · {incident.status} · "
+        f"{escape(incident.title)}"
         f" · IC {user(snapshot.commander)}",
         250,
     )

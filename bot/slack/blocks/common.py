@@ -52,6 +52,17 @@ def slack_date(when: datetime, style: str = "{date_short_pretty} {time}") -> str
     return f"<!date^{int(when.timestamp())}^{style}|{when:%Y-%m-%d %H:%M} UTC>"
 
 
+DRILL_MARK = "🧪 DRILL"
+
+
+def drill_mark(snapshot: IncidentSnapshot) -> str:
+    """What starts every post about a drill, so no one takes an exercise for the real thing."""
+    return f"{DRILL_MARK} · " if snapshot.is_drill else ""
+
+
 def headline(snapshot: IncidentSnapshot) -> str:
     incident = snapshot.incident
-    return f"{incident.reference} · {incident.severity} · {escape(incident.title)}"
+    return (
+        f"{drill_mark(snapshot)}{incident.reference} · {incident.severity} · "
+        f"{escape(incident.title)}"
+    )

@@ -29,6 +29,7 @@ KIND_ICONS = {
     EntryKind.NOTE: "📝",
     EntryKind.UPDATE: "📣",
     EntryKind.MESSAGE: "💬",
+    EntryKind.INJECT: "🧪",
 }
 
 

@@ -9,6 +9,7 @@ from bot.incidents.lifecycle import UpdateStatus
 from bot.incidents.updates import Draft
 from bot.slack.blocks.common import (
     context,
+    drill_mark,
     headline,
     plain,
     section,
@@ -18,16 +19,23 @@ from bot.slack.text import channel, escape, truncate, user
 
 
 def draft_message(draft: Draft, broadcast_channel: str | None) -> tuple[str, list]:
+    """`broadcast_channel`: where approving sends it (a drill's own when it stays in the room)."""
     update, snapshot = draft.update, draft.snapshot
     kind = "Final stakeholder update" if update.final else "Stakeholder update"
-    audience = (
-        f"for {channel(broadcast_channel)}" if broadcast_channel else "(no broadcast channel set)"
-    )
+    if snapshot.is_drill and broadcast_channel == snapshot.incident.channel_id:
+        audience = "(a drill: approving posts it here, not to the executives)"
+    elif broadcast_channel:
+        audience = f"for {channel(broadcast_channel)}"
+    else:
+        audience = "(no broadcast channel set)"
     deciders = (
         f"{user(snapshot.roles.get('comms'))} (comms) or {user(snapshot.commander)} (commander)"
     )
     out: list[dict] = [
-        section(f"📣 *{kind} draft* {audience} — {escape(snapshot.incident.reference)}"),
+        section(
+            f"{drill_mark(snapshot)}📣 *{kind} draft* {audience} — "
+            f"{escape(snapshot.incident.reference)}"
+        ),
         section(escape(update.text)),
     ]
     if update.open_questions:
@@ -76,6 +84,7 @@ def decided_message(draft: Draft) -> tuple[str, list]:
         )
     else:
         verdict = "🗑️ Replaced by a newer draft"
+    verdict = drill_mark(draft.snapshot) + verdict
     return verdict, [section(verdict), section(escape(update.text))]
 
 
@@ -124,7 +133,7 @@ def _decision_modal(
 def escalation_nudge(draft: Draft) -> str:
     snapshot = draft.snapshot
     return (
-        f"⏰ {user(snapshot.commander)}: the stakeholder update for {escape(snapshot.incident.reference)} "
+        f"{drill_mark(snapshot)}⏰ {user(snapshot.commander)}: the stakeholder update for {escape(snapshot.incident.reference)} "
         f"has waited past its deadline. {user(snapshot.roles.get('comms'))}, please approve, edit or skip it."
     )
 

@@ -7,9 +7,10 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.incidents import IncidentError
+from bot.incidents import IncidentError, IncidentSnapshot
 from bot.incidents.updates import Draft, UpdateDesk
 from bot.slack.blocks import updates
+from bot.slack.blocks.common import drill_mark
 from bot.slack.flows.card import Card
 from bot.slack.flows.home import HomeTabs
 from bot.slack.flows.room import report_problems
@@ -23,6 +24,7 @@ class Updates:
     card: Card
     broadcast_channel: str | None
     home: HomeTabs
+    drill_broadcast_channel: str | None = None
 
     async def draft(self, incident_id: int, final: bool = False) -> None:
         """A draft now (`/incident update`, resolution); older undecided drafts give way."""
@@ -38,7 +40,7 @@ class Updates:
     async def post_draft_message(self, draft: Draft) -> str:
         """Post a claimed draft in the war room. If this fails the lease runs out and the
         scheduler posts it again."""
-        text, draft_blocks = updates.draft_message(draft, self.broadcast_channel)
+        text, draft_blocks = updates.draft_message(draft, self.sends_to(draft.snapshot))
         ts = await self.gateway.post(draft.snapshot.incident.channel_id, text, draft_blocks)
         self.home.changed(draft.snapshot)  # the deciders' Home tabs list the draft
         return ts
@@ -54,19 +56,25 @@ class Updates:
         self, update_id: int, by: str, text: str | None = None, message_ts: str | None = None
     ) -> None:
         """`message_ts`: where the person clicked, in case the draft's ts is not stored yet."""
-        if not self.broadcast_channel:
+        target = self.sends_to((await self.desk.get(update_id)).snapshot)
+        if not target:
             raise IncidentError(
                 "No broadcast channel is configured (broadcast_channel), so updates cannot be sent."
             )
         draft = await self.desk.start_sending(update_id, by, text)
         try:
-            broadcast_ts = await self.gateway.post(
-                self.broadcast_channel, updates.broadcast_update(draft)
-            )
+            broadcast_ts = await self.gateway.post(target, updates.broadcast_update(draft))
         except SlackCallFailed:
             await self.desk.sending_failed(update_id)  # approvable again; the failure is reported
             raise
         await self._decided(await self.desk.sent(update_id, broadcast_ts), message_ts)
+
+    def sends_to(self, snapshot: IncidentSnapshot) -> str | None:
+        """Where an approved update goes: the executives' channel; a drill's go to the drill
+        broadcast channel, or stay in its war room."""
+        if snapshot.is_drill:
+            return self.drill_broadcast_channel or snapshot.incident.channel_id
+        return self.broadcast_channel
 
     async def skip(
         self, update_id: int, by: str, reason: str, message_ts: str | None = None
@@ -85,7 +93,7 @@ class Updates:
             )
         await asyncio.gather(*steps)
         self.home.changed(draft.snapshot)  # the draft leaves the deciders' Home tabs
-        await report_problems(self.gateway, channel_id, problems)
+        await report_problems(self.gateway, channel_id, problems, drill_mark(draft.snapshot))
 
     async def nudge(self, draft: Draft) -> None:
         channel_id = draft.snapshot.incident.channel_id
@@ -94,4 +102,4 @@ class Updates:
             problems.collect(self.gateway.post(channel_id, updates.escalation_nudge(draft))),
             self.card.refresh(draft.snapshot.id, problems),
         )
-        await report_problems(self.gateway, channel_id, problems)
+        await report_problems(self.gateway, channel_id, problems, drill_mark(draft.snapshot))

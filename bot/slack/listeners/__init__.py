@@ -16,6 +16,7 @@ from bot.incidents import IncidentError, IncidentService
 from bot.incidents.timeline import Timeline
 from bot.slack.flows.changes import Changes
 from bot.slack.flows.declare import Declaring
+from bot.slack.flows.drills import Drills
 from bot.slack.flows.home import HomeTabs
 from bot.slack.flows.reply import Reply
 from bot.slack.flows.stakeholders import Stakeholders
@@ -44,6 +45,7 @@ class Deps:
     stakeholders: Stakeholders
     timeline_views: TimelineViews
     home: HomeTabs
+    drills: Drills
 
     def run_for(self, reply: Reply, work: Awaitable, name: str) -> None:
         """Run `work` after the ack; refusals and failures go back to the person who asked."""
