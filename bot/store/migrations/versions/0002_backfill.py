@@ -1,7 +1,7 @@
 """Timeline entries filled from Slack's history after downtime are marked `from_history`.
 
 Revision ID: 0002_backfill
-Revises: 0002
+Revises: 0002_drills
 Create Date: 2026-11-25
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0002_backfill"
-down_revision = "0002"
+down_revision = "0002_drills"
 branch_labels = None
 depends_on = None
 
