@@ -39,6 +39,7 @@ from bot.slack.gateway import SlackGateway, make_client
 from bot.slack.listeners import Deps
 from bot.slack.observe import ObservedWebClient, observe_requests
 from bot.slack.people import People
+from bot.slack.text import visible_length
 from bot.store import Database
 from bot.store.migrate import require_current
 from bot.store.types import utcnow
@@ -65,7 +66,7 @@ class Runtime:
 def build_runtime(settings: Settings, clock: Callable[[], datetime] = utcnow) -> Runtime:
     """`clock`: what the domain takes for now (tests pass a controlled one)."""
     db = Database(settings.database_url, settings.database_timeout)
-    service = IncidentService(db, settings.playbooks, clock)
+    service = IncidentService(db, settings.playbooks, clock, text_length=visible_length)
     metrics = Metrics()
     client = make_client(
         settings.bot_token or "",
@@ -104,9 +105,15 @@ def build_slack_layer(
     home = HomeTabs(service, desk, gateway, tasks)
     card = Card(service, desk, gateway, config.conference_bridge_url)
     updates = Updates(
-        desk, gateway, card, config.broadcast_channel, home, config.drill_broadcast_channel
+        desk,
+        gateway,
+        card,
+        config.broadcast_channel,
+        home,
+        people,
+        drill_broadcast_channel=config.drill_broadcast_channel,
     )
-    declaring = Declaring(service, gateway, settings.playbooks, config, home)
+    declaring = Declaring(service, gateway, settings.playbooks, config, home, people)
     stakeholders = Stakeholders(service, desk, gateway)
     return Deps(
         service=service,
@@ -134,17 +141,20 @@ def build_slack_layer(
 
 def create_web_app(settings: Settings, clock: Callable[[], datetime] = utcnow) -> web.Application:
     runtime = build_runtime(settings, clock)
-    bolt = create_bolt_app(runtime.gateway.client, settings.signing_secret, runtime.deps)
+    bolt = create_bolt_app(runtime.deps)
     app = web.Application()
     app[RUNTIME] = runtime
     if settings.signing_secret:
-        app.router.add_post("/slack/events", slack_events_route(bolt))
+        app.router.add_post("/slack/events", slack_events_route(bolt, settings.signing_secret))
     bolt.use(observe_requests(runtime.metrics, runtime.deps.timeline.known_incident))
     severities = tuple(dict.fromkeys(s for p in settings.playbooks for s in p.severity_names))
     add_routes(
         app,
         WebDeps(
-            runtime.db, StatusReader(runtime.db, runtime.service.clock), runtime.metrics, severities
+            runtime.db,
+            StatusReader(runtime.db, runtime.service.clock, readable=runtime.people.read_plainly),
+            runtime.metrics,
+            severities,
         ),
     )
 

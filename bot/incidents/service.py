@@ -56,12 +56,12 @@ def cadence_due(playbook: Playbook, severity: str, since: datetime) -> datetime 
     return since + level.update_every
 
 
-def checked_title(title: str) -> str:
-    """The title on one line, or why it will not do."""
+def checked_title(title: str, length: Callable[[str], int] = len) -> str:
+    """The title on one line, or why it will not do. `length`: how long it reads as typed."""
     title = " ".join(title.split())
     if not title:
         raise InvalidRequest("An incident needs a title: what is broken, for whom?")
-    if len(title) > MAX_TITLE:
+    if length(title) > MAX_TITLE:
         raise InvalidRequest(
             f"Keep the title under {MAX_TITLE} characters; put detail in the impact."
         )
@@ -124,11 +124,18 @@ class Change:
 
 class IncidentService:
     def __init__(
-        self, db: Database, playbooks: PlaybookLibrary, clock: Callable[[], datetime] = utcnow
+        self,
+        db: Database,
+        playbooks: PlaybookLibrary,
+        clock: Callable[[], datetime] = utcnow,
+        text_length: Callable[[str], int] = len,
     ):
         self.db = db
         self.playbooks = playbooks
         self.clock = clock
+        # How long text reads as typed: titles are stored in the chat's markup (where `&`
+        # may be written `&amp;`), and the chat layer knows how to count them.
+        self.text_length = text_length
         self._open_cache: tuple[float, list[IncidentSnapshot]] | None = None
         self._open_query: asyncio.Future | None = None
         self._writes = 0  # counts this process's changes, so a read racing one is not cached
@@ -235,7 +242,7 @@ class IncidentService:
         transaction."""
         chosen = self.playbook_for(playbook)
         severity = self.check_severity(chosen, severity or chosen.initial_severity)
-        title = checked_title(title)
+        title = checked_title(title, self.text_length)
         now = self.clock()
         incident = Incident(
             title=title,

@@ -149,6 +149,10 @@ class FakeSlack:
         """Close the app's Socket Mode connections, as Slack does now and then (it reconnects)."""
         await self._socket_mode.close()
 
+    async def refresh_socket_mode(self) -> None:
+        """Slack's `disconnect` (refresh_requested): the app must open a new connection."""
+        await self._socket_mode.refresh()
+
     async def deliver(self, kind: str, payload: dict, timeout: float = 5.0) -> dict:
         """Send one Socket Mode envelope to the app; returns its acknowledgement."""
         return await self._socket_mode.deliver(kind, payload, timeout)

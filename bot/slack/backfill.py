@@ -166,14 +166,16 @@ class Backfill:
         return filled
 
     async def fill_room(self, room: HeardUpTo, ours: frozenset[str], filled: Filled) -> None:
-        """The room's messages after the last one heard, and its threads' new replies."""
+        """The room's messages after the last one heard, and its threads' new replies.
+        History is read from the declaration: a message said before the gap may have
+        been answered in a new thread during it, and only its parent's `latest_reply` says so."""
         oldest = room.last_message_ts or slack_ts(room.declared_at)
         said = SaidIn(
             "history", room.incident_id, room.channel_id, self.people.workspace(), ours, True
         )
         threads = dict.fromkeys(room.threads)  # threads heard before may have new replies
-        async for page in self.gateway.history(room.channel_id, oldest):
-            await self._store(said, page, filled)
+        async for page in self.gateway.history(room.channel_id, slack_ts(room.declared_at)):
+            await self._store(said, [m for m in page if float(m["ts"]) > float(oldest)], filled)
             threads |= dict.fromkeys(
                 m["ts"] for m in page if float(m.get("latest_reply", 0)) > float(oldest)
             )

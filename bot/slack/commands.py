@@ -16,7 +16,7 @@ from bot.incidents import IncidentError, IncidentSnapshot
 from bot.incidents.stats import DEFAULT_WINDOW, WINDOWS
 from bot.slack.flows.numbers import show_numbers
 from bot.slack.flows.reply import Reply
-from bot.slack.text import escape, parse_mention, truncate
+from bot.slack.text import for_executives, parse_mention, shortened
 
 if TYPE_CHECKING:
     from bot.slack.listeners import Deps
@@ -245,7 +245,7 @@ def ack_drill(_: Deps, __: dict) -> Ack:
 def ack_declare(_: Deps, args: dict) -> Ack | None:
     if not args["title"]:
         return None
-    return Ack(f"⏳ Opening a war room for *{escape(truncate(args['title'], 150))}*…")
+    return Ack(f"⏳ Opening a war room for *{for_executives(shortened(args['title'], 150))}*…")
 
 
 # -- handlers: each calls one flow ------------------------------------------------------------

@@ -112,6 +112,18 @@ def _failing_as(what: str) -> Iterator[None]:
         raise SlackCallFailed(what, f"Slack did not answer ({type(error).__name__})") from error
 
 
+@dataclass(frozen=True)
+class BotIdentity:
+    """Who the bot is in Slack, as `auth.test` says: learnt once, then used for every request
+    (Bolt's authorization and the timeline's permalinks) without asking Slack again."""
+
+    team_id: str | None
+    enterprise_id: str | None
+    bot_id: str | None
+    bot_user_id: str | None
+    workspace_url: str | None
+
+
 # Slack takes files up to 1 GB; the calls' own timeout is for answers, not transfers.
 UPLOAD_TIMEOUT = aiohttp.ClientTimeout(total=600)
 
@@ -119,6 +131,7 @@ UPLOAD_TIMEOUT = aiohttp.ClientTimeout(total=600)
 class SlackGateway:
     def __init__(self, client: AsyncWebClient):
         self.client = client
+        self.identity: BotIdentity | None = None  # set once auth.test has answered
         # One limiter per rate-limited method, shared by every caller (all the war rooms).
         self._tier3 = {
             method: AsyncLimiter(TIER3_PER_MINUTE, 60)
@@ -141,7 +154,7 @@ class SlackGateway:
         unreachable does not: the bot starts and the calls retry when they are needed.
         Returns the workspace URL (https://<workspace>.slack.com/), None while Slack cannot say."""
         try:
-            response = await _call("check SLACK_BOT_TOKEN", self.client.auth_test())
+            return (await self._identify()).workspace_url
         except SlackCallFailed as failure:
             if failure.error in REFUSED_TOKEN:
                 raise ConfigError(
@@ -151,16 +164,25 @@ class SlackGateway:
                 ) from failure
             log.warning("could not check SLACK_BOT_TOKEN now (%s); starting anyway", failure)
             return None
-        return response.get("url")
 
     async def workspace_url(self) -> str | None:
         """https://<workspace>.slack.com/ (auth.test); None while Slack cannot say."""
         try:
-            response = await _call("identify the workspace", self.client.auth_test())
+            return (await self._identify()).workspace_url
         except SlackCallFailed as failure:
             log.warning("could not learn the workspace URL (%s); no permalinks for now", failure)
             return None
-        return response.get("url")
+
+    async def _identify(self) -> BotIdentity:
+        response = await _call("check SLACK_BOT_TOKEN", self.client.auth_test())
+        self.identity = BotIdentity(
+            team_id=response.get("team_id"),
+            enterprise_id=response.get("enterprise_id"),
+            bot_id=response.get("bot_id"),
+            bot_user_id=response.get("user_id"),
+            workspace_url=response.get("url"),
+        )
+        return self.identity
 
     async def create_channel(self, names: list[str], private: bool) -> tuple[str, str]:
         """Create the first free name of `names`; returns (channel ID, name)."""
@@ -295,9 +317,9 @@ class SlackGateway:
         return await _call("look up users", every_page())
 
     async def bot_ids(self) -> frozenset[str]:
-        """The bot's own user and bot IDs (auth.test), to tell its own messages apart."""
-        response = await _call("identify the bot", self.client.auth_test())
-        return frozenset({response.get("user_id"), response.get("bot_id")} - {None})
+        """The bot's own user and bot IDs (auth.test, once), to tell its own messages apart."""
+        identity = self.identity or await self._identify()
+        return frozenset({identity.bot_user_id, identity.bot_id} - {None})
 
     def history(self, channel: str, oldest: str) -> AsyncIterator[list[dict]]:
         """Pages of the messages said in `channel` after `oldest`, newest first."""

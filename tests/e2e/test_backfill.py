@@ -11,6 +11,8 @@ import sys
 import pytest
 from sqlmodel import col, select
 
+from bot.config import load_settings
+from bot.server import start_on_loopback
 from bot.simulator import SlackClient, message_event, wait_for
 from bot.simulator.workspace import BOT_ID
 from bot.store import Database
@@ -207,3 +209,55 @@ async def test_a_room_slack_refuses_to_show_does_not_stop_the_others(bot, caplog
     ]
     assert "1 messages filled in 1 of 2 open war rooms" in summary
     assert "incomplete: INC-1: read the channel's history: channel_not_found" in summary
+
+
+def said_while_down(fake, channel: str, user: str, text: str, thread_ts: str | None = None):
+    """A person posts while the bot is down: Slack keeps it; no event reaches the bot."""
+    return fake.workspace.say(channel, user, text, thread_ts)
+
+
+async def test_new_replies_in_a_known_thread_and_escaped_text_are_filled(
+    fake, tmp_path, database_url
+):
+    general = fake.add_channel("general", [ALICE, BOB, CAROL])
+    config = write_settings_files(tmp_path, {"broadcast_channel": general}, [TEST_PLAYBOOK])
+    settings = load_settings(bot_environment(fake, config, database_url))
+    runner, runtime, url = await start_on_loopback(settings)
+    async with SlackClient(fake, url, SECRET) as slack:
+        await slack.command(ALICE, "declare SEV2 Database failover", general)
+        room = await wait_for(lambda: fake.channel_named("inc-"), what="the war room")
+        await wait_for(lambda: runtime.tasks.pending == 0, what="the declaration")
+        live = await slack.say(BOB, room["id"], "Primary is unreachable")
+    await runner.cleanup()  # a bad deploy: the bot is down
+
+    first = said_while_down(fake, room["id"], CAROL, "Promoting the replica")
+    said_while_down(fake, room["id"], BOB, "Replica promoted, p99 &gt; 2s", thread_ts=first)
+    said_while_down(fake, room["id"], ALICE, "Still failing?", thread_ts=live)  # an old thread
+    back = said_while_down(fake, room["id"], CAROL, "Writes are back")
+
+    runner, runtime, url = await start_on_loopback(settings)
+    try:
+        await wait_for(lambda: runtime.tasks.pending == 0, what="the backfill")
+        entries = sorted(await said_in(runtime.db), key=lambda e: e.message_ts)
+        assert [(e.text, e.thread_ts, e.from_history) for e in entries] == [
+            ("Primary is unreachable", None, False),
+            ("Promoting the replica", None, True),
+            ("Replica promoted, p99 &gt; 2s", first, True),  # kept as Slack sends it
+            ("Still failing?", live, True),
+            ("Writes are back", None, True),
+        ]
+        # Slack retries an event the bot missed once it is back: still one entry.
+        retried = message_event(room["id"], CAROL, "Writes are back", back)
+        async with SlackClient(fake, url, SECRET) as slack:
+            assert (await slack.event(retried)).status == 200
+            await slack.command(ALICE, "timeline", room["id"])
+            await wait_for(lambda: runtime.tasks.pending == 0, what="the timeline view")
+        assert len(await said_in(runtime.db)) == 5
+        view = json.dumps(fake.responses[-1])
+        assert "filled from Slack's history" in view and "p99 &gt; 2s" in view
+        # Starting again finds nothing new.
+        assert (
+            await runtime.backfill.fill_all("test", await runtime.deps.timeline.heard_up_to()) == 0
+        )
+    finally:
+        await runner.cleanup()

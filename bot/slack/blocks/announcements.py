@@ -10,7 +10,7 @@ from bot.slack.blocks.common import (
     drill_mark,
     headline,
 )
-from bot.slack.text import channel, escape, user
+from bot.slack.text import channel, escape, for_room, user
 
 
 def declared_broadcast(snapshot: IncidentSnapshot) -> str:
@@ -53,11 +53,11 @@ def _change_wording(change: Change) -> str:
         case StatusChanged() as moved:
             return _status_in_room(actor, moved)
         case _:
-            return escape(change.entry.text)
+            return for_room(change.entry.text)
 
 
 def _status_in_room(actor: str, moved: StatusChanged) -> str:
-    note = f"\n> {escape(moved.note)}" if moved.note else ""
+    note = f"\n> {for_room(moved.note)}" if moved.note else ""
     if moved.reopened:
         return f"↩️ {actor} *reopened* the incident: now *{moved.to}*.{note}"
     if moved.to == IncidentStatus.RESOLVED:

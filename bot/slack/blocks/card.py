@@ -16,7 +16,7 @@ from bot.slack.blocks.common import (
     section,
     slack_date,
 )
-from bot.slack.text import escape, truncate, user
+from bot.slack.text import escape, for_executives, for_room, plain_text, truncate, user
 
 
 def incident_card(
@@ -29,7 +29,8 @@ def incident_card(
         {
             "type": "header",
             "text": plain(
-                f"{drill_mark(snapshot)}{incident.reference} · {incident.title}", HEADER_LIMIT
+                f"{drill_mark(snapshot)}{incident.reference} · {plain_text(incident.title)}",
+                HEADER_LIMIT,
             ),
         },
         {
@@ -48,9 +49,9 @@ def incident_card(
         ),
     ]
     if incident.impact:
-        blocks.append(section(f"*Impact:* {escape(incident.impact)}"))
+        blocks.append(section(f"*Impact:* {for_room(incident.impact)}"))
     if incident.summary and incident.status in (IncidentStatus.RESOLVED, IncidentStatus.CLOSED):
-        blocks.append(section(f"*Resolution:* {escape(incident.summary)}"))
+        blocks.append(section(f"*Resolution:* {for_room(incident.summary)}"))
     role_lines = [
         f"*{escape(role.title)}:* {user(snapshot.roles.get(key))}\n_{escape(role.duty)}_"
         for key, role in playbook.roles.items()
@@ -132,7 +133,7 @@ def war_room_topic(snapshot: IncidentSnapshot) -> str:
     incident = snapshot.incident
     return truncate(
         f"{drill_mark(snapshot)}{incident.reference} · {incident.severity} · {incident.status} · "
-        f"{escape(incident.title)}"
+        f"{for_executives(incident.title)}"
         f" · IC {user(snapshot.commander)}",
         250,
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.incidents import IncidentSnapshot
-from bot.slack.text import escape, truncate
+from bot.slack.text import for_executives, truncate
 
 SECTION_LIMIT = 3000
 HEADER_LIMIT = 150
@@ -64,5 +64,5 @@ def headline(snapshot: IncidentSnapshot) -> str:
     incident = snapshot.incident
     return (
         f"{drill_mark(snapshot)}{incident.reference} · {incident.severity} · "
-        f"{escape(incident.title)}"
+        f"{for_executives(incident.title)}"
     )

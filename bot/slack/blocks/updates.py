@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from types import MappingProxyType
 
 from bot.incidents import IncidentSnapshot
 from bot.incidents.lifecycle import UpdateStatus
@@ -15,10 +17,25 @@ from bot.slack.blocks.common import (
     section,
     slack_date,
 )
-from bot.slack.text import channel, escape, truncate, user
+from bot.slack.text import (
+    channel,
+    escape,
+    for_executives,
+    for_room,
+    plain_text,
+    shortened,
+    truncate,
+    user,
+)
+
+NO_NAMES: Mapping[str, str] = MappingProxyType({})
+# Drafts, decided drafts and broadcasts are what executives read: people and channels by
+# name (`names`: the people the text mentions), links by their label, nothing that pings.
 
 
-def draft_message(draft: Draft, broadcast_channel: str | None) -> tuple[str, list]:
+def draft_message(
+    draft: Draft, broadcast_channel: str | None, names: Mapping[str, str] = NO_NAMES
+) -> tuple[str, list]:
     """`broadcast_channel`: where approving sends it (a drill's own when it stays in the room)."""
     update, snapshot = draft.update, draft.snapshot
     kind = "Final stakeholder update" if update.final else "Stakeholder update"
@@ -36,11 +53,12 @@ def draft_message(draft: Draft, broadcast_channel: str | None) -> tuple[str, lis
             f"{drill_mark(snapshot)}📣 *{kind} draft* {audience} — "
             f"{escape(snapshot.incident.reference)}"
         ),
-        section(escape(update.text)),
+        section(for_executives(update.text, names)),
     ]
     if update.open_questions:
         questions = "\n".join(
-            f"☐ {escape(truncate(q['text'], 300))} — {user(q['by'])}" for q in update.open_questions
+            f"☐ {for_executives(shortened(q['text'], 300), names)} — {user(q['by'])}"
+            for q in update.open_questions
         )
         out.append(section(f"*Open questions from stakeholders:*\n{questions}"))
     out.append(
@@ -72,40 +90,44 @@ def decision_buttons(update_id: int) -> dict:
     }
 
 
-def decided_message(draft: Draft) -> tuple[str, list]:
+def decided_message(draft: Draft, names: Mapping[str, str] = NO_NAMES) -> tuple[str, list]:
     """What the draft turns into once decided: no buttons left to press."""
     update = draft.update
     when = slack_date(update.decided_at, "{time}") if update.decided_at else "now"
     if update.status == UpdateStatus.SENT:
         verdict = f"✅ Sent by {user(update.decided_by)} at {when}"
     elif update.status == UpdateStatus.SKIPPED:
-        verdict = (
-            f"⏭️ Skipped by {user(update.decided_by)} at {when}: {escape(update.skip_reason or '')}"
-        )
+        verdict = f"⏭️ Skipped by {user(update.decided_by)} at {when}: {for_room(update.skip_reason or '')}"
     else:
         verdict = "🗑️ Replaced by a newer draft"
     verdict = drill_mark(draft.snapshot) + verdict
-    return verdict, [section(verdict), section(escape(update.text))]
+    return verdict, [section(verdict), section(for_executives(update.text, names))]
 
 
-def broadcast_update(draft: Draft) -> str:
+def broadcast_update(draft: Draft, names: Mapping[str, str] = NO_NAMES) -> str:
     kind = "Final update" if draft.update.final else "Update"
-    return f"📣 *{kind} — {headline(draft.snapshot)}*\n{escape(draft.update.text)}"
+    return f"📣 *{kind} — {headline(draft.snapshot)}*\n{for_executives(draft.update.text, names)}"
 
 
-def update_edit_modal(draft: Draft, message_ts: str | None = None) -> dict:
+def update_edit_modal(
+    draft: Draft, message_ts: str | None = None, names: Mapping[str, str] = NO_NAMES
+) -> dict:
+    """The draft as plain text to reword: what comes back is typed text (see views)."""
     element = {
         "type": "plain_text_input",
         "action_id": "value",
         "multiline": True,
         "max_length": 2900,
-        "initial_value": truncate(draft.update.text, 2900),
+        "initial_value": truncate(plain_text(draft.update.text, names), 2900),
     }
     field = {"block_id": "text", "label": plain("Update for stakeholders"), "element": element}
     return _decision_modal(draft, message_ts, "update_edit", "Edit the update", "Send", field)
 
 
-def update_skip_modal(draft: Draft, message_ts: str | None = None) -> dict:
+def update_skip_modal(
+    draft: Draft, message_ts: str | None = None, names: Mapping[str, str] = NO_NAMES
+) -> dict:
+    del names  # the skip form shows no text of the draft
     element = {"type": "plain_text_input", "action_id": "value", "max_length": 500}
     field = {
         "block_id": "reason",
@@ -140,6 +162,6 @@ def escalation_nudge(draft: Draft) -> str:
 
 def question_for_comms(snapshot: IncidentSnapshot, asker: str, text: str) -> str:
     return (
-        f"❓ {user(asker)} asks about *{headline(snapshot)}*:\n> {escape(text)}\n"
+        f"❓ {user(asker)} asks about *{headline(snapshot)}*:\n> {for_room(text)}\n"
         f"It will be listed on the next update draft."
     )

@@ -20,7 +20,8 @@ from bot.slack.flows.home import HomeTabs
 from bot.slack.flows.reply import Reply
 from bot.slack.flows.room import announce_major, report_problems
 from bot.slack.gateway import Problems, SlackCallFailed, SlackGateway
-from bot.slack.text import escape, war_room_name
+from bot.slack.people import People
+from bot.slack.text import for_executives, from_typed, mentioned, plain_text, war_room_name
 
 DRILL_CHANNEL_PREFIX = "drill"  # a drill's war room says so in its name
 
@@ -32,6 +33,7 @@ class Declaring:
     playbooks: PlaybookLibrary
     config: BotConfig
     home: HomeTabs
+    people: People
 
     async def declare(
         self,
@@ -45,7 +47,7 @@ class Declaring:
         drill: DrillSetup | None = None,
     ) -> IncidentSnapshot | None:
         snapshot = await self.service.declare(
-            title=title,
+            title=await self._label(title),
             declared_by=reply.user,
             severity=severity,
             playbook=playbook,
@@ -64,6 +66,12 @@ class Declaring:
             self.gateway, snapshot.incident.channel_id, problems, drill_mark(snapshot)
         )
         return snapshot
+
+    async def _label(self, title: str) -> str:
+        """A title is a label (the channel's name, headers, the status page): the people,
+        channels and links in it become the names they show, so it reads the same on
+        every surface and pings no one. Still said text: `&` stays `&amp;`."""
+        return from_typed(plain_text(title, await self.people.names(mentioned(title))))
 
     async def _open_room(
         self, reply: Reply, snapshot: IncidentSnapshot, problems: Problems
@@ -145,6 +153,6 @@ def declared_answer(snapshot: IncidentSnapshot) -> str:
     incident = snapshot.incident
     kind = "major" if snapshot.major else "minor"
     return (
-        f"{drill_mark(snapshot)}🚨 Declared {incident.reference} ({incident.severity}, {kind}): *{escape(incident.title)}*. "
+        f"{drill_mark(snapshot)}🚨 Declared {incident.reference} ({incident.severity}, {kind}): *{for_executives(incident.title)}*. "
         f"War room: <#{incident.channel_id}>. You are the commander until you hand it over."
     )

@@ -20,7 +20,7 @@ from bot.slack.blocks.common import drill_mark
 from bot.slack.flows.reply import Reply
 from bot.slack.gateway import SlackGateway
 from bot.slack.people import People
-from bot.slack.text import escape, mentioned, with_names
+from bot.slack.text import for_room, mentioned, plain_text
 
 
 @dataclass
@@ -36,7 +36,7 @@ class TimelineViews:
         entry = await self.timeline.add_note(snapshot.id, user, text)
         await self.gateway.post(
             snapshot.incident.channel_id,
-            f"{drill_mark(snapshot)}📝 <@{user}> noted: {escape(entry.text)}",
+            f"{drill_mark(snapshot)}📝 <@{user}> noted: {for_room(entry.text)}",
         )
 
     async def show(self, reply: Reply, incident_id: int, page: int, replace: bool = False) -> None:
@@ -102,7 +102,7 @@ class TimelineViews:
             self.people.zone(user), worker.people(incident_id, mentioned)
         )
         names = await self.people.names(people | named)
-        return Readers(zone, names, partial(with_names, names=names))
+        return Readers(zone, names, partial(plain_text, names=names))
 
     async def _upload(self, channel_id: str, document: Path, **file) -> None:
         try:

@@ -76,3 +76,4 @@ def register_all(app: AsyncApp, deps: Deps) -> None:
     actions.register(app, deps)
     views.register(app, deps)
     home.register(app, deps)
+    events.register_the_rest(app)
