@@ -102,7 +102,7 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utcnow) ->
         observe_lag=metrics.scheduler_lag.observe,
         also_each_tick=[deps.paging.tick, deps.triage.tick],
     )
-    backfill = Backfill(service, timeline, gateway, people)
+    backfill = Backfill(timeline, gateway, people, tasks)
     return Runtime(
         settings, db, service, gateway, people, tasks, deps, scheduler, metrics, backfill
     )
@@ -184,10 +184,6 @@ def create_web_app(settings: Settings, clock: Callable[[], datetime] = utcnow) -
     )
     add_alert_routes(app, runtime.triage, settings.alerts_token)
 
-    def backfill() -> None:
-        """What was said while the bot was down (or its socket was), off the event path."""
-        runtime.tasks.spawn(runtime.backfill.run(), name="backfill after downtime")
-
     async def lifecycle(_: web.Application):
         await runtime.gateway.open()
         try:
@@ -196,16 +192,20 @@ def create_web_app(settings: Settings, clock: Callable[[], datetime] = utcnow) -
                 await runtime.db.upgrade_schema()
             else:
                 await require_current(runtime.db.engine)
-            socket_mode = await connect_socket_mode(bolt, settings.app_token, backfill)
+            # Where each war room's record ends, noted before any event can arrive.
+            await runtime.backfill.start("startup")
+            socket_mode = await connect_socket_mode(
+                bolt, settings.app_token, on_reconnect=partial(runtime.backfill.start, "reconnect")
+            )
         except BaseException:
+            await runtime.backfill.stop()
             await runtime.gateway.close()
             await runtime.db.dispose()
             raise
         runtime.scheduler.start()
         await runtime.triage.resume()
-        if socket_mode is None:  # over a socket: at each connection (see backfill above)
-            backfill()
         yield
+        await runtime.backfill.stop()
         await runtime.scheduler.shutdown()
         if socket_mode is not None:
             await socket_mode.close_async()

@@ -87,16 +87,13 @@ class Noted(Payload):
 
 @dataclass(frozen=True)
 class Said(Payload):
-    """A message in the war room; `key_by` is who marks it key (pins, reactions);
-    `from_history`: recovered after downtime from the channel's history, not heard live."""
+    """A message in the war room; `key_by` is who marks it key (pins, reactions)."""
 
     kind = EntryKind.MESSAGE
     key_by: list[str] = field(default_factory=list)
-    from_history: bool = False
 
     def to_data(self) -> dict:
-        # Most messages are unmarked and heard live: they store {}.
-        return {k: v for k, v in super().to_data().items() if v}
+        return {"key_by": self.key_by} if self.key_by else {}  # unmarked messages store {}
 
 
 @dataclass(frozen=True)
@@ -172,12 +169,6 @@ def payload(entry: TimelineEntry) -> AnyPayload:
     return PAYLOADS[EntryKind(entry.kind)].from_data(entry.data)
 
 
-def recovered(entry: TimelineEntry) -> bool:
-    """Said while the bot was down, and filled in later from the channel's history."""
-    said = payload(entry)
-    return isinstance(said, Said) and said.from_history
-
-
 def entry_row(
     incident_id: int,
     at: datetime,
@@ -191,6 +182,7 @@ def entry_row(
     permalink: str | None = None,
     files: list[str] | None = None,
     edits: list[dict] | None = None,
+    from_history: bool = False,
 ) -> dict:
     """Every column of a new timeline row: the one way entries are made (see `new_entry`)."""
     return {
@@ -207,6 +199,7 @@ def entry_row(
         "files": files or [],
         "edits": edits or [],
         "deleted": False,
+        "from_history": from_history,
     }
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import pairwise
 
+from sqlalchemy import func
 from sqlmodel import col, select
 
 from bot.incidents.entries import (
@@ -95,6 +96,15 @@ def first_reached(changes: Iterable[TimelineEntry]) -> dict[str, datetime]:
 
 
 @dataclass(frozen=True)
+class FilledFromHistory:
+    """Messages said while the bot was down, stored later from the chat's history."""
+
+    messages: int = 0
+    first: datetime | None = None  # when the earliest of them was said
+    last: datetime | None = None
+
+
+@dataclass(frozen=True)
 class ReviewRecord:
     """The review's facts, read in one snapshot. The timeline itself is not here: it can
     be a million entries long, so the documents stream it (`log_rows`)."""
@@ -104,6 +114,7 @@ class ReviewRecord:
     holdings: list[RoleAssignment]  # every holding of every role, oldest first
     updates: list[StakeholderUpdate]  # sent or skipped, oldest first
     questions: list[Question]
+    filled: FilledFromHistory = FilledFromHistory()
 
     def people(self) -> set[str]:
         """Who the facts name (user IDs); the people in the timeline are found as it is read."""
@@ -178,5 +189,14 @@ async def gather_review(service: IncidentService, incident_id: int) -> ReviewRec
             ),
             questions=await rows(
                 Question, Question.incident_id == incident_id, order=(col(Question.asked_at),)
+            ),
+            filled=FilledFromHistory(
+                *(
+                    await session.exec(
+                        select(func.count(), func.min(TimelineEntry.at), func.max(TimelineEntry.at))
+                        .where(TimelineEntry.incident_id == incident_id)
+                        .where(col(TimelineEntry.from_history), ~col(TimelineEntry.deleted))
+                    )
+                ).one()
             ),
         )

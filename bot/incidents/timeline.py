@@ -53,7 +53,7 @@ class MessagePosted:
     thread_ts: str | None = None
     files: list[str] = field(default_factory=list)
     permalink: str | None = None
-    from_history: bool = False  # recovered after downtime, not heard live
+    from_history: bool = False  # said while the bot was not listening, read back later
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,18 @@ class KeyMarked:
 
 
 Change = MessagePosted | MessageEdited | MessageDeleted | KeyMarked
+
+
+@dataclass(frozen=True)
+class HeardUpTo:
+    """An open war room and where what was heard in it ends: after downtime, what was said
+    since then (and in the threads it knows) may be missing."""
+
+    incident_id: int
+    channel_id: str
+    declared_at: datetime
+    last_message_ts: str | None  # None: nothing heard yet
+    threads: list[str]  # the ts of threads with replies heard, oldest first
 
 
 @dataclass(frozen=True)
@@ -136,6 +148,35 @@ class Timeline:
     def known_incident(self, channel_id: str) -> int | None:
         """The channel's incident if this process has met the war room, without a query."""
         return self._war_rooms.get(channel_id)
+
+    async def heard_up_to(self) -> list[HeardUpTo]:
+        """Every war room not yet closed, with its last message heard and its threads."""
+        entry = TimelineEntry
+        async with self.db.snapshot_read() as session:
+            rooms = await session.exec(
+                select(Incident.id, Incident.channel_id, Incident.declared_at)
+                .add_columns(func.max(entry.message_ts))
+                .outerjoin(entry, col(entry.incident_id) == Incident.id)
+                .where(
+                    Incident.status != IncidentStatus.CLOSED, col(Incident.channel_id).is_not(None)
+                )
+                .group_by(Incident.id, Incident.channel_id, Incident.declared_at)
+                .order_by(Incident.id)
+            )
+            rooms = rooms.all()
+            threads = await session.exec(
+                select(entry.incident_id, entry.thread_ts)
+                .distinct()
+                .where(
+                    col(entry.incident_id).in_([room[0] for room in rooms]),
+                    col(entry.thread_ts).is_not(None),
+                )
+                .order_by(entry.thread_ts)
+            )
+            by_room: dict[int, list[str]] = {}
+            for incident_id, thread_ts in threads.all():
+                by_room.setdefault(incident_id, []).append(thread_ts)
+        return [HeardUpTo(*room, by_room.get(room[0], [])) for room in rooms]
 
     # -- recording ---------------------------------------------------------------------------
 
@@ -320,20 +361,6 @@ class Timeline:
         entry.key = bool(sources)
         return changed
 
-    async def last_heard(self, incident_id: int, before: str) -> str | None:
-        """The ts of the latest message stored for the incident (deleted ones too) said
-        before `before`: where a gap that ended then starts (messages heard live since
-        then are not part of it)."""
-        async with self.db.snapshot_read() as session:
-            latest = await session.exec(
-                select(func.max(TimelineEntry.message_ts)).where(
-                    TimelineEntry.incident_id == incident_id,
-                    TimelineEntry.kind == EntryKind.MESSAGE.value,
-                    col(TimelineEntry.message_ts) < before,
-                )
-            )
-            return latest.one()
-
     async def forget_old_events(self, older_than: timedelta = EVENT_MEMORY) -> int:
         """Drop event IDs older than Slack's retry window (with a wide margin); the messages
         themselves stay deduplicated by channel+ts."""
@@ -458,10 +485,10 @@ def _posted_row(change: MessagePosted) -> SimpleNamespace:
     return _message_row(
         change,
         change.user,
-        Said(from_history=change.from_history),
         thread_ts=thread_ts,
         files=list(change.files),
         permalink=change.permalink,
+        from_history=change.from_history,
     )
 
 
@@ -477,13 +504,13 @@ def _unseen_edit_row(change: MessageEdited) -> SimpleNamespace:
 
 
 def _message_row(
-    change: MessagePosted | MessageEdited, user: str | None, said: Said | None = None, **columns
+    change: MessagePosted | MessageEdited, user: str | None, **columns
 ) -> SimpleNamespace:
     """A timeline row for a bulk insert; changes later in the same batch still apply to it."""
     row = entry_row(
         change.incident_id,
         change.at,
-        said or Said(),
+        Said(),
         actor=user,
         text=change.text,
         message_ts=change.ts,

@@ -106,6 +106,7 @@ def _summary(record: ReviewRecord, readers: Readers) -> list[str]:
         f"| Reopened | {reopened} time{'s' if reopened != 1 else ''} |",
         *_paging_rows(record, readers),
         *_role_rows(record, readers),
+        *_filled_rows(record, readers),
         f"| Resolution | {cell(incident.summary) or '—'} |",
     ]
 
@@ -135,6 +136,18 @@ def _role_rows(record: ReviewRecord, readers: Readers) -> list[str]:
         ]
         rows.append(f"| {role.title} | {', then '.join(held)} |")
     return rows
+
+
+def _filled_rows(record: ReviewRecord, readers: Readers) -> list[str]:
+    """Messages said while warroom was down, stored later from Slack's history."""
+    filled = record.filled
+    if not filled.messages:
+        return []
+    span = f"{readers.time(filled.first)} to {readers.time(filled.last)}"
+    return [
+        f"| Filled from Slack's history | {filled.messages} messages said while warroom was "
+        f"not listening, {span} (marked in the timeline) |"
+    ]
 
 
 def _update_lines(record: ReviewRecord, readers: Readers) -> list[str]:

@@ -105,3 +105,8 @@ def validate_view(view) -> None:
         raise SlackError("invalid_arguments")
     if len(view.get("private_metadata", "")) > 3000:
         raise SlackError("invalid_arguments")
+
+
+def truthy(value) -> bool:
+    """A boolean parameter as Slack reads it from a form or a JSON body."""
+    return value in (True, "true", "True", "1", 1)

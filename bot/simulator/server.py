@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import time
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from aiohttp import web
+from aiolimiter import AsyncLimiter
 
-from bot.simulator.faults import Fault, Faults, RateLimits
+from bot.simulator.faults import Fault, Faults
 from bot.simulator.rules import MESSAGE_BLOCKS, SlackError, validate_blocks
 from bot.simulator.socket_mode import SocketModeHub
 from bot.simulator.web_api import WebApi
@@ -43,9 +45,9 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.responses: list[dict] = []  # what the bot sent to response_urls
         self.revoked_tokens: set[str] = set()  # answered `token_revoked`
+        self._rate_limits: dict[str, AsyncLimiter] = {}
         self._socket_mode = SocketModeHub()
         self._faults = Faults()
-        self.rate_limits = RateLimits()  # set `rate_limits.per_minute[method]` to enforce one
         self._api = WebApi(self.workspace, self._socket_mode, lambda: self.url)
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -106,6 +108,11 @@ class FakeSlack:
         """Make the next `times` calls of `method` (whose params include `match`) fail."""
         self._faults.plan(method, Fault(error, status, retry_after, times, match))
 
+    def limit_rate(self, method: str, per_minute: int) -> None:
+        """Slack's rate-limit tier for `method` (Tier 3: 50 a minute, in bursts): calls over
+        it are answered 429 `ratelimited` with a Retry-After."""
+        self._rate_limits[method] = AsyncLimiter(per_minute, 60)
+
     def calls_to(self, method: str) -> list[dict]:
         return [c.params for c in self.calls if c.method == method]
 
@@ -138,6 +145,10 @@ class FakeSlack:
     def socket_connected(self) -> bool:
         return self._socket_mode.connected
 
+    async def drop_socket_mode(self) -> None:
+        """Close the app's Socket Mode connections, as Slack does now and then (it reconnects)."""
+        await self._socket_mode.close()
+
     async def refresh_socket_mode(self) -> None:
         """Slack's `disconnect` (refresh_requested): the app must open a new connection."""
         await self._socket_mode.refresh()
@@ -159,14 +170,23 @@ class FakeSlack:
             if self.latency:
                 await asyncio.sleep(self.latency)  # a simulated network round trip
             self._check_auth(method, request.headers.get("Authorization", ""))
+            await self._within_rate_limit(method)
             self._faults.raise_if_planned(method, params)
-            self.rate_limits.check(method)
             body = self._api.answer(method, params)
         except SlackError as error:
             return web.json_response(
                 {"ok": False, "error": error.error}, status=error.status, headers=error.headers
             )
         return web.json_response(body)
+
+    async def _within_rate_limit(self, method: str) -> None:
+        limiter = self._rate_limits.get(method)
+        if limiter is None:
+            return
+        if not limiter.has_capacity():
+            retry_after = math.ceil(limiter.time_period / limiter.max_rate)
+            raise SlackError("ratelimited", 429, {"Retry-After": str(retry_after)})
+        await limiter.acquire()
 
     def _check_auth(self, method: str, authorization: str) -> None:
         token_type = "xapp-" if method == "apps.connections.open" else "xoxb-"

@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from bot.simulator import history
 from bot.simulator.rules import (
     CHANNEL_NAME,
     MESSAGE_BLOCKS,
     SlackError,
     check_params,
+    truthy,
     validate_blocks,
     validate_home_view,
     validate_view,
@@ -37,8 +39,8 @@ class WebApi:
             "chat.update": self._chat_update,
             "conversations.create": self._conversations_create,
             "conversations.history": self._conversations_history,
-            "conversations.replies": self._conversations_replies,
             "conversations.invite": self._conversations_invite,
+            "conversations.replies": self._conversations_replies,
             "conversations.setTopic": self._conversations_set_topic,
             "files.completeUploadExternal": self._files_complete_upload_external,
             "files.getUploadURLExternal": self._files_get_upload_url_external,
@@ -129,7 +131,7 @@ class WebApi:
             )
         if any(c["name"] == name for c in self.workspace.channels.values()):
             raise SlackError("name_taken")
-        channel_id = self.workspace.add_channel(name, private=_truthy(params.get("is_private")))
+        channel_id = self.workspace.add_channel(name, private=truthy(params.get("is_private")))
         return {"channel": self._channel_info(self.workspace.channels[channel_id])}
 
     def _conversations_invite(self, params: dict) -> dict:
@@ -149,6 +151,14 @@ class WebApi:
             raise SlackError("already_in_channel")
         channel["members"].update(new)
         return {"channel": self._channel_info(channel)}
+
+    def _conversations_history(self, params: dict) -> dict:
+        channel = self._channel(params.get("channel"))
+        return history.history(channel["messages"], params)
+
+    def _conversations_replies(self, params: dict) -> dict:
+        channel = self._channel(params.get("channel"))
+        return history.replies(channel["messages"], params)
 
     def _conversations_set_topic(self, params: dict) -> dict:
         channel = self._channel(params.get("channel"))
@@ -177,47 +187,11 @@ class WebApi:
             raise SlackError("cant_update_message")
         validate_blocks(params.get("blocks"), limit=MESSAGE_BLOCKS)
         message.update(
-            text=params.get("text", message["text"]), blocks=params.get("blocks") or [], edited=True
+            text=params.get("text", message["text"]),
+            blocks=params.get("blocks") or [],
+            edited={"user": BOT_USER, "ts": self.workspace.next_ts()},
         )
         return {"channel": channel["id"], "ts": message["ts"]}
-
-    def _conversations_history(self, params: dict) -> dict:
-        """A channel's messages, newest first, without thread replies (each parent carries
-        its reply_count and latest_reply), between `oldest` and `latest`, paged."""
-        channel = self._channel(params.get("channel"))
-        said = [m for m in channel["messages"] if not m.get("for_user")]
-        top = [m for m in said if m.get("thread_ts") in (None, m["ts"]) or _broadcast(m)]
-        shown = [self._with_replies(m, said) for m in reversed(top)]
-        return _page(shown, params)
-
-    def _conversations_replies(self, params: dict) -> dict:
-        """A thread, parent first, then its replies oldest first, paged."""
-        channel = self._channel(params.get("channel"))
-        ts = params.get("ts")
-        thread = [
-            m
-            for m in channel["messages"]
-            if not m.get("for_user") and (m["ts"] == ts or m.get("thread_ts") == ts)
-        ]
-        if not thread:
-            raise SlackError("thread_not_found")
-        parent, *replies = sorted(thread, key=lambda m: float(m["ts"]))
-        page = _page(replies, params)
-        page["messages"] = [self._with_replies(parent, thread), *page["messages"]]
-        return page
-
-    @staticmethod
-    def _with_replies(message: dict, said: list[dict]) -> dict:
-        replies = [m for m in said if m.get("thread_ts") == message["ts"] != m["ts"]]
-        if not replies:
-            return dict(message)
-        latest = max(replies, key=lambda m: float(m["ts"]))["ts"]
-        return {
-            **message,
-            "thread_ts": message["ts"],
-            "reply_count": len(replies),
-            "latest_reply": latest,
-        }
 
     def _pins_add(self, params: dict) -> dict:
         channel = self._channel(params.get("channel"))
@@ -307,39 +281,7 @@ class WebApi:
         self.workspace.add_message(channel["id"], message)
 
 
-def _truthy(value) -> bool:
-    return value in (True, "true", "True", "1", 1)
-
-
 def _list(value) -> list[str]:
     if isinstance(value, list):
         return value
     return [v for v in str(value or "").split(",") if v]
-
-
-def _broadcast(message: dict) -> bool:
-    return message.get("subtype") == "thread_broadcast"
-
-
-def _page(messages: list[dict], params: dict) -> dict:
-    """Slack's paging: `oldest`/`latest` bounds (exclusive unless `inclusive`), `limit`
-    (default 100, at most 999), and a cursor while more remain."""
-    inclusive = str(params.get("inclusive", "")).lower() in ("1", "true")
-    oldest, latest = float(params.get("oldest") or 0), float(params.get("latest") or "inf")
-
-    def within(ts: str) -> bool:
-        moment = float(ts)
-        if inclusive:
-            return oldest <= moment <= latest
-        return oldest < moment < latest
-
-    chosen = [m for m in messages if within(m["ts"])]
-    start = int(params.get("cursor") or 0)
-    limit = min(int(params.get("limit") or 100), 999)
-    page = chosen[start : start + limit]
-    more = start + limit < len(chosen)
-    return {
-        "messages": [{k: v for k, v in m.items() if k != "channel"} for m in page],
-        "has_more": more,
-        "response_metadata": {"next_cursor": str(start + limit) if more else ""},
-    }

@@ -1,5 +1,8 @@
 """What the fake Slack knows: people, user groups, channels (members, topic, messages,
-pins), open views, Home tabs, uploaded files and the trigger IDs it handed out."""
+pins), open views, Home tabs, uploaded files and the trigger IDs it handed out.
+
+`say`, `edit` and `delete` change a channel the way people do, without telling the bot:
+what happens while it is down, found later only in `conversations.history`."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ BOT_ID = "BBOT000001"
 TEAM = "T0000WARROOM"
 ENTERPRISE = "E0000WARROOM"  # the Enterprise Grid org, for envelopes that carry one
 APP_ID = "A0WARROOM"
+TOMBSTONE_TEXT = "This message was deleted."
 
 
 class Workspace:
@@ -26,7 +30,7 @@ class Workspace:
         self.files: dict[str, dict] = {}
         self._triggers: dict[str, float] = {}
         self._numbers = itertools.count(1)
-        self._last_ts = 0.0
+        self._last_us = 0
         self.add_user(BOT_USER, "warroom", is_bot=True)
 
     # -- setting the scene -----------------------------------------------------------------
@@ -73,9 +77,10 @@ class Workspace:
         return next(self._numbers)
 
     def next_ts(self) -> str:
-        """A message timestamp: wall-clock seconds, strictly increasing, as Slack's are."""
-        self._last_ts = max(time.time(), self._last_ts + 0.000001)
-        return f"{self._last_ts:.6f}"
+        """A message timestamp: wall-clock seconds, strictly increasing, as Slack's are
+        (kept in whole microseconds: float seconds can repeat once printed to six places)."""
+        self._last_us = max(time.time_ns() // 1000, self._last_us + 1)
+        return f"{self._last_us // 1_000_000}.{self._last_us % 1_000_000:06d}"
 
     def new_trigger_id(self) -> str:
         trigger = f"{self.next_number()}.trigger"
@@ -105,6 +110,55 @@ class Workspace:
     def remove_message(self, channel_id: str, ts: str) -> None:
         messages = self.messages(channel_id)
         messages[:] = [m for m in messages if m["ts"] != ts]
+
+    # -- people talking while the bot is not listening ---------------------------------------
+
+    def say(
+        self,
+        channel_id: str,
+        user: str,
+        text: str,
+        thread_ts: str | None = None,
+        files: list[str] | None = None,
+    ) -> str:
+        """Store a message as Slack keeps it (`text` in Slack's dialect); no event is sent."""
+        ts = self.next_ts()
+        message = {"type": "message", "user": user, "text": text, "ts": ts, "team": TEAM}
+        if thread_ts:
+            parent = self.message(channel_id, thread_ts) or {}
+            message |= {"thread_ts": thread_ts, "parent_user_id": parent.get("user")}
+        if files:
+            shared = [
+                {"id": f"F{ts.replace('.', '')}{i}", "name": n, "title": n}
+                for i, n in enumerate(files)
+            ]
+            message |= {"subtype": "file_share", "upload": False, "files": shared}
+        self.add_message(channel_id, message)
+        return ts
+
+    def edit(self, channel_id: str, ts: str, text: str) -> dict:
+        """Change a message's text as its author does; returns Slack's `edited` stamp."""
+        message = self.message(channel_id, ts)
+        message["text"] = text
+        message["edited"] = {"user": message.get("user"), "ts": self.next_ts()}
+        return message["edited"]
+
+    def delete(self, channel_id: str, ts: str) -> None:
+        """Delete a message; a thread parent with replies stays as Slack's tombstone."""
+        if not any(m.get("thread_ts") == ts and m["ts"] != ts for m in self.messages(channel_id)):
+            self.remove_message(channel_id, ts)
+            return
+        message = self.message(channel_id, ts)
+        message.clear()
+        message.update(
+            type="message",
+            subtype="tombstone",
+            text=TOMBSTONE_TEXT,
+            user="USLACKBOT",
+            hidden=True,
+            ts=ts,
+            thread_ts=ts,
+        )
 
     def set_pinned(self, channel_id: str, ts: str, pinned: bool = True) -> None:
         pins = self.channels[channel_id]["pins"]

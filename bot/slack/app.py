@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qsl
 
 import aiohttp
@@ -75,6 +75,19 @@ async def log_listener_failure(error: Exception, body: dict) -> None:
         )
     else:
         log.exception("listener failed: %s", error)
+
+
+def _on_hello_again(reconnected: Callable[[], Awaitable[None]]):
+    hellos = 0
+
+    async def on_message(message: aiohttp.WSMessage) -> None:
+        nonlocal hellos
+        if json.loads(message.data).get("type") == "hello":
+            hellos += 1
+            if hellos > 1:
+                await reconnected()
+
+    return on_message
 
 
 def authorize_from_startup(gateway: SlackGateway):
@@ -176,21 +189,17 @@ def _form_request(body: str, request: web.Request) -> AsyncBoltRequest:
 
 
 async def connect_socket_mode(
-    bolt: AsyncApp, app_token: str | None, on_connected: Callable[[], object] | None = None
+    bolt: AsyncApp, app_token: str | None, on_reconnect: Callable[[], Awaitable[None]]
 ):
     """Socket Mode when an app-level token is set; a token Slack refuses stops startup.
-    `on_connected` runs on each connection (the first and every reconnect: Slack's `hello`)."""
+    `on_reconnect` is awaited when a connection after the first says hello, before its
+    events are read: events sent while the socket was down may be lost."""
     if not app_token:
         return None
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
     handler = AsyncSocketModeHandler(bolt, app_token)
-
-    async def hello(_client, message: dict, _raw: str) -> None:
-        if message.get("type") == "hello" and on_connected is not None:
-            on_connected()
-
-    handler.client.message_listeners.append(hello)
+    handler.client.on_message_listeners.append(_on_hello_again(on_reconnect))
     try:
         # Asked here once because the SDK's connect loop retries a refused token forever.
         handler.client.wss_uri = await handler.client.issue_new_wss_url()

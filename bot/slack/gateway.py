@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
 import aiohttp
+from aiolimiter import AsyncLimiter
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -40,7 +42,11 @@ REFUSED_TOKEN = {
     "not_allowed_token_type",
 }
 _MAX_NAME_ATTEMPTS = 20
-HISTORY_PAGE = 200  # messages per conversations.history/replies call (Slack allows 999)
+# conversations.history and .replies are Tier 3 (about 50 calls a minute, in bursts) for an
+# app a workspace builds for itself. Slack's Marketplace-less *distributed* apps get far
+# less (1 a minute since 2025), which this bot, installed per workspace, is not.
+TIER3_PER_MINUTE = 50
+HISTORY_PAGE = 999  # messages per call, Slack's most: under a per-call limit, fewer calls win
 
 
 def retry_handlers() -> list:
@@ -87,29 +93,23 @@ class Problems:
 
 
 async def _call(what: str, call: Awaitable[T]) -> T:
-    try:
+    with _failing_as(what):
         return await call
-    except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
-        raise _failure(what, error) from error
 
 
-async def _pages(what: str, first: Awaitable) -> AsyncIterator[dict]:
-    """Each page of a paged call, the SDK following the cursor."""
+@contextmanager
+def _failing_as(what: str) -> Iterator[None]:
+    """Slack's refusals and transport errors inside as `SlackCallFailed(what, …)`."""
     try:
-        async for page in await first:
-            yield page
-    except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
-        raise _failure(what, error) from error
-
-
-def _failure(what: str, error: Exception) -> SlackCallFailed:
-    if isinstance(error, SlackApiError):
+        yield
+    except SlackApiError as error:
         data = error.response.data
         reason = (
             data.get("error") if isinstance(data, dict) else f"HTTP {error.response.status_code}"
         )
-        return SlackCallFailed(what, str(reason))
-    return SlackCallFailed(what, f"Slack did not answer ({type(error).__name__})")
+        raise SlackCallFailed(what, str(reason)) from error
+    except (aiohttp.ClientError, TimeoutError) as error:
+        raise SlackCallFailed(what, f"Slack did not answer ({type(error).__name__})") from error
 
 
 @dataclass(frozen=True)
@@ -132,6 +132,11 @@ class SlackGateway:
     def __init__(self, client: AsyncWebClient):
         self.client = client
         self.identity: BotIdentity | None = None  # set once auth.test has answered
+        # One limiter per rate-limited method, shared by every caller (all the war rooms).
+        self._tier3 = {
+            method: AsyncLimiter(TIER3_PER_MINUTE, 60)
+            for method in ("conversations.history", "conversations.replies")
+        }
 
     async def open(self) -> None:
         """One connection pool for all calls (the SDK otherwise opens a session per call)."""
@@ -178,23 +183,6 @@ class SlackGateway:
             workspace_url=response.get("url"),
         )
         return self.identity
-
-    async def history(self, channel_id: str, oldest: str) -> AsyncIterator[list[dict]]:
-        """A channel's messages since `oldest` (thread replies not included), a page at a
-        time, newest first (conversations.history, Tier 3: 429s wait as Slack says)."""
-        call = self.client.conversations_history(
-            channel=channel_id, oldest=oldest, limit=HISTORY_PAGE
-        )
-        async for page in _pages(f"read the history of <#{channel_id}>", call):
-            yield page["messages"]
-
-    async def replies(self, channel_id: str, ts: str, oldest: str) -> AsyncIterator[list[dict]]:
-        """A thread's replies since `oldest`, a page at a time (conversations.replies)."""
-        call = self.client.conversations_replies(
-            channel=channel_id, ts=ts, oldest=oldest, limit=HISTORY_PAGE
-        )
-        async for page in _pages(f"read a thread in <#{channel_id}>", call):
-            yield [m for m in page["messages"] if m["ts"] != ts]
 
     async def create_channel(self, names: list[str], private: bool) -> tuple[str, str]:
         """Create the first free name of `names`; returns (channel ID, name)."""
@@ -327,6 +315,40 @@ class SlackGateway:
             return members
 
         return await _call("look up users", every_page())
+
+    async def bot_ids(self) -> frozenset[str]:
+        """The bot's own user and bot IDs (auth.test, once), to tell its own messages apart."""
+        identity = self.identity or await self._identify()
+        return frozenset({identity.bot_user_id, identity.bot_id} - {None})
+
+    def history(self, channel: str, oldest: str) -> AsyncIterator[list[dict]]:
+        """Pages of the messages said in `channel` after `oldest`, newest first."""
+        return self._pages(
+            "read the channel's history",
+            "conversations.history",
+            self.client.conversations_history(channel=channel, oldest=oldest, limit=HISTORY_PAGE),
+        )
+
+    def replies(self, channel: str, thread_ts: str, oldest: str) -> AsyncIterator[list[dict]]:
+        """Pages of a thread: its parent, then its replies after `oldest`."""
+        call = self.client.conversations_replies(
+            channel=channel, ts=thread_ts, oldest=oldest, limit=HISTORY_PAGE
+        )
+        return self._pages("read a thread", "conversations.replies", call)
+
+    async def _pages(
+        self, what: str, method: str, first_call: Awaitable
+    ) -> AsyncIterator[list[dict]]:
+        """Every page of a paged call (the SDK follows the cursor), each within the method's
+        rate limit; a 429 that still happens is waited out by the SDK's retry handler."""
+        limiter = self._tier3[method]
+        with _failing_as(what):
+            await limiter.acquire()
+            response = await first_call
+            async for page in response:
+                yield page.get("messages", [])
+                if page.get("response_metadata", {}).get("next_cursor"):
+                    await limiter.acquire()  # for the next page, which the SDK fetches
 
     async def upload_file(
         self, channel: str, path: Path, filename: str, title: str, comment: str

@@ -91,6 +91,8 @@ class TimelineEntry(SQLModel, table=True):
     files: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     edits: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     deleted: bool = False
+    # Said while the bot was not listening: stored later from Slack's history.
+    from_history: bool = False
 
 
 class ProcessedEvent(SQLModel, table=True):

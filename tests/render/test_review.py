@@ -125,3 +125,42 @@ async def test_the_review_shows_who_was_paged_and_the_time_to_acknowledge(desk):
     record = await gather_review(service, incident)
     text = review_markdown(record, await timeline.entries(incident), READERS, clock())
     assert "| Duty manager paged | carol, then dave; dave acknowledged after 7m |" in text
+
+
+async def test_the_review_says_what_was_filled_from_slacks_history(desk):
+    service, _, timeline, _ = desk
+    incident = (await service.declare(title="Bot down too", declared_by=ALICE, severity="SEV3")).id
+    for n, minute in enumerate((3, 9)):
+        await timeline.record(
+            MessagePosted(
+                "history",
+                incident,
+                f"1795338240.00010{n}",
+                datetime(2026, 11, 22, 9, minute, tzinfo=UTC),
+                BOB,
+                f"said while down {n}",
+                from_history=True,
+            )
+        )
+    await timeline.record(
+        MessagePosted(
+            "Ev9",
+            incident,
+            "1795338999.000100",
+            datetime(2026, 11, 22, 9, 20, tzinfo=UTC),
+            BOB,
+            "live",
+        )
+    )
+    await service.resolve(incident, by=ALICE)
+
+    record = await gather_review(service, incident)
+    review = review_markdown(record, await timeline.entries(incident), READERS, service.clock())
+
+    assert (
+        "| Filled from Slack's history | 2 messages said while warroom was not listening, "
+        "2026-11-22 09:03 to 2026-11-22 09:09 (marked in the timeline) |"
+    ) in review
+    full_timeline = review.split("## Full timeline")[1]
+    assert "said while down 0 _(filled from Slack's history)_" in full_timeline
+    assert "live _(" not in full_timeline

@@ -11,7 +11,6 @@ from bot.incidents.entries import (
     SeverityChanged,
     StatusChanged,
     payload,
-    recovered,
 )
 from bot.incidents.timeline import Highlights, TimelinePage
 from bot.playbooks import Playbook
@@ -63,8 +62,8 @@ def _said_text(entry: TimelineEntry) -> str:
         text += " 📎 " + escape(", ".join(entry.files))
     if entry.edits:
         text += " _(edited)_"
-    if recovered(entry):
-        text += " _(from history: said while warroom was down)_"
+    if entry.from_history:
+        text += " _(filled from Slack's history)_"
     if entry.permalink:
         text += f" <{entry.permalink}|↗>"
     return text
