@@ -31,6 +31,7 @@ class BotConfig(BaseModel):
     playbooks_dir: Path | None = None  # None: ./playbooks, else the playbooks shipped with warroom
     default_playbook: str = "default"
     conference_bridge_url: str | None = None
+    archive_on_close: bool = False  # archive the war room after closing (scope channels:manage)
 
     @field_validator("broadcast_channel", "response_team_channel")
     @classmethod

@@ -1,6 +1,6 @@
 """APScheduler drives the stakeholder-update cadence; the database says what is due.
 
-(It also forgets, hourly, the event IDs kept to recognise Slack's retries.)
+(It also reminds action items' owners of overdue items, and forgets, hourly, the event IDs kept to recognise Slack's retries.)
 
 Every second each replica asks the database for due drafts, undecided drafts past their
 escalation time, and drafts whose poster died; each is claimed with a conditional UPDATE,
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -30,9 +31,15 @@ CLAIM_CHUNK = 100
 
 class UpdateScheduler:
     def __init__(
-        self, desk: UpdateDesk, timeline: Timeline, updates: Updates, interval: float = TICK_SECONDS
+        self,
+        desk: UpdateDesk,
+        timeline: Timeline,
+        updates: Updates,
+        interval: float = TICK_SECONDS,
+        reminders: Callable[[], Awaitable[None]] | None = None,
     ):
         self.desk = desk
+        self.reminders = reminders  # action-item owners' overdue reminders, claimed the same way
         self.timeline = timeline
         self.updates = updates
         self.interval = interval
@@ -90,6 +97,8 @@ class UpdateScheduler:
             await self.desk.posted([pair for pair in posted if pair is not None])
             for draft in await self.desk.claim_escalations():
                 await self.updates.nudge(draft)
+            if self.reminders is not None:
+                await self.reminders()
             await self._wake_for_next_due()
         except DATABASE_ERRORS as error:
             # Nothing claimed is lost (claims are leased); the next tick tries again.

@@ -14,6 +14,9 @@ from aiohttp import web
 from bot.background import BackgroundTasks
 from bot.config import Settings
 from bot.incidents import IncidentService
+from bot.incidents.actions import ActionItems
+from bot.incidents.knowledge import KnowledgeBase
+from bot.incidents.lessons import Lessons
 from bot.incidents.timeline import Timeline
 from bot.incidents.updates import UpdateDesk
 from bot.scheduler import UpdateScheduler
@@ -22,6 +25,9 @@ from bot.slack.app import connect_socket_mode, create_bolt_app, slack_events_rou
 from bot.slack.flows.card import Card
 from bot.slack.flows.changes import Changes
 from bot.slack.flows.declare import Declaring
+from bot.slack.flows.followups import FollowUps
+from bot.slack.flows.knowledge import Knowledge
+from bot.slack.flows.review import Reviewing
 from bot.slack.flows.stakeholders import Stakeholders
 from bot.slack.flows.timeline import TimelineViews
 from bot.slack.flows.updates import Updates
@@ -56,7 +62,9 @@ def build_runtime(settings: Settings) -> Runtime:
     timeline = Timeline(db)
     desk = UpdateDesk(db, service)
     deps = build_slack_layer(settings, service, timeline, desk, gateway, people, tasks)
-    scheduler = UpdateScheduler(desk, timeline, deps.updates)
+    scheduler = UpdateScheduler(
+        desk, timeline, deps.updates, reminders=deps.followups.remind_owners
+    )
     return Runtime(settings, db, service, gateway, people, tasks, deps, scheduler)
 
 
@@ -71,8 +79,12 @@ def build_slack_layer(
 ) -> Deps:
     """The flows, each given what it uses, and the listeners' dependencies."""
     config = settings.config
-    card = Card(service, desk, gateway, config.conference_bridge_url)
+    lessons, knowledge_base = Lessons(service), KnowledgeBase(service.db)
+    card = Card(service, desk, gateway, config.conference_bridge_url, lessons)
     updates = Updates(desk, gateway, card, config.broadcast_channel)
+    timeline_views = TimelineViews(service, timeline, gateway, people)
+    knowledge = Knowledge(knowledge_base, gateway, people)
+    items = ActionItems(service.db, service.clock)
     return Deps(
         service=service,
         timeline=timeline,
@@ -80,11 +92,14 @@ def build_slack_layer(
         people=people,
         tasks=tasks,
         broadcast_channel=config.broadcast_channel,
-        declaring=Declaring(service, gateway, settings.playbooks, config),
+        declaring=Declaring(service, gateway, settings.playbooks, config, knowledge),
         changes=Changes(service, gateway, config, card, updates, people),
         updates=updates,
         stakeholders=Stakeholders(service, desk, gateway),
-        timeline_views=TimelineViews(service, timeline, gateway, people),
+        timeline_views=timeline_views,
+        reviewing=Reviewing(lessons, knowledge_base, timeline_views, gateway),
+        followups=FollowUps(service, items, lessons, gateway, people, card),
+        knowledge=knowledge,
     )
 
 

@@ -9,7 +9,7 @@ the people who were there; `bot/render/review.py` writes the draft they start fr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import pairwise
 
@@ -17,10 +17,18 @@ from sqlmodel import col, select
 
 from bot.incidents.entries import SeverityChanged, StatusChanged, payload
 from bot.incidents.errors import InvalidRequest
+from bot.incidents.lessons import WrittenReview, problem_record, review_versions, written_review
 from bot.incidents.lifecycle import UpdateStatus
 from bot.incidents.service import IncidentService, IncidentSnapshot
 from bot.incidents.timeline import log_query, people_in
-from bot.store.models import Question, RoleAssignment, StakeholderUpdate, TimelineEntry
+from bot.store.models import (
+    ActionItem,
+    ProblemRecord,
+    Question,
+    RoleAssignment,
+    StakeholderUpdate,
+    TimelineEntry,
+)
 
 
 @dataclass(frozen=True)
@@ -49,12 +57,18 @@ class ReviewRecord:
     holdings: list[RoleAssignment]  # every holding of every role, oldest first
     updates: list[StakeholderUpdate]  # sent or skipped, oldest first
     questions: list[Question]
+    # What the people who were there wrote, and what they follow up with:
+    written: WrittenReview | None = None
+    actions: list[ActionItem] = field(default_factory=list)
+    problem: ProblemRecord | None = None
 
     def people(self) -> set[str]:
         """Who the review names as facts (user IDs, and bot IDs for other integrations' posts)."""
         found = people_in(self.entries) | {h.user_id for h in self.holdings}
         found |= {q.asked_by for q in self.questions}
         found |= {u.decided_by for u in self.updates if u.decided_by}
+        found |= {a.owner for a in self.actions if a.owner}
+        found |= {who for who, _ in self.written.editors} if self.written else set()
         return found
 
     def first_reached(self) -> dict[str, datetime]:
@@ -106,8 +120,10 @@ async def gather_review(service: IncidentService, incident_id: int) -> ReviewRec
         async def rows(model, *where, order: tuple) -> list:
             return list((await session.exec(select(model).where(*where).order_by(*order))).all())
 
+        snapshot = await service.snapshot_in(session, incident)
+        versions = await review_versions(session, incident_id)
         return ReviewRecord(
-            snapshot=await service.snapshot_in(session, incident),
+            snapshot=snapshot,
             entries=list((await session.exec(log_query(incident_id))).all()),
             holdings=await rows(
                 RoleAssignment,
@@ -123,4 +139,9 @@ async def gather_review(service: IncidentService, incident_id: int) -> ReviewRec
             questions=await rows(
                 Question, Question.incident_id == incident_id, order=(col(Question.asked_at),)
             ),
+            written=written_review(snapshot.playbook, incident, versions),
+            actions=await rows(
+                ActionItem, ActionItem.incident_id == incident_id, order=(col(ActionItem.id),)
+            ),
+            problem=await problem_record(session, incident_id),
         )

@@ -14,7 +14,8 @@ from bot.render.export import entry_line
 from bot.render.readers import Readers, cell
 
 TO_FILL = "✍️ _To be written by the review's participants._"
-LESSONS = ("Root cause", "What went well", "What went wrong", "Where we got lucky")
+IMPACT = "Impact"
+IMPACT_PROMPT = "✍️ _Who was affected, how, and for how long._"
 
 
 def review_markdown(record: ReviewRecord, readers: Readers, drafted_at: datetime) -> str:
@@ -30,10 +31,7 @@ def review_markdown(record: ReviewRecord, readers: Readers, drafted_at: datetime
         "",
         *_summary(record, readers),
         "",
-        "## Impact",
-        "",
-        incident.impact or "✍️ _Who was affected, how, and for how long._",
-        "",
+        *_written_lines(record, readers, IMPACT),
         "## Stakeholder updates",
         "",
         *_update_lines(record, readers),
@@ -42,15 +40,8 @@ def review_markdown(record: ReviewRecord, readers: Readers, drafted_at: datetime
         "",
         *(key_events or ["- none marked"]),
         "",
-        *(line for lesson in LESSONS for line in (f"## {lesson}", "", TO_FILL, "")),
-        "## Action items",
-        "",
-        "Each with one owner and a date; underlying causes get a problem record.",
-        "",
-        "| Action | Owner | Due | Problem record |",
-        "|---|---|---|---|",
-        "| | | | |",
-        "",
+        *(line for lesson in _lessons(record) for line in _written_lines(record, readers, lesson)),
+        *_action_lines(record, readers),
         "## Full timeline",
         "",
         *(entry_line(e, playbook, readers) for e in record.entries),
@@ -157,3 +148,46 @@ def _question_lines(record: ReviewRecord, readers: Readers) -> list[str]:
         )
         lines.append(f"- {readers.who(question.asked_by)}: “{cell(question.text)}” — {status}")
     return lines
+
+
+def _lessons(record: ReviewRecord) -> list[str]:
+    """The playbook's written sections after the facts (Impact leads the review instead)."""
+    sections = record.snapshot.playbook.review.sections
+    return [name for name in sections if name.lower() != IMPACT.lower()]
+
+
+def _written_lines(record: ReviewRecord, readers: Readers, section: str) -> list[str]:
+    written = record.written.sections.get(section, "") if record.written else ""
+    if section == IMPACT and not written:
+        written = record.snapshot.incident.impact
+    prompt = IMPACT_PROMPT if section == IMPACT else TO_FILL
+    return [f"## {section}", "", written.strip() or prompt, ""]
+
+
+def _action_lines(record: ReviewRecord, readers: Readers) -> list[str]:
+    problem = record.problem
+    lines = [
+        "## Action items",
+        "",
+        "Each with one owner and a date; underlying causes get a problem record.",
+        "",
+        f"Problem record: {cell(problem.reference)}" if problem else "Problem record: none yet",
+        "",
+        "| Action | Owner | Due | State |",
+        "|---|---|---|---|",
+    ]
+    for item in record.actions:
+        owner = readers.who(item.owner) if item.owner else "—"
+        due = item.due.isoformat() if item.due else "—"
+        lines.append(f"| {cell(readers.readable(item.text))} | {owner} | {due} | {item.state} |")
+    if not record.actions:
+        lines.append("| | | | |")
+    return [*lines, "", *_editor_lines(record, readers)]
+
+
+def _editor_lines(record: ReviewRecord, readers: Readers) -> list[str]:
+    written = record.written
+    if written is None or not written.editors:
+        return []
+    edits = ", ".join(f"{readers.who(who)} ({readers.time(at)})" for who, at in written.editors)
+    return [f"_Written sections: version {written.version}; edited by {edits}._", ""]

@@ -50,6 +50,7 @@ class Workspace:
             "id": channel_id,
             "name": name,
             "is_private": private,
+            "is_archived": False,
             "members": {BOT_USER, *members},
             "topic": "",
             "messages": [],

@@ -69,3 +69,15 @@ def mentioned(text: str) -> set[str]:
 def with_names(text: str, names: dict[str, str]) -> str:
     """Mentions written as `@name` for readers outside Slack (unknown people left as sent)."""
     return _MENTION.sub(lambda m: f"@{names[m[1]]}" if m[1] in names else m[0], text)
+
+
+def permalink(
+    workspace: str | None, channel: str, ts: str, thread_ts: str | None = None
+) -> str | None:
+    """Slack's permalink format, built here: chat.getPermalink per message would cost a call."""
+    if not workspace:
+        return None
+    link = f"{workspace.rstrip('/')}/archives/{channel}/p{ts.replace('.', '')}"
+    if thread_ts and thread_ts != ts:
+        link += f"?thread_ts={thread_ts}&cid={channel}"
+    return link

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.store import models  # noqa: F401  (registers the tables)
+from bot.store import models, search  # noqa: F401  (registers the tables)
 
 # Every wait on the database is bounded (connecting, a free pooled connection, a statement,
 # a lock): a hung database then fails requests fast, and Slack retries a 5xx, instead of
@@ -32,6 +32,7 @@ class Database:
     async def create_schema(self) -> None:
         async with self.engine.begin() as connection:
             await connection.run_sync(SQLModel.metadata.create_all)
+            await search.create_index(connection)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

@@ -9,6 +9,7 @@ from bot.slack.blocks.common import (
     STATUS_EMOJI,
     context,
     headline,
+    link_or_text,
     mrkdwn,
     option,
     plain,
@@ -19,7 +20,10 @@ from bot.slack.text import escape, truncate, user
 
 
 def incident_card(
-    snapshot: IncidentSnapshot, bridge_url: str | None = None, update_overdue: bool = False
+    snapshot: IncidentSnapshot,
+    bridge_url: str | None = None,
+    update_overdue: bool = False,
+    problem_record: str | None = None,
 ) -> tuple[str, list]:
     incident, playbook = snapshot.incident, snapshot.playbook
     major = "major" if snapshot.major else "minor"
@@ -48,6 +52,8 @@ def incident_card(
         blocks.append(section(f"*Impact:* {escape(incident.impact)}"))
     if incident.summary and incident.status in (IncidentStatus.RESOLVED, IncidentStatus.CLOSED):
         blocks.append(section(f"*Resolution:* {escape(incident.summary)}"))
+    if problem_record:
+        blocks.append(section(f"🧩 *Problem record:* {link_or_text(problem_record)}"))
     role_lines = [
         f"*{escape(role.title)}:* {user(snapshot.roles.get(key))}\n_{escape(role.duty)}_"
         for key, role in playbook.roles.items()

@@ -5,6 +5,7 @@ Every user-supplied string goes through `escape` and is cut to Block Kit's limit
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from bot.incidents import IncidentSnapshot
@@ -55,3 +56,10 @@ def slack_date(when: datetime, style: str = "{date_short_pretty} {time}") -> str
 def headline(snapshot: IncidentSnapshot) -> str:
     incident = snapshot.incident
     return f"{incident.reference} · {incident.severity} · {escape(incident.title)}"
+
+
+def link_or_text(reference: str) -> str:
+    """A URL as a link; anything else (a ticket ID) as plain, escaped text."""
+    if re.fullmatch(r"https?://[^\s<>|]+", reference):
+        return f"<{reference}>"
+    return escape(reference)

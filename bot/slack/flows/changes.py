@@ -61,8 +61,12 @@ class Changes:
         channel_id = snapshot.incident.channel_id
         problems = Problems()
         await asyncio.gather(*await self._steps(change, problems))
-        await report_problems(self.gateway, channel_id, problems)
         what = payload(change.entry)
+        closed = isinstance(what, StatusChanged) and what.to == IncidentStatus.CLOSED
+        if closed and self.config.archive_on_close and not problems:
+            # After the final post; a refusal (say, a missing scope) is told in the room.
+            await problems.collect(self.gateway.archive(channel_id))
+        await report_problems(self.gateway, channel_id, problems)
         if (
             isinstance(what, StatusChanged)
             and what.to == IncidentStatus.RESOLVED

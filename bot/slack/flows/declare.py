@@ -14,6 +14,7 @@ from bot.config import BotConfig
 from bot.incidents import IncidentService, IncidentSnapshot
 from bot.playbooks import PlaybookLibrary
 from bot.slack.blocks import announcements, card, forms
+from bot.slack.flows.knowledge import Knowledge
 from bot.slack.flows.reply import Reply
 from bot.slack.flows.room import announce_major, report_problems
 from bot.slack.gateway import Problems, SlackCallFailed, SlackGateway
@@ -26,6 +27,7 @@ class Declaring:
     gateway: SlackGateway
     playbooks: PlaybookLibrary
     config: BotConfig
+    knowledge: Knowledge | None = None  # similar past incidents, posted in the new room
 
     async def declare(
         self,
@@ -46,11 +48,18 @@ class Declaring:
             private=private,
         )
         problems = Problems()
-        opened = await self._open_room(reply, snapshot, problems)
+        # Read while the room is opened, posted with the card: no extra round trip.
+        similar = asyncio.ensure_future(self._similar(snapshot))
+        try:
+            opened = await self._open_room(reply, snapshot, problems)
+        except BaseException:
+            similar.cancel()
+            raise
         if opened is None:
+            similar.cancel()
             return None
         snapshot, invitees = opened
-        await self._furnish_room(reply, snapshot, invitees, problems)
+        await self._furnish_room(reply, snapshot, invitees, problems, similar)
         await report_problems(self.gateway, snapshot.incident.channel_id, problems)
         return snapshot
 
@@ -83,8 +92,16 @@ class Declaring:
         await self.service.attach_channel(incident.id, channel_id, channel_name)
         return await self.service.get(incident.id), invitees
 
+    async def _similar(self, snapshot: IncidentSnapshot) -> list:
+        return await self.knowledge.similar(snapshot) if self.knowledge else []
+
     async def _furnish_room(
-        self, reply: Reply, snapshot: IncidentSnapshot, invitees: list[str], problems: Problems
+        self,
+        reply: Reply,
+        snapshot: IncidentSnapshot,
+        invitees: list[str],
+        problems: Problems,
+        similar: asyncio.Future,
     ) -> None:
         """Card, people, topic, answer and announcements at once; then pin the card."""
         channel_id = snapshot.incident.channel_id
@@ -94,6 +111,7 @@ class Declaring:
             self.gateway.invite(channel_id, [reply.user, *invitees], problems),
             problems.collect(self.gateway.set_topic(channel_id, card.war_room_topic(snapshot))),
             problems.collect(reply(declared_answer(snapshot))),
+            problems.collect(self._post_similar(channel_id, similar)),
         ]
         if snapshot.major:
             steps += announce_major(self.gateway, self.config, snapshot, problems)
@@ -106,6 +124,10 @@ class Declaring:
             checklist = announcements.checklist(snapshot.playbook)
             finishing.append(problems.collect(self.gateway.post(channel_id, checklist)))
         await asyncio.gather(*finishing)
+
+    async def _post_similar(self, channel_id: str, similar: asyncio.Future) -> None:
+        if self.knowledge:
+            await self.knowledge.post_similar(channel_id, await similar)
 
     async def open_form(
         self, trigger_id: str, metadata: dict, severity: str | None, playbook: str | None

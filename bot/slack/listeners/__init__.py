@@ -16,7 +16,10 @@ from bot.incidents import IncidentError, IncidentService
 from bot.incidents.timeline import Timeline
 from bot.slack.flows.changes import Changes
 from bot.slack.flows.declare import Declaring
+from bot.slack.flows.followups import FollowUps
+from bot.slack.flows.knowledge import Knowledge
 from bot.slack.flows.reply import Reply
+from bot.slack.flows.review import Reviewing
 from bot.slack.flows.stakeholders import Stakeholders
 from bot.slack.flows.timeline import TimelineViews
 from bot.slack.flows.updates import Updates
@@ -42,6 +45,9 @@ class Deps:
     updates: Updates
     stakeholders: Stakeholders
     timeline_views: TimelineViews
+    reviewing: Reviewing
+    followups: FollowUps
+    knowledge: Knowledge
 
     def run_for(self, reply: Reply, work: Awaitable, name: str) -> None:
         """Run `work` after the ack; refusals and failures go back to the person who asked."""
@@ -64,10 +70,11 @@ async def _answering(reply: Reply, work: Awaitable) -> None:
 
 
 def register_all(app: AsyncApp, deps: Deps) -> None:
-    from bot.slack.listeners import actions, commands, events, views
+    from bot.slack.listeners import actions, commands, events, followups, views
 
     # Bolt tries listeners in registration order: events first, as they are the hot path.
     events.register(app, deps)
     commands.register(app, deps)
     actions.register(app, deps)
     views.register(app, deps)
+    followups.register(app, deps)

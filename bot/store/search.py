@@ -1,0 +1,93 @@
+"""Full-text search over `SearchDocument`, spelled in each dialect's own way.
+
+SQLite: an FTS5 table over the documents (external content, kept in step by triggers),
+ranked with bm25. PostgreSQL: a stored, generated `tsvector` column with a GIN index,
+ranked with ts_rank_cd. Titles weigh more than the rest in both.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+# Run after `searchdocument` is created, by create_all (see `bot/store/__init__.py`) or by
+# the migration that adds it.
+SQLITE_DDL = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS searchdocument_fts USING fts5("
+    "title, body, content='searchdocument', content_rowid='incident_id', "
+    "tokenize='porter unicode61')",
+    "CREATE TRIGGER IF NOT EXISTS searchdocument_added AFTER INSERT ON searchdocument BEGIN "
+    "INSERT INTO searchdocument_fts(rowid, title, body) "
+    "VALUES (new.incident_id, new.title, new.body); END",
+    "CREATE TRIGGER IF NOT EXISTS searchdocument_removed AFTER DELETE ON searchdocument BEGIN "
+    "INSERT INTO searchdocument_fts(searchdocument_fts, rowid, title, body) "
+    "VALUES ('delete', old.incident_id, old.title, old.body); END",
+    "CREATE TRIGGER IF NOT EXISTS searchdocument_changed AFTER UPDATE ON searchdocument BEGIN "
+    "INSERT INTO searchdocument_fts(searchdocument_fts, rowid, title, body) "
+    "VALUES ('delete', old.incident_id, old.title, old.body); "
+    "INSERT INTO searchdocument_fts(rowid, title, body) "
+    "VALUES (new.incident_id, new.title, new.body); END",
+)
+POSTGRESQL_DDL = (
+    "ALTER TABLE searchdocument ADD COLUMN IF NOT EXISTS document tsvector GENERATED ALWAYS AS "
+    "(setweight(to_tsvector('english', title), 'A') || "
+    "setweight(to_tsvector('english', body), 'B')) STORED",
+    "CREATE INDEX IF NOT EXISTS searchdocument_document ON searchdocument USING GIN (document)",
+)
+SQLITE_DROP = (
+    "DROP TRIGGER IF EXISTS searchdocument_changed",
+    "DROP TRIGGER IF EXISTS searchdocument_removed",
+    "DROP TRIGGER IF EXISTS searchdocument_added",
+    "DROP TABLE IF EXISTS searchdocument_fts",
+)
+
+_SQLITE_QUERY = text(
+    "SELECT d.incident_id, d.private, d.channel_id "
+    "FROM searchdocument_fts JOIN searchdocument d ON d.incident_id = searchdocument_fts.rowid "
+    "WHERE searchdocument_fts MATCH :query "
+    "ORDER BY bm25(searchdocument_fts, 4.0, 1.0) LIMIT :limit"
+)
+_POSTGRESQL_QUERY = text(
+    "SELECT incident_id, private, channel_id FROM searchdocument, "
+    "to_tsquery('english', :query) query WHERE document @@ query "
+    "ORDER BY ts_rank_cd(document, query) DESC, incident_id DESC LIMIT :limit"
+)
+_WORD = re.compile(r"\w+", re.UNICODE)
+MAX_WORDS = 32
+
+
+@dataclass(frozen=True)
+class Hit:
+    incident_id: int
+    private: bool
+    channel_id: str | None
+
+
+def words_of(query: str) -> list[str]:
+    """The words searched for: letters and digits only, so nothing is read as query syntax."""
+    seen: dict[str, None] = {}
+    for word in _WORD.findall(query.lower()):
+        seen.setdefault(word, None)
+    return list(seen)[:MAX_WORDS]
+
+
+async def create_index(connection: AsyncConnection) -> None:
+    for statement in SQLITE_DDL if connection.dialect.name == "sqlite" else POSTGRESQL_DDL:
+        await connection.execute(text(statement))
+
+
+async def search(connection: AsyncConnection, query: str, limit: int) -> list[Hit]:
+    """Documents matching any of the query's words, best first (more matching words and
+    rarer words rank higher)."""
+    words = words_of(query)
+    if not words:
+        return []
+    if connection.dialect.name == "sqlite":
+        statement, spelled = _SQLITE_QUERY, " OR ".join(f'"{w}"' for w in words)
+    else:
+        statement, spelled = _POSTGRESQL_QUERY, " | ".join(words)
+    rows = await connection.execute(statement, {"query": spelled, "limit": limit})
+    return [Hit(row[0], bool(row[1]), row[2]) for row in rows]
