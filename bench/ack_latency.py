@@ -58,16 +58,15 @@ def bench_database_url(workdir: str, database_url: str = "") -> str:
 
 async def serve_warroom(port: int, workdir: str, slack_url: str, database_url: str) -> None:
     from aiohttp import web
-    from sqlmodel import SQLModel
 
     from bot.config import load_settings
     from bot.server import RUNTIME, create_web_app, freeze_startup_heap
     from bot.store import Database
+    from bot.store.migrate import drop_all_tables
 
     if database_url:  # a server database: start from an empty schema, as SQLite does
         scratch = Database(database_url)
-        async with scratch.engine.begin() as connection:
-            await connection.run_sync(SQLModel.metadata.drop_all)
+        await drop_all_tables(scratch.engine)
         await scratch.dispose()
     settings = load_settings(
         {

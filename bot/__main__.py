@@ -1,4 +1,4 @@
-"""`python -m bot [serve|check|demo]`."""
+"""`python -m bot [serve|check|migrate|demo]`."""
 
 from __future__ import annotations
 
@@ -6,13 +6,16 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import sys
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Settings, load_settings, missing_secrets
+from bot.logs import configure_logging, log_format
 from bot.settings_errors import ConfigError
-from bot.store.probe import database_problem, describe_database_error
+from bot.store.migrate import SchemaMismatch
+from bot.store.probe import DATABASE_ERRORS, database_problem, describe_database_error
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,14 +26,16 @@ def main(argv: list[str] | None = None) -> int:
         "command",
         nargs="?",
         default="serve",
-        choices=["serve", "check", "demo"],
+        choices=["serve", "check", "migrate", "demo"],
         help="serve (default): run the bot; check: validate config and playbooks; "
+        "migrate: upgrade the database schema; "
         "demo: a scripted incident against the built-in Slack simulator",
     )
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    try:
+        configure_logging(log_format(os.environ))
+    except ConfigError as error:
+        return _cannot_start(error)
 
     if args.command == "demo":
         from bot.demo import run_demo
@@ -46,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     problem = asyncio.run(database_problem(settings.database_url, settings.database_timeout))
     if problem:
         return _cannot_start(ConfigError([problem]))
+    if args.command == "migrate":
+        return asyncio.run(_migrate(settings))
     if args.command == "check":
         names = ", ".join(settings.playbooks.names)
         source = settings.config_path or "built-in defaults"
@@ -72,6 +79,27 @@ def _serve(settings: Settings) -> int:
         return _cannot_start(error)
     except SQLAlchemyError as error:  # the database went away since it was tried above
         return _cannot_start(ConfigError([f"DATABASE_URL: {describe_database_error(error)}"]))
+    except SchemaMismatch as error:  # e.g. AUTO_MIGRATE=false on an old database
+        print(error, file=sys.stderr)
+        return 2
+    return 0
+
+
+async def _migrate(settings: Settings) -> int:
+    from bot.store import Database
+
+    db = Database(settings.database_url, settings.database_timeout)
+    try:
+        await db.upgrade_schema()
+    except DATABASE_ERRORS as error:
+        reason = describe_database_error(error)
+        print(f"warroom cannot migrate the database (nothing changed): {reason}", file=sys.stderr)
+        return 1
+    except SchemaMismatch as error:
+        print(error, file=sys.stderr)
+        return 2
+    finally:
+        await db.dispose()
     return 0
 
 

@@ -70,6 +70,7 @@ class Settings:
     config: BotConfig
     playbooks: PlaybookLibrary
     config_path: Path | None
+    auto_migrate: bool = True  # upgrade the database schema at start
 
 
 def load_config(path: Path | None) -> BotConfig:
@@ -117,6 +118,13 @@ def _port(env: dict[str, str]) -> int:
     return int(raw)
 
 
+def _auto_migrate(env: dict[str, str]) -> bool:
+    raw = env.get("AUTO_MIGRATE", "").strip().lower() or "true"
+    if raw not in ("true", "false"):
+        raise ConfigError([f"AUTO_MIGRATE: {env['AUTO_MIGRATE']!r} is neither true nor false"])
+    return raw == "true"
+
+
 def _database_url(env: dict[str, str]) -> str:
     try:
         return async_database_url(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
@@ -156,6 +164,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
 
     database_url, database_timeout = collect(_database_url), collect(_database_timeout)
     port, behaviour = collect(_port), collect(_behaviour)
+    auto_migrate = collect(_auto_migrate)
     if problems:
         raise ConfigError(problems)
     path, config, playbooks = behaviour
@@ -173,6 +182,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         config=config,
         playbooks=playbooks,
         config_path=path,
+        auto_migrate=auto_migrate,
     )
 
 

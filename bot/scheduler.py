@@ -15,10 +15,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
+from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.incidents.timeline import Timeline
 from bot.incidents.updates import Draft, UpdateDesk
+from bot.logs import bind_incident
 from bot.slack.flows.updates import Updates
 from bot.slack.gateway import SlackCallFailed
 from bot.store.probe import DATABASE_ERRORS, describe_database_error
@@ -36,12 +38,14 @@ class UpdateScheduler:
         timeline: Timeline,
         updates: Updates,
         interval: float = TICK_SECONDS,
+        observe_lag: Callable[[float], None] | None = None,
         reminders: Callable[[], Awaitable[None]] | None = None,
     ):
         self.desk = desk
         self.reminders = reminders  # action-item owners' overdue reminders, claimed the same way
         self.timeline = timeline
         self.updates = updates
+        self.observe_lag = observe_lag
         self.interval = interval
         self._scheduler: AsyncIOScheduler | None = None
         self._posting = asyncio.Semaphore(CONCURRENT_POSTS)
@@ -65,7 +69,14 @@ class UpdateScheduler:
         self._scheduler.add_job(
             self.timeline.forget_old_events, "interval", hours=1, max_instances=1
         )
+        if self.observe_lag is not None:
+            self._scheduler.add_listener(self._submitted, EVENT_JOB_SUBMITTED)
         self._scheduler.start()
+
+    def _submitted(self, event: JobSubmissionEvent) -> None:
+        """How late a job started against its schedule (an event loop kept busy shows here)."""
+        late = datetime.now(UTC) - max(event.scheduled_run_times)
+        self.observe_lag(max(0.0, late.total_seconds()))
 
     async def shutdown(self) -> None:
         """Stop ticking and let a tick in progress finish, before the database closes."""
@@ -127,6 +138,7 @@ class UpdateScheduler:
             )
 
     async def _post(self, draft: Draft) -> tuple[int, str] | None:
+        bind_incident(draft.snapshot.incident.reference)  # this task's log lines
         async with self._posting:
             try:
                 return draft.id, await self.updates.post_draft_message(draft)

@@ -8,6 +8,7 @@ import gc
 import logging
 import signal
 from dataclasses import dataclass
+from functools import partial
 
 from aiohttp import web
 
@@ -17,8 +18,10 @@ from bot.incidents import IncidentService
 from bot.incidents.actions import ActionItems
 from bot.incidents.knowledge import KnowledgeBase
 from bot.incidents.lessons import Lessons
+from bot.incidents.status import StatusReader
 from bot.incidents.timeline import Timeline
 from bot.incidents.updates import UpdateDesk
+from bot.metrics import Metrics
 from bot.scheduler import UpdateScheduler
 from bot.settings_errors import ConfigError
 from bot.slack.app import connect_socket_mode, create_bolt_app, slack_events_route
@@ -33,9 +36,11 @@ from bot.slack.flows.timeline import TimelineViews
 from bot.slack.flows.updates import Updates
 from bot.slack.gateway import SlackGateway, make_client
 from bot.slack.listeners import Deps
+from bot.slack.observe import ObservedWebClient, observe_requests
 from bot.slack.people import People
 from bot.store import Database
-from bot.web import add_routes
+from bot.store.migrate import require_current
+from bot.web import WebDeps, add_routes
 
 log = logging.getLogger(__name__)
 RUNTIME = web.AppKey("runtime", object)
@@ -51,21 +56,33 @@ class Runtime:
     tasks: BackgroundTasks
     deps: Deps
     scheduler: UpdateScheduler
+    metrics: Metrics
 
 
 def build_runtime(settings: Settings) -> Runtime:
     db = Database(settings.database_url, settings.database_timeout)
     service = IncidentService(db, settings.playbooks)
-    gateway = SlackGateway(make_client(settings.bot_token or "", settings.slack_api_url))
+    metrics = Metrics()
+    client = make_client(
+        settings.bot_token or "",
+        settings.slack_api_url,
+        partial(ObservedWebClient, metrics=metrics),
+    )
+    gateway = SlackGateway(client)
     tasks = BackgroundTasks()
     people = People(gateway, tasks)
     timeline = Timeline(db)
+    metrics.count_stored_events(lambda: timeline.recorded)
     desk = UpdateDesk(db, service)
     deps = build_slack_layer(settings, service, timeline, desk, gateway, people, tasks)
     scheduler = UpdateScheduler(
-        desk, timeline, deps.updates, reminders=deps.followups.remind_owners
+        desk,
+        timeline,
+        deps.updates,
+        observe_lag=metrics.scheduler_lag.observe,
+        reminders=deps.followups.remind_owners,
     )
-    return Runtime(settings, db, service, gateway, people, tasks, deps, scheduler)
+    return Runtime(settings, db, service, gateway, people, tasks, deps, scheduler, metrics)
 
 
 def build_slack_layer(
@@ -110,13 +127,18 @@ def create_web_app(settings: Settings) -> web.Application:
     app[RUNTIME] = runtime
     if settings.signing_secret:
         app.router.add_post("/slack/events", slack_events_route(bolt))
-    add_routes(app, runtime.db, runtime.service)
+    bolt.use(observe_requests(runtime.metrics, runtime.deps.timeline.known_incident))
+    severities = tuple(dict.fromkeys(s for p in settings.playbooks for s in p.severity_names))
+    add_routes(app, WebDeps(runtime.db, StatusReader(runtime.db), runtime.metrics, severities))
 
     async def lifecycle(_: web.Application):
         await runtime.gateway.open()
         try:
             runtime.people.workspace_url = await runtime.gateway.check_bot_token()
-            await runtime.db.create_schema()
+            if settings.auto_migrate:
+                await runtime.db.upgrade_schema()
+            else:
+                await require_current(runtime.db.engine)
             socket_mode = await connect_socket_mode(bolt, settings.app_token)
         except BaseException:
             await runtime.gateway.close()

@@ -108,13 +108,11 @@ async def database_url(request, tmp_path):
 
 
 async def reset_schema(url: str) -> None:
-    from sqlmodel import SQLModel
-
     from bot.store import Database
+    from bot.store.migrate import drop_all_tables
 
     db = Database(url)
-    async with db.engine.begin() as connection:
-        await connection.run_sync(SQLModel.metadata.drop_all)
+    await drop_all_tables(db.engine)
     await db.dispose()
 
 

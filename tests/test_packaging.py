@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.store.migrate import head_revision
+
 pytestmark = pytest.mark.packaging
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,3 +90,10 @@ def test_demo_runs(installed, empty_folder):
     result = run(installed, "-m", "bot", "demo", cwd=empty_folder, env=clean_environment())
     assert "#incident-updates (executives, read-only)" in result.stdout
     assert "INC-1 · Checkout API returning 500s" in result.stdout
+
+
+def test_migrate_runs_the_migrations_shipped_in_the_wheel(installed, empty_folder):
+    database = f"sqlite+aiosqlite:///{empty_folder}/incidents.db"
+    env = clean_environment() | {"DATABASE_URL": database}
+    result = run(installed, "-m", "bot", "migrate", cwd=empty_folder, env=env)
+    assert f"database schema: upgraded from empty to {head_revision()}" in result.stderr

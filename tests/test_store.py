@@ -15,7 +15,7 @@ from bot.store.types import utcnow
 async def replicas(database_url):
     """Two Database objects on one database, as two bot processes would have."""
     first, second = Database(database_url), Database(database_url)
-    await first.create_schema()
+    await first.upgrade_schema()
     yield first, second
     await first.dispose()
     await second.dispose()

@@ -107,6 +107,7 @@ class Timeline:
         self._war_rooms: dict[str, int] = {}  # channel ID -> incident ID; never changes once set
         self._pending: list[tuple[Change, asyncio.Future]] = []
         self._flusher: asyncio.Task | None = None
+        self.recorded = 0  # changes stored by this process (for monitoring)
 
     # -- which channel is which incident ----------------------------------------------------
 
@@ -121,6 +122,10 @@ class Timeline:
             self._war_rooms[channel_id] = incident_id
         return incident_id
 
+    def known_incident(self, channel_id: str) -> int | None:
+        """The channel's incident if this process has met the war room, without a query."""
+        return self._war_rooms.get(channel_id)
+
     # -- recording ---------------------------------------------------------------------------
 
     async def record(self, change: Change) -> bool:
@@ -129,7 +134,9 @@ class Timeline:
         self._pending.append((change, future))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush())
-        return await future
+        stored = await future
+        self.recorded += stored
+        return stored
 
     async def _flush(self) -> None:
         while self._pending:

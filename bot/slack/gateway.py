@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -49,10 +49,10 @@ def retry_handlers() -> list:
     ]
 
 
-def make_client(token: str, base_url: str) -> AsyncWebClient:
-    return AsyncWebClient(
-        token=token, base_url=base_url, retry_handlers=retry_handlers(), timeout=15
-    )
+def make_client(
+    token: str, base_url: str, client_class: Callable[..., AsyncWebClient] = AsyncWebClient
+) -> AsyncWebClient:
+    return client_class(token=token, base_url=base_url, retry_handlers=retry_handlers(), timeout=15)
 
 
 class SlackCallFailed(Exception):

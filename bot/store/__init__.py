@@ -10,10 +10,9 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.store import models, search  # noqa: F401  (registers the tables)
+from bot.store import migrate, models  # noqa: F401  (models registers the tables)
 
 # Every wait on the database is bounded (connecting, a free pooled connection, a statement,
 # a lock): a hung database then fails requests fast, and Slack retries a 5xx, instead of
@@ -29,10 +28,17 @@ class Database:
         if self.is_sqlite:
             _serialise_sqlite_writers(self.engine, timeout)
 
-    async def create_schema(self) -> None:
-        async with self.engine.begin() as connection:
-            await connection.run_sync(SQLModel.metadata.create_all)
-            await search.create_index(connection)
+    async def upgrade_schema(self) -> None:
+        """Migrate to this version's schema (an empty database too); see `bot.store.migrate`.
+
+        On an engine of its own: waiting for another replica's migration, or a long one,
+        may take longer than a request may wait.
+        """
+        migrating = Database(self.url, migrate.MIGRATION_TIMEOUT)
+        try:
+            await migrate.upgrade(migrating.engine)
+        finally:
+            await migrating.dispose()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

@@ -30,7 +30,9 @@ async def database_problem(url: str, timeout: float) -> str | None:
         # The driver's own bounds cover connecting and the query; this one covers the
         # rest (a DNS lookup that hangs, a TLS handshake that never finishes).
         async with asyncio.timeout(timeout + 1), database.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
+            # A read: on SQLite it must not wait for the write lock (a replica migrating).
+            reading = await connection.execution_options(read_only=True)
+            await reading.execute(text("SELECT 1"))
     except DATABASE_ERRORS as error:
         where = make_url(url).render_as_string(hide_password=True)
         return f"DATABASE_URL: cannot use {where}: {describe_database_error(error, timeout)}"

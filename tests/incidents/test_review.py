@@ -20,7 +20,7 @@ ALICE = "UALICE0001"
 async def service(database_url):
     clock = Clock()  # 09:00 UTC
     db = Database(database_url)
-    await db.create_schema()
+    await db.upgrade_schema()
     yield IncidentService(db, load_playbooks(Path("playbooks")), clock), clock
     await db.dispose()
 

@@ -13,7 +13,7 @@ from bot.store import Database
 @pytest.fixture
 async def service(database_url):
     db = Database(database_url)
-    await db.create_schema()
+    await db.upgrade_schema()
     yield IncidentService(db, load_playbooks(Path("playbooks")))
     await db.dispose()
 

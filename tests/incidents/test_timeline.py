@@ -21,7 +21,7 @@ def ts(n: int) -> str:
 @pytest.fixture
 async def room(database_url):
     db = Database(database_url)
-    await db.create_schema()
+    await db.upgrade_schema()
     clock = Clock()
     service = IncidentService(db, load_playbooks(Path("playbooks")), clock)
     incident = (await service.declare(title="Checkout down", declared_by="U1", severity="SEV1")).id

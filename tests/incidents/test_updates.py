@@ -30,7 +30,7 @@ async def desks(database_url):
     """Two desks on one database: two replicas."""
     clock = Clock()
     db_a, db_b = Database(database_url), Database(database_url)
-    await db_a.create_schema()
+    await db_a.upgrade_schema()
     playbooks = load_playbooks(Path("playbooks"))
     service = IncidentService(db_a, playbooks, clock)
     replica_a = UpdateDesk(db_a, service, clock)
@@ -106,7 +106,7 @@ async def test_old_event_ids_are_forgotten(database_url):
 
     clock = Clock()
     db = Database(database_url)
-    await db.create_schema()
+    await db.upgrade_schema()
     async with db.transaction() as session:
         session.add(ProcessedEvent(event_id="EvOLD", received_at=clock.now - timedelta(days=2)))
         session.add(ProcessedEvent(event_id="EvNEW", received_at=clock.now - timedelta(minutes=5)))

@@ -27,7 +27,7 @@ READERS = Readers(UTC, NAMES, partial(with_names, names=NAMES))
 async def desk(database_url):
     clock = Clock()  # 09:00 UTC
     db = Database(database_url)
-    await db.create_schema()
+    await db.upgrade_schema()
     service = IncidentService(db, load_playbooks(Path("playbooks")), clock)
     yield service, UpdateDesk(db, service, clock), Timeline(db, clock), clock
     await db.dispose()
