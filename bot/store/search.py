@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-# Run after `searchdocument` is created, by create_all (see `bot/store/__init__.py`) or by
-# the migration that adds it.
+from bot.store.models import SearchDocument
+
 SQLITE_DDL = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS searchdocument_fts USING fts5("
     "title, body, content='searchdocument', content_rowid='incident_id', "
@@ -74,9 +75,39 @@ def words_of(query: str) -> list[str]:
     return list(seen)[:MAX_WORDS]
 
 
-async def create_index(connection: AsyncConnection) -> None:
+def create_index(connection: Connection) -> None:
+    """The dialect's full-text index over `searchdocument` (its migration runs this; so does
+    `create_all`, through the table's after_create event)."""
     for statement in SQLITE_DDL if connection.dialect.name == "sqlite" else POSTGRESQL_DDL:
-        await connection.execute(text(statement))
+        connection.execute(text(statement))
+
+
+def drop_index(connection: Connection) -> None:
+    if connection.dialect.name == "sqlite":
+        for statement in SQLITE_DROP:
+            connection.execute(text(statement))
+    else:
+        connection.execute(text("DROP INDEX IF EXISTS searchdocument_document"))
+        connection.execute(text("ALTER TABLE searchdocument DROP COLUMN IF EXISTS document"))
+
+
+def _after_create(_table, connection: Connection, **_) -> None:
+    create_index(connection)
+
+
+event.listen(SearchDocument.__table__, "after_create", _after_create)
+
+
+def outside_the_models(obj, name: str | None, type_: str, reflected: bool, _compare_to) -> bool:
+    """False for the full-text index's own objects, which the models do not describe:
+    SQLite's FTS5 table (and its shadow tables), PostgreSQL's tsvector column and GIN index.
+    Alembic's `include_object` (autogenerate comparison) takes this."""
+    if type_ == "table" and (name or "").startswith("searchdocument_fts"):
+        return False
+    if type_ == "index" and name == "searchdocument_document":
+        return False
+    table = getattr(getattr(obj, "table", None), "name", None)
+    return not (type_ == "column" and table == "searchdocument" and name == "document")
 
 
 async def search(connection: AsyncConnection, query: str, limit: int) -> list[Hit]:
