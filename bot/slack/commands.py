@@ -211,7 +211,8 @@ def parse_timeline(rest: str) -> dict:
     raise UsageError(f"Give a page number or `export`: {usage('timeline')}")
 
 
-_DUE = re.compile(r"(?:^|\s)due\s+(\S+)\s*$", re.IGNORECASE)
+# `due` and something date-like ends the text (so "the due diligence" stays text).
+_DUE = re.compile(r"(?:^|\s)due\s+(\d\S*)\s*$", re.IGNORECASE)
 
 
 def parse_action(rest: str) -> dict:
