@@ -24,15 +24,62 @@ from bot.store import Database
 from bot.store.migrate import drop_all_tables
 from bot.store.models import Incident, SearchDocument, TimelineEntry
 
-SERVICES = (
-    "checkout cart payments login search api gateway database cache queue dns cdn email "
-    "billing invoices shipping inventory pricing recommendations notifications mobile web "
-    "auth sso kafka redis postgres elasticsearch kubernetes ingress loadbalancer storage"
-).split()
-SYMPTOMS = (
-    "errors latency timeouts outage degraded 500s oom leak certificate expired slow "
-    "failing down unavailable stuck backlog throttled corrupted missing duplicated"
-).split()
+SERVICES = [
+    "checkout",
+    "cart",
+    "payments",
+    "login",
+    "search",
+    "api",
+    "gateway",
+    "database",
+    "cache",
+    "queue",
+    "dns",
+    "cdn",
+    "email",
+    "billing",
+    "invoices",
+    "shipping",
+    "inventory",
+    "pricing",
+    "recommendations",
+    "notifications",
+    "mobile",
+    "web",
+    "auth",
+    "sso",
+    "kafka",
+    "redis",
+    "postgres",
+    "elasticsearch",
+    "kubernetes",
+    "ingress",
+    "loadbalancer",
+    "storage",
+]
+SYMPTOMS = [
+    "errors",
+    "latency",
+    "timeouts",
+    "outage",
+    "degraded",
+    "500s",
+    "oom",
+    "leak",
+    "certificate",
+    "expired",
+    "slow",
+    "failing",
+    "down",
+    "unavailable",
+    "stuck",
+    "backlog",
+    "throttled",
+    "corrupted",
+    "missing",
+    "duplicated",
+]
 CHUNK = 5_000
 
 
