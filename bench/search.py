@@ -4,7 +4,7 @@ writes them). How long does `/incident search` take in the database (the ranked 
 and reading the incidents it found)? Target: p95 under 50 ms.
 
     python bench/search.py [--incidents 10000] [--entries 1000000] [--queries 300]
-                           [--database-url postgresql+asyncpg://…]
+                           [--database-url postgresql+asyncpg://…] [--reuse]
 """
 
 from __future__ import annotations
@@ -95,73 +95,92 @@ def sentence(rng: random.Random, words: list[str]) -> str:
     return " ".join(picked)
 
 
+def incident_row(n: int, rng: random.Random, words: list[str]) -> dict:
+    declared = datetime.now(UTC) - timedelta(hours=rng.uniform(1, 24 * 730))
+    return {
+        "id": n,
+        "title": f"{rng.choice(SERVICES)} {rng.choice(SYMPTOMS)} {rng.choice(SERVICES)}",
+        "impact": sentence(rng, words),
+        "severity": rng.choice(("SEV1", "SEV2", "SEV3", "SEV4")),
+        "status": "closed",
+        "playbook": "default",
+        "private": n % 10 == 0,
+        "channel_id": f"C{n:09d}",
+        "declared_by": "UBENCH0001",
+        "declared_at": declared,
+        "resolved_at": declared + timedelta(hours=2),
+        "summary": sentence(rng, words),
+    }
+
+
+def entry_rows(incident: dict, said: list[str]) -> list[dict]:
+    return [
+        {
+            "incident_id": incident["id"],
+            "at": incident["declared_at"] + timedelta(seconds=i),
+            "kind": "message",
+            "actor": "UBENCH0001",
+            "text": text,
+            "data": {},
+            "files": [],
+            "edits": [],
+        }
+        for i, text in enumerate(said)
+    ]
+
+
+def document_row(incident: dict, said: list[str]) -> dict:
+    """What resolving writes (`index_incident`): title; impact, summary and what was said."""
+    body = "\n".join([incident["impact"], incident["summary"], *said])[:BODY_CHARACTERS]
+    return {
+        "incident_id": incident["id"],
+        "title": incident["title"],
+        "body": body,
+        "private": incident["private"],
+        "channel_id": incident["channel_id"],
+        "updated_at": datetime.now(UTC),
+    }
+
+
 async def seed(db: Database, incidents: int, entries: int, rng: random.Random) -> None:
     words = vocabulary(20_000, rng)
     per_incident = max(1, entries // incidents)
-    now = datetime.now(UTC)
-    for first in range(1, incidents + 1, CHUNK // per_incident or 1):
-        last = min(incidents, first + (CHUNK // per_incident or 1) - 1)
-        incident_rows, entry_rows, documents = [], [], []
-        for n in range(first, last + 1):
-            title = f"{rng.choice(SERVICES)} {rng.choice(SYMPTOMS)} {rng.choice(SERVICES)}"
-            declared = now - timedelta(hours=rng.uniform(1, 24 * 730))
-            summary = sentence(rng, words)
+    batch = max(1, CHUNK // per_incident)
+    for first in range(1, incidents + 1, batch):
+        rows: dict[type, list[dict]] = {Incident: [], TimelineEntry: [], SearchDocument: []}
+        for n in range(first, min(incidents, first + batch - 1) + 1):
             said = [sentence(rng, words) for _ in range(per_incident)]
-            incident_rows.append(
-                {
-                    "id": n,
-                    "title": title,
-                    "impact": sentence(rng, words),
-                    "severity": rng.choice(("SEV1", "SEV2", "SEV3", "SEV4")),
-                    "status": "closed",
-                    "playbook": "default",
-                    "private": n % 10 == 0,
-                    "channel_id": f"C{n:09d}",
-                    "declared_by": "UBENCH0001",
-                    "declared_at": declared,
-                    "resolved_at": declared + timedelta(hours=2),
-                    "summary": summary,
-                }
-            )
-            entry_rows += [
-                {
-                    "incident_id": n,
-                    "at": declared + timedelta(seconds=i),
-                    "kind": "message",
-                    "actor": "UBENCH0001",
-                    "text": text,
-                    "data": {},
-                    "files": [],
-                    "edits": [],
-                }
-                for i, text in enumerate(said)
-            ]
-            body = "\n".join([incident_rows[-1]["impact"], summary, *said])[:BODY_CHARACTERS]
-            documents.append(
-                {
-                    "incident_id": n,
-                    "title": title,
-                    "body": body,
-                    "private": n % 10 == 0,
-                    "channel_id": f"C{n:09d}",
-                    "updated_at": now,
-                }
-            )
+            incident = incident_row(n, rng, words)
+            rows[Incident].append(incident)
+            rows[TimelineEntry] += entry_rows(incident, said)
+            rows[SearchDocument].append(document_row(incident, said))
         async with db.transaction() as session:
-            await session.exec(insert(Incident), params=incident_rows)
-            await session.exec(insert(TimelineEntry), params=entry_rows)
-            await session.exec(insert(SearchDocument), params=documents)
+            for model, params in rows.items():
+                await session.exec(insert(model), params=params)
 
 
-async def measure(db: Database, queries: int, rng: random.Random) -> list[float]:
-    knowledge = KnowledgeBase(db)
+async def measure(db: Database, queries: int, rng: random.Random, similar: bool) -> list[float]:
+    """Seconds per `/incident search` of three words, or per similar-incidents lookup (a new
+    incident's title and a sentence of impact)."""
+    knowledge, words = KnowledgeBase(db), vocabulary(20_000, random.Random(12))
     timings = []
     for _ in range(queries):
-        words = " ".join(rng.sample(SERVICES, 2) + rng.sample(SYMPTOMS, 1))
+        title = rng.sample(SERVICES, 2) + rng.sample(SYMPTOMS, 1)
         started = time.perf_counter()
-        await knowledge.search(words)
+        if similar:
+            await knowledge.similar(" ".join(title), sentence(rng, words), exclude=0)
+        else:
+            await knowledge.search(" ".join(title))
         timings.append(time.perf_counter() - started)
-    return timings
+    return sorted(timings)
+
+
+def summary(what: str, timings: list[float]) -> str:
+    p95 = timings[int(len(timings) * 0.95) - 1]
+    return (
+        f"{what} ({len(timings)} queries): median {statistics.median(timings) * 1000:.1f} ms, "
+        f"p95 {p95 * 1000:.1f} ms, max {timings[-1] * 1000:.1f} ms"
+    )
 
 
 async def main_async(args) -> None:
@@ -169,23 +188,21 @@ async def main_async(args) -> None:
     with tempfile.TemporaryDirectory() as workdir:
         url = args.database_url or f"sqlite+aiosqlite:///{workdir}/bench.db"
         db = Database(url, timeout=600)
-        await drop_all_tables(db.engine)
-        await db.upgrade_schema()
-        started = time.perf_counter()
-        await seed(db, args.incidents, args.entries, rng)
-        print(
-            f"seeded {args.incidents} incidents, {args.entries} timeline entries in "
-            f"{time.perf_counter() - started:.0f} s ({url.split(':')[0]})"
-        )
-        await measure(db, 20, rng)  # warm the caches
-        timings = sorted(await measure(db, args.queries, rng))
+        if not args.reuse:
+            await drop_all_tables(db.engine)
+            await db.upgrade_schema()
+            started = time.perf_counter()
+            await seed(db, args.incidents, args.entries, rng)
+            print(
+                f"seeded {args.incidents} incidents, {args.entries} timeline entries in "
+                f"{time.perf_counter() - started:.0f} s ({url.split(':')[0]})"
+            )
+        await measure(db, 20, rng, similar=False)  # warm the caches
+        searches = await measure(db, args.queries, rng, similar=False)
+        lookups = await measure(db, args.queries, rng, similar=True)
         await db.dispose()
-    p95 = timings[int(len(timings) * 0.95) - 1]
-    print(
-        f"search ({args.queries} queries of 3 words): median "
-        f"{statistics.median(timings) * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms, "
-        f"max {timings[-1] * 1000:.1f} ms"
-    )
+    print(summary("search, 3 words", searches))
+    print(summary("similar incidents, title + impact", lookups))
 
 
 def main() -> None:
@@ -194,6 +211,9 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--database-url", default="")
+    parser.add_argument(
+        "--reuse", action="store_true", help="search the --database-url as seeded by a last run"
+    )
     args = parser.parse_args()
     asyncio.run(main_async(args))
 

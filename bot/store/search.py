@@ -45,11 +45,13 @@ SQLITE_DROP = (
     "DROP TABLE IF EXISTS searchdocument_fts",
 )
 
+# The best matches first, then their rows: sorting only the index's rowids is cheaper.
 _SQLITE_QUERY = text(
-    "SELECT d.incident_id, d.private, d.channel_id "
-    "FROM searchdocument_fts JOIN searchdocument d ON d.incident_id = searchdocument_fts.rowid "
-    "WHERE searchdocument_fts MATCH :query "
-    "ORDER BY bm25(searchdocument_fts, 4.0, 1.0) LIMIT :limit"
+    "SELECT d.incident_id, d.private, d.channel_id FROM ("
+    "SELECT rowid, rank FROM searchdocument_fts "
+    "WHERE searchdocument_fts MATCH :query AND rank MATCH 'bm25(4.0, 1.0)' "
+    "ORDER BY rank LIMIT :limit) best "
+    "JOIN searchdocument d ON d.incident_id = best.rowid ORDER BY best.rank"
 )
 _POSTGRESQL_QUERY = text(
     "SELECT incident_id, private, channel_id FROM searchdocument, "
@@ -111,14 +113,26 @@ def outside_the_models(obj, name: str | None, type_: str, reflected: bool, _comp
 
 
 async def search(connection: AsyncConnection, query: str, limit: int) -> list[Hit]:
-    """Documents matching any of the query's words, best first (more matching words and
-    rarer words rank higher)."""
+    """Documents with all of the query's words, best first; when those are fewer than
+    `limit`, then documents with any of them (more and rarer words rank higher)."""
     words = words_of(query)
     if not words:
         return []
+    hits = await _ranked(connection, words, every_word=True, limit=limit)
+    if len(hits) < limit and len(words) > 1:
+        found = {hit.incident_id for hit in hits}
+        more = await _ranked(connection, words, every_word=False, limit=limit)
+        hits += [hit for hit in more if hit.incident_id not in found][: limit - len(hits)]
+    return hits
+
+
+async def _ranked(
+    connection: AsyncConnection, words: list[str], every_word: bool, limit: int
+) -> list[Hit]:
     if connection.dialect.name == "sqlite":
-        statement, spelled = _SQLITE_QUERY, " OR ".join(f'"{w}"' for w in words)
+        quoted = [f'"{word}"' for word in words]
+        statement, spelled = _SQLITE_QUERY, (" AND " if every_word else " OR ").join(quoted)
     else:
-        statement, spelled = _POSTGRESQL_QUERY, " | ".join(words)
+        statement, spelled = _POSTGRESQL_QUERY, (" & " if every_word else " | ").join(words)
     rows = await connection.execute(statement, {"query": spelled, "limit": limit})
     return [Hit(row[0], bool(row[1]), row[2]) for row in rows]

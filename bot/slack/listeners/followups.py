@@ -18,6 +18,7 @@ ADD_AS_ACTION_ITEM = "add_action_item"  # the shortcut's callback ID in manifest
 def register(app: AsyncApp, deps: Deps) -> None:
     register_review(app, deps)
     register_actions(app, deps)
+    register_shortcut(app, deps)
 
 
 def _in_room(deps: Deps, body: dict, channel: str | None = None) -> Reply:
@@ -70,6 +71,10 @@ def register_actions(app: AsyncApp, deps: Deps) -> None:
         user = body["user"]["id"]
         work = deps.followups.reassign(metadata["item"], owner, user)
         deps.run_for(_in_room(deps, body, metadata.get("channel")), work, "reassign")
+
+
+def register_shortcut(app: AsyncApp, deps: Deps) -> None:
+    """**Add as action item** on a message: a form holding its text, then the new item."""
 
     @app.shortcut(ADD_AS_ACTION_ITEM)
     async def add_as_action_item(ack: AsyncAck, body: dict) -> None:
