@@ -29,6 +29,7 @@ from bot.slack.flows.card import Card
 from bot.slack.flows.changes import Changes
 from bot.slack.flows.declare import Declaring
 from bot.slack.flows.followups import FollowUps
+from bot.slack.flows.home import HomeTabs
 from bot.slack.flows.knowledge import Knowledge
 from bot.slack.flows.review import Reviewing
 from bot.slack.flows.stakeholders import Stakeholders
@@ -96,9 +97,10 @@ def build_slack_layer(
 ) -> Deps:
     """The flows, each given what it uses, and the listeners' dependencies."""
     config = settings.config
+    home = HomeTabs(service, desk, gateway, tasks)
     lessons, knowledge_base = Lessons(service), KnowledgeBase(service.db)
     card = Card(service, desk, gateway, config.conference_bridge_url, lessons)
-    updates = Updates(desk, gateway, card, config.broadcast_channel)
+    updates = Updates(desk, gateway, card, config.broadcast_channel, home)
     timeline_views = TimelineViews(service, timeline, gateway, people)
     knowledge = Knowledge(knowledge_base, gateway, people)
     items = ActionItems(service.db, service.clock)
@@ -109,11 +111,12 @@ def build_slack_layer(
         people=people,
         tasks=tasks,
         broadcast_channel=config.broadcast_channel,
-        declaring=Declaring(service, gateway, settings.playbooks, config, knowledge),
-        changes=Changes(service, gateway, config, card, updates, people),
+        declaring=Declaring(service, gateway, settings.playbooks, config, home, knowledge),
+        changes=Changes(service, gateway, config, card, updates, people, home),
         updates=updates,
         stakeholders=Stakeholders(service, desk, gateway),
         timeline_views=timeline_views,
+        home=home,
         reviewing=Reviewing(lessons, knowledge_base, timeline_views, gateway),
         followups=FollowUps(service, items, lessons, gateway, people, card),
         knowledge=knowledge,
@@ -149,6 +152,7 @@ def create_web_app(settings: Settings) -> web.Application:
         await runtime.scheduler.shutdown()
         if socket_mode is not None:
             await socket_mode.close_async()
+        runtime.deps.home.stop()
         await runtime.tasks.drain()
         await runtime.gateway.close()
         await runtime.db.dispose()

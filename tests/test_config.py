@@ -278,3 +278,4 @@ def test_manifest_is_valid_against_slacks_schema():
     events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
     assert {"message.channels", "message.groups"} <= events
     assert "user_change" in events  # keeps the people directory current
+    assert "app_home_opened" in events and manifest["features"]["app_home"]["home_tab_enabled"]

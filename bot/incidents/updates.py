@@ -31,7 +31,13 @@ from bot.incidents.lifecycle import IncidentStatus, UpdateStatus
 from bot.incidents.service import IncidentService, IncidentSnapshot, cadence_due
 from bot.playbooks import format_duration
 from bot.store import Database
-from bot.store.models import Incident, Question, StakeholderUpdate, TimelineEntry
+from bot.store.models import (
+    Incident,
+    Question,
+    RoleAssignment,
+    StakeholderUpdate,
+    TimelineEntry,
+)
 from bot.store.types import utcnow
 
 POST_LEASE = timedelta(seconds=30)
@@ -333,6 +339,30 @@ class UpdateDesk:
                 raise NotFound(f"There is no update {update_id}.")
             incident = await session.get(Incident, row.incident_id)
             return Draft(row, await self.incidents.snapshot_in(session, incident))
+
+    async def waiting_for(self, user: str) -> list[Draft]:
+        """Drafts waiting for `user`'s decision: those of incidents where they hold a
+        deciding role, oldest first."""
+        async with self.db.snapshot_read() as session:
+            deciding = select(RoleAssignment.incident_id).where(
+                RoleAssignment.user_id == user,
+                col(RoleAssignment.role).in_(DECIDERS),
+                col(RoleAssignment.ended_at).is_(None),
+            )
+            rows = (
+                await session.exec(
+                    select(StakeholderUpdate)
+                    .where(
+                        StakeholderUpdate.status == UpdateStatus.DRAFT,
+                        col(StakeholderUpdate.incident_id).in_(deciding),
+                    )
+                    .order_by(col(StakeholderUpdate.created_at), col(StakeholderUpdate.id))
+                )
+            ).all()
+            snapshots = await self.incidents.snapshots_in(
+                session, list({row.incident_id for row in rows})
+            )
+            return [Draft(row, snapshots[row.incident_id]) for row in rows]
 
     async def check_decider(self, update_id: int, by: str) -> Draft:
         async with self.db.snapshot_read() as session:

@@ -13,7 +13,7 @@ import aiohttp
 from slack_sdk.signature import SignatureVerifier
 
 from bot.simulator.server import FakeSlack
-from bot.simulator.workspace import APP_ID, BOT_USER, TEAM
+from bot.simulator.workspace import APP_ID, BOT_USER, ENTERPRISE, TEAM
 
 
 class NotAcknowledged(Exception):
@@ -339,14 +339,73 @@ class SlackClient:
             }
         )
 
+    # -- the Home tab ----------------------------------------------------------------------
 
-def _element(message: dict | None, action_id: str) -> dict:
-    """The button or select a person can see in `message`; nobody can press one that is not there."""
-    for block in (message or {}).get("blocks", []):
+    def home_opened_payload(self, user: str, tab: str = "home") -> dict:
+        """`app_home_opened` as Slack delivers it to an app installed on an Enterprise Grid
+        org: enterprise fields in the envelope and its authorization (no team there), and the
+        Home tab last published for this person, if any."""
+        event = {
+            "type": "app_home_opened",
+            "user": user,
+            "channel": self.fake.workspace.dm_channel(user),
+            "tab": tab,
+            "event_ts": self.fake.workspace.next_ts(),
+        }
+        if tab == "home" and user in self.fake.home_views:
+            event["view"] = self.fake.home_views[user]
+        authorization = {
+            "enterprise_id": ENTERPRISE,
+            "team_id": None,
+            "user_id": BOT_USER,
+            "is_bot": True,
+            "is_enterprise_install": True,
+        }
+        return self.event_payload(event) | {
+            "enterprise_id": ENTERPRISE,
+            "authorizations": [authorization],
+            "is_ext_shared_channel": False,
+        }
+
+    async def open_home(self, user: str, tab: str = "home") -> None:
+        """A person opens the app's Home tab (or, with `tab`, its Messages tab)."""
+        payload = self.home_opened_payload(user, tab)
+        response = await self.send(json.dumps(payload), "application/json")
+        if response.status != 200:
+            raise NotAcknowledged("an app_home_opened event", response.status)
+
+    async def click_in_home(self, user: str, action_id: str, value: str | None = None) -> dict:
+        """Press a button in the Home tab published for `user` (the one with `value`, when
+        several share the action ID)."""
+        view = self.fake.home_views[user]
+        element = _element(view, action_id, value)
+        action = {
+            "action_id": action_id,
+            "block_id": "",
+            "type": element["type"],
+            "value": element.get("value"),
+            "action_ts": str(time.time()),
+        }
+        return await self.interact(
+            {
+                "type": "block_actions",
+                "user": {"id": user},
+                "container": {"type": "view", "view_id": view["id"]},
+                "view": view,
+                "trigger_id": self.fake.new_trigger_id(),
+                "actions": [action],
+            }
+        )
+
+
+def _element(surface: dict | None, action_id: str, value: str | None = None) -> dict:
+    """The button or select a person can see in a message or view (the one with `value`,
+    when given); nobody can press one that is not there."""
+    for block in (surface or {}).get("blocks", []):
         for element in block.get("elements", []) if block.get("type") == "actions" else []:
-            if element.get("action_id") == action_id:
+            if element.get("action_id") == action_id and value in (None, element.get("value")):
                 return element
-    raise LookupError(f"no element {action_id!r} in that message")
+    raise LookupError(f"no element {action_id!r} there")
 
 
 def _option(element: dict, value: str) -> dict:

@@ -21,6 +21,7 @@ _PARAMS["auth.test"] = ["team_id"]  # sent by Bolt, newer than the spec
 
 CHANNEL_NAME = re.compile(r"^[a-z0-9_-]{1,80}$")
 MESSAGE_BLOCKS, VIEW_BLOCKS = 50, 100
+HOME_VIEW_BYTES = 250_000
 _TEXT_LIMITS = {"header": 150, "section": 3000, "context": 2000}
 
 
@@ -44,10 +45,14 @@ def check_params(method: str, params: dict) -> None:
 
 
 def validate_blocks(blocks, limit: int) -> None:
-    """Slack's invalid_blocks for the limits that bite: block count and text lengths."""
+    """Slack's invalid_blocks for the limits that bite: block count, text lengths, block IDs
+    (at most 255 characters, each used once) and the buttons' limits."""
     if not blocks:
         return
     if not isinstance(blocks, list) or len(blocks) > limit:
+        raise SlackError("invalid_blocks")
+    block_ids = [b.get("block_id") for b in blocks if isinstance(b, dict) and b.get("block_id")]
+    if len(block_ids) != len(set(block_ids)):
         raise SlackError("invalid_blocks")
     for block in blocks:
         if not isinstance(block, dict):
@@ -63,6 +68,31 @@ def validate_blocks(blocks, limit: int) -> None:
                 raise SlackError("invalid_blocks")
         if len(block.get("block_id", "")) > 255:
             raise SlackError("invalid_blocks")
+        if kind == "actions":
+            _validate_elements(block.get("elements", []))
+
+
+def _validate_elements(elements: list) -> None:
+    """An actions block: 1 to 25 elements, action IDs within 255 characters and used once,
+    button labels within 75 and values within 2000."""
+    action_ids = [e.get("action_id") for e in elements if e.get("action_id")]
+    if not 0 < len(elements) <= 25 or len(action_ids) != len(set(action_ids)):
+        raise SlackError("invalid_blocks")
+    for element in elements:
+        if len(element.get("action_id", "")) > 255 or len(element.get("value", "")) > 2000:
+            raise SlackError("invalid_blocks")
+        if element.get("type") == "button" and len(element["text"]["text"]) > 75:
+            raise SlackError("invalid_blocks")
+
+
+def validate_home_view(view) -> None:
+    """What `views.publish` refuses: a view that is not a Home tab, over 100 blocks or
+    the other view limits, or over 250 kB."""
+    if not isinstance(view, dict) or view.get("type") != "home":
+        raise SlackError("invalid_arguments")
+    if len(json.dumps(view)) > HOME_VIEW_BYTES:
+        raise SlackError("view_too_large")
+    validate_view(view)
 
 
 def validate_view(view) -> None:

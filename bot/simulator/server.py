@@ -64,6 +64,11 @@ class FakeSlack:
         return self.workspace.views
 
     @property
+    def home_views(self) -> dict[str, dict]:
+        """The Home tab last published for each person, by user ID."""
+        return self.workspace.home_views
+
+    @property
     def files(self) -> dict[str, dict]:
         return self.workspace.files
 

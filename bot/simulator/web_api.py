@@ -12,6 +12,7 @@ from bot.simulator.rules import (
     SlackError,
     check_params,
     validate_blocks,
+    validate_home_view,
     validate_view,
 )
 from bot.simulator.socket_mode import SocketModeHub
@@ -46,6 +47,7 @@ class WebApi:
             "users.info": self._users_info,
             "users.list": self._users_list,
             "views.open": self._views_open,
+            "views.publish": self._views_publish,
             "views.update": self._views_update,
         }
 
@@ -235,6 +237,21 @@ class WebApi:
         if view_id not in self.workspace.views:
             raise SlackError("not_found")
         return {"view": self._store_view(params.get("view"), view_id)}
+
+    def _views_publish(self, params: dict) -> dict:
+        """The Home tab of one person; `hash`, when given, must be the one last published."""
+        user = self.workspace.users.get(params.get("user_id") or "")
+        if user is None or user["deleted"] or user["is_bot"]:
+            raise SlackError("invalid_arguments")  # Slack: "invalid `user_id`"
+        view = params.get("view")
+        validate_home_view(view)
+        published = self.workspace.home_views.get(user["id"])
+        if params.get("hash") and (published is None or published["hash"] != params["hash"]):
+            raise SlackError("hash_conflict")
+        view_id = published["id"] if published else f"V{self.workspace.next_number():08d}"
+        stored = {**view, "id": view_id, "hash": str(self.workspace.next_number())}
+        self.workspace.home_views[user["id"]] = stored
+        return {"view": stored}
 
     def _files_get_upload_url_external(self, params: dict) -> dict:
         file_id = f"F{self.workspace.next_number():08d}"

@@ -1,5 +1,5 @@
 """What the fake Slack knows: people, user groups, channels (members, topic, messages,
-pins), open views, uploaded files and the trigger IDs it handed out."""
+pins), open views, Home tabs, uploaded files and the trigger IDs it handed out."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import time
 BOT_USER = "UBOT000001"
 BOT_ID = "BBOT000001"
 TEAM = "T0000WARROOM"
+ENTERPRISE = "E0000WARROOM"  # the Enterprise Grid org, for envelopes that carry one
 APP_ID = "A0WARROOM"
 
 
@@ -21,6 +22,7 @@ class Workspace:
         self.usergroups: dict[str, list[str]] = {}
         self.channels: dict[str, dict] = {}
         self.views: dict[str, dict] = {}
+        self.home_views: dict[str, dict] = {}  # user ID -> the Home tab published for them
         self.files: dict[str, dict] = {}
         self._triggers: dict[str, float] = {}
         self._numbers = itertools.count(1)

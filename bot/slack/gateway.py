@@ -264,6 +264,9 @@ class SlackGateway:
             "update the form", self.client.views_update(view_id=view_id, view=view, hash=hash_)
         )
 
+    async def publish_home(self, user_id: str, view: dict) -> None:
+        await _call("show the Home tab", self.client.views_publish(user_id=user_id, view=view))
+
     async def user_info(self, user_id: str) -> dict | None:
         """Slack's user object; None when Slack knows no such user (or may not show them)."""
         try:

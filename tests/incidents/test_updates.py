@@ -154,3 +154,19 @@ async def test_sending_waits_for_a_re_rating_in_flight_on_another_replica(desks,
     # The next update follows the new severity's cadence, not the one read before it.
     snapshot = await service.get(incident)
     assert snapshot.incident.next_update_due == clock.now + timedelta(hours=1)
+
+
+async def test_drafts_wait_for_the_comms_lead_and_the_commander_only(desks):
+    service, desk, _, _ = desks
+    incident = await major_incident(service)  # commander ALICE, comms BOB
+    other = await major_incident(service, channel="C0002")
+    draft, _ = await desk.draft_now(incident)
+    await desk.draft_now(other)
+    assert [d.id for d in await desk.waiting_for("UALICE0001")] == [draft.id, draft.id + 1]
+    assert await desk.waiting_for("UCAROL0001") == []
+
+    await service.assign(incident, "comms", "UCAROL0001", by="UALICE0001")
+    assert [d.id for d in await desk.waiting_for("UCAROL0001")] == [draft.id]
+    assert [d.id for d in await desk.waiting_for("UBOB000001")] == [draft.id + 1]
+    await desk.skip(draft.id, "UCAROL0001", "Nothing new")
+    assert await desk.waiting_for("UCAROL0001") == []

@@ -3,6 +3,9 @@ presses a button that is not there."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from aiohttp import web
 
@@ -55,3 +58,18 @@ async def test_nobody_presses_a_button_that_is_not_there(fake, failing_app):
     async with SlackClient(fake, failing_app, "secret") as slack:
         with pytest.raises(LookupError, match="update_approve"):
             await slack.click("UALICE0001", general, ts, "update_approve")
+
+
+async def test_app_home_opened_is_shaped_like_slacks_org_app_event(fake):
+    """Slack's published event (bolt-python's org-app scenario test) has these keys."""
+    sample = json.loads(
+        (Path(__file__).parent.parent / "data" / "app_home_opened_org_app.json").read_text()
+    )
+    fake.add_user("UALICE0001", "alice")
+    async with SlackClient(fake, "http://127.0.0.1:9", "secret") as slack:
+        payload = slack.home_opened_payload("UALICE0001", tab="messages")
+    assert payload.keys() == sample.keys()
+    assert payload["event"].keys() == sample["event"].keys()
+    assert payload["authorizations"][0].keys() == sample["authorizations"][0].keys()
+    assert payload["authorizations"][0]["team_id"] is None and payload["enterprise_id"]
+    assert payload["event"]["channel"] in fake.channels  # the app's DM with the person

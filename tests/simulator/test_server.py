@@ -102,3 +102,43 @@ async def test_the_bot_posts_only_where_it_is_a_member(fake, client):
     assert await slack_error(client.chat_postMessage(channel=elsewhere, text="hi")) == (
         "not_in_channel"
     )
+
+
+async def test_views_publish_keeps_each_persons_home_tab_under_slacks_rules(fake, client):
+    fake.add_user("UALICE0001", "alice")
+    home = {
+        "type": "home",
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "hi"}}],
+    }
+    first = await client.views_publish(user_id="UALICE0001", view=home)
+    assert fake.home_views["UALICE0001"]["blocks"] == home["blocks"]
+    again = await client.views_publish(user_id="UALICE0001", view=home, hash=first["view"]["hash"])
+    assert again["view"]["id"] == first["view"]["id"]  # one Home tab per person
+    assert fake.views == {}  # not a modal
+
+    stale = client.views_publish(user_id="UALICE0001", view=home, hash=first["view"]["hash"])
+    assert await slack_error(stale) == "hash_conflict"
+    assert await slack_error(client.api_call("views.publish", json={"view": home})) == (
+        "invalid_arguments"
+    )
+    for nobody in ("UNOBODY001", BOT_USER):
+        assert await slack_error(client.views_publish(user_id=nobody, view=home)) == (
+            "invalid_arguments"
+        )
+    modal = {**home, "type": "modal", "title": {"type": "plain_text", "text": "x"}}
+    assert await slack_error(client.views_publish(user_id="UALICE0001", view=modal)) == (
+        "invalid_arguments"
+    )
+    too_many = {"type": "home", "blocks": [{"type": "divider"}] * 101}
+    assert await slack_error(client.views_publish(user_id="UALICE0001", view=too_many)) == (
+        "invalid_blocks"
+    )
+    twice = {"type": "home", "blocks": [{"type": "divider", "block_id": "a"}] * 2}
+    assert await slack_error(client.views_publish(user_id="UALICE0001", view=twice)) == (
+        "invalid_blocks"
+    )
+    huge = {"type": "home", "blocks": [{"type": "divider", "block_id": "x" * 200}] * 2000}
+    assert await slack_error(client.views_publish(user_id="UALICE0001", view=huge)) == (
+        "view_too_large"
+    )
+    assert fake.home_views["UALICE0001"]["hash"] == again["view"]["hash"]  # refusals change nothing

@@ -114,7 +114,8 @@ def timeline_page(
         buttons.append(
             {
                 "type": "button",
-                "action_id": "timeline_page",
+                # Slack refuses two elements with one action ID in a block.
+                "action_id": "timeline_page:earlier",
                 "text": plain("◀ Earlier"),
                 "value": f"{snapshot.id}:{number - 1}",
             }
@@ -123,7 +124,7 @@ def timeline_page(
         buttons.append(
             {
                 "type": "button",
-                "action_id": "timeline_page",
+                "action_id": "timeline_page:later",
                 "text": plain("Later ▶"),
                 "value": f"{snapshot.id}:{number + 1}",
             }

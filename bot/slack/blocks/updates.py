@@ -40,34 +40,28 @@ def draft_message(draft: Draft, broadcast_channel: str | None) -> tuple[str, lis
             f"{deciders} decides. Approve sends it as it stands; Edit lets you reword it first."
         )
     )
-    out.append(
-        {
-            "type": "actions",
-            "block_id": f"update:{update.id}",
-            "elements": [
-                {
-                    "type": "button",
-                    "action_id": "update_approve",
-                    "style": "primary",
-                    "text": plain("Approve & send"),
-                    "value": str(update.id),
-                },
-                {
-                    "type": "button",
-                    "action_id": "update_edit",
-                    "text": plain("Edit"),
-                    "value": str(update.id),
-                },
-                {
-                    "type": "button",
-                    "action_id": "update_skip",
-                    "text": plain("Skip"),
-                    "value": str(update.id),
-                },
-            ],
-        }
-    )
+    out.append(decision_buttons(update.id))
     return f"{kind} draft for {headline(snapshot)}", out
+
+
+def decision_buttons(update_id: int) -> dict:
+    """Approve, Edit, Skip: the same buttons wherever a draft is shown (war room, Home tab)."""
+    value = str(update_id)
+    return {
+        "type": "actions",
+        "block_id": f"update:{value}",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": "update_approve",
+                "style": "primary",
+                "text": plain("Approve & send"),
+                "value": value,
+            },
+            {"type": "button", "action_id": "update_edit", "text": plain("Edit"), "value": value},
+            {"type": "button", "action_id": "update_skip", "text": plain("Skip"), "value": value},
+        ],
+    }
 
 
 def decided_message(draft: Draft) -> tuple[str, list]:

@@ -13,6 +13,7 @@ from bot.incidents.entries import RoleHandedOver, SeverityChanged, StatusChanged
 from bot.incidents.lifecycle import IncidentStatus
 from bot.slack.blocks import announcements, card, forms
 from bot.slack.flows.card import Card
+from bot.slack.flows.home import HomeTabs
 from bot.slack.flows.room import announce_major, report_problems
 from bot.slack.flows.updates import Updates
 from bot.slack.gateway import Problems, SlackGateway
@@ -27,6 +28,7 @@ class Changes:
     card: Card
     updates: Updates
     people: People
+    home: HomeTabs
 
     async def assign(self, incident_id: int, role: str, assignee: str, by: str) -> None:
         """Hand `role` to `assignee` (a user picked in a form)."""
@@ -62,6 +64,8 @@ class Changes:
         problems = Problems()
         await asyncio.gather(*await self._steps(change, problems))
         what = payload(change.entry)
+        # Whoever handed a role over no longer holds it: their Home tab changes too.
+        self.home.changed(snapshot, what.previous if isinstance(what, RoleHandedOver) else None)
         closed = isinstance(what, StatusChanged) and what.to == IncidentStatus.CLOSED
         if closed and self.config.archive_on_close and not problems:
             # After the final post; a refusal (say, a missing scope) is told in the room.

@@ -14,6 +14,7 @@ from bot.config import BotConfig
 from bot.incidents import IncidentService, IncidentSnapshot
 from bot.playbooks import PlaybookLibrary
 from bot.slack.blocks import announcements, card, forms
+from bot.slack.flows.home import HomeTabs
 from bot.slack.flows.knowledge import Knowledge
 from bot.slack.flows.reply import Reply
 from bot.slack.flows.room import announce_major, report_problems
@@ -27,6 +28,7 @@ class Declaring:
     gateway: SlackGateway
     playbooks: PlaybookLibrary
     config: BotConfig
+    home: HomeTabs
     knowledge: Knowledge | None = None  # similar past incidents, posted in the new room
 
     async def declare(
@@ -60,6 +62,7 @@ class Declaring:
             return None
         snapshot, invitees = opened
         await self._furnish_room(reply, snapshot, invitees, problems, similar)
+        self.home.changed(snapshot)
         await report_problems(self.gateway, snapshot.incident.channel_id, problems)
         return snapshot
 

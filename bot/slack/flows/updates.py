@@ -11,6 +11,7 @@ from bot.incidents import IncidentError
 from bot.incidents.updates import Draft, UpdateDesk
 from bot.slack.blocks import updates
 from bot.slack.flows.card import Card
+from bot.slack.flows.home import HomeTabs
 from bot.slack.flows.room import report_problems
 from bot.slack.gateway import Problems, SlackCallFailed, SlackGateway
 
@@ -21,6 +22,7 @@ class Updates:
     gateway: SlackGateway
     card: Card
     broadcast_channel: str | None
+    home: HomeTabs
 
     async def draft(self, incident_id: int, final: bool = False) -> None:
         """A draft now (`/incident update`, resolution); older undecided drafts give way."""
@@ -37,7 +39,9 @@ class Updates:
         """Post a claimed draft in the war room. If this fails the lease runs out and the
         scheduler posts it again."""
         text, draft_blocks = updates.draft_message(draft, self.broadcast_channel)
-        return await self.gateway.post(draft.snapshot.incident.channel_id, text, draft_blocks)
+        ts = await self.gateway.post(draft.snapshot.incident.channel_id, text, draft_blocks)
+        self.home.changed(draft.snapshot)  # the deciders' Home tabs list the draft
+        return ts
 
     async def open_form(
         self, trigger_id: str, update_id: int, user: str, message_ts: str | None, build: Callable
@@ -80,6 +84,7 @@ class Updates:
                 problems.collect(self.gateway.update(channel_id, message_ts, text, decided))
             )
         await asyncio.gather(*steps)
+        self.home.changed(draft.snapshot)  # the draft leaves the deciders' Home tabs
         await report_problems(self.gateway, channel_id, problems)
 
     async def nudge(self, draft: Draft) -> None:

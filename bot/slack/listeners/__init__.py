@@ -17,6 +17,7 @@ from bot.incidents.timeline import Timeline
 from bot.slack.flows.changes import Changes
 from bot.slack.flows.declare import Declaring
 from bot.slack.flows.followups import FollowUps
+from bot.slack.flows.home import HomeTabs
 from bot.slack.flows.knowledge import Knowledge
 from bot.slack.flows.reply import Reply
 from bot.slack.flows.review import Reviewing
@@ -45,6 +46,7 @@ class Deps:
     updates: Updates
     stakeholders: Stakeholders
     timeline_views: TimelineViews
+    home: HomeTabs
     reviewing: Reviewing
     followups: FollowUps
     knowledge: Knowledge
@@ -70,11 +72,12 @@ async def _answering(reply: Reply, work: Awaitable) -> None:
 
 
 def register_all(app: AsyncApp, deps: Deps) -> None:
-    from bot.slack.listeners import actions, commands, events, followups, views
+    from bot.slack.listeners import actions, commands, events, followups, home, views
 
     # Bolt tries listeners in registration order: events first, as they are the hot path.
     events.register(app, deps)
     commands.register(app, deps)
     actions.register(app, deps)
     views.register(app, deps)
+    home.register(app, deps)
     followups.register(app, deps)

@@ -4,6 +4,7 @@ playbook picker in the declare form."""
 from __future__ import annotations
 
 import json
+import re
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
@@ -56,7 +57,7 @@ def register_card(app: AsyncApp, deps: Deps) -> None:
         reply = _reply(deps, body)
         deps.run_for(reply, deps.timeline_views.catch_up(reply, int(action["value"])), "catch up")
 
-    @app.action("timeline_page")
+    @app.action(re.compile(r"^timeline_page(:earlier|:later)?$"))
     async def timeline_page(ack: AsyncAck, body: dict, action: dict) -> None:
         await ack()
         incident, page = (int(part) for part in action["value"].split(":"))
