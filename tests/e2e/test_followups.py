@@ -254,10 +254,20 @@ class TestArchiveOnClose:
     async def test_the_war_room_is_archived_after_the_final_post(self, bot):
         room = await bot.declare("SEV3 Flaky builds")
         await run(bot, room, "resolve Pinned the runner image")
+        await run(bot, room, f"action Cache the runner image <@{BOB}|bob>")
+        await run(bot, room, "actions", BOB)
+        listed = bot.fake.responses[-1]
         await fill_in_review(bot, room, ALICE)
         await run(bot, room, "close")
         assert room["is_archived"]
         assert "closed" in bot.fake.messages(room["id"])[-1]["text"]
+
+        # The follow-ups outlive the room: Bob's list still marks his item done.
+        bot.fake.workspace.add_message(bot.general, {"ts": "1.0", **listed})
+        await bot.slack.click(BOB, bot.general, "1.0", "action_done")
+        await bot.settled()
+        assert (await rows(bot, ActionItem))[0].state == "done"
+        assert "✅" in json.dumps(bot.fake.responses[-1]["blocks"], ensure_ascii=False)
         # Slack refuses anything more in an archived channel, as the fake does.
         with pytest.raises(SlackCallFailed, match="is_archived"):
             await bot.runtime.gateway.post(room["id"], "too late")

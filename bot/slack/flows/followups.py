@@ -17,6 +17,7 @@ from bot.slack.flows.room import report_problems
 from bot.slack.gateway import Problems, SlackCallFailed, SlackGateway
 from bot.slack.people import People
 from bot.slack.text import permalink
+from bot.store.models import Incident
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ class FollowUps:
     ) -> None:
         item = await self.items.add(incident_id, text, by, owner, due, permalink)
         incident = (await self.service.get(incident_id)).incident
-        await self.gateway.post(incident.channel_id, action_blocks.added_in_room(item, by))
+        await self._tell_room(incident, action_blocks.added_in_room(item, by))
         if owner and owner != by:
             await self.gateway.post(owner, action_blocks.assigned_to_owner(item, incident, by))
 
@@ -66,9 +67,7 @@ class FollowUps:
     async def done(self, reply: Reply, item_id: int, by: str) -> None:
         item = await self.items.mark_done(item_id, by)
         incident = (await self.service.get(item.incident_id)).incident
-        await self.gateway.post(
-            incident.channel_id, f"✅ <@{by}> marked done: {action_blocks.item_line(item)}"
-        )
+        await self._tell_room(incident, f"✅ <@{by}> marked done: {action_blocks.item_line(item)}")
         await self.show(reply, item.incident_id, replace=True)
 
     async def open_reassign(self, trigger_id: str, item_id: int, channel_id: str | None) -> None:
@@ -78,9 +77,7 @@ class FollowUps:
     async def reassign(self, item_id: int, owner: str, by: str) -> None:
         item = await self.items.reassign(item_id, owner)
         incident = (await self.service.get(item.incident_id)).incident
-        await self.gateway.post(
-            incident.channel_id, f"🔁 <@{by}> reassigned {action_blocks.item_line(item)}"
-        )
+        await self._tell_room(incident, f"🔁 <@{by}> reassigned {action_blocks.item_line(item)}")
         if owner != by:
             await self.gateway.post(owner, action_blocks.assigned_to_owner(item, incident, by))
 
@@ -107,6 +104,15 @@ class FollowUps:
         )
         await self.card.refresh(snapshot.id, problems)
         await report_problems(self.gateway, incident.channel_id, problems)
+
+    async def _tell_room(self, incident: Incident, text: str) -> None:
+        """Say it in the war room, unless the room was archived when the incident closed:
+        the follow-ups outlive the room."""
+        try:
+            await self.gateway.post(incident.channel_id, text)
+        except SlackCallFailed as failure:
+            if failure.error != "is_archived":
+                raise
 
     async def remind_owners(self) -> None:
         """Each owner of open overdue items gets one direct message; the scheduler calls this."""
