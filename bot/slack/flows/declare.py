@@ -2,7 +2,8 @@
 
 Independent Web API calls run concurrently, so the declaration costs three sequential round
 trips: create the channel (and expand user groups); invite, topic, card, broadcast, alert
-and the answer to the declarer; pin the card.
+and the answer to the declarer; pin the card. Similar past incidents are looked up while
+the channel is created and posted with the card.
 """
 
 from __future__ import annotations
