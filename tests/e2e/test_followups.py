@@ -11,6 +11,7 @@ import pytest
 import yaml
 from sqlmodel import col, select
 
+from bot.incidents.actions import REMINDER_LEASE
 from bot.simulator import wait_for
 from bot.slack.gateway import SlackCallFailed
 from bot.slack.listeners.followups import ADD_AS_ACTION_ITEM
@@ -218,6 +219,31 @@ async def test_owner_is_reminded_of_overdue_items_once_a_week(bot):
     )
     await bot.runtime.scheduler.tick()
     assert len([t for t in dms(bot, BOB) if "overdue action item" in t]) == 2
+
+
+async def test_a_reminder_slack_refused_is_sent_when_its_lease_runs_out(bot):
+    room = await bot.declare("SEV3 Reports late")
+    await run(bot, room, f"action Fix the report job <@{BOB}|bob> due 2099-01-01")
+    items = bot.runtime.deps.followups.items
+    overdue = datetime(2099, 1, 2, 9, 0, tzinfo=UTC)
+
+    def attempts() -> int:
+        return len([c for c in bot.fake.calls_to("chat.postMessage") if c["channel"] == BOB])
+
+    # It falls due, and Slack refuses the owner's direct message.
+    assigned = attempts()
+    bot.fake.fail("chat.postMessage", "fatal_error", channel=BOB)
+    items.clock = lambda: overdue
+    await wait_for(lambda: attempts() > assigned, what="the reminder's first attempt")
+    await bot.runtime.scheduler.tick()
+    assert attempts() == assigned + 1  # leased: not tried again at once
+    assert not [t for t in dms(bot, BOB) if "overdue" in t]
+
+    # Once the lease has run out, any tick sends it, once.
+    items.clock = lambda: overdue + REMINDER_LEASE + timedelta(seconds=1)
+    await wait_for(lambda: [t for t in dms(bot, BOB) if "overdue" in t], what="the reminder")
+    await bot.runtime.scheduler.tick()
+    assert len([t for t in dms(bot, BOB) if "overdue" in t]) == 1
 
 
 async def test_close_waits_for_the_review_and_the_problem_record(bot):
