@@ -4,6 +4,7 @@ close guard and archiving on close."""
 
 import copy
 import json
+import os
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -12,11 +13,21 @@ import yaml
 from sqlmodel import col, select
 
 from bot.incidents.actions import REMINDER_LEASE
-from bot.simulator import wait_for
+from bot.simulator import SlackClient, wait_for
 from bot.slack.gateway import SlackCallFailed
 from bot.slack.listeners.followups import ADD_AS_ACTION_ITEM
 from bot.store.models import ActionItem, ReviewVersion
-from tests.conftest import ALICE, BOB, CAROL, TEST_PLAYBOOK
+from tests.conftest import (
+    ALICE,
+    BOB,
+    CAROL,
+    SECRET,
+    TEST_PLAYBOOK,
+    bot_environment,
+    reset_schema,
+    write_settings_files,
+)
+from tests.e2e.processes import let_time_pass, start_bot, stop
 from tests.e2e.reviewing import fill_in_review, open_view, review_message
 
 PLAYBOOK = copy.deepcopy(TEST_PLAYBOOK)
@@ -308,3 +319,44 @@ def test_manifest_offers_the_message_shortcut():
     (shortcut,) = manifest["features"]["shortcuts"]
     assert (shortcut["type"], shortcut["callback_id"]) == ("message", ADD_AS_ACTION_ITEM)
     assert {"channels:manage", "groups:write"} <= set(manifest["oauth_config"]["scopes"]["bot"])
+
+
+async def test_two_replicas_on_one_database_send_each_reminder_once(fake, tmp_path):
+    """Two bot processes tick every second on one database; each owner hears once."""
+    general = fake.add_channel("general", [ALICE, BOB, CAROL])
+    config = write_settings_files(tmp_path, {}, [PLAYBOOK])
+    database_url = os.environ.get("TEST_DATABASE_URL")
+    if database_url:
+        await reset_schema(database_url)
+    else:
+        database_url = f"sqlite+aiosqlite:///{tmp_path}/shared.db"
+    env = bot_environment(fake, config, database_url)
+    first, first_url = await start_bot(env)
+    second, second_url = await start_bot(env)
+    try:
+        async with (
+            SlackClient(fake, first_url, SECRET) as a,
+            SlackClient(fake, second_url, SECRET) as b,
+        ):
+            await a.command(ALICE, "declare SEV3 Reports late", general)
+            room = await wait_for(lambda: fake.channel_named("inc-"), what="the war room")
+            await wait_for(lambda: room["pins"], what="the card")
+            for n, (slack, owner) in enumerate([(a, BOB), (b, CAROL), (a, BOB), (b, CAROL)]):
+                await slack.command(ALICE, f"action Fix {n} <@{owner}> due 2020-01-01", room["id"])
+
+            def reminders(owner: str) -> list[str]:
+                return [
+                    m["text"]
+                    for m in fake.messages(fake.workspace.dm_channel(owner))
+                    if "overdue action item" in m["text"]
+                ]
+
+            await wait_for(lambda: reminders(BOB) and reminders(CAROL), timeout=10, what="both")
+            await let_time_pass(3)  # both replicas tick three more times
+            sent = reminders(BOB) + reminders(CAROL)
+            # Items added within one tick share a message; never one item in two.
+            mentioned = [f"Fix {n}" for text in sent for n in range(4) if f"Fix {n}" in text]
+            assert sorted(mentioned) == ["Fix 0", "Fix 1", "Fix 2", "Fix 3"]
+    finally:
+        await stop(first)
+        await stop(second)
