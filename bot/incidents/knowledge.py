@@ -105,6 +105,11 @@ class KnowledgeBase:
         found = await self.search(f"{title} {impact}", limit=limit + 10)
         return [f for f in found if not f.private and f.incident.id != exclude][:limit]
 
+    async def review_message(self, incident_id: int) -> str | None:
+        async with self.db.snapshot_read() as session:
+            post = await session.get(ReviewPost, incident_id)
+            return post.message_ts if post else None
+
     async def review_posted(self, incident_id: int, message_ts: str) -> None:
         async with self.db.transaction() as session:
             post = await session.get(ReviewPost, incident_id)

@@ -96,6 +96,9 @@ async def test_review_is_filled_in_stored_in_versions_and_in_the_next_report(bot
     assert versions[0].sections["Where we got lucky"] == "Where we got lucky: written by the team"
     assert versions[1].sections["Where we got lucky"] == "It happened at night"
 
+    context = review_message(bot, room)["blocks"][1]["elements"][0]["text"]
+    assert f"version 2, last edited by <@{BOB}>" in context  # edited in place on saving
+
     await run(bot, room, "report", CAROL)
     review = uploaded_review(bot)
     assert "## Root cause\n\nCache <evictions> & a cold start" in review

@@ -4,7 +4,7 @@ members, and similar past incidents posted in a new war room."""
 import json
 
 from tests.conftest import ALICE, BOB, CAROL, DAVE
-from tests.e2e.reviewing import fill_in_review, open_view
+from tests.e2e.reviewing import fill_in_review, open_view, review_message
 
 
 async def past_incident(bot, title: str, said: str, summary: str, user=ALICE) -> dict:
@@ -38,7 +38,7 @@ async def test_search_ranks_past_incidents_and_links_the_room_and_review(bot):
     assert position(results, "INC-1") < position(results, "INC-2")  # more words, ranked first
     assert "Raised cart memory" in results  # the resolution summary
     assert f"archives/{cart['id']}|war room" in results
-    review = [m for m in bot.fake.messages(cart["id"]) if "review draft" in m["text"]][-1]
+    review = review_message(bot, cart)
     assert f"archives/{cart['id']}/p{review['ts'].replace('.', '')}|review" in results
 
     by_timeline = await search(bot, "OOM", DAVE)  # only said in the war room

@@ -13,11 +13,12 @@ def section_block_id(index: int) -> str:
     return f"section_{index}"
 
 
-def review_message(incident: Incident, user: str, review: WrittenReview) -> tuple[str, list]:
+def review_message(incident: Incident, review: WrittenReview) -> tuple[str, list]:
+    """Posted under the draft's file; edited in place each time the review is saved."""
     text = (
-        f"📝 Post-incident review draft for {incident.reference}, made by <@{user}> from the "
-        "record (the file above). Fill in the impact, the cause and the lessons together, "
-        "add action items with `/incident action`, then `/incident close`."
+        f"📝 Post-incident review of {incident.reference}: the draft above is made from the "
+        "record. Fill in the impact, the cause and the lessons together, add action items "
+        "with `/incident action`, then `/incident close`."
     )
     if review.version:
         state = (

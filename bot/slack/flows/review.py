@@ -9,8 +9,9 @@ from bot.incidents import IncidentSnapshot
 from bot.incidents.knowledge import KnowledgeBase
 from bot.incidents.lessons import Lessons
 from bot.slack.blocks import review as review_blocks
+from bot.slack.flows.room import report_problems
 from bot.slack.flows.timeline import TimelineViews
-from bot.slack.gateway import SlackGateway
+from bot.slack.gateway import Problems, SlackGateway
 from bot.slack.text import escape
 
 
@@ -25,7 +26,7 @@ class Reviewing:
         """The draft as a file, then a message to fill in the written sections from."""
         await self.timeline_views.post_review(snapshot, user)
         incident, written = await self.lessons.review(snapshot.id)
-        text, blocks = review_blocks.review_message(incident, user, written)
+        text, blocks = review_blocks.review_message(incident, written)
         message_ts = await self.gateway.post(incident.channel_id, text, blocks)
         await self.knowledge.review_posted(incident.id, message_ts)
 
@@ -44,8 +45,16 @@ class Reviewing:
             if missing
             else " Every section is written."
         )
+        problems = Problems()
+        message_ts = await self.knowledge.review_message(incident_id)
+        if message_ts:  # its Fill in message shows the version now stored
+            text, blocks = review_blocks.review_message(incident, written)
+            await problems.collect(
+                self.gateway.update(incident.channel_id, message_ts, text, blocks)
+            )
         await self.gateway.post(
             incident.channel_id,
             f"✍️ <@{by}> saved the review (version {version}); the next `/incident report` "
             f"includes it.{still}",
         )
+        await report_problems(self.gateway, incident.channel_id, problems)
