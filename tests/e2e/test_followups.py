@@ -4,7 +4,6 @@ close guard and archiving on close."""
 
 import copy
 import json
-import os
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -23,12 +22,10 @@ from tests.conftest import (
     CAROL,
     SECRET,
     TEST_PLAYBOOK,
-    bot_environment,
-    reset_schema,
-    write_settings_files,
 )
 from tests.e2e.processes import let_time_pass, start_bot, stop
 from tests.e2e.reviewing import fill_in_review, open_view, review_message
+from tests.e2e.test_scheduling import environment
 
 PLAYBOOK = copy.deepcopy(TEST_PLAYBOOK)
 PLAYBOOK["severities"]["SEV1"]["requires_problem_record"] = True
@@ -327,13 +324,7 @@ def test_manifest_offers_the_message_shortcut():
 async def test_two_replicas_on_one_database_send_each_reminder_once(fake, tmp_path):
     """Two bot processes tick every second on one database; each owner hears once."""
     general = fake.add_channel("general", [ALICE, BOB, CAROL])
-    config = write_settings_files(tmp_path, {}, [PLAYBOOK])
-    database_url = os.environ.get("TEST_DATABASE_URL")
-    if database_url:
-        await reset_schema(database_url)
-    else:
-        database_url = f"sqlite+aiosqlite:///{tmp_path}/shared.db"
-    env = bot_environment(fake, config, database_url)
+    env = await environment(fake, tmp_path, update_every="30m")  # one shared database
     first, first_url = await start_bot(env)
     second, second_url = await start_bot(env)
     try:
