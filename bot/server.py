@@ -14,6 +14,7 @@ from aiohttp import web
 
 from bot.background import BackgroundTasks
 from bot.config import Settings
+from bot.documents import Documents
 from bot.incidents import IncidentService
 from bot.incidents.actions import ActionItems
 from bot.incidents.knowledge import KnowledgeBase
@@ -101,7 +102,8 @@ def build_slack_layer(
     lessons, knowledge_base = Lessons(service), KnowledgeBase(service.db)
     card = Card(service, desk, gateway, config.conference_bridge_url, lessons)
     updates = Updates(desk, gateway, card, config.broadcast_channel, home)
-    timeline_views = TimelineViews(service, timeline, gateway, people)
+    documents = Documents(settings.database_url, settings.database_timeout)
+    timeline_views = TimelineViews(service, timeline, gateway, people, documents)
     knowledge = Knowledge(knowledge_base, gateway, people)
     items = ActionItems(service.db, service.clock)
     return Deps(

@@ -9,13 +9,14 @@ the people who were there; `bot/render/review.py` writes the draft they start fr
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import pairwise
 
 from sqlmodel import col, select
 
-from bot.incidents.entries import SeverityChanged, StatusChanged, payload
+from bot.incidents.entries import EntryKind, SeverityChanged, StatusChanged, payload
 from bot.incidents.errors import InvalidRequest
 from bot.incidents.lessons import WrittenReview, problem_record, review_versions, written_review
 from bot.incidents.lifecycle import UpdateStatus
@@ -30,6 +31,9 @@ from bot.store.models import (
     TimelineEntry,
 )
 
+# The entries the review's facts come from (the rest is the timeline itself).
+FACT_KINDS = (EntryKind.STATUS.value, EntryKind.SEVERITY.value)
+
 
 @dataclass(frozen=True)
 class UpdatesKept:
@@ -42,18 +46,55 @@ class UpdatesKept:
     # The longest stretch executives heard nothing while it was open: the clock starts at
     # declaration and stops at resolution; a sent update resets it, a skipped one does not.
     longest_silence: timedelta
+    # Updates sent while it was open, and how many of them came within the cadence of the
+    # one before (the first: of the declaration).
+    sent_while_open: int = 0
+    on_time: int = 0
 
     @property
     def over_cadence(self) -> bool:
         return self.cadence is not None and self.longest_silence > self.cadence
 
 
+def updates_kept(
+    declared_at: datetime,
+    end: datetime,
+    cadence: timedelta | None,
+    updates: list[StakeholderUpdate],
+) -> UpdatesKept:
+    """Sent and skipped `updates` of one incident against its cadence, from declaring to
+    `end` (its resolution, or now while it is open)."""
+    sent = [u for u in updates if u.status == UpdateStatus.SENT]
+    sent_while_open = sorted(u.decided_at for u in sent if u.decided_at <= end)
+    moments = [declared_at, *sent_while_open]
+    gaps = [later - earlier for earlier, later in pairwise(moments)]
+    return UpdatesKept(
+        sent=sent,
+        skipped=[u for u in updates if u.status == UpdateStatus.SKIPPED],
+        cadence=cadence,
+        first_after=min(u.decided_at for u in sent) - declared_at if sent else None,
+        longest_silence=max([*gaps, end - moments[-1]]) if end > declared_at else timedelta(0),
+        sent_while_open=len(sent_while_open),
+        on_time=sum(1 for gap in gaps if cadence is not None and gap <= cadence),
+    )
+
+
+def first_reached(changes: Iterable[TimelineEntry]) -> dict[str, datetime]:
+    """When each status was first reached, from an incident's entries (oldest first)."""
+    reached: dict[str, datetime] = {}
+    for entry in changes:
+        if entry.kind == EntryKind.STATUS:
+            reached.setdefault(payload(entry).to, entry.at)
+    return reached
+
+
 @dataclass(frozen=True)
 class ReviewRecord:
-    """Everything the review is drafted from, read in one snapshot."""
+    """The review's facts, read in one snapshot. The timeline itself is not here: it can
+    be a million entries long, so the documents stream it (`log_rows`)."""
 
     snapshot: IncidentSnapshot
-    entries: list[TimelineEntry]  # not deleted, oldest first
+    changes: list[TimelineEntry]  # status and severity changes, oldest first
     holdings: list[RoleAssignment]  # every holding of every role, oldest first
     updates: list[StakeholderUpdate]  # sent or skipped, oldest first
     questions: list[Question]
@@ -63,8 +104,8 @@ class ReviewRecord:
     problem: ProblemRecord | None = None
 
     def people(self) -> set[str]:
-        """Who the review names as facts (user IDs, and bot IDs for other integrations' posts)."""
-        found = people_in(self.entries) | {h.user_id for h in self.holdings}
+        """Who the facts name (user IDs); the people in the timeline are found as it is read."""
+        found = people_in(self.changes) | {h.user_id for h in self.holdings}
         found |= {q.asked_by for q in self.questions}
         found |= {u.decided_by for u in self.updates if u.decided_by}
         found |= {a.owner for a in self.actions if a.owner}
@@ -72,11 +113,7 @@ class ReviewRecord:
         return found
 
     def first_reached(self) -> dict[str, datetime]:
-        """When each status was first reached."""
-        reached: dict[str, datetime] = {}
-        for entry, change in self._changes(StatusChanged):
-            reached.setdefault(change.to, entry.at)
-        return reached
+        return first_reached(self.changes)
 
     def reopenings(self) -> int:
         return sum(1 for _, change in self._changes(StatusChanged) if change.reopened)
@@ -89,23 +126,16 @@ class ReviewRecord:
 
     def updates_kept(self) -> UpdatesKept:
         incident = self.snapshot.incident
-        sent = [u for u in self.updates if u.status == UpdateStatus.SENT]
-        end = incident.resolved_at or incident.declared_at
-        sent_while_open = sorted(u.decided_at for u in sent if u.decided_at <= end)
-        moments = [incident.declared_at, *sent_while_open, end]
-        return UpdatesKept(
-            sent=sent,
-            skipped=[u for u in self.updates if u.status == UpdateStatus.SKIPPED],
-            cadence=self.snapshot.playbook.severities[incident.severity].update_every,
-            first_after=min(u.decided_at for u in sent) - incident.declared_at if sent else None,
-            longest_silence=max(
-                (later - earlier for earlier, later in pairwise(moments)), default=timedelta(0)
-            ),
+        return updates_kept(
+            incident.declared_at,
+            incident.resolved_at or incident.declared_at,
+            self.snapshot.playbook.severities[incident.severity].update_every,
+            self.updates,
         )
 
     def _changes(self, kind: type) -> list[tuple[TimelineEntry, object]]:
         wanted = kind.kind
-        return [(e, payload(e)) for e in self.entries if e.kind == wanted]
+        return [(e, payload(e)) for e in self.changes if e.kind == wanted]
 
 
 async def gather_review(service: IncidentService, incident_id: int) -> ReviewRecord:
@@ -124,7 +154,13 @@ async def gather_review(service: IncidentService, incident_id: int) -> ReviewRec
         versions = await review_versions(session, incident_id)
         return ReviewRecord(
             snapshot=snapshot,
-            entries=list((await session.exec(log_query(incident_id))).all()),
+            changes=list(
+                (
+                    await session.exec(
+                        log_query(incident_id).where(col(TimelineEntry.kind).in_(FACT_KINDS))
+                    )
+                ).all()
+            ),
             holdings=await rows(
                 RoleAssignment,
                 RoleAssignment.incident_id == incident_id,

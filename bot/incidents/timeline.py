@@ -10,12 +10,13 @@ change is committed, so an event answered 200 is already durable.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
-from sqlalchemy import bindparam, delete, func, insert, update
+from sqlalchemy import Row, bindparam, delete, false, func, insert, true, tuple_, update
+from sqlalchemy.orm import Session
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -329,6 +330,8 @@ class Timeline:
     # entries, and loading them all costs the event loop about a second.
 
     async def page(self, incident_id: int, number: int, size: int) -> TimelinePage:
+        """A page by number: its first entry is found in the `timeline_log` index (counting
+        from whichever end is nearer), then the page is read from there by seek."""
         visible = _visible(incident_id)
         async with self.db.snapshot_read() as session:
             total = (
@@ -336,8 +339,15 @@ class Timeline:
             ).one()
             pages = max(1, -(-total // size))
             number = min(max(number, 1), pages)
+            start = (
+                await session.exec(_nth_entry(incident_id, (number - 1) * size, total))
+            ).first()
+            if start is None:
+                return TimelinePage(number, pages, [])
             entries = await session.exec(
-                log_query(incident_id).offset((number - 1) * size).limit(size)
+                log_query(incident_id)
+                .where(tuple_(col(TimelineEntry.at), col(TimelineEntry.id)) >= tuple(start))
+                .limit(size)
             )
             return TimelinePage(number, pages, list(entries.all()))
 
@@ -347,7 +357,7 @@ class Timeline:
         async with self.db.snapshot_read() as session:
             key = await session.exec(
                 select(TimelineEntry)
-                .where(*visible, col(TimelineEntry.key).is_(True))
+                .where(*visible, col(TimelineEntry.key) == true())
                 .order_by(*newest_first)
                 .limit(key_events)
             )
@@ -360,7 +370,8 @@ class Timeline:
             return Highlights(list(reversed(key.all())), status.first())
 
     async def entries(self, incident_id: int) -> list[TimelineEntry]:
-        """The whole log (deleted entries left out), for exports."""
+        """The whole log (deleted entries left out): for small timelines and tests only;
+        documents stream it with `log_rows`."""
         async with self.db.snapshot_read() as session:
             return list((await session.exec(log_query(incident_id))).all())
 
@@ -374,8 +385,40 @@ def log_query(incident_id: int):
     )
 
 
+def log_rows(
+    session: Session, incident_id: int, *, key_only: bool = False, page_size: int = 2000
+) -> Iterator[Row]:
+    """The log as `log_query` orders it, streamed in pages of plain rows (read like entries).
+
+    Each page is an index seek after the last (at, id) seen, so memory stays at one page
+    however long the timeline. Synchronous: run it in `AsyncSession.run_sync`, off the loop.
+    """
+    table = TimelineEntry.__table__
+    where = [*_visible(incident_id)] + ([table.c.key == true()] if key_only else [])
+    after: tuple | None = None
+    while True:
+        query = select(table).where(*where).order_by(table.c.at, table.c.id).limit(page_size)
+        if after is not None:
+            query = query.where(tuple_(table.c.at, table.c.id) > after)
+        rows = session.execute(query).all()
+        yield from rows
+        if len(rows) < page_size:
+            return
+        after = (rows[-1].at, rows[-1].id)
+
+
+def _nth_entry(incident_id: int, n: int, total: int):
+    """(at, id) of the n-th visible entry (0-based), read from the index alone."""
+    at, entry_id = col(TimelineEntry.at), col(TimelineEntry.id)
+    found = select(at, entry_id).where(*_visible(incident_id))
+    if n <= total // 2:
+        return found.order_by(at, entry_id).offset(n).limit(1)
+    return found.order_by(at.desc(), entry_id.desc()).offset(max(total - 1 - n, 0)).limit(1)
+
+
 def _visible(incident_id: int) -> tuple:
-    return (TimelineEntry.incident_id == incident_id, col(TimelineEntry.deleted).is_(False))
+    # `= false`, not `IS false`: PostgreSQL uses an index only for the former.
+    return (TimelineEntry.incident_id == incident_id, col(TimelineEntry.deleted) == false())
 
 
 def _posted_row(change: MessagePosted) -> SimpleNamespace:

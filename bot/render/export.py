@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from typing import TextIO
+
 from bot.incidents import IncidentSnapshot
 from bot.incidents.entries import RoleHandedOver, payload
 from bot.playbooks import Playbook
@@ -35,24 +38,50 @@ def _entry_text(entry: TimelineEntry, playbook: Playbook, readers: Readers) -> s
             return readers.readable(entry.text.replace("\n", " "))
 
 
-def timeline_markdown(
-    snapshot: IncidentSnapshot, entries: list[TimelineEntry], readers: Readers
-) -> str:
-    """The timeline as a Markdown document, key events first."""
+def timeline_lines(
+    snapshot: IncidentSnapshot,
+    key_events: Iterable[TimelineEntry],
+    entries: Iterable[TimelineEntry],
+    readers: Readers,
+) -> Iterator[str]:
+    """The timeline as a Markdown document, key events first, line by line: the entries can
+    be streamed, so a long timeline is never held whole."""
     incident, playbook = snapshot.incident, snapshot.playbook
-    key = [entry_line(e, playbook, readers) for e in entries if e.key]
-    parts = [
+    yield from (
         f"# {incident.reference}: {incident.title}",
         "",
         f"Severity {incident.severity}, status {incident.status}. Times in {readers.zone_name}.",
         "",
         "## Key events",
         "",
-        *(key or ["- none marked"]),
-        "",
-        "## Full timeline",
-        "",
-        *(entry_line(e, playbook, readers) for e in entries),
-        "",
-    ]
-    return "\n".join(parts)
+    )
+    yield from entry_lines(key_events, playbook, readers, none="- none marked")
+    yield from ("", "## Full timeline", "")
+    yield from entry_lines(entries, playbook, readers)
+    yield ""
+
+
+def entry_lines(
+    entries: Iterable[TimelineEntry], playbook: Playbook, readers: Readers, none: str | None = None
+) -> Iterator[str]:
+    """Entries as list items; `none` stands in when there are none."""
+    empty = True
+    for entry in entries:
+        empty = False
+        yield entry_line(entry, playbook, readers)
+    if empty and none is not None:
+        yield none
+
+
+def timeline_markdown(
+    snapshot: IncidentSnapshot, entries: list[TimelineEntry], readers: Readers
+) -> str:
+    """The whole document at once, from a list of entries."""
+    key = [e for e in entries if e.key]
+    return "\n".join(timeline_lines(snapshot, key, entries, readers))
+
+
+def write_lines(out: TextIO, lines: Iterable[str]) -> None:
+    """Write lines as `"\n".join(lines)` would make them, without making that string."""
+    for n, line in enumerate(lines):
+        out.write(f"\n{line}" if n else line)

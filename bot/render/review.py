@@ -5,23 +5,31 @@ The facts are filled in; the lessons are left as prompts for the people who were
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 from bot.incidents.lifecycle import IncidentStatus, UpdateStatus
 from bot.incidents.review import ReviewRecord
 from bot.playbooks import format_duration
-from bot.render.export import entry_line
+from bot.render.export import entry_lines
 from bot.render.readers import Readers, cell
+from bot.store.models import TimelineEntry
 
 TO_FILL = "✍️ _To be written by the review's participants._"
 IMPACT = "Impact"
 IMPACT_PROMPT = "✍️ _Who was affected, how, and for how long._"
 
 
-def review_markdown(record: ReviewRecord, readers: Readers, drafted_at: datetime) -> str:
+def review_lines(
+    record: ReviewRecord,
+    key_events: Iterable[TimelineEntry],
+    entries: Iterable[TimelineEntry],
+    readers: Readers,
+    drafted_at: datetime,
+) -> Iterator[str]:
+    """The draft line by line; the key events and the whole timeline can be streamed."""
     incident, playbook = record.snapshot.incident, record.snapshot.playbook
-    key_events = [entry_line(e, playbook, readers) for e in record.entries if e.key]
-    lines = [
+    yield from (
         f"# Post-incident review — {incident.reference}: {incident.title}",
         "",
         f"_Draft made by warroom from the incident's record on {readers.time(drafted_at)}; "
@@ -38,16 +46,25 @@ def review_markdown(record: ReviewRecord, readers: Readers, drafted_at: datetime
         "",
         "## Key events",
         "",
-        *(key_events or ["- none marked"]),
+    )
+    yield from entry_lines(key_events, playbook, readers, none="- none marked")
+    yield from (
         "",
         *(line for lesson in _lessons(record) for line in _written_lines(record, readers, lesson)),
         *_action_lines(record, readers),
         "## Full timeline",
         "",
-        *(entry_line(e, playbook, readers) for e in record.entries),
-        "",
-    ]
-    return "\n".join(lines)
+    )
+    yield from entry_lines(entries, playbook, readers)
+    yield ""
+
+
+def review_markdown(
+    record: ReviewRecord, entries: list[TimelineEntry], readers: Readers, drafted_at: datetime
+) -> str:
+    """The whole draft at once, from a list of the timeline's entries."""
+    key = [e for e in entries if e.key]
+    return "\n".join(review_lines(record, key, entries, readers, drafted_at))
 
 
 def _summary(record: ReviewRecord, readers: Readers) -> list[str]:

@@ -185,7 +185,8 @@ class FakeSlack:
         upload = self.workspace.files.get(request.match_info["file_id"])
         if upload is None:
             return web.Response(status=404)
-        upload["content"] = await request.read()
+        # Slack takes files up to 1 GB; the app's 8 MB cap on request bodies is for the API.
+        upload["content"] = await request.content.read()
         return web.Response(text="OK - uploaded")
 
 

@@ -14,6 +14,8 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from bot.incidents import IncidentError, IncidentSnapshot
+from bot.incidents.stats import DEFAULT_WINDOW, WINDOWS
+from bot.slack.flows.numbers import show_numbers
 from bot.slack.flows.reply import Reply
 from bot.slack.text import escape, parse_mention, truncate
 
@@ -252,6 +254,13 @@ def parse_search(rest: str) -> dict:
     return {"words": rest}
 
 
+def parse_stats(rest: str) -> dict:
+    window = rest.lower() or DEFAULT_WINDOW
+    if window not in WINDOWS:
+        raise UsageError(f"Pick a window: {usage('stats')}")
+    return {"window": window}
+
+
 # -- what each subcommand acknowledges at once -----------------------------------------------
 
 
@@ -347,6 +356,10 @@ async def problem(r: Request) -> None:
 
 async def search(r: Request) -> None:
     await r.deps.knowledge.search(r.reply, r.args["words"])
+
+
+async def stats(r: Request) -> None:
+    await show_numbers(r.reply, r.deps.service, r.args["window"])
 
 
 async def list_open(r: Request) -> None:
@@ -460,6 +473,14 @@ SUBCOMMANDS = (
         search,
     ),
     Subcommand("list", "", "open incidents", ANYWHERE, no_arguments("list"), list_open, ack_list),
+    Subcommand(
+        "stats",
+        "[30d|90d|365d]",
+        "the numbers: is the process working? (default: 30 days)",
+        ANYWHERE,
+        parse_stats,
+        stats,
+    ),
     Subcommand("help", "", "this help", ANYWHERE, any_arguments, acknowledge=ack_help),
 )
 BY_NAME = {s.name: s for s in SUBCOMMANDS}

@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TypeVar
 
 import aiohttp
@@ -95,6 +96,10 @@ async def _call(what: str, call: Awaitable[T]) -> T:
         raise SlackCallFailed(what, str(reason)) from error
     except (aiohttp.ClientError, TimeoutError) as error:
         raise SlackCallFailed(what, f"Slack did not answer ({type(error).__name__})") from error
+
+
+# Slack takes files up to 1 GB; the calls' own timeout is for answers, not transfers.
+UPLOAD_TIMEOUT = aiohttp.ClientTimeout(total=600)
 
 
 class SlackGateway:
@@ -288,19 +293,41 @@ class SlackGateway:
 
         return await _call("look up users", every_page())
 
-    async def upload_text(
-        self, channel: str, filename: str, title: str, content: str, comment: str
+    async def upload_file(
+        self, channel: str, path: Path, filename: str, title: str, comment: str
     ) -> None:
+        """Share a file in a channel: files_upload_v2's three steps, with the file streamed
+        from disk. The SDK's own reads the whole file into memory first (a million-entry
+        timeline is 160 MB) and holds the event loop while it does."""
+        what = f"upload {filename}"
+        issued = await _call(
+            what,
+            self.client.files_getUploadURLExternal(filename=filename, length=path.stat().st_size),
+        )
+        await self._send_file(what, issued["upload_url"], path)
         await _call(
-            f"upload {filename}",
-            self.client.files_upload_v2(
-                channel=channel,
-                filename=filename,
-                title=title,
-                content=content,
+            what,
+            self.client.files_completeUploadExternal(
+                files=[{"id": issued["file_id"], "title": title}],
+                channel_id=channel,
                 initial_comment=comment,
             ),
         )
+
+    async def _send_file(self, what: str, upload_url: str, path: Path) -> None:
+        """POST the file to the URL Slack issued for it, read in chunks off the event loop."""
+        session = self.client.session or aiohttp.ClientSession()
+        try:
+            with path.open("rb") as file:
+                async with session.post(upload_url, data=file, timeout=UPLOAD_TIMEOUT) as answer:
+                    if answer.status != 200:
+                        raise SlackCallFailed(what, f"HTTP {answer.status} for the file")
+        except (aiohttp.ClientError, TimeoutError) as error:
+            reason = f"Slack did not take the file ({type(error).__name__})"
+            raise SlackCallFailed(what, reason) from error
+        finally:
+            if session is not self.client.session:
+                await session.close()
 
     async def respond(
         self, response_url: str, text: str, blocks: list | None = None, replace: bool = False

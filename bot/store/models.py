@@ -63,7 +63,16 @@ class RoleAssignment(SQLModel, table=True):
 class TimelineEntry(SQLModel, table=True):
     """What happened, in order: state changes by the bot and what people said in the room."""
 
-    __table_args__ = (UniqueConstraint("incident_id", "message_ts", name="one_entry_per_message"),)
+    __table_args__ = (
+        UniqueConstraint("incident_id", "message_ts", name="one_entry_per_message"),
+        # The log in order (pages, exports, the review): a page boundary deep in a
+        # million-entry timeline is found in this index alone, and pages are read by seek.
+        Index("timeline_log", "incident_id", "deleted", "at", "id"),
+        # Key events and the entries of one kind (status and severity changes: the review's
+        # facts, the numbers) without reading the messages around them.
+        Index("timeline_key_events", "incident_id", "key", "deleted", "at", "id"),
+        Index("timeline_by_kind", "incident_id", "kind", "at", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int = Field(foreign_key="incident.id", index=True)

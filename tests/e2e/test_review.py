@@ -1,5 +1,6 @@
 """`/incident report`: the post-incident review draft, uploaded to the war room."""
 
+from bot.simulator import wait_for
 from tests.conftest import ALICE, BOB, CAROL
 
 
@@ -18,6 +19,8 @@ async def test_report_uploads_the_review_draft_once_resolved(bot):
     await bot.settled()
     assert any("`/incident report` drafts" in text for text in bot.posts(room["id"]))
     await bot.slack.command(CAROL, "report", room["id"])
+    # A worker process writes it: spawning one takes seconds on a busy machine.
+    await wait_for(lambda: bot.fake.files, timeout=60, what="the uploaded document")
     await bot.settled()
     (uploaded,) = bot.fake.files.values()
     assert uploaded["name"] == "INC-1-post-incident-review.md"

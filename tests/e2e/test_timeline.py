@@ -1,10 +1,12 @@
 """The timeline through signed event deliveries, as Slack sends them."""
 
 import json
+import tempfile
+from pathlib import Path
 
 from sqlmodel import col, select
 
-from bot.simulator import BOT_ID, message_event
+from bot.simulator import BOT_ID, message_event, wait_for
 from bot.store.models import ProcessedEvent, TimelineEntry
 from tests.conftest import ALICE, BOB, CAROL
 
@@ -216,6 +218,8 @@ async def test_export_uploads_markdown_to_the_room(bot):
     room = await bot.declare("SEV2 Export me")
     await bot.slack.say(BOB, room["id"], "Mitigated by scaling out")
     await bot.slack.command(ALICE, "timeline export", room["id"])
+    # A worker process writes it: spawning one takes seconds on a busy machine.
+    await wait_for(lambda: bot.fake.files, timeout=60, what="the uploaded document")
     await bot.settled()
     (uploaded,) = bot.fake.files.values()
     content = uploaded["content"].decode()
@@ -226,6 +230,8 @@ async def test_export_uploads_markdown_to_the_room(bot):
         and "Mitigated by scaling out" in content
     )
     assert any(m.get("files") == ["INC-1-timeline.md"] for m in bot.fake.messages(room["id"]))
+    # Written by a worker process into a temporary file, which is gone once uploaded.
+    assert not list(Path(tempfile.gettempdir()).glob("warroom-*.md"))
 
 
 async def test_catch_me_up(bot):

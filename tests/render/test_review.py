@@ -63,7 +63,8 @@ async def test_the_review_is_drafted_from_the_record(desk):
     clock.advance(minutes=25)  # 10:05
     await service.resolve(incident, by=CAROL, summary="Rolled back to 4.1")
 
-    review = review_markdown(await gather_review(service, incident), READERS, clock.now)
+    entries = await timeline.entries(incident)
+    review = review_markdown(await gather_review(service, incident), entries, READERS, clock.now)
 
     assert review.startswith("# Post-incident review — INC-1: Checkout down")
     assert "| Declared | 2026-11-22 09:00 by alice |" in review
@@ -89,11 +90,12 @@ async def test_the_review_is_drafted_from_the_record(desk):
 
 
 async def test_no_review_while_the_incident_is_open(desk):
-    service, _, _, _ = desk
+    service, _, timeline, _ = desk
     incident = (await service.declare(title="Search slow", declared_by=ALICE, severity="SEV3")).id
     with pytest.raises(InvalidRequest, match="INC-1 is still investigating"):
         await gather_review(service, incident)
     await service.resolve(incident, by=ALICE)
-    review = review_markdown(await gather_review(service, incident), READERS, service.clock())
+    record = await gather_review(service, incident)
+    review = review_markdown(record, await timeline.entries(incident), READERS, service.clock())
     assert "None: SEV3 is not major, so stakeholders were not updated." in review
     assert "| Cause identified | — |" in review

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import tzinfo
 from functools import partial
+from pathlib import Path
 
+from bot.documents import Documents, DocumentWorker
 from bot.incidents import IncidentService, IncidentSnapshot
 from bot.incidents.review import gather_review
-from bot.incidents.timeline import Timeline, people_in
-from bot.render.export import timeline_markdown
+from bot.incidents.timeline import Timeline
 from bot.render.readers import Readers
-from bot.render.review import review_markdown
 from bot.slack.blocks import timeline as timeline_blocks
 from bot.slack.flows.reply import Reply
 from bot.slack.gateway import SlackGateway
@@ -27,6 +26,7 @@ class TimelineViews:
     timeline: Timeline
     gateway: SlackGateway
     people: People
+    documents: Documents  # long documents are written by worker processes
 
     async def note(self, snapshot: IncidentSnapshot, user: str, text: str) -> None:
         entry = await self.timeline.add_note(snapshot.id, user, text)
@@ -53,32 +53,30 @@ class TimelineViews:
         await reply(*timeline_blocks.catch_up(snapshot, highlights, zone))
 
     async def export(self, snapshot: IncidentSnapshot, user: str) -> None:
-        entries, zone = await asyncio.gather(
-            self.timeline.entries(snapshot.id), self.people.zone(user)
-        )
-        readers = await self._readers(zone, people_in(entries), entries)
         incident = snapshot.incident
-        await self.gateway.upload_text(
+        async with self.documents.worker() as worker:
+            readers = await self._readers(worker, user, incident.id, set())
+            document = await worker.timeline(snapshot, readers)
+        await self._upload(
             incident.channel_id,
+            document,
             filename=f"{incident.reference}-timeline.md",
             title=f"{incident.reference} timeline",
-            # A long timeline takes a while to render: off the event loop, which acks Slack.
-            content=await asyncio.to_thread(timeline_markdown, snapshot, entries, readers),
             comment=f"🗂️ Timeline of {incident.reference}, exported by <@{user}>.",
         )
 
     async def post_review(self, snapshot: IncidentSnapshot, user: str) -> None:
         """The post-incident review draft, as a Markdown file in the war room."""
-        record, zone = await asyncio.gather(
-            gather_review(self.service, snapshot.id), self.people.zone(user)
-        )
-        readers = await self._readers(zone, record.people(), record.entries)
         incident = snapshot.incident
-        await self.gateway.upload_text(
+        record = await gather_review(self.service, snapshot.id)
+        async with self.documents.worker() as worker:
+            readers = await self._readers(worker, user, snapshot.id, record.people())
+            document = await worker.review(record, readers, self.service.clock())
+        await self._upload(
             incident.channel_id,
+            document,
             filename=f"{incident.reference}-post-incident-review.md",
             title=f"{incident.reference} post-incident review (draft)",
-            content=await asyncio.to_thread(review_markdown, record, readers, self.service.clock()),
             comment=(
                 f"📝 Post-incident review draft for {incident.reference}, made by <@{user}> "
                 "from the record. Fill in the cause, the lessons and the action items "
@@ -86,7 +84,19 @@ class TimelineViews:
             ),
         )
 
-    async def _readers(self, zone: tzinfo, people: set[str], entries: list) -> Readers:
-        """Names for everyone the entries name or mention, for a document read outside Slack."""
-        names = await self.people.names(people.union(*(mentioned(e.text) for e in entries)))
+    async def _readers(
+        self, worker: DocumentWorker, user: str, incident_id: int, people: set[str]
+    ) -> Readers:
+        """The reader's time zone, and names for everyone the document names or mentions
+        (the worker finds the timeline's people by reading it)."""
+        zone, named = await asyncio.gather(
+            self.people.zone(user), worker.people(incident_id, mentioned)
+        )
+        names = await self.people.names(people | named)
         return Readers(zone, names, partial(with_names, names=names))
+
+    async def _upload(self, channel_id: str, document: Path, **file) -> None:
+        try:
+            await self.gateway.upload_file(channel_id, document, **file)
+        finally:
+            document.unlink()

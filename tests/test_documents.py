@@ -1,0 +1,69 @@
+"""Documents written by a worker process from the streamed log: the same bytes as the
+whole-list rendering (tests/data/golden, made before streaming), in pages of any size."""
+
+from datetime import UTC
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+from bot.documents import Documents
+from bot.incidents import IncidentService
+from bot.incidents.review import gather_review
+from bot.incidents.timeline import Timeline
+from bot.incidents.updates import UpdateDesk
+from bot.playbooks import load_playbooks
+from bot.render.readers import Readers
+from bot.slack.text import mentioned, with_names
+from bot.store import Database
+from tests.incidents.test_updates import Clock
+from tests.story import ALICE, BOB, CAROL, DAVE, NAMES, tell_story
+
+GOLDEN = Path(__file__).parent / "data" / "golden"
+READERS = Readers(UTC, NAMES, partial(with_names, names=NAMES))
+
+
+@pytest.fixture
+async def story(database_url):
+    clock = Clock()  # 09:00 UTC
+    db = Database(database_url)
+    await db.upgrade_schema()
+    service = IncidentService(db, load_playbooks(Path("playbooks")), clock)
+    timeline = Timeline(db, clock)
+    incident = await tell_story(service, UpdateDesk(db, service, clock), timeline, clock)
+    yield service, timeline, incident, clock
+    await db.dispose()
+
+
+@pytest.mark.parametrize("page_size", [7, 40, 2000])  # pages split runs of equal times
+async def test_export_and_review_stream_into_the_whole_list_rendering(story, page_size):
+    service, _, incident, clock = story
+    async with Documents(service.db.url, page_size=page_size).worker() as worker:
+        exported = await worker.timeline(await service.get(incident), READERS)
+        record = await gather_review(service, incident)
+        reviewed = await worker.review(record, READERS, clock.now)
+    try:
+        assert exported.read_bytes() == (GOLDEN / "timeline.md").read_bytes()
+        assert reviewed.read_bytes() == (GOLDEN / "review.md").read_bytes()
+    finally:
+        exported.unlink()
+        reviewed.unlink()
+
+
+async def test_people_named_in_the_timeline_are_found_across_pages(story):
+    service, _, incident, _ = story
+    async with Documents(service.db.url, page_size=7).worker() as worker:
+        people = await worker.people(incident, mentioned)
+    assert people == {ALICE, BOB, CAROL, DAVE}
+
+
+async def test_a_deep_page_starts_where_the_one_before_ended(story):
+    _, timeline, incident, _ = story
+    everything = await timeline.entries(incident)
+    assert len(everything) == 40
+    pages = [await timeline.page(incident, number, 7) for number in range(1, 7)]
+    assert [p.pages for p in pages] == [6] * 6
+    assert [e.id for p in pages for e in p.entries] == [e.id for e in everything]
+    fourth = await timeline.page(incident, 4, 7)  # found from the far end: past the middle
+    assert [e.id for e in fourth.entries] == [e.id for e in everything[21:28]]
+    assert (await timeline.page(incident, 99, 7)).entries == pages[-1].entries
