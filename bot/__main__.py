@@ -55,8 +55,11 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_migrate(settings))
     if args.command == "check":
         names = ", ".join(settings.playbooks.names)
+        scenarios = ", ".join(settings.scenarios.names) or "none"
         source = settings.config_path or "built-in defaults"
-        print(f"ok: config {source}; playbooks {names}; database answers")
+        print(
+            f"ok: config {source}; playbooks {names}; drill scenarios {scenarios}; database answers"
+        )
         return 0
     return _serve(settings)
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from bot.playbooks import PlaybookLibrary, load_playbooks
+from bot.scenarios import ScenarioLibrary, load_scenarios, scenarios_dir
 from bot.settings_errors import ConfigError, describe_validation_error, load_yaml_mapping
 from bot.store import DEFAULT_TIMEOUT as DEFAULT_DATABASE_TIMEOUT
 from bot.store.urls import DatabaseUrlError, async_database_url
@@ -32,8 +33,11 @@ class BotConfig(BaseModel):
     default_playbook: str = "default"
     conference_bridge_url: str | None = None
     archive_on_close: bool = False  # archive the war room after closing (scope channels:manage)
+    # Drills: where their stakeholder updates go instead of the executives' channel (None:
+    # they stay in the drill's war room).
+    drill_broadcast_channel: str | None = None
 
-    @field_validator("broadcast_channel", "response_team_channel")
+    @field_validator("broadcast_channel", "response_team_channel", "drill_broadcast_channel")
     @classmethod
     def _channel_id(cls, value: str | None) -> str | None:
         if value is not None and not _CHANNEL_ID.match(value):
@@ -71,6 +75,7 @@ class Settings:
     playbooks: PlaybookLibrary
     config_path: Path | None
     auto_migrate: bool = True  # upgrade the database schema at start
+    scenarios: ScenarioLibrary = field(default_factory=ScenarioLibrary)
 
 
 def load_config(path: Path | None) -> BotConfig:
@@ -143,10 +148,27 @@ def _database_timeout(env: dict[str, str]) -> float:
     return seconds
 
 
-def _behaviour(env: dict[str, str]) -> tuple[Path | None, BotConfig, PlaybookLibrary]:
+def _behaviour(
+    env: dict[str, str],
+) -> tuple[Path | None, BotConfig, PlaybookLibrary, ScenarioLibrary]:
+    """The config, the playbooks and the drill scenarios beside them: the problems of the
+    playbooks and of the scenarios are reported together."""
     path = config_path_from_env(env)
     config = load_config(path)
-    return path, config, load_playbooks(playbooks_dir(config), config.default_playbook)
+    folder = playbooks_dir(config)
+    problems: list[str] = []
+    playbooks = scenarios = None
+    try:
+        playbooks = load_playbooks(folder, config.default_playbook)
+    except ConfigError as error:
+        problems.extend(error.problems)
+    try:
+        scenarios = load_scenarios(scenarios_dir(folder), playbooks)
+    except ConfigError as error:
+        problems.extend(error.problems)
+    if problems:
+        raise ConfigError(problems)
+    return path, config, playbooks, scenarios
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
@@ -167,7 +189,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     auto_migrate = collect(_auto_migrate)
     if problems:
         raise ConfigError(problems)
-    path, config, playbooks = behaviour
+    path, config, playbooks, scenarios = behaviour
     api_url = env.get("SLACK_API_URL") or DEFAULT_SLACK_API_URL
     if not api_url.endswith("/"):
         api_url += "/"
@@ -183,6 +205,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         playbooks=playbooks,
         config_path=path,
         auto_migrate=auto_migrate,
+        scenarios=scenarios,
     )
 
 

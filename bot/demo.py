@@ -75,12 +75,9 @@ async def _play(fake: FakeSlack, slack: SlackClient, tasks, general: str) -> str
     room = next(c["id"] for c in fake.channels.values() if c["name"].startswith("inc-"))
     await run(ALICE, "assign comms @bob", room)
     await run(ALICE, f"assign tech <@{CAROL}|carol>", room)
-    print(
-        "carol says in the war room: Error rate 40% since 14:02, right after the cart-service 4.2 deploy"
-    )
-    said = await slack.say(
-        CAROL, room, "Error rate 40% since 14:02, right after the cart-service 4.2 deploy"
-    )
+    words = "Error rate > 40% since 14:02 & rising, right after the cart-service 4.2 deploy;"
+    print(f"carol says in the war room: {words} @alice is rolling back")
+    said = await slack.say(CAROL, room, f"{words} <@{ALICE}> is rolling back")
     await slack.react(ALICE, room, said, "pushpin")  # marks it as a key event
     await run(CAROL, "status identified Bad deploy of cart-service 4.2", room)
     await run(ALICE, "note Decided to roll back rather than fix forward", room)

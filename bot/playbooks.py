@@ -15,7 +15,12 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from bot.settings_errors import ConfigError, describe_validation_error, load_yaml_mapping
+from bot.settings_errors import (
+    ConfigError,
+    describe_validation_error,
+    load_named_files,
+    load_yaml_mapping,
+)
 
 _DURATION = re.compile(r"^\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s)?\s*$")
 # A cadence or escalation longer than this is a typo, and far enough out would not even fit
@@ -180,6 +185,16 @@ class Review(_Strict):
         return self
 
 
+class DrillTargets(_Strict):
+    """What a drill's scorecard holds the team to (`drill_targets` in a playbook)."""
+
+    comms_handover: Duration = timedelta(minutes=5)  # a comms lead named, from declaring
+    tech_handover: Duration = timedelta(minutes=10)  # a tech lead named, from declaring
+    first_update: Duration = timedelta(minutes=15)  # the first stakeholder update sent
+    approval: Duration = timedelta(minutes=5)  # each update drafted -> sent
+    replace_offline: Duration = timedelta(minutes=5)  # a role whose holder dropped out, handed on
+
+
 class Playbook(_Strict):
     name: PlaybookName
     description: str = ""
@@ -190,6 +205,8 @@ class Playbook(_Strict):
     checklist: list[str] = Field(default_factory=list)
     update_template: str = DEFAULT_UPDATE_TEMPLATE
     review: Review = Field(default_factory=Review)
+
+    drill_targets: DrillTargets = Field(default_factory=DrillTargets)
 
     @model_validator(mode="after")
     def _consistent(self) -> Playbook:
@@ -283,19 +300,7 @@ def load_playbooks(directory: Path, default: str = "default") -> PlaybookLibrary
     """Load every *.yaml in `directory`; all problems of all files are reported together."""
     if not directory.is_dir():
         raise ConfigError([f"{directory}: playbooks_dir does not exist or is not a folder"])
-    playbooks: dict[str, Playbook] = {}
-    problems: list[str] = []
-    for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
-        try:
-            playbook = load_playbook(path)
-        except ConfigError as error:
-            problems.extend(error.problems)
-            continue
-        if playbook.name in playbooks:
-            problems.append(f"{path}: name: {playbook.name!r} is already used by another playbook")
-        playbooks[playbook.name] = playbook
-    if problems:
-        raise ConfigError(problems)
+    playbooks = load_named_files(directory, load_playbook, "playbook")
     if not playbooks:
         raise ConfigError([f"{directory}: no playbooks (*.yaml) found"])
     return PlaybookLibrary(playbooks, default)

@@ -1,11 +1,11 @@
-"""APScheduler drives the stakeholder-update cadence; the database says what is due.
+"""APScheduler drives the stakeholder-update cadence and drills; the database says what is due.
 
 (It also reminds action items' owners of overdue items, and forgets, hourly, the event IDs kept to recognise Slack's retries.)
 
 Every second each replica asks the database for due drafts, undecided drafts past their
-escalation time, and drafts whose poster died; each is claimed with a conditional UPDATE,
-so it fires on exactly one replica, once, and anything overdue after a restart fires at
-the first tick.
+escalation time, drafts whose poster died, drill injects now due and resolved drills to
+score; each is claimed with a conditional UPDATE, so it fires on exactly one replica, once,
+and anything overdue after a restart fires at the first tick.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.incidents.timeline import Timeline
 from bot.incidents.updates import Draft, UpdateDesk
 from bot.logs import bind_incident
+from bot.slack.flows.drills import Drills
 from bot.slack.flows.updates import Updates
 from bot.slack.gateway import SlackCallFailed
 from bot.store.probe import DATABASE_ERRORS, describe_database_error
@@ -37,6 +38,7 @@ class UpdateScheduler:
         desk: UpdateDesk,
         timeline: Timeline,
         updates: Updates,
+        drills: Drills,
         interval: float = TICK_SECONDS,
         observe_lag: Callable[[float], None] | None = None,
         reminders: Callable[[], Awaitable[None]] | None = None,
@@ -45,6 +47,7 @@ class UpdateScheduler:
         self.reminders = reminders  # action-item owners' overdue reminders, claimed the same way
         self.timeline = timeline
         self.updates = updates
+        self.drills = drills
         self.observe_lag = observe_lag
         self.interval = interval
         self._scheduler: AsyncIOScheduler | None = None
@@ -108,6 +111,8 @@ class UpdateScheduler:
             await self.desk.posted([pair for pair in posted if pair is not None])
             for draft in await self.desk.claim_escalations():
                 await self.updates.nudge(draft)
+            await self.drills.post_due_injects()
+            await self.drills.post_scorecards()
             if self.reminders is not None:
                 await self.reminders()
             await self._wake_for_next_due()

@@ -7,7 +7,9 @@ import asyncio
 import gc
 import logging
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 
 from aiohttp import web
@@ -17,6 +19,7 @@ from bot.config import Settings
 from bot.documents import Documents
 from bot.incidents import IncidentService
 from bot.incidents.actions import ActionItems
+from bot.incidents.drills import DrillDesk
 from bot.incidents.knowledge import KnowledgeBase
 from bot.incidents.lessons import Lessons
 from bot.incidents.status import StatusReader
@@ -26,9 +29,11 @@ from bot.metrics import Metrics
 from bot.scheduler import UpdateScheduler
 from bot.settings_errors import ConfigError
 from bot.slack.app import connect_socket_mode, create_bolt_app, slack_events_route
+from bot.slack.backfill import Backfill
 from bot.slack.flows.card import Card
 from bot.slack.flows.changes import Changes
 from bot.slack.flows.declare import Declaring
+from bot.slack.flows.drills import Drills
 from bot.slack.flows.followups import FollowUps
 from bot.slack.flows.home import HomeTabs
 from bot.slack.flows.knowledge import Knowledge
@@ -40,8 +45,10 @@ from bot.slack.gateway import SlackGateway, make_client
 from bot.slack.listeners import Deps
 from bot.slack.observe import ObservedWebClient, observe_requests
 from bot.slack.people import People
+from bot.slack.text import visible_length
 from bot.store import Database
 from bot.store.migrate import require_current
+from bot.store.types import utcnow
 from bot.web import WebDeps, add_routes
 
 log = logging.getLogger(__name__)
@@ -59,11 +66,13 @@ class Runtime:
     deps: Deps
     scheduler: UpdateScheduler
     metrics: Metrics
+    backfill: Backfill
 
 
-def build_runtime(settings: Settings) -> Runtime:
+def build_runtime(settings: Settings, clock: Callable[[], datetime] = utcnow) -> Runtime:
+    """`clock`: what the domain takes for now (tests pass a controlled one)."""
     db = Database(settings.database_url, settings.database_timeout)
-    service = IncidentService(db, settings.playbooks)
+    service = IncidentService(db, settings.playbooks, clock, text_length=visible_length)
     metrics = Metrics()
     client = make_client(
         settings.bot_token or "",
@@ -73,18 +82,23 @@ def build_runtime(settings: Settings) -> Runtime:
     gateway = SlackGateway(client)
     tasks = BackgroundTasks()
     people = People(gateway, tasks)
-    timeline = Timeline(db)
+    timeline = Timeline(db, clock)
     metrics.count_stored_events(lambda: timeline.recorded)
-    desk = UpdateDesk(db, service)
-    deps = build_slack_layer(settings, service, timeline, desk, gateway, people, tasks)
+    desk = UpdateDesk(db, service, clock)
+    drills = DrillDesk(db, service, settings.scenarios, clock)
+    deps = build_slack_layer(settings, service, timeline, desk, drills, gateway, people, tasks)
     scheduler = UpdateScheduler(
         desk,
         timeline,
         deps.updates,
+        deps.drills,
         observe_lag=metrics.scheduler_lag.observe,
         reminders=deps.followups.remind_owners,
     )
-    return Runtime(settings, db, service, gateway, people, tasks, deps, scheduler, metrics)
+    backfill = Backfill(service, timeline, gateway, people)
+    return Runtime(
+        settings, db, service, gateway, people, tasks, deps, scheduler, metrics, backfill
+    )
 
 
 def build_slack_layer(
@@ -92,6 +106,7 @@ def build_slack_layer(
     service: IncidentService,
     timeline: Timeline,
     desk: UpdateDesk,
+    drills: DrillDesk,
     gateway: SlackGateway,
     people: People,
     tasks: BackgroundTasks,
@@ -101,10 +116,20 @@ def build_slack_layer(
     home = HomeTabs(service, desk, gateway, tasks)
     lessons, knowledge_base = Lessons(service), KnowledgeBase(service.db)
     card = Card(service, desk, gateway, config.conference_bridge_url, lessons)
-    updates = Updates(desk, gateway, card, config.broadcast_channel, home)
-    documents = Documents(settings.database_url, settings.database_timeout)
-    timeline_views = TimelineViews(service, timeline, gateway, people, documents)
+    updates = Updates(
+        desk,
+        gateway,
+        card,
+        config.broadcast_channel,
+        home,
+        people,
+        drill_broadcast_channel=config.drill_broadcast_channel,
+    )
     knowledge = Knowledge(knowledge_base, gateway, people)
+    declaring = Declaring(service, gateway, settings.playbooks, config, home, people, knowledge)
+    stakeholders = Stakeholders(service, desk, gateway)
+    documents = Documents(settings.database_url, settings.database_timeout)
+    timeline_views = TimelineViews(service, timeline, gateway, people, documents, drills)
     items = ActionItems(service.db, service.clock)
     return Deps(
         service=service,
@@ -113,28 +138,41 @@ def build_slack_layer(
         people=people,
         tasks=tasks,
         broadcast_channel=config.broadcast_channel,
-        declaring=Declaring(service, gateway, settings.playbooks, config, home, knowledge),
+        declaring=declaring,
         changes=Changes(service, gateway, config, card, updates, people, home),
         updates=updates,
-        stakeholders=Stakeholders(service, desk, gateway),
+        stakeholders=stakeholders,
         timeline_views=timeline_views,
         home=home,
+        drills=Drills(drills, declaring, stakeholders, gateway),
         reviewing=Reviewing(lessons, knowledge_base, timeline_views, gateway),
         followups=FollowUps(service, items, lessons, gateway, people, card),
         knowledge=knowledge,
     )
 
 
-def create_web_app(settings: Settings) -> web.Application:
-    runtime = build_runtime(settings)
-    bolt = create_bolt_app(runtime.gateway.client, settings.signing_secret, runtime.deps)
+def create_web_app(settings: Settings, clock: Callable[[], datetime] = utcnow) -> web.Application:
+    runtime = build_runtime(settings, clock)
+    bolt = create_bolt_app(runtime.deps)
     app = web.Application()
     app[RUNTIME] = runtime
     if settings.signing_secret:
-        app.router.add_post("/slack/events", slack_events_route(bolt))
+        app.router.add_post("/slack/events", slack_events_route(bolt, settings.signing_secret))
     bolt.use(observe_requests(runtime.metrics, runtime.deps.timeline.known_incident))
     severities = tuple(dict.fromkeys(s for p in settings.playbooks for s in p.severity_names))
-    add_routes(app, WebDeps(runtime.db, StatusReader(runtime.db), runtime.metrics, severities))
+    add_routes(
+        app,
+        WebDeps(
+            runtime.db,
+            StatusReader(runtime.db, runtime.service.clock, readable=runtime.people.read_plainly),
+            runtime.metrics,
+            severities,
+        ),
+    )
+
+    def backfill() -> None:
+        """What was said while the bot was down (or its socket was), off the event path."""
+        runtime.tasks.spawn(runtime.backfill.run(), name="backfill after downtime")
 
     async def lifecycle(_: web.Application):
         await runtime.gateway.open()
@@ -144,12 +182,14 @@ def create_web_app(settings: Settings) -> web.Application:
                 await runtime.db.upgrade_schema()
             else:
                 await require_current(runtime.db.engine)
-            socket_mode = await connect_socket_mode(bolt, settings.app_token)
+            socket_mode = await connect_socket_mode(bolt, settings.app_token, backfill)
         except BaseException:
             await runtime.gateway.close()
             await runtime.db.dispose()
             raise
         runtime.scheduler.start()
+        if socket_mode is None:  # over a socket: at each connection (see backfill above)
+            backfill()
         yield
         await runtime.scheduler.shutdown()
         if socket_mode is not None:
@@ -163,9 +203,11 @@ def create_web_app(settings: Settings) -> web.Application:
     return app
 
 
-async def start_on_loopback(settings: Settings) -> tuple[web.AppRunner, Runtime, str]:
+async def start_on_loopback(
+    settings: Settings, clock: Callable[[], datetime] = utcnow
+) -> tuple[web.AppRunner, Runtime, str]:
     """The real app on 127.0.0.1 and a free port (demo, tests, benchmarks); returns its URL."""
-    app = create_web_app(settings)
+    app = create_web_app(settings, clock)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

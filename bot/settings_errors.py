@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import yaml
 from pydantic import ValidationError
+
+Named = TypeVar("Named")
 
 
 class ConfigError(Exception):
@@ -43,6 +47,25 @@ def load_yaml_mapping(path: Path) -> tuple[dict, yaml.Node | None]:
     if not isinstance(data, dict):
         raise ConfigError([f"{path}: expected a mapping of keys at the top level"])
     return data, node
+
+
+def load_named_files(directory: Path, load: Callable[[Path], Named], what: str) -> dict[str, Named]:
+    """Every *.yaml (or *.yml) in `directory`, by its `name`; the problems of all files are
+    reported together, and a name used twice is one of them."""
+    loaded: dict[str, Named] = {}
+    problems: list[str] = []
+    for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
+        try:
+            item = load(path)
+        except ConfigError as error:
+            problems.extend(error.problems)
+            continue
+        if item.name in loaded:
+            problems.append(f"{path}: name: {item.name!r} is already used by another {what}")
+        loaded[item.name] = item
+    if problems:
+        raise ConfigError(problems)
+    return loaded
 
 
 def _read_text(path: Path) -> str:
@@ -117,13 +140,18 @@ def describe_validation_error(
     problems = []
     for item in error.errors():
         loc = tuple(part for part in item["loc"] if not str(part).startswith("function-"))
-        field = ".".join(str(part) for part in loc) or "(top level)"
-        line = _line_of(node, loc)
-        where = f"{path}:{line}" if line else str(path)
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             message = "unknown key (check the spelling)"
         elif item["type"] == "missing":
             message = "required key is missing"
-        problems.append(f"{where}: {field}: {message}")
+        problems.append(problem_at(path, node, loc, message))
     return problems
+
+
+def problem_at(path: Path, node: yaml.Node | None, loc: tuple, message: str) -> str:
+    """`file:line: field: reason` for the field at `loc` (a path of keys and list indexes)."""
+    field = ".".join(str(part) for part in loc) or "(top level)"
+    line = _line_of(node, loc)
+    where = f"{path}:{line}" if line else str(path)
+    return f"{where}: {field}: {message}"

@@ -12,6 +12,7 @@ import yaml
 from bot.config import load_settings
 from bot.server import Runtime, start_on_loopback
 from bot.simulator import FakeSlack, SlackClient, wait_for
+from bot.store.types import utcnow
 
 SECRET = "test-signing-secret"
 ALICE, BOB, CAROL, DAVE = "UALICE0001", "UBOB000001", "UCAROL0001", "UDAVE00001"
@@ -146,20 +147,28 @@ def playbooks() -> list[dict]:
 
 
 @pytest.fixture
+def clock():
+    """What the bot takes for now; a test module overrides it with a controlled clock."""
+    return utcnow
+
+
+@pytest.fixture
 def bot_environment_overrides() -> dict:
     """Override in a test module to set more environment variables (e.g. DATABASE_TIMEOUT)."""
     return {}
 
 
 @pytest.fixture
-async def bot(fake, tmp_path, database_url, bot_config, playbooks, bot_environment_overrides):
+async def bot(
+    fake, tmp_path, database_url, bot_config, playbooks, bot_environment_overrides, clock
+):
     general = fake.add_channel("general", [ALICE, BOB, CAROL, DAVE])
     broadcast = fake.add_channel("incident-updates")
     response_team = fake.add_channel("mim-response-team")
     config = {"broadcast_channel": broadcast, "response_team_channel": response_team, **bot_config}
     config_path = write_settings_files(tmp_path, config, playbooks)
     environment = bot_environment(fake, config_path, database_url) | bot_environment_overrides
-    runner, runtime, url = await start_on_loopback(load_settings(environment))
+    runner, runtime, url = await start_on_loopback(load_settings(environment), clock)
     async with SlackClient(fake, url, SECRET) as slack:
         yield Bot(fake, slack, runtime, url, general, broadcast, response_team)
     await runner.cleanup()

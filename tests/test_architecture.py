@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 FORBIDDEN = ("slack_bolt", "slack_sdk", "aiohttp", "bot.slack", "bot.web", "bot.server")
-DOMAIN = ["bot/incidents", "bot/store", "bot/playbooks.py", "bot/render"]
+DOMAIN = ["bot/incidents", "bot/store", "bot/playbooks.py", "bot/scenarios.py", "bot/render"]
 WITHOUT_SLACK_RULES = ["bot/incidents", "bot/render"]
 # Slack's markup in text: <@U123>, <#C123>, <!channel>, <!subteam^S1>, <https://…|label>.
 SLACK_MARKUP = re.compile(r"<[@#!]|<https?:|\|[^>]*>")

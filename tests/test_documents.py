@@ -14,13 +14,13 @@ from bot.incidents.timeline import Timeline
 from bot.incidents.updates import UpdateDesk
 from bot.playbooks import load_playbooks
 from bot.render.readers import Readers
-from bot.slack.text import mentioned, with_names
+from bot.slack.text import mentioned, plain_text
 from bot.store import Database
 from tests.incidents.test_updates import Clock
 from tests.story import ALICE, BOB, CAROL, DAVE, NAMES, tell_story
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
-READERS = Readers(UTC, NAMES, partial(with_names, names=NAMES))
+READERS = Readers(UTC, NAMES, partial(plain_text, names=NAMES))
 
 
 @pytest.fixture

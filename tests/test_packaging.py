@@ -83,6 +83,7 @@ def test_the_wheel_is_what_runs(installed, empty_folder):
 def test_check_finds_the_shipped_playbooks(installed, empty_folder):
     result = run(installed, "-m", "bot", "check", cwd=empty_folder, env=clean_environment())
     assert "playbooks default, security-breach, third-party-outage" in result.stdout
+    assert "drill scenarios checkout-meltdown, leaked-credentials" in result.stdout
     assert list(empty_folder.iterdir()) == []
 
 

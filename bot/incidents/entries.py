@@ -24,6 +24,7 @@ class EntryKind(StrEnum):
     MESSAGE = "message"
     UPDATE = "update"
     UPDATE_SKIPPED = "update_skipped"
+    INJECT = "inject"  # a drill's scripted event, as posted in its war room
 
 
 @dataclass(frozen=True)
@@ -83,13 +84,16 @@ class Noted(Payload):
 
 @dataclass(frozen=True)
 class Said(Payload):
-    """A message in the war room; `key_by` is who marks it key (pins, reactions)."""
+    """A message in the war room; `key_by` is who marks it key (pins, reactions);
+    `from_history`: recovered after downtime from the channel's history, not heard live."""
 
     kind = EntryKind.MESSAGE
     key_by: list[str] = field(default_factory=list)
+    from_history: bool = False
 
     def to_data(self) -> dict:
-        return {"key_by": self.key_by} if self.key_by else {}  # unmarked messages store {}
+        # Most messages are unmarked and heard live: they store {}.
+        return {k: v for k, v in super().to_data().items() if v}
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,14 @@ class UpdateSkipped(Payload):
     reason: str
 
 
+@dataclass(frozen=True)
+class Injected(Payload):
+    kind = EntryKind.INJECT
+    position: int  # its place in the drill's scenario
+    inject: str  # message, question or offline
+    role: str | None = None  # offline: whose holder dropped out
+
+
 AnyPayload = (
     Declared
     | StatusChanged
@@ -115,6 +127,7 @@ AnyPayload = (
     | Said
     | UpdateSent
     | UpdateSkipped
+    | Injected
 )
 PAYLOADS: dict[EntryKind, type[Payload]] = {p.kind: p for p in AnyPayload.__args__}
 
@@ -122,6 +135,12 @@ PAYLOADS: dict[EntryKind, type[Payload]] = {p.kind: p for p in AnyPayload.__args
 def payload(entry: TimelineEntry) -> AnyPayload:
     """The entry's typed payload, read from its stored JSON."""
     return PAYLOADS[EntryKind(entry.kind)].from_data(entry.data)
+
+
+def recovered(entry: TimelineEntry) -> bool:
+    """Said while the bot was down, and filled in later from the channel's history."""
+    said = payload(entry)
+    return isinstance(said, Said) and said.from_history
 
 
 def entry_row(

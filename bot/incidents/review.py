@@ -31,8 +31,9 @@ from bot.store.models import (
     TimelineEntry,
 )
 
-# The entries the review's facts come from (the rest is the timeline itself).
-FACT_KINDS = (EntryKind.STATUS.value, EntryKind.SEVERITY.value)
+# The entries the review's facts come from (the rest is the timeline itself); a drill's
+# injects are facts of its scorecard.
+FACT_KINDS = (EntryKind.STATUS.value, EntryKind.SEVERITY.value, EntryKind.INJECT.value)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, update
 from sqlmodel import col, select
@@ -31,8 +32,18 @@ from bot.incidents.lessons import missing_before_close
 from bot.incidents.lifecycle import IncidentStatus, UpdateStatus
 from bot.playbooks import Playbook, PlaybookLibrary
 from bot.store import Database
-from bot.store.models import Incident, RoleAssignment, StakeholderUpdate, TimelineEntry
+from bot.store.models import (
+    Drill,
+    DrillInject,
+    Incident,
+    RoleAssignment,
+    StakeholderUpdate,
+    TimelineEntry,
+)
 from bot.store.types import utcnow
+
+if TYPE_CHECKING:
+    from bot.incidents.drills import DrillSetup
 
 MAX_TITLE = 150  # Block Kit header limit; the card shows the whole title
 MAX_TEXT = 2000
@@ -45,6 +56,18 @@ def cadence_due(playbook: Playbook, severity: str, since: datetime) -> datetime 
     if not level.major or level.update_every is None:
         return None
     return since + level.update_every
+
+
+def checked_title(title: str, length: Callable[[str], int] = len) -> str:
+    """The title on one line, or why it will not do. `length`: how long it reads as typed."""
+    title = " ".join(title.split())
+    if not title:
+        raise InvalidRequest("An incident needs a title: what is broken, for whom?")
+    if length(title) > MAX_TITLE:
+        raise InvalidRequest(
+            f"Keep the title under {MAX_TITLE} characters; put detail in the impact."
+        )
+    return title
 
 
 async def _draft_waiting(session: AsyncSession, incident_id: int) -> bool:
@@ -74,6 +97,12 @@ class IncidentSnapshot:
         return self.playbook.is_major(self.incident.severity)
 
     @property
+    def is_drill(self) -> bool:
+        """An exercise: never shown to executives, on the status page, in statistics or
+        search (unless asked for)."""
+        return self.incident.drill
+
+    @property
     def commander(self) -> str | None:
         return self.roles.get("commander")
 
@@ -97,11 +126,18 @@ class Change:
 
 class IncidentService:
     def __init__(
-        self, db: Database, playbooks: PlaybookLibrary, clock: Callable[[], datetime] = utcnow
+        self,
+        db: Database,
+        playbooks: PlaybookLibrary,
+        clock: Callable[[], datetime] = utcnow,
+        text_length: Callable[[str], int] = len,
     ):
         self.db = db
         self.playbooks = playbooks
         self.clock = clock
+        # How long text reads as typed: titles are stored in the chat's markup (where `&`
+        # may be written `&amp;`), and the chat layer knows how to count them.
+        self.text_length = text_length
         self._open_cache: tuple[float, list[IncidentSnapshot]] | None = None
         self._open_query: asyncio.Future | None = None
         self._writes = 0  # counts this process's changes, so a read racing one is not cached
@@ -202,16 +238,13 @@ class IncidentService:
         playbook: str | None = None,
         impact: str = "",
         private: bool | None = None,
+        drill: DrillSetup | None = None,
     ) -> IncidentSnapshot:
+        """`drill`: declare an exercise, with its scenario's rows written in the same
+        transaction."""
         chosen = self.playbook_for(playbook)
         severity = self.check_severity(chosen, severity or chosen.initial_severity)
-        title = " ".join(title.split())
-        if not title:
-            raise InvalidRequest("An incident needs a title: what is broken, for whom?")
-        if len(title) > MAX_TITLE:
-            raise InvalidRequest(
-                f"Keep the title under {MAX_TITLE} characters; put detail in the impact."
-            )
+        title = checked_title(title, self.text_length)
         now = self.clock()
         incident = Incident(
             title=title,
@@ -222,10 +255,13 @@ class IncidentService:
             declared_by=declared_by,
             declared_at=now,
             next_update_due=cadence_due(chosen, severity, now),
+            drill=drill is not None,
         )
         async with self._write() as session:
             session.add(incident)
             await session.flush()
+            if drill is not None:
+                session.add_all(drill.rows(incident))
             session.add(
                 RoleAssignment(
                     incident_id=incident.id,
@@ -236,7 +272,7 @@ class IncidentService:
                 )
             )
             declared = Declared(severity, chosen.name, incident.impact)
-            text = f"Declared {severity}: {title}"
+            text = f"Declared {severity}{' drill' if drill else ''}: {title}"
             session.add(
                 new_entry(incident.id, now, declared, actor=declared_by, text=text, key=True)
             )
@@ -254,7 +290,7 @@ class IncidentService:
     async def abandon(self, incident_id: int) -> None:
         """The war room could not be opened: forget the declaration instead of leaving a ghost."""
         async with self._write() as session:
-            for model in (TimelineEntry, RoleAssignment):
+            for model in (TimelineEntry, RoleAssignment, DrillInject, Drill):
                 await session.exec(delete(model).where(model.incident_id == incident_id))
             await session.exec(delete(Incident).where(Incident.id == incident_id))
 

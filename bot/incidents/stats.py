@@ -31,9 +31,9 @@ from bot.store.models import Incident, StakeholderUpdate, TimelineEntry
 
 WINDOWS = {"30d": timedelta(days=30), "90d": timedelta(days=90), "365d": timedelta(days=365)}
 DEFAULT_WINDOW = "30d"
-# Which incidents count. Drills do not exist yet: when they do, they are left out here
-# (a drill rehearses the process; its numbers are the drill's scorecard, not these).
-COUNTED: tuple = ()
+# Which incidents count: not drills (a drill rehearses the process; its numbers are the
+# drill's scorecard, not these).
+COUNTED: tuple = (col(Incident.drill).is_(False),)
 
 
 @dataclass(frozen=True)

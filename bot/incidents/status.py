@@ -48,8 +48,7 @@ _UPDATE_COLUMNS = (
 
 @dataclass(frozen=True)
 class PublishedUpdate:
-    """A stakeholder update as it went out. `text` is plain text as stored (it may still
-    hold Slack markup such as `<@U123>`; renderers show it as plain text)."""
+    """A stakeholder update as it went out; `text` as it reads (see StatusReader.readable)."""
 
     at: datetime
     text: str
@@ -103,9 +102,14 @@ class OperationalCounts:
 
 
 def shown_as_private(private: bool) -> bool:
-    """Whether the status page hides an incident. Drills will be hidden here too, when
-    they exist: pass the incident's drill flag and add it to this rule."""
+    """Whether the status page hides what an incident is about. Drills never get this far:
+    every query here leaves them out (`_real`), so they are not even "a private incident"."""
     return private
+
+
+def _real():
+    """Not a drill: exercises are no one's business outside their war room."""
+    return col(Incident.drill).is_(False)
 
 
 def reference_of(incident_id: int) -> str:
@@ -117,10 +121,22 @@ def parse_reference(reference: str) -> int | None:
     return int(number) if number.isdigit() and len(number) < 10 else None
 
 
+def _as_stored(text: str) -> str:
+    return text
+
+
 class StatusReader:
-    def __init__(self, db: Database, clock: Callable[[], datetime] = utcnow):
+    def __init__(
+        self,
+        db: Database,
+        clock: Callable[[], datetime] = utcnow,
+        readable: Callable[[str], str] = _as_stored,
+    ):
         self.db = db
         self.clock = clock
+        # Titles and updates are said text, stored in the chat's markup; the chat layer
+        # supplies how they read as plain text (names, link labels, `&` as typed).
+        self.readable = readable
 
     async def board(self) -> StatusBoard:
         """Open incidents (most severe first) and those resolved in the last 7 days (latest
@@ -135,11 +151,11 @@ class StatusReader:
                 await session.exec(
                     select(*_INCIDENT_COLUMNS, *_UPDATE_COLUMNS[1:])
                     .outerjoin(StakeholderUpdate, col(StakeholderUpdate.id) == _latest_sent_id())
-                    .where(visible, col(Incident.channel_id).is_not(None))
+                    .where(visible, col(Incident.channel_id).is_not(None), _real())
                 )
             ).all()
             waiting = await _drafts_waiting_since(session)
-        latest = {row.id: _published(row) for row in rows if row.text is not None}
+        latest = {row.id: self._published(row) for row in rows if row.text is not None}
         open_rows = sorted(
             (row for row in rows if row.status in lifecycle.ACTIVE_STATUSES),
             key=lambda row: (shown_as_private(row.private), row.severity, row.declared_at),
@@ -149,7 +165,7 @@ class StatusReader:
             key=lambda row: (shown_as_private(row.private), -row.resolved_at.timestamp()),
         )
         open_, resolved = (
-            [_public(row, latest.get(row.id), waiting.get(row.id)) for row in part]
+            [self._public(row, latest.get(row.id), waiting.get(row.id)) for row in part]
             for part in (open_rows, resolved_rows)
         )
         return StatusBoard(now, open_, resolved)
@@ -163,16 +179,16 @@ class StatusReader:
             row = (
                 await session.exec(
                     select(*_INCIDENT_COLUMNS).where(
-                        Incident.id == incident_id, col(Incident.channel_id).is_not(None)
+                        Incident.id == incident_id, col(Incident.channel_id).is_not(None), _real()
                     )
                 )
             ).first()
             if row is None:
                 return None
             if shown_as_private(row.private):
-                return IncidentHistory(_public(row, None, None), [])
+                return IncidentHistory(self._public(row, None, None), [])
             updates = [
-                _published(u)
+                self._published(u)
                 for u in (
                     await session.exec(
                         select(StakeholderUpdate)
@@ -183,7 +199,7 @@ class StatusReader:
             ]
             waiting = await _drafts_waiting_since(session, incident_id)
         latest = updates[0] if updates else None
-        return IncidentHistory(_public(row, latest, waiting.get(incident_id)), updates)
+        return IncidentHistory(self._public(row, latest, waiting.get(incident_id)), updates)
 
     async def feed(self, limit: int = FEED_LENGTH) -> list[FeedEntry]:
         """The latest published updates of public incidents, newest first (the Atom feed)."""
@@ -193,13 +209,15 @@ class StatusReader:
                     select(StakeholderUpdate, *_INCIDENT_COLUMNS)
                     .join(Incident, col(Incident.id) == StakeholderUpdate.incident_id)
                     # The SQL form of shown_as_private: extend both together.
-                    .where(_sent(), col(Incident.private).is_(False))
+                    .where(_sent(), col(Incident.private).is_(False), _real())
                     .order_by(col(StakeholderUpdate.decided_at).desc())
                     .limit(limit)
                 )
             ).all()
         return [
-            FeedEntry(_public(row, _published(row[0]), None), _published(row[0]), row[0].id)
+            FeedEntry(
+                self._public(row, self._published(row[0]), None), self._published(row[0]), row[0].id
+            )
             for row in rows
         ]
 
@@ -212,16 +230,42 @@ class StatusReader:
                     .where(
                         col(Incident.status).in_(lifecycle.ACTIVE_STATUSES),
                         col(Incident.channel_id).is_not(None),
+                        _real(),
                     )
                     .group_by(Incident.severity)
                 )
             ).all()
             drafts = (
                 await session.exec(
-                    select(func.count()).where(StakeholderUpdate.status == UpdateStatus.DRAFT)
+                    select(func.count())
+                    .select_from(StakeholderUpdate)
+                    .join(Incident, col(Incident.id) == StakeholderUpdate.incident_id)
+                    .where(StakeholderUpdate.status == UpdateStatus.DRAFT, _real())
                 )
             ).one()
         return OperationalCounts(dict(by_severity), drafts)
+
+    def _published(self, update) -> PublishedUpdate:
+        """From a StakeholderUpdate or a row of its columns."""
+        at = update.decided_at or update.created_at
+        return PublishedUpdate(at, self.readable(update.text), update.final)
+
+    def _public(self, row, last_update: PublishedUpdate | None, draft_since) -> PublicIncident:
+        reference = reference_of(row.id)
+        if shown_as_private(row.private):
+            return PublicIncident(reference, private=True)
+        is_open = row.status in lifecycle.ACTIVE_STATUSES
+        return PublicIncident(
+            reference,
+            private=False,
+            title=self.readable(row.title),
+            severity=row.severity,
+            status=row.status,
+            declared_at=row.declared_at,
+            resolved_at=None if is_open else row.resolved_at,
+            last_update=last_update,
+            next_update_due=(row.next_update_due or _as_utc(draft_since)) if is_open else None,
+        )
 
 
 def _sent():
@@ -256,29 +300,6 @@ async def _drafts_waiting_since(
         )
     ).all()
     return dict(rows)
-
-
-def _published(update) -> PublishedUpdate:
-    """From a StakeholderUpdate or a row of its columns."""
-    return PublishedUpdate(update.decided_at or update.created_at, update.text, update.final)
-
-
-def _public(row, last_update: PublishedUpdate | None, draft_since) -> PublicIncident:
-    reference = reference_of(row.id)
-    if shown_as_private(row.private):
-        return PublicIncident(reference, private=True)
-    is_open = row.status in lifecycle.ACTIVE_STATUSES
-    return PublicIncident(
-        reference,
-        private=False,
-        title=row.title,
-        severity=row.severity,
-        status=row.status,
-        declared_at=row.declared_at,
-        resolved_at=None if is_open else row.resolved_at,
-        last_update=last_update,
-        next_update_due=(row.next_update_due or _as_utc(draft_since)) if is_open else None,
-    )
 
 
 def _as_utc(value: datetime | str | None) -> datetime | None:

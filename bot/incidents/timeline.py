@@ -10,12 +10,14 @@ change is committed, so an event answered 200 is already durable.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 from sqlalchemy import Row, bindparam, delete, false, func, insert, true, tuple_, update
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -28,7 +30,11 @@ from bot.store import Database, insert_ignoring_duplicates
 from bot.store.models import Incident, ProcessedEvent, TimelineEntry
 from bot.store.types import utcnow
 
+log = logging.getLogger(__name__)
 MAX_BATCH = 500
+# What the database (or the driver binding values) raises for one change it cannot store;
+# a database that is down or slow raises other errors, and those fail the whole batch.
+_BAD_CHANGE = (IntegrityError, DataError, TypeError, ValueError)
 EVENT_MEMORY = timedelta(days=1)  # Slack stops retrying an event after about 5 minutes
 # What an edit, a delete or a key mark may change in an entry.
 _CHANGEABLE = ("text", "edits", "deleted", "data", "key")
@@ -47,6 +53,7 @@ class MessagePosted:
     thread_ts: str | None = None
     files: list[str] = field(default_factory=list)
     permalink: str | None = None
+    from_history: bool = False  # recovered after downtime, not heard live
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,9 @@ class MessageEdited:
     edited_at: datetime
     user: str | None = None
     permalink: str | None = None
+    # Kept when the edit is of a message never seen: the event says where it was said.
+    thread_ts: str | None = None
+    files: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -142,17 +152,30 @@ class Timeline:
     async def _flush(self) -> None:
         while self._pending:
             batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-            try:
-                async with self.db.write_transaction() as session:
-                    results = await self._apply(session, [change for change, _ in batch])
-            except Exception as error:  # the whole batch failed: every caller must hear it
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(error)
-                continue
-            for (_, future), result in zip(batch, results, strict=True):
+            await self._commit(batch)
+
+    async def _commit(self, batch: list[tuple[Change, asyncio.Future]]) -> None:
+        try:
+            async with self.db.write_transaction() as session:
+                results = await self._apply(session, [change for change, _ in batch])
+        except Exception as error:
+            if len(batch) > 1 and isinstance(error, _BAD_CHANGE):
+                # One change the database refused (a value it cannot store) must not fail
+                # the others committed with it: each gets its own transaction, so only it fails.
+                log.warning(
+                    "a grouped commit failed (%s); committing its changes one by one", error
+                )
+                for single in batch:
+                    await self._commit([single])
+                return
+            # The database itself failed: every caller in the batch must hear it.
+            for _, future in batch:
                 if not future.done():
-                    future.set_result(result)
+                    future.set_exception(error)
+            return
+        for (_, future), result in zip(batch, results, strict=True):
+            if not future.done():
+                future.set_result(result)
 
     async def _apply(self, session: AsyncSession, changes: list[Change]) -> list[bool]:
         # Messages, edits and deletes carry their own identity and order: a message is
@@ -268,12 +291,7 @@ class Timeline:
             return True
         if isinstance(change, MessageEdited):
             if entry is None:  # edited before we saw it: keep it as it is now
-                entries[key] = _message_row(
-                    change,
-                    change.user,
-                    permalink=change.permalink,
-                    edits=[{"at": change.edited_at.isoformat(), "previous": None}],
-                )
+                entries[key] = _unseen_edit_row(change)
                 new_entries.append(entries[key])
                 return True
             if entry.edits and datetime.fromisoformat(entry.edits[-1]["at"]) >= change.edited_at:
@@ -301,6 +319,20 @@ class Timeline:
         changed = entry.key != bool(sources)
         entry.key = bool(sources)
         return changed
+
+    async def last_heard(self, incident_id: int, before: str) -> str | None:
+        """The ts of the latest message stored for the incident (deleted ones too) said
+        before `before`: where a gap that ended then starts (messages heard live since
+        then are not part of it)."""
+        async with self.db.snapshot_read() as session:
+            latest = await session.exec(
+                select(func.max(TimelineEntry.message_ts)).where(
+                    TimelineEntry.incident_id == incident_id,
+                    TimelineEntry.kind == EntryKind.MESSAGE.value,
+                    col(TimelineEntry.message_ts) < before,
+                )
+            )
+            return latest.one()
 
     async def forget_old_events(self, older_than: timedelta = EVENT_MEMORY) -> int:
         """Drop event IDs older than Slack's retry window (with a wide margin); the messages
@@ -426,20 +458,32 @@ def _posted_row(change: MessagePosted) -> SimpleNamespace:
     return _message_row(
         change,
         change.user,
+        Said(from_history=change.from_history),
         thread_ts=thread_ts,
         files=list(change.files),
         permalink=change.permalink,
     )
 
 
+def _unseen_edit_row(change: MessageEdited) -> SimpleNamespace:
+    return _message_row(
+        change,
+        change.user,
+        thread_ts=change.thread_ts if change.thread_ts != change.ts else None,
+        files=list(change.files),
+        permalink=change.permalink,
+        edits=[{"at": change.edited_at.isoformat(), "previous": None}],
+    )
+
+
 def _message_row(
-    change: MessagePosted | MessageEdited, user: str | None, **columns
+    change: MessagePosted | MessageEdited, user: str | None, said: Said | None = None, **columns
 ) -> SimpleNamespace:
     """A timeline row for a bulk insert; changes later in the same batch still apply to it."""
     row = entry_row(
         change.incident_id,
         change.at,
-        Said(),
+        said or Said(),
         actor=user,
         text=change.text,
         message_ts=change.ts,

@@ -17,6 +17,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.incidents import lifecycle
+from bot.incidents.claims import claim
 from bot.incidents.entries import (
     EntryKind,
     SeverityChanged,
@@ -220,22 +221,11 @@ class UpdateDesk:
         )
 
     async def _claim(self, conditions: tuple, **values) -> list[Draft]:
-        """Set `values` on the drafts matching `conditions`, in one UPDATE … RETURNING: a
-        draft another replica changed first no longer matches, so each is claimed once."""
+        """Set `values` on the drafts matching `conditions` (see `claim`) and return them."""
+        update_ids = await claim(self.db, StakeholderUpdate.id, conditions, **values)
+        if not update_ids:
+            return []
         async with self.db.snapshot_read() as session:
-            probe = select(StakeholderUpdate.id).where(*conditions).limit(1)
-            if (await session.exec(probe)).first() is None:
-                return []  # the common case: a cheap read, no write transaction
-        async with self.db.transaction() as session:
-            claimed = await session.exec(
-                update(StakeholderUpdate)
-                .where(*conditions)
-                .values(**values)
-                .returning(StakeholderUpdate.id)
-            )
-            update_ids = list(claimed.scalars().all())
-            if not update_ids:
-                return []
             rows = (
                 await session.exec(
                     select(StakeholderUpdate).where(col(StakeholderUpdate.id).in_(update_ids))

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from typing import TextIO
 
 from bot.incidents import IncidentSnapshot
-from bot.incidents.entries import RoleHandedOver, payload
+from bot.incidents.entries import RoleHandedOver, payload, recovered
 from bot.playbooks import Playbook
 from bot.render.readers import Readers
 from bot.store.models import TimelineEntry
@@ -22,6 +22,8 @@ def entry_line(entry: TimelineEntry, playbook: Playbook, readers: Readers) -> st
         extras.append("edited")
     if entry.files:
         extras.append("files: " + ", ".join(entry.files))
+    if recovered(entry):
+        extras.append("recovered from the channel's history after downtime")
     suffix = f" _({'; '.join(extras)})_" if extras else ""
     link = f" [↗]({entry.permalink})" if entry.permalink else ""
     text = _entry_text(entry, playbook, readers)

@@ -1,8 +1,8 @@
 """The status page as HTML, JSON and an Atom feed: pure functions of the domain's status
 data (bot.incidents.status), which has already redacted private incidents.
 
-Every string is escaped: HTML by Jinja's autoescaping, Atom by ElementTree. Update text can
-still hold Slack markup such as `<@U123>`; it is shown as the plain text it is.
+Every string is escaped: HTML by Jinja's autoescaping, Atom by ElementTree. Titles and
+update text arrive as plain text (the reader made them readable: names, link labels).
 """
 
 from __future__ import annotations

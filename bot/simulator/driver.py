@@ -7,13 +7,17 @@ from __future__ import annotations
 import itertools
 import json
 import time
+import uuid
 from urllib.parse import urlencode
 
 import aiohttp
 from slack_sdk.signature import SignatureVerifier
 
+from bot.simulator.dialect import as_slack_sends
 from bot.simulator.server import FakeSlack
 from bot.simulator.workspace import APP_ID, BOT_USER, ENTERPRISE, TEAM
+
+TOMBSTONE_TEXT = "This message was deleted."
 
 
 class NotAcknowledged(Exception):
@@ -26,13 +30,16 @@ class NotAcknowledged(Exception):
 
 
 def message_event(channel: str, user: str, text: str, ts: str, **extra) -> dict:
-    """A `message` event as Slack delivers it for a post in a public channel."""
+    """A `message` event as Slack delivers it for a post in a public channel; `text` is
+    already in Slack's dialect (see `as_slack_sends`)."""
     return {
         "type": "message",
         "channel": channel,
         "user": user,
         "text": text,
         "ts": ts,
+        "team": TEAM,
+        "client_msg_id": str(uuid.uuid4()),
         "channel_type": "channel",
         "event_ts": ts,
         **extra,
@@ -42,8 +49,15 @@ def message_event(channel: str, user: str, text: str, ts: str, **extra) -> dict:
 class SlackClient:
     """Plays Slack's side towards the bot: signed slash commands, interactions and events."""
 
-    def __init__(self, fake: FakeSlack, bot_url: str, signing_secret: str):
+    def __init__(
+        self,
+        fake: FakeSlack,
+        bot_url: str,
+        signing_secret: str,
+        enterprise_id: str | None = None,
+    ):
         self.fake = fake
+        self.enterprise_id = enterprise_id  # set: the workspace is part of an Enterprise Grid
         self.bot_url = bot_url.rstrip("/") + "/slack/events"
         self.verifier = SignatureVerifier(signing_secret)
         self._session: aiohttp.ClientSession | None = None
@@ -87,17 +101,26 @@ class SlackClient:
     def command_payload(
         self, user: str, text: str, channel: str = "C_GENERAL", **overrides
     ) -> dict:
-        """What Slack sends for `/incident <text>` (form fields over HTTP, JSON over a socket)."""
+        """What Slack sends for `/incident <text>` (form fields over HTTP, JSON over a socket).
+        `text` is what the person typed: it arrives escaped, as Slack sends it."""
+        grid = (
+            {"enterprise_id": self.enterprise_id, "enterprise_name": "Demo Org"}
+            if self.enterprise_id
+            else {}
+        )
         return {
             "token": "legacy",
             "team_id": TEAM,
+            "team_domain": "warroom-demo",
+            **grid,
             "channel_id": channel,
-            "channel_name": "general",
+            "channel_name": self.fake.channels.get(channel, {}).get("name", "general"),
             "user_id": user,
             "user_name": self.fake.users.get(user, {}).get("name", user),
             "command": "/incident",
-            "text": text,
+            "text": as_slack_sends(text),
             "api_app_id": APP_ID,
+            "is_enterprise_install": "false",
             "response_url": self.fake.new_response_url(),
             "trigger_id": self.fake.new_trigger_id(),
         } | overrides
@@ -209,15 +232,27 @@ class SlackClient:
     # -- events ----------------------------------------------------------------------------
 
     def event_payload(self, event: dict, event_id: str | None = None) -> dict:
-        """The Events API envelope Slack wraps an event in."""
+        """The Events API envelope Slack wraps an event in (with Enterprise Grid's fields
+        when the workspace is in one)."""
+        authorization = {
+            "enterprise_id": self.enterprise_id,
+            "team_id": TEAM,
+            "user_id": BOT_USER,
+            "is_bot": True,
+            "is_enterprise_install": False,
+        }
         return {
             "token": "legacy",
             "team_id": TEAM,
+            **({"enterprise_id": self.enterprise_id} if self.enterprise_id else {}),
             "api_app_id": APP_ID,
             "type": "event_callback",
             "event_id": event_id or f"Ev{next(self._events):08d}",
             "event_time": int(time.time()),
-            "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
+            "authorizations": [authorization],
+            # Slack Connect: an event from another organisation's member of a shared channel.
+            "is_ext_shared_channel": event.get("source_team", TEAM) != TEAM,
+            "event_context": f"4-{event.get('type')}-{TEAM}-{event.get('channel', '')}",
             "event": event,
         }
 
@@ -249,64 +284,128 @@ class SlackClient:
         thread_ts: str | None = None,
         files: list[str] | None = None,
         event_id: str | None = None,
+        broadcast: bool = False,
+        from_team: str | None = None,
     ) -> str:
-        """A person posts in a channel: stored in the fake, delivered to the bot as an event."""
+        """A person posts `text` (as typed) in a channel, in a thread, with files, or as a
+        thread reply also sent to the channel: stored in the fake, delivered to the bot as
+        the events Slack sends for it (a reply also notifies `message_replied`). With
+        `from_team`, the person belongs to another organisation sharing the channel through
+        Slack Connect, and the message carries that team as Slack sends it."""
         ts = self.fake.workspace.next_ts()
-        message = message_event(channel, user, text, ts)
+        message = message_event(channel, user, as_slack_sends(text), ts)
+        if from_team:
+            message |= {"team": from_team, "user_team": from_team, "source_team": from_team}
         if thread_ts:
             message["thread_ts"] = thread_ts
+            message["parent_user_id"] = (self.fake.message(channel, thread_ts) or {}).get("user")
+        if broadcast:
+            message["subtype"] = "thread_broadcast"
+            message["root"] = self.fake.message(channel, thread_ts) or {"ts": thread_ts}
         if files:
             message["subtype"] = "file_share"
-            message["files"] = [{"id": f"F{i}", "name": name} for i, name in enumerate(files)]
-        self.fake.workspace.add_message(channel, {**message, "blocks": [], "files": files or []})
-        response = await self.event(message, event_id=event_id)
-        if response.status != 200:
-            raise NotAcknowledged("a message event", response.status)
+            message["upload"] = False
+            message["files"] = [_file(f"F{ts.replace('.', '')}{i}", n) for i, n in enumerate(files)]
+        self.fake.workspace.add_message(channel, {**message, "blocks": []})
+        await self._delivered("a message event", message, event_id)
+        if thread_ts:
+            await self._delivered("a message_replied event", self._replied(channel, thread_ts))
         return ts
+
+    async def bot_posts(self, bot_id: str, channel: str, text: str, username: str) -> str:
+        """Another integration posts (a classic `bot_message`: a bot_id and a username)."""
+        ts = self.fake.workspace.next_ts()
+        message = {
+            "type": "message",
+            "subtype": "bot_message",
+            "text": as_slack_sends(text),
+            "ts": ts,
+            "username": username,
+            "bot_id": bot_id,
+            "channel": channel,
+            "event_ts": ts,
+            "channel_type": "channel",
+        }
+        self.fake.workspace.add_message(channel, {**message, "blocks": []})
+        await self._delivered("a bot_message event", message)
+        return ts
+
+    async def _delivered(self, what: str, event: dict, event_id: str | None = None) -> None:
+        response = await self.event(event, event_id=event_id)
+        if response.status != 200:
+            raise NotAcknowledged(what, response.status)
+
+    def _replied(self, channel: str, thread_ts: str) -> dict:
+        """Slack's notice that a thread got a reply. Its docs warn the Events API delivers
+        it without its `message_replied` subtype, so the fake does too."""
+        parent = self.fake.message(channel, thread_ts) or {"ts": thread_ts, "text": ""}
+        replies = [m for m in self.fake.messages(channel) if m.get("thread_ts") == thread_ts]
+        now = self.fake.workspace.next_ts()
+        return {
+            "type": "message",
+            "hidden": True,
+            "channel": channel,
+            "event_ts": now,
+            "ts": now,
+            "message": {
+                **{k: v for k, v in parent.items() if k not in ("channel", "blocks")},
+                "thread_ts": thread_ts,
+                "reply_count": len(replies),
+                "replies": [{"user": m.get("user"), "ts": m["ts"]} for m in replies],
+            },
+        }
 
     async def edit(self, user: str, channel: str, ts: str, text: str) -> aiohttp.ClientResponse:
         return await self.event(self.edit_event(user, channel, ts, text))
 
     def edit_event(self, user: str, channel: str, ts: str, text: str) -> dict:
-        """A person edits their message: the `message_changed` event Slack sends for it,
-        with both versions (deliver it with `event`)."""
+        """A person edits their message to `text` (as typed): the `message_changed` event
+        Slack sends for it, with both versions (deliver it with `event`)."""
         stored = self.fake.message(channel, ts)
-        previous = {
-            "type": "message",
-            "user": user,
-            "text": stored["text"] if stored else "",
-            "ts": ts,
-        }
+        previous = {"type": "message", "user": user, "text": "", "ts": ts}
         if stored:
-            stored.update(text=text, edited=True)
+            kept = ("type", "user", "text", "ts", "thread_ts", "files", "team", "client_msg_id")
+            previous |= {k: stored[k] for k in kept if k in stored}
+            stored.update(text=as_slack_sends(text), edited=True)
         now = self.fake.workspace.next_ts()
-        return {
+        changed = {**previous, "text": as_slack_sends(text), "edited": {"user": user, "ts": now}}
+        return _changed(channel, now, changed, previous)
+
+    async def delete(self, channel: str, ts: str) -> aiohttp.ClientResponse:
+        """A person deletes a message. A thread parent with replies stays as a tombstone:
+        Slack sends a `message_changed` to "This message was deleted." instead."""
+        stored = self.fake.message(channel, ts)
+        now = self.fake.workspace.next_ts()
+        if any(m.get("thread_ts") == ts and m["ts"] != ts for m in self.fake.messages(channel)):
+            previous = {k: v for k, v in (stored or {"ts": ts}).items() if k != "blocks"}
+            tombstone = {
+                "type": "message",
+                "subtype": "tombstone",
+                "text": TOMBSTONE_TEXT,
+                "user": "USLACKBOT",
+                "hidden": True,
+                "ts": ts,
+                "thread_ts": ts,
+                "reply_count": previous.get("reply_count", 1),
+            }
+            if stored:
+                stored.clear()
+                stored.update(tombstone)
+            return await self.event(_changed(channel, now, tombstone, previous))
+        self.fake.workspace.remove_message(channel, ts)
+        deleted = {
             "type": "message",
-            "subtype": "message_changed",
+            "subtype": "message_deleted",
             "channel": channel,
             "hidden": True,
             "ts": now,
             "event_ts": now,
+            "deleted_ts": ts,
             "channel_type": "channel",
-            "message": {**previous, "text": text, "edited": {"user": user, "ts": now}},
-            "previous_message": previous,
         }
-
-    async def delete(self, channel: str, ts: str) -> aiohttp.ClientResponse:
-        self.fake.workspace.remove_message(channel, ts)
-        now = self.fake.workspace.next_ts()
-        return await self.event(
-            {
-                "type": "message",
-                "subtype": "message_deleted",
-                "channel": channel,
-                "hidden": True,
-                "ts": now,
-                "event_ts": now,
-                "deleted_ts": ts,
-                "channel_type": "channel",
-            }
-        )
+        if stored:
+            deleted["previous_message"] = {k: v for k, v in stored.items() if k != "blocks"}
+        return await self.event(deleted)
 
     async def react(
         self, user: str, channel: str, ts: str, reaction: str = "pushpin", added: bool = True
@@ -361,11 +460,13 @@ class SlackClient:
             "is_bot": True,
             "is_enterprise_install": True,
         }
-        return self.event_payload(event) | {
+        payload = self.event_payload(event) | {
             "enterprise_id": ENTERPRISE,
             "authorizations": [authorization],
             "is_ext_shared_channel": False,
         }
+        del payload["event_context"]  # Slack's org-app sample has none
+        return payload
 
     async def open_home(self, user: str, tab: str = "home") -> None:
         """A person opens the app's Home tab (or, with `tab`, its Messages tab)."""
@@ -396,6 +497,35 @@ class SlackClient:
                 "actions": [action],
             }
         )
+
+
+def _changed(channel: str, now: str, message: dict, previous: dict) -> dict:
+    return {
+        "type": "message",
+        "subtype": "message_changed",
+        "channel": channel,
+        "hidden": True,
+        "ts": now,
+        "event_ts": now,
+        "channel_type": "channel",
+        "message": message,
+        "previous_message": previous,
+    }
+
+
+def _file(file_id: str, name: str) -> dict:
+    """A file as a `file_share` event describes it (the fields the bot may read)."""
+    return {
+        "id": file_id,
+        "name": name,
+        "title": name,
+        "mimetype": "application/octet-stream",
+        "filetype": name.rpartition(".")[2] or "binary",
+        "size": 1024,
+        "mode": "hosted",
+        "is_external": False,
+        "url_private": f"https://files.slack.com/files-pri/{TEAM}-{file_id}/{name}",
+    }
 
 
 def _element(surface: dict | None, action_id: str, value: str | None = None) -> dict:

@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from bot.simulator.faults import Fault, Faults
+from bot.simulator.faults import Fault, Faults, RateLimits
 from bot.simulator.rules import MESSAGE_BLOCKS, SlackError, validate_blocks
 from bot.simulator.socket_mode import SocketModeHub
 from bot.simulator.web_api import WebApi
@@ -45,6 +45,7 @@ class FakeSlack:
         self.revoked_tokens: set[str] = set()  # answered `token_revoked`
         self._socket_mode = SocketModeHub()
         self._faults = Faults()
+        self.rate_limits = RateLimits()  # set `rate_limits.per_minute[method]` to enforce one
         self._api = WebApi(self.workspace, self._socket_mode, lambda: self.url)
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -137,6 +138,10 @@ class FakeSlack:
     def socket_connected(self) -> bool:
         return self._socket_mode.connected
 
+    async def refresh_socket_mode(self) -> None:
+        """Slack's `disconnect` (refresh_requested): the app must open a new connection."""
+        await self._socket_mode.refresh()
+
     async def deliver(self, kind: str, payload: dict, timeout: float = 5.0) -> dict:
         """Send one Socket Mode envelope to the app; returns its acknowledgement."""
         return await self._socket_mode.deliver(kind, payload, timeout)
@@ -155,6 +160,7 @@ class FakeSlack:
                 await asyncio.sleep(self.latency)  # a simulated network round trip
             self._check_auth(method, request.headers.get("Authorization", ""))
             self._faults.raise_if_planned(method, params)
+            self.rate_limits.check(method)
             body = self._api.answer(method, params)
         except SlackError as error:
             return web.json_response(

@@ -77,6 +77,11 @@ class SocketModeHub:
         )
         return await asyncio.wait_for(acknowledged, timeout)
 
+    async def refresh(self) -> None:
+        """Ask the connected app to reconnect, as Slack does every few hours."""
+        for socket in list(self._sockets):
+            await socket.send_json({"type": "disconnect", "reason": "refresh_requested"})
+
     async def close(self) -> None:
         for socket in list(self._sockets):
             await socket.close()

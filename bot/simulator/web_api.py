@@ -37,6 +37,8 @@ class WebApi:
             "chat.update": self._chat_update,
             "conversations.archive": self._conversations_archive,
             "conversations.create": self._conversations_create,
+            "conversations.history": self._conversations_history,
+            "conversations.replies": self._conversations_replies,
             "conversations.invite": self._conversations_invite,
             "conversations.members": self._conversations_members,
             "conversations.setTopic": self._conversations_set_topic,
@@ -201,6 +203,44 @@ class WebApi:
         )
         return {"channel": channel["id"], "ts": message["ts"]}
 
+    def _conversations_history(self, params: dict) -> dict:
+        """A channel's messages, newest first, without thread replies (each parent carries
+        its reply_count and latest_reply), between `oldest` and `latest`, paged."""
+        channel = self._channel(params.get("channel"))
+        said = [m for m in channel["messages"] if not m.get("for_user")]
+        top = [m for m in said if m.get("thread_ts") in (None, m["ts"]) or _broadcast(m)]
+        shown = [self._with_replies(m, said) for m in reversed(top)]
+        return _page(shown, params)
+
+    def _conversations_replies(self, params: dict) -> dict:
+        """A thread, parent first, then its replies oldest first, paged."""
+        channel = self._channel(params.get("channel"))
+        ts = params.get("ts")
+        thread = [
+            m
+            for m in channel["messages"]
+            if not m.get("for_user") and (m["ts"] == ts or m.get("thread_ts") == ts)
+        ]
+        if not thread:
+            raise SlackError("thread_not_found")
+        parent, *replies = sorted(thread, key=lambda m: float(m["ts"]))
+        page = _page(replies, params)
+        page["messages"] = [self._with_replies(parent, thread), *page["messages"]]
+        return page
+
+    @staticmethod
+    def _with_replies(message: dict, said: list[dict]) -> dict:
+        replies = [m for m in said if m.get("thread_ts") == message["ts"] != m["ts"]]
+        if not replies:
+            return dict(message)
+        latest = max(replies, key=lambda m: float(m["ts"]))["ts"]
+        return {
+            **message,
+            "thread_ts": message["ts"],
+            "reply_count": len(replies),
+            "latest_reply": latest,
+        }
+
     def _pins_add(self, params: dict) -> dict:
         channel = self._open_channel(params.get("channel"))
         ts = params.get("timestamp", "")
@@ -297,3 +337,31 @@ def _list(value) -> list[str]:
     if isinstance(value, list):
         return value
     return [v for v in str(value or "").split(",") if v]
+
+
+def _broadcast(message: dict) -> bool:
+    return message.get("subtype") == "thread_broadcast"
+
+
+def _page(messages: list[dict], params: dict) -> dict:
+    """Slack's paging: `oldest`/`latest` bounds (exclusive unless `inclusive`), `limit`
+    (default 100, at most 999), and a cursor while more remain."""
+    inclusive = str(params.get("inclusive", "")).lower() in ("1", "true")
+    oldest, latest = float(params.get("oldest") or 0), float(params.get("latest") or "inf")
+
+    def within(ts: str) -> bool:
+        moment = float(ts)
+        if inclusive:
+            return oldest <= moment <= latest
+        return oldest < moment < latest
+
+    chosen = [m for m in messages if within(m["ts"])]
+    start = int(params.get("cursor") or 0)
+    limit = min(int(params.get("limit") or 100), 999)
+    page = chosen[start : start + limit]
+    more = start + limit < len(chosen)
+    return {
+        "messages": [{k: v for k, v in m.items() if k != "channel"} for m in page],
+        "has_more": more,
+        "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+    }

@@ -17,7 +17,7 @@ from bot.incidents import IncidentError, IncidentSnapshot
 from bot.incidents.stats import DEFAULT_WINDOW, WINDOWS
 from bot.slack.flows.numbers import show_numbers
 from bot.slack.flows.reply import Reply
-from bot.slack.text import escape, parse_mention, truncate
+from bot.slack.text import for_executives, parse_mention, shortened
 
 if TYPE_CHECKING:
     from bot.slack.listeners import Deps
@@ -142,6 +142,13 @@ def parse_declare(rest: str) -> dict:
         else:
             title.append(word)
     return {"severity": severity, "title": " ".join(title), "playbook": playbook}
+
+
+def parse_drill(rest: str) -> dict:
+    args = parse_declare(rest)
+    if not args["title"]:
+        raise UsageError(f"Name a scenario or give the drill a title: {usage('drill')}")
+    return args
 
 
 def parse_assign(rest: str) -> dict:
@@ -273,10 +280,14 @@ def ack_list(deps: Deps, _: dict) -> Ack | None:
     return None if recent is None else Ack(recent, finished=True)
 
 
+def ack_drill(_: Deps, __: dict) -> Ack:
+    return Ack("⏳ Opening a war room for the drill…")
+
+
 def ack_declare(_: Deps, args: dict) -> Ack | None:
     if not args["title"]:
         return None
-    return Ack(f"⏳ Opening a war room for *{escape(truncate(args['title'], 150))}*…")
+    return Ack(f"⏳ Opening a war room for *{for_executives(shortened(args['title'], 150))}*…")
 
 
 # -- handlers: each calls one flow ------------------------------------------------------------
@@ -293,6 +304,11 @@ async def declare(r: Request) -> None:
     await r.deps.declaring.open_form(
         r.body["trigger_id"], metadata, args["severity"], args["playbook"]
     )
+
+
+async def drill(r: Request) -> None:
+    args = r.args
+    await r.deps.drills.declare(r.reply, args["title"], args["severity"], args["playbook"])
 
 
 async def assign(r: Request) -> None:
@@ -378,6 +394,15 @@ SUBCOMMANDS = (
         parse_declare,
         declare,
         ack_declare,
+    ),
+    Subcommand(
+        "drill",
+        "[SEVn] [scenario] <title> [playbook=name]",
+        "rehearse: a war room marked DRILL, the scenario's injects, a scorecard at the end",
+        ANYWHERE,
+        parse_drill,
+        drill,
+        ack_drill,
     ),
     Subcommand(
         "assign",

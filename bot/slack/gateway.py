@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -40,6 +40,7 @@ REFUSED_TOKEN = {
     "not_allowed_token_type",
 }
 _MAX_NAME_ATTEMPTS = 20
+HISTORY_PAGE = 200  # messages per conversations.history/replies call (Slack allows 999)
 
 
 def retry_handlers() -> list:
@@ -88,14 +89,39 @@ class Problems:
 async def _call(what: str, call: Awaitable[T]) -> T:
     try:
         return await call
-    except SlackApiError as error:
+    except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
+        raise _failure(what, error) from error
+
+
+async def _pages(what: str, first: Awaitable) -> AsyncIterator[dict]:
+    """Each page of a paged call, the SDK following the cursor."""
+    try:
+        async for page in await first:
+            yield page
+    except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
+        raise _failure(what, error) from error
+
+
+def _failure(what: str, error: Exception) -> SlackCallFailed:
+    if isinstance(error, SlackApiError):
         data = error.response.data
         reason = (
             data.get("error") if isinstance(data, dict) else f"HTTP {error.response.status_code}"
         )
-        raise SlackCallFailed(what, str(reason)) from error
-    except (aiohttp.ClientError, TimeoutError) as error:
-        raise SlackCallFailed(what, f"Slack did not answer ({type(error).__name__})") from error
+        return SlackCallFailed(what, str(reason))
+    return SlackCallFailed(what, f"Slack did not answer ({type(error).__name__})")
+
+
+@dataclass(frozen=True)
+class BotIdentity:
+    """Who the bot is in Slack, as `auth.test` says: learnt once, then used for every request
+    (Bolt's authorization and the timeline's permalinks) without asking Slack again."""
+
+    team_id: str | None
+    enterprise_id: str | None
+    bot_id: str | None
+    bot_user_id: str | None
+    workspace_url: str | None
 
 
 # Slack takes files up to 1 GB; the calls' own timeout is for answers, not transfers.
@@ -105,6 +131,7 @@ UPLOAD_TIMEOUT = aiohttp.ClientTimeout(total=600)
 class SlackGateway:
     def __init__(self, client: AsyncWebClient):
         self.client = client
+        self.identity: BotIdentity | None = None  # set once auth.test has answered
 
     async def open(self) -> None:
         """One connection pool for all calls (the SDK otherwise opens a session per call)."""
@@ -122,7 +149,7 @@ class SlackGateway:
         unreachable does not: the bot starts and the calls retry when they are needed.
         Returns the workspace URL (https://<workspace>.slack.com/), None while Slack cannot say."""
         try:
-            response = await _call("check SLACK_BOT_TOKEN", self.client.auth_test())
+            return (await self._identify()).workspace_url
         except SlackCallFailed as failure:
             if failure.error in REFUSED_TOKEN:
                 raise ConfigError(
@@ -132,16 +159,42 @@ class SlackGateway:
                 ) from failure
             log.warning("could not check SLACK_BOT_TOKEN now (%s); starting anyway", failure)
             return None
-        return response.get("url")
 
     async def workspace_url(self) -> str | None:
         """https://<workspace>.slack.com/ (auth.test); None while Slack cannot say."""
         try:
-            response = await _call("identify the workspace", self.client.auth_test())
+            return (await self._identify()).workspace_url
         except SlackCallFailed as failure:
             log.warning("could not learn the workspace URL (%s); no permalinks for now", failure)
             return None
-        return response.get("url")
+
+    async def _identify(self) -> BotIdentity:
+        response = await _call("check SLACK_BOT_TOKEN", self.client.auth_test())
+        self.identity = BotIdentity(
+            team_id=response.get("team_id"),
+            enterprise_id=response.get("enterprise_id"),
+            bot_id=response.get("bot_id"),
+            bot_user_id=response.get("user_id"),
+            workspace_url=response.get("url"),
+        )
+        return self.identity
+
+    async def history(self, channel_id: str, oldest: str) -> AsyncIterator[list[dict]]:
+        """A channel's messages since `oldest` (thread replies not included), a page at a
+        time, newest first (conversations.history, Tier 3: 429s wait as Slack says)."""
+        call = self.client.conversations_history(
+            channel=channel_id, oldest=oldest, limit=HISTORY_PAGE
+        )
+        async for page in _pages(f"read the history of <#{channel_id}>", call):
+            yield page["messages"]
+
+    async def replies(self, channel_id: str, ts: str, oldest: str) -> AsyncIterator[list[dict]]:
+        """A thread's replies since `oldest`, a page at a time (conversations.replies)."""
+        call = self.client.conversations_replies(
+            channel=channel_id, ts=ts, oldest=oldest, limit=HISTORY_PAGE
+        )
+        async for page in _pages(f"read a thread in <#{channel_id}>", call):
+            yield [m for m in page["messages"] if m["ts"] != ts]
 
     async def create_channel(self, names: list[str], private: bool) -> tuple[str, str]:
         """Create the first free name of `names`; returns (channel ID, name)."""

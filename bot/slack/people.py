@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.background import BackgroundTasks
 from bot.incidents import IncidentError
 from bot.slack.gateway import SlackCallFailed, SlackGateway
-from bot.slack.text import escape
+from bot.slack.text import escape, plain_text
 
 PERSON_SECONDS = 3600.0  # names and time zones rarely change; user_change events say when
 DIRECTORY_SECONDS = 300.0  # how long a full listing answers `@name` without asking again
@@ -103,6 +103,11 @@ class People:
         """Display names of the people (U…/W… IDs) among `user_ids`."""
         people = [p for p in set(user_ids) if p[:1] in ("U", "W")]
         return dict(zip(people, await asyncio.gather(*map(self.name, people)), strict=True))
+
+    def read_plainly(self, said: str) -> str:
+        """Said text as plain text, people by the names already known (however old), for
+        renderings that cannot wait on Slack, such as the status page; others are IDs."""
+        return plain_text(said, {key: person.name for key, (_, person) in self._people.items()})
 
     async def zone(self, user_id: str) -> tzinfo:
         try:

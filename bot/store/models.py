@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, false, text
 from sqlmodel import Field, SQLModel
 
 from bot.store.types import UTCDateTime, utcnow
@@ -16,6 +16,8 @@ class Incident(SQLModel, table=True):
     status: str = "investigating"
     playbook: str
     private: bool = False
+    # An exercise: kept out of the executives' channels, the status page, statistics and search.
+    drill: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     channel_id: str | None = Field(default=None, unique=True)
     channel_name: str | None = None
     card_ts: str | None = None
@@ -202,3 +204,35 @@ class ReviewPost(SQLModel, table=True):
     incident_id: int = Field(foreign_key="incident.id", primary_key=True)
     message_ts: str
     posted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class Drill(SQLModel, table=True):
+    """What a drill adds to its incident: the scenario it plays and, once it is resolved,
+    its scorecard. `score_lease_until` is the claim on posting the scorecard (as for drafts)."""
+
+    incident_id: int = Field(foreign_key="incident.id", primary_key=True)
+    scenario: str | None = None
+    # SQL NULL until scored (a plain JSON column would store None as JSON null).
+    scorecard: list | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+    )
+    scored_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    score_lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    scorecard_ts: str | None = None  # the scorecard in the war room
+
+
+class DrillInject(SQLModel, table=True):
+    """One scripted event of a drill, due at a fixed time; posted once under a lease."""
+
+    __table_args__ = (UniqueConstraint("incident_id", "position", name="one_inject_per_position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    position: int  # its place in the scenario
+    due_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
+    kind: str  # message, question, offline
+    text: str
+    role: str | None = None  # offline: the role whose holder drops out
+    question_id: int | None = Field(default=None, foreign_key="question.id")
+    post_lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    posted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

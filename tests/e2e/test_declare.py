@@ -152,26 +152,54 @@ async def test_form_without_title_is_refused_in_the_form(bot):
     assert answer["response_action"] == "errors" and "title" in answer["errors"]
 
 
-async def test_title_cannot_ping_or_forge_links(bot):
-    evil = "<!channel> <@UBOB000001> & <https://evil.example|Open>"
-    await bot.slack.command(ALICE, f"declare SEV1 {evil}", bot.general)
+async def test_said_references_reach_no_executive_and_never_ping_again(bot):
+    """Picked from Slack's menus, `<!channel>`, a person and a link arrive as references:
+    the room keeps the person and the link, the executives get names and labels, and the
+    broadcast is never repeated anywhere."""
+    said = "<!channel> <@UBOB000001> & <https://evil.example|Open>"
+    await bot.slack.command(ALICE, f"declare SEV1 {said}", bot.general)
     await bot.settled()
     room = next(c for c in bot.fake.channels.values() if c["name"].startswith("inc-"))
-    await bot.slack.command(ALICE, f"status identified {evil}", room["id"])
-    await bot.slack.command(ALICE, f"resolve {evil}", room["id"])
+    await bot.slack.command(ALICE, f"status identified {said}", room["id"])
+    await bot.slack.command(ALICE, f"resolve {said}", room["id"])
     await bot.settled()
+    posted = posted_text(bot)
+    assert len(posted) > 20 and not [p for _, p in posted if "<!channel>" in p]
+    executives = [p for channel, p in posted if channel == bot.broadcast]
+    assert executives and not [p for p in executives if "<@UBOB" in p or "<https://" in p]
+    assert any("@channel @bob &amp; Open" in p for p in executives)
+    assert any("<https://evil.example|Open>" in p for channel, p in posted if channel == room["id"])
+    assert room["name"].endswith("-channel-bob-open")
+
+
+async def test_a_title_typed_in_the_form_cannot_ping_or_forge_links(bot):
+    typed = "<!channel> <@UBOB000001> & <https://evil.example|Open>"
+    await bot.slack.command(ALICE, "declare", bot.general)
+    view_id = await wait_for(lambda: next(iter(bot.fake.views), None), what="the declare form")
+    await bot.slack.submit(
+        ALICE,
+        view_id,
+        {"title": {"value": typed}, "severity": {"selected_option": {"value": "SEV1"}}},
+    )
+    await bot.settled()
+    posted = posted_text(bot)
+    assert len(posted) > 5
+    for _, payload in posted:
+        assert "<!channel>" not in payload and "<https://evil" not in payload
+        assert "<@UBOB000001>" not in payload
+    assert any("&lt;!channel&gt; &lt;@UBOB000001&gt; &amp; &lt;https" in p for _, p in posted)
+
+
+def posted_text(bot) -> list[tuple[str, str]]:
+    """(channel, text) of everything the bot posted, edited or set as a topic, and its
+    answers to commands."""
     posted = [
-        text
+        (c.params.get("channel"), text)
         for c in bot.fake.calls
         for text in slack_rendered_text(c.params)
         if c.method in ("chat.postMessage", "chat.update", "conversations.setTopic")
     ]
-    posted += [r["text"] for r in bot.fake.responses]
-    assert len(posted) > 20
-    for payload in posted:
-        assert "<!channel>" not in payload and "<https://evil" not in payload
-        assert "<@UBOB000001>" not in payload
-    assert any("&lt;!channel&gt;" in p for p in posted)
+    return posted + [(None, r["text"]) for r in bot.fake.responses]
 
 
 def slack_rendered_text(value) -> list[str]:

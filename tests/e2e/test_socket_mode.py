@@ -56,3 +56,28 @@ async def test_no_unsigned_http_route_in_socket_mode(socket_bot):
     slack, _ = socket_bot
     response = await slack.send("{}", "application/json")
     assert response.status == 404
+
+
+async def test_a_reconnect_fills_the_gap_from_history(fake, socket_bot):
+    """Slack asks the app to reconnect; what was said meanwhile is read from history."""
+    slack, runtime = socket_bot
+    await fake.deliver("slash_commands", slack.command_payload(ALICE, "declare SEV2 Socket gap"))
+    room = await wait_for(lambda: fake.channel_named("inc-"), what="the war room")
+    await wait_for(lambda: runtime.tasks.pending == 0, what="the declaration")
+    ts = fake.workspace.next_ts()
+    fake.workspace.add_message(room["id"], message_event(room["id"], BOB, "said meanwhile", ts))
+    connections = len(fake.calls_to("apps.connections.open"))
+    await fake.refresh_socket_mode()
+    await wait_for(
+        lambda: len(fake.calls_to("apps.connections.open")) > connections, what="a reconnect"
+    )
+
+    async def stored() -> list[str]:
+        async with runtime.db.snapshot_read() as session:
+            return list((await session.exec(select(TimelineEntry.text))).all())
+
+    await wait_for(lambda: _has(stored(), "said meanwhile"), what="the message from history")
+
+
+async def _has(texts, wanted: str) -> bool:
+    return wanted in await texts

@@ -150,7 +150,8 @@ async def test_note_command(bot):
     await bot.settled()
     (note,) = await messages(bot)
     assert (note.kind, note.key, note.actor) == ("note", True, ALICE)
-    assert "&lt;!here&gt;" in bot.fake.messages(room["id"])[-1]["text"]
+    echoed = bot.fake.messages(room["id"])[-1]["text"]  # said once: not a second ping
+    assert "Decided to fail over @here" in echoed and "<!here>" not in echoed
 
 
 async def test_timeline_command_shows_key_events_first_in_the_viewers_zone(bot):
@@ -165,7 +166,7 @@ async def test_timeline_command_shows_key_events_first_in_the_viewers_zone(bot):
     assert answer["response_type"] == "ephemeral"
     assert "Europe/London" in page  # Bob's timezone, from users.info
     assert page.index("Key events") < page.index("cert expired") < page.index("Full log")
-    assert "&lt;!channel&gt;" in page and "<!channel>" not in page
+    assert "Found it: @channel cert expired" in page and "<!channel>" not in page
 
 
 async def test_a_long_timeline_paginates_within_block_kit_limits(bot):

@@ -194,7 +194,8 @@ async def test_questions_go_to_the_comms_lead_and_onto_the_next_draft(bot):
     await bot.settled()
     dm = bot.fake.channel_named(f"dm-{BOB}")
     assert "When will checkout be back?" in dm["messages"][-1]["text"]
-    assert "&lt;!here&gt;" in dm["messages"][-1]["text"]
+    assert "back? @here" in dm["messages"][-1]["text"]  # said, not a second ping
+    assert "<!here>" not in dm["messages"][-1]["text"]
     assert "comms lead <@UBOB000001>" in bot.fake.responses[-1]["text"]
     assert all(
         CAROL not in m["text"] for m in bot.fake.messages(room["id"])

@@ -1,5 +1,6 @@
 """Reading the timeline a page at a time, on a real database."""
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -53,3 +54,19 @@ async def test_highlights_are_the_latest_key_events_and_status(room):
     assert [e.text for e in highlights.key_events][:-1] == [f"m{n}" for n in range(5, 14)]
     assert highlights.key_events[-1].kind == "status"
     assert highlights.latest_status.data["note"] == "Bad deploy"
+
+
+async def test_one_change_the_database_refuses_does_not_fail_the_others(room):
+    """40 messages committed together, one carrying a value the database refuses (no text)."""
+    _, timeline, incident = room
+    at = datetime.fromtimestamp(DECLARED + 100, UTC)
+    changes = [
+        MessagePosted(f"EvG{n}", incident, ts(100 + n), at, "U2", None if n == 7 else f"g{n}")
+        for n in range(40)
+    ]
+    results = await asyncio.gather(*(timeline.record(c) for c in changes), return_exceptions=True)
+    refused = [n for n, result in enumerate(results) if isinstance(result, Exception)]
+    assert refused == [7]
+    assert all(result is True for n, result in enumerate(results) if n != 7)
+    texts = {e.text for e in await timeline.entries(incident)}
+    assert {f"g{n}" for n in range(40) if n != 7} <= texts

@@ -10,7 +10,7 @@ from bot.incidents.entries import Noted, RoleHandedOver, Said, StatusChanged, ne
 from bot.playbooks import load_playbooks
 from bot.render.export import timeline_markdown
 from bot.render.readers import Readers
-from bot.slack.text import with_names
+from bot.slack.text import plain_text
 from bot.store.models import Incident
 
 AT = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -54,12 +54,12 @@ def test_export_lists_key_events_first_with_names_in_the_readers_zone():
         ),
         new_entry(4, AT, Noted(), actor=None, text="<@UNKNOWN01> said so", key=True),
     ]
-    readers = Readers(ZoneInfo("Europe/Paris"), NAMES, partial(with_names, names=NAMES))
+    readers = Readers(ZoneInfo("Europe/Paris"), NAMES, partial(plain_text, names=NAMES))
     document = timeline_markdown(snapshot(), entries, readers)
     key, full = document.split("## Full timeline")
     assert "Times in Europe/Paris." in key
     assert "- **2026-11-22 10:00:00** alice [status] investigating → identified" in key
-    assert "- **2026-11-22 10:00:00** warroom [note] <@UNKNOWN01> said so" in key
+    assert "- **2026-11-22 10:00:00** warroom [note] @UNKNOWN01 said so" in key
     assert "Comms Lead" not in key
     assert "alice [role] Comms Lead: @bob (was @alice)" in full
     assert "bob [message] ask @alice please _(in thread; files: log.txt)_ [↗](https://x/p1)" in full

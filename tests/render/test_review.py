@@ -13,14 +13,14 @@ from bot.incidents.updates import UpdateDesk
 from bot.playbooks import load_playbooks
 from bot.render.readers import Readers
 from bot.render.review import review_markdown
-from bot.slack.text import with_names
+from bot.slack.text import plain_text
 from bot.store import Database
 from tests.incidents.test_updates import Clock
 
 ALICE, BOB, CAROL, DAVE = "UALICE0001", "UBOB000001", "UCAROL0001", "UDAVE00001"
 NAMES = {ALICE: "alice", BOB: "bob", CAROL: "carol", DAVE: "dave"}
 # As the Slack layer hands them over: names, and Slack's mentions turned into them.
-READERS = Readers(UTC, NAMES, partial(with_names, names=NAMES))
+READERS = Readers(UTC, NAMES, partial(plain_text, names=NAMES))
 
 
 @pytest.fixture

@@ -104,6 +104,35 @@ async def test_the_bot_posts_only_where_it_is_a_member(fake, client):
     )
 
 
+async def test_history_pages_newest_first_without_thread_replies(fake, client):
+    general = fake.add_channel("general")
+    said = [fake.workspace.next_ts() for _ in range(5)]
+    for n, ts in enumerate(said):
+        reply_to = {"thread_ts": said[0]} if n == 4 else {}
+        fake.workspace.add_message(general, {"ts": ts, "text": f"m{n}", **reply_to})
+    first = await client.conversations_history(channel=general, limit=2)
+    assert [m["text"] for m in first["messages"]] == ["m3", "m2"] and first["has_more"]
+    cursor = first["response_metadata"]["next_cursor"]
+    rest = await client.conversations_history(channel=general, limit=2, cursor=cursor)
+    assert [m["text"] for m in rest["messages"]] == ["m1", "m0"]
+    assert (
+        rest["messages"][1]["reply_count"] == 1 and rest["messages"][1]["latest_reply"] == said[4]
+    )
+    thread = await client.conversations_replies(channel=general, ts=said[0], oldest=said[3])
+    assert [m["text"] for m in thread["messages"]] == ["m0", "m4"]  # the parent, then new replies
+
+
+async def test_a_rate_limited_method_answers_429_with_retry_after(fake):
+    fake.rate_limits.per_minute["conversations.history"] = 1
+    general = fake.add_channel("general")
+    client = AsyncWebClient(token="xoxb-test", base_url=fake.api_url)  # no retry handlers
+    await client.conversations_history(channel=general)
+    with pytest.raises(SlackApiError) as refused:
+        await client.conversations_history(channel=general)
+    assert refused.value.response.status_code == 429
+    assert 1 <= int(refused.value.response.headers["Retry-After"]) <= 60
+
+
 async def test_views_publish_keeps_each_persons_home_tab_under_slacks_rules(fake, client):
     fake.add_user("UALICE0001", "alice")
     home = {

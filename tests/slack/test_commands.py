@@ -24,6 +24,11 @@ def test_every_subcommand_is_answered_or_handled():
             {"severity": "SEV1", "title": "Checkout down", "playbook": None},
         ),
         (
+            "drill sev2 checkout-meltdown Friday practice",  # the scenario is judged later
+            "drill",
+            {"severity": "SEV2", "title": "checkout-meltdown Friday practice", "playbook": None},
+        ),
+        (
             "declare SEV10 checkout down",  # any number: the playbook judges it, not the title
             "declare",
             {"severity": "SEV10", "title": "checkout down", "playbook": None},
@@ -73,3 +78,8 @@ def test_parse(text, name, args):
 def test_usage_errors(text):
     with pytest.raises(UsageError):
         parse(text)
+
+
+def test_a_drill_needs_a_scenario_or_a_title():
+    with pytest.raises(UsageError, match="Name a scenario or give the drill a title"):
+        parse("drill SEV1")

@@ -7,9 +7,9 @@ from bot.slack.text import (
     mentioned,
     message_time,
     parse_mention,
+    plain_text,
     truncate,
     war_room_name,
-    with_names,
 )
 
 DAY = datetime(2026, 11, 22, tzinfo=UTC)
@@ -58,6 +58,6 @@ def test_message_time_reads_a_slack_ts_as_an_aware_datetime():
 def test_mentions_are_found_and_named_for_readers_outside_slack():
     text = "ping <@UALICE0001|alice> and <@W0BOB00001>, not <#C1|room> or U12345678"
     assert mentioned(text) == {"UALICE0001", "W0BOB00001"}
-    assert with_names(text, {"UALICE0001": "Alice"}) == (
-        "ping @Alice and <@W0BOB00001>, not <#C1|room> or U12345678"
+    assert plain_text(text, {"UALICE0001": "Alice"}) == (
+        "ping @Alice and @W0BOB00001, not #room or U12345678"
     )

@@ -7,7 +7,7 @@ from datetime import date
 
 from bot.incidents.actions import ActionState, Reminder
 from bot.slack.blocks.common import context, link_or_text, plain, section
-from bot.slack.text import escape, truncate, user
+from bot.slack.text import escape, for_room, truncate, user
 from bot.store.models import ActionItem, Incident, ProblemRecord
 
 MAX_LISTED = 20  # with its buttons each, within 50 blocks a message
@@ -17,7 +17,7 @@ def item_line(item: ActionItem) -> str:
     done = item.state == ActionState.DONE
     due = f"due {item.due.isoformat()}" if item.due else "no due date"
     return (
-        f"{'✅' if done else '⬜'} *{item.id}.* {escape(item.text)} — "
+        f"{'✅' if done else '⬜'} *{item.id}.* {for_room(item.text)} — "
         f"{user(item.owner) if item.owner else '_no owner_'}, {due}, {item.state}"
     )
 

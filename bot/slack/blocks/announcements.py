@@ -5,12 +5,12 @@ from __future__ import annotations
 from bot.incidents import Change, IncidentSnapshot
 from bot.incidents.entries import RoleHandedOver, SeverityChanged, StatusChanged, payload
 from bot.incidents.lifecycle import IncidentStatus
-from bot.playbooks import Playbook
 from bot.slack.blocks.common import (
     STATUS_EMOJI,
+    drill_mark,
     headline,
 )
-from bot.slack.text import channel, escape, user
+from bot.slack.text import channel, escape, for_room, user
 
 
 def declared_broadcast(snapshot: IncidentSnapshot) -> str:
@@ -33,6 +33,10 @@ def response_team_alert(snapshot: IncidentSnapshot) -> str:
 
 def change_in_room(change: Change) -> str:
     """The room's post about a change: each kind worded for the room here and only here."""
+    return drill_mark(change.snapshot) + _change_wording(change)
+
+
+def _change_wording(change: Change) -> str:
     snapshot, actor = change.snapshot, user(change.entry.actor)
     match payload(change.entry):
         case RoleHandedOver(role=key, previous=previous, to=to):
@@ -49,11 +53,11 @@ def change_in_room(change: Change) -> str:
         case StatusChanged() as moved:
             return _status_in_room(actor, moved)
         case _:
-            return escape(change.entry.text)
+            return for_room(change.entry.text)
 
 
 def _status_in_room(actor: str, moved: StatusChanged) -> str:
-    note = f"\n> {escape(moved.note)}" if moved.note else ""
+    note = f"\n> {for_room(moved.note)}" if moved.note else ""
     if moved.reopened:
         return f"↩️ {actor} *reopened* the incident: now *{moved.to}*.{note}"
     if moved.to == IncidentStatus.RESOLVED:
@@ -90,9 +94,10 @@ def change_broadcast(change: Change) -> str | None:
             return None
 
 
-def checklist(playbook: Playbook) -> str:
+def checklist(snapshot: IncidentSnapshot) -> str:
+    playbook = snapshot.playbook
     items = "\n".join(f"☐ {escape(item)}" for item in playbook.checklist)
-    return f"📋 *Checklist ({escape(playbook.name)} playbook)*\n{items}"
+    return f"{drill_mark(snapshot)}📋 *Checklist ({escape(playbook.name)} playbook)*\n{items}"
 
 
 def problems_report(problems: list[str]) -> str:

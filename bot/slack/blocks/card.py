@@ -8,6 +8,7 @@ from bot.slack.blocks.common import (
     HEADER_LIMIT,
     STATUS_EMOJI,
     context,
+    drill_mark,
     headline,
     link_or_text,
     mrkdwn,
@@ -16,7 +17,7 @@ from bot.slack.blocks.common import (
     section,
     slack_date,
 )
-from bot.slack.text import escape, truncate, user
+from bot.slack.text import escape, for_executives, for_room, plain_text, truncate, user
 
 
 def incident_card(
@@ -31,7 +32,10 @@ def incident_card(
     blocks: list[dict] = [
         {
             "type": "header",
-            "text": plain(f"{incident.reference} · {incident.title}", HEADER_LIMIT),
+            "text": plain(
+                f"{drill_mark(snapshot)}{incident.reference} · {plain_text(incident.title)}",
+                HEADER_LIMIT,
+            ),
         },
         {
             "type": "section",
@@ -49,9 +53,9 @@ def incident_card(
         ),
     ]
     if incident.impact:
-        blocks.append(section(f"*Impact:* {escape(incident.impact)}"))
+        blocks.append(section(f"*Impact:* {for_room(incident.impact)}"))
     if incident.summary and incident.status in (IncidentStatus.RESOLVED, IncidentStatus.CLOSED):
-        blocks.append(section(f"*Resolution:* {escape(incident.summary)}"))
+        blocks.append(section(f"*Resolution:* {for_room(incident.summary)}"))
     if problem_record:
         blocks.append(section(f"🧩 *Problem record:* {link_or_text(problem_record)}"))
     role_lines = [
@@ -134,7 +138,8 @@ def catch_up_button(incident_id: int) -> dict:
 def war_room_topic(snapshot: IncidentSnapshot) -> str:
     incident = snapshot.incident
     return truncate(
-        f"{incident.reference} · {incident.severity} · {incident.status} · {escape(incident.title)}"
+        f"{drill_mark(snapshot)}{incident.reference} · {incident.severity} · {incident.status} · "
+        f"{for_executives(incident.title)}"
         f" · IC {user(snapshot.commander)}",
         250,
     )

@@ -9,7 +9,7 @@ import re
 from datetime import datetime
 
 from bot.incidents import IncidentSnapshot
-from bot.slack.text import escape, truncate
+from bot.slack.text import escape, for_executives, truncate
 
 SECTION_LIMIT = 3000
 HEADER_LIMIT = 150
@@ -53,9 +53,20 @@ def slack_date(when: datetime, style: str = "{date_short_pretty} {time}") -> str
     return f"<!date^{int(when.timestamp())}^{style}|{when:%Y-%m-%d %H:%M} UTC>"
 
 
+DRILL_MARK = "🧪 DRILL"
+
+
+def drill_mark(snapshot: IncidentSnapshot) -> str:
+    """What starts every post about a drill, so no one takes an exercise for the real thing."""
+    return f"{DRILL_MARK} · " if snapshot.is_drill else ""
+
+
 def headline(snapshot: IncidentSnapshot) -> str:
     incident = snapshot.incident
-    return f"{incident.reference} · {incident.severity} · {escape(incident.title)}"
+    return (
+        f"{drill_mark(snapshot)}{incident.reference} · {incident.severity} · "
+        f"{for_executives(incident.title)}"
+    )
 
 
 def link_or_text(reference: str) -> str:

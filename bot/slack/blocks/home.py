@@ -22,7 +22,7 @@ from bot.slack.blocks.common import (
     slack_date,
 )
 from bot.slack.blocks.updates import decision_buttons
-from bot.slack.text import channel, escape, user
+from bot.slack.text import channel, escape, for_executives, user
 
 VIEW_BLOCKS = 100
 # Drafts take two blocks each; whatever they leave, down to this many, lists incidents.
@@ -78,7 +78,7 @@ def draft_rows(draft: Draft) -> list[dict]:
     kind = "Final stakeholder update" if update.final else "Stakeholder update"
     room = channel(snapshot.incident.channel_id)
     return [
-        section(f"📣 *{kind} — {headline(snapshot)}* ({room})\n{escape(update.text)}"),
+        section(f"📣 *{kind} — {headline(snapshot)}* ({room})\n{for_executives(update.text)}"),
         decision_buttons(update.id),
     ]
 

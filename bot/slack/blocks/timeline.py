@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import tzinfo
 
 from bot.incidents import IncidentSnapshot
-from bot.incidents.entries import EntryKind, RoleHandedOver, SeverityChanged, StatusChanged, payload
+from bot.incidents.entries import (
+    EntryKind,
+    RoleHandedOver,
+    SeverityChanged,
+    StatusChanged,
+    payload,
+    recovered,
+)
 from bot.incidents.timeline import Highlights, TimelinePage
 from bot.playbooks import Playbook
 from bot.slack.blocks.common import (
@@ -17,7 +24,7 @@ from bot.slack.blocks.common import (
     plain,
     section,
 )
-from bot.slack.text import escape, truncate, user
+from bot.slack.text import escape, for_room, shortened, user
 from bot.store.models import TimelineEntry
 
 PAGE_ENTRIES = 25
@@ -29,6 +36,7 @@ KIND_ICONS = {
     EntryKind.NOTE: "📝",
     EntryKind.UPDATE: "📣",
     EntryKind.MESSAGE: "💬",
+    EntryKind.INJECT: "🧪",
 }
 
 
@@ -39,7 +47,7 @@ def entry_text(entry: TimelineEntry, playbook: Playbook) -> str:
             was = f" (was {user(previous)})" if previous else ""
             return f"{escape(playbook.roles[key].title)}: {user(to)}{was}"
         case StatusChanged(previous=previous, to=to, note=note, reopened=reopened):
-            note = f": {escape(truncate(note, 500))}" if note else ""
+            note = f": {for_room(shortened(note, 500))}" if note else ""
             return f"{'reopened, ' if reopened else ''}{previous} → *{to}*{note}"
         case SeverityChanged(previous=previous, to=to):
             return f"severity {previous} → *{to}*"
@@ -48,13 +56,15 @@ def entry_text(entry: TimelineEntry, playbook: Playbook) -> str:
 
 
 def _said_text(entry: TimelineEntry) -> str:
-    text = escape(truncate(entry.text, 500))
+    text = for_room(shortened(entry.text, 500))
     if entry.thread_ts:
         text = f"↳ {text}"
     if entry.files:
         text += " 📎 " + escape(", ".join(entry.files))
     if entry.edits:
         text += " _(edited)_"
+    if recovered(entry):
+        text += " _(from history: said while warroom was down)_"
     if entry.permalink:
         text += f" <{entry.permalink}|↗>"
     return text
@@ -140,7 +150,7 @@ def catch_up(snapshot: IncidentSnapshot, highlights: Highlights, zone: tzinfo) -
     status_line = f"*Status:* {STATUS_EMOJI.get(incident.status, '')} {incident.status}"
     note = payload(latest_status).note if latest_status else ""
     if note:
-        status_line += f" — {escape(truncate(note, 500))}"
+        status_line += f" — {for_room(shortened(note, 500))}"
     roles = " · ".join(
         f"{escape(role.title)} {user(snapshot.roles.get(key))}"
         for key, role in snapshot.playbook.roles.items()

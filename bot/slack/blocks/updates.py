@@ -3,36 +3,62 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from types import MappingProxyType
 
 from bot.incidents import IncidentSnapshot
 from bot.incidents.lifecycle import UpdateStatus
 from bot.incidents.updates import Draft
 from bot.slack.blocks.common import (
     context,
+    drill_mark,
     headline,
     plain,
     section,
     slack_date,
 )
-from bot.slack.text import channel, escape, truncate, user
+from bot.slack.text import (
+    channel,
+    escape,
+    for_executives,
+    for_room,
+    plain_text,
+    shortened,
+    truncate,
+    user,
+)
+
+NO_NAMES: Mapping[str, str] = MappingProxyType({})
+# Drafts, decided drafts and broadcasts are what executives read: people and channels by
+# name (`names`: the people the text mentions), links by their label, nothing that pings.
 
 
-def draft_message(draft: Draft, broadcast_channel: str | None) -> tuple[str, list]:
+def draft_message(
+    draft: Draft, broadcast_channel: str | None, names: Mapping[str, str] = NO_NAMES
+) -> tuple[str, list]:
+    """`broadcast_channel`: where approving sends it (a drill's own when it stays in the room)."""
     update, snapshot = draft.update, draft.snapshot
     kind = "Final stakeholder update" if update.final else "Stakeholder update"
-    audience = (
-        f"for {channel(broadcast_channel)}" if broadcast_channel else "(no broadcast channel set)"
-    )
+    if snapshot.is_drill and broadcast_channel == snapshot.incident.channel_id:
+        audience = "(a drill: approving posts it here, not to the executives)"
+    elif broadcast_channel:
+        audience = f"for {channel(broadcast_channel)}"
+    else:
+        audience = "(no broadcast channel set)"
     deciders = (
         f"{user(snapshot.roles.get('comms'))} (comms) or {user(snapshot.commander)} (commander)"
     )
     out: list[dict] = [
-        section(f"📣 *{kind} draft* {audience} — {escape(snapshot.incident.reference)}"),
-        section(escape(update.text)),
+        section(
+            f"{drill_mark(snapshot)}📣 *{kind} draft* {audience} — "
+            f"{escape(snapshot.incident.reference)}"
+        ),
+        section(for_executives(update.text, names)),
     ]
     if update.open_questions:
         questions = "\n".join(
-            f"☐ {escape(truncate(q['text'], 300))} — {user(q['by'])}" for q in update.open_questions
+            f"☐ {for_executives(shortened(q['text'], 300), names)} — {user(q['by'])}"
+            for q in update.open_questions
         )
         out.append(section(f"*Open questions from stakeholders:*\n{questions}"))
     out.append(
@@ -64,39 +90,44 @@ def decision_buttons(update_id: int) -> dict:
     }
 
 
-def decided_message(draft: Draft) -> tuple[str, list]:
+def decided_message(draft: Draft, names: Mapping[str, str] = NO_NAMES) -> tuple[str, list]:
     """What the draft turns into once decided: no buttons left to press."""
     update = draft.update
     when = slack_date(update.decided_at, "{time}") if update.decided_at else "now"
     if update.status == UpdateStatus.SENT:
         verdict = f"✅ Sent by {user(update.decided_by)} at {when}"
     elif update.status == UpdateStatus.SKIPPED:
-        verdict = (
-            f"⏭️ Skipped by {user(update.decided_by)} at {when}: {escape(update.skip_reason or '')}"
-        )
+        verdict = f"⏭️ Skipped by {user(update.decided_by)} at {when}: {for_room(update.skip_reason or '')}"
     else:
         verdict = "🗑️ Replaced by a newer draft"
-    return verdict, [section(verdict), section(escape(update.text))]
+    verdict = drill_mark(draft.snapshot) + verdict
+    return verdict, [section(verdict), section(for_executives(update.text, names))]
 
 
-def broadcast_update(draft: Draft) -> str:
+def broadcast_update(draft: Draft, names: Mapping[str, str] = NO_NAMES) -> str:
     kind = "Final update" if draft.update.final else "Update"
-    return f"📣 *{kind} — {headline(draft.snapshot)}*\n{escape(draft.update.text)}"
+    return f"📣 *{kind} — {headline(draft.snapshot)}*\n{for_executives(draft.update.text, names)}"
 
 
-def update_edit_modal(draft: Draft, message_ts: str | None = None) -> dict:
+def update_edit_modal(
+    draft: Draft, message_ts: str | None = None, names: Mapping[str, str] = NO_NAMES
+) -> dict:
+    """The draft as plain text to reword: what comes back is typed text (see views)."""
     element = {
         "type": "plain_text_input",
         "action_id": "value",
         "multiline": True,
         "max_length": 2900,
-        "initial_value": truncate(draft.update.text, 2900),
+        "initial_value": truncate(plain_text(draft.update.text, names), 2900),
     }
     field = {"block_id": "text", "label": plain("Update for stakeholders"), "element": element}
     return _decision_modal(draft, message_ts, "update_edit", "Edit the update", "Send", field)
 
 
-def update_skip_modal(draft: Draft, message_ts: str | None = None) -> dict:
+def update_skip_modal(
+    draft: Draft, message_ts: str | None = None, names: Mapping[str, str] = NO_NAMES
+) -> dict:
+    del names  # the skip form shows no text of the draft
     element = {"type": "plain_text_input", "action_id": "value", "max_length": 500}
     field = {
         "block_id": "reason",
@@ -124,13 +155,13 @@ def _decision_modal(
 def escalation_nudge(draft: Draft) -> str:
     snapshot = draft.snapshot
     return (
-        f"⏰ {user(snapshot.commander)}: the stakeholder update for {escape(snapshot.incident.reference)} "
+        f"{drill_mark(snapshot)}⏰ {user(snapshot.commander)}: the stakeholder update for {escape(snapshot.incident.reference)} "
         f"has waited past its deadline. {user(snapshot.roles.get('comms'))}, please approve, edit or skip it."
     )
 
 
 def question_for_comms(snapshot: IncidentSnapshot, asker: str, text: str) -> str:
     return (
-        f"❓ {user(asker)} asks about *{headline(snapshot)}*:\n> {escape(text)}\n"
+        f"❓ {user(asker)} asks about *{headline(snapshot)}*:\n> {for_room(text)}\n"
         f"It will be listed on the next update draft."
     )

@@ -12,9 +12,10 @@ from bot.incidents import Change, IncidentService
 from bot.incidents.entries import RoleHandedOver, SeverityChanged, StatusChanged, payload
 from bot.incidents.lifecycle import IncidentStatus
 from bot.slack.blocks import announcements, card, forms
+from bot.slack.blocks.common import drill_mark
 from bot.slack.flows.card import Card
 from bot.slack.flows.home import HomeTabs
-from bot.slack.flows.room import announce_major, report_problems
+from bot.slack.flows.room import announce_major, report_problems, stakeholder_channel
 from bot.slack.flows.updates import Updates
 from bot.slack.gateway import Problems, SlackGateway
 from bot.slack.people import People
@@ -70,7 +71,7 @@ class Changes:
         if closed and self.config.archive_on_close and not problems:
             # After the final post; a refusal (say, a missing scope) is told in the room.
             await problems.collect(self.gateway.archive(channel_id))
-        await report_problems(self.gateway, channel_id, problems)
+        await report_problems(self.gateway, channel_id, problems, drill_mark(snapshot))
         if (
             isinstance(what, StatusChanged)
             and what.to == IncidentStatus.RESOLVED
@@ -91,12 +92,11 @@ class Changes:
         if isinstance(what, RoleHandedOver | StatusChanged | SeverityChanged):
             topic = card.war_room_topic(snapshot)
             steps.append(problems.collect(self.gateway.set_topic(channel_id, topic)))
-        if change.concerns_stakeholders and self.config.broadcast_channel:
+        broadcast = stakeholder_channel(self.config, snapshot)
+        if change.concerns_stakeholders and broadcast:
             summary = announcements.change_broadcast(change)
             if summary:
-                steps.append(
-                    problems.collect(self.gateway.post(self.config.broadcast_channel, summary))
-                )
+                steps.append(problems.collect(self.gateway.post(broadcast, summary)))
         if isinstance(what, SeverityChanged) and snapshot.major and not change.was_major:
             steps += announce_major(self.gateway, self.config, snapshot, problems)
             invitees = await self.gateway.expand_invitees(snapshot.invitees(), problems)

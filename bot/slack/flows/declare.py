@@ -13,14 +13,19 @@ from dataclasses import dataclass
 
 from bot.config import BotConfig
 from bot.incidents import IncidentService, IncidentSnapshot
+from bot.incidents.drills import DrillSetup
 from bot.playbooks import PlaybookLibrary
 from bot.slack.blocks import announcements, card, forms
+from bot.slack.blocks.common import drill_mark
 from bot.slack.flows.home import HomeTabs
 from bot.slack.flows.knowledge import Knowledge
 from bot.slack.flows.reply import Reply
 from bot.slack.flows.room import announce_major, report_problems
 from bot.slack.gateway import Problems, SlackCallFailed, SlackGateway
-from bot.slack.text import escape, war_room_name
+from bot.slack.people import People
+from bot.slack.text import for_executives, from_typed, mentioned, plain_text, war_room_name
+
+DRILL_CHANNEL_PREFIX = "drill"  # a drill's war room says so in its name
 
 
 @dataclass
@@ -30,6 +35,7 @@ class Declaring:
     playbooks: PlaybookLibrary
     config: BotConfig
     home: HomeTabs
+    people: People
     knowledge: Knowledge | None = None  # similar past incidents, posted in the new room
 
     async def declare(
@@ -41,14 +47,16 @@ class Declaring:
         playbook: str | None,
         impact: str = "",
         private: bool | None = None,
+        drill: DrillSetup | None = None,
     ) -> IncidentSnapshot | None:
         snapshot = await self.service.declare(
-            title=title,
+            title=await self._label(title),
             declared_by=reply.user,
             severity=severity,
             playbook=playbook,
             impact=impact,
             private=private,
+            drill=drill,
         )
         problems = Problems()
         # Read while the room is opened, posted with the card: no extra round trip.
@@ -64,8 +72,16 @@ class Declaring:
         snapshot, invitees = opened
         await self._furnish_room(reply, snapshot, invitees, problems, similar)
         self.home.changed(snapshot)
-        await report_problems(self.gateway, snapshot.incident.channel_id, problems)
+        await report_problems(
+            self.gateway, snapshot.incident.channel_id, problems, drill_mark(snapshot)
+        )
         return snapshot
+
+    async def _label(self, title: str) -> str:
+        """A title is a label (the channel's name, headers, the status page): the people,
+        channels and links in it become the names they show, so it reads the same on
+        every surface and pings no one. Still said text: `&` stays `&amp;`."""
+        return from_typed(plain_text(title, await self.people.names(mentioned(title))))
 
     async def _open_room(
         self, reply: Reply, snapshot: IncidentSnapshot, problems: Problems
@@ -73,8 +89,9 @@ class Declaring:
         """Create the channel (and expand the invitees meanwhile); without a channel the
         declaration is abandoned, so nothing is left half-declared."""
         incident = snapshot.incident
+        prefix = DRILL_CHANNEL_PREFIX if incident.drill else self.config.channel_prefix
         names = [
-            war_room_name(self.config.channel_prefix, incident.declared_at, incident.title, attempt)
+            war_room_name(prefix, incident.declared_at, incident.title, attempt)
             for attempt in range(20)
         ]
         created, invitees = await asyncio.gather(
@@ -125,7 +142,7 @@ class Declaring:
             await self.service.attach_card(snapshot.id, card_ts)
             finishing.append(problems.collect(self.gateway.pin(channel_id, card_ts)))
         if snapshot.playbook.checklist:
-            checklist = announcements.checklist(snapshot.playbook)
+            checklist = announcements.checklist(snapshot)
             finishing.append(problems.collect(self.gateway.post(channel_id, checklist)))
         await asyncio.gather(*finishing)
 
@@ -159,6 +176,6 @@ def declared_answer(snapshot: IncidentSnapshot) -> str:
     incident = snapshot.incident
     kind = "major" if snapshot.major else "minor"
     return (
-        f"🚨 Declared {incident.reference} ({incident.severity}, {kind}): *{escape(incident.title)}*. "
+        f"{drill_mark(snapshot)}🚨 Declared {incident.reference} ({incident.severity}, {kind}): *{for_executives(incident.title)}*. "
         f"War room: <#{incident.channel_id}>. You are the commander until you hand it over."
     )

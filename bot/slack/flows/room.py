@@ -13,25 +13,38 @@ from bot.slack.gateway import Problems, SlackCallFailed, SlackGateway
 log = logging.getLogger(__name__)
 
 
-async def report_problems(gateway: SlackGateway, channel_id: str, problems: Problems) -> None:
-    """Tell the room which side steps failed, so people can do them by hand."""
+async def report_problems(
+    gateway: SlackGateway, channel_id: str, problems: Problems, mark: str = ""
+) -> None:
+    """Tell the room which side steps failed, so people can do them by hand; `mark`: what
+    starts the post (a drill's DRILL)."""
     if not problems:
         return
     log.warning("problems in %s: %s", channel_id, problems.items)
     try:
-        await gateway.post(channel_id, announcements.problems_report(problems.items))
+        await gateway.post(channel_id, mark + announcements.problems_report(problems.items))
     except SlackCallFailed:
         log.exception("could not report problems in %s: %s", channel_id, problems.items)
         raise
 
 
+def stakeholder_channel(config: BotConfig, snapshot: IncidentSnapshot) -> str | None:
+    """Where news for executives goes: the broadcast channel, or for a drill only the
+    drill's own (`drill_broadcast_channel`), never the executives'."""
+    return config.drill_broadcast_channel if snapshot.is_drill else config.broadcast_channel
+
+
 def announce_major(
     gateway: SlackGateway, config: BotConfig, snapshot: IncidentSnapshot, problems: Problems
 ) -> list[Awaitable]:
-    """The posts a major incident gets outside its room: the executives, the response team."""
+    """The posts a major incident gets outside its room: the executives, the response team
+    (never for a drill: a rehearsal must not page the real response team)."""
     posts = [
-        (config.broadcast_channel, announcements.declared_broadcast),
-        (config.response_team_channel, announcements.response_team_alert),
+        (stakeholder_channel(config, snapshot), announcements.declared_broadcast),
+        (
+            None if snapshot.is_drill else config.response_team_channel,
+            announcements.response_team_alert,
+        ),
     ]
     return [
         problems.collect(gateway.post(channel, build(snapshot)))

@@ -10,14 +10,17 @@ from pathlib import Path
 
 from bot.documents import Documents, DocumentWorker
 from bot.incidents import IncidentService, IncidentSnapshot
+from bot.incidents.drills import DrillDesk
 from bot.incidents.review import gather_review
 from bot.incidents.timeline import Timeline
+from bot.render.drills import scorecard_markdown
 from bot.render.readers import Readers
 from bot.slack.blocks import timeline as timeline_blocks
+from bot.slack.blocks.common import drill_mark
 from bot.slack.flows.reply import Reply
 from bot.slack.gateway import SlackGateway
 from bot.slack.people import People
-from bot.slack.text import escape, mentioned, with_names
+from bot.slack.text import for_room, mentioned, plain_text
 
 
 @dataclass
@@ -27,11 +30,13 @@ class TimelineViews:
     gateway: SlackGateway
     people: People
     documents: Documents  # long documents are written by worker processes
+    drills: DrillDesk
 
     async def note(self, snapshot: IncidentSnapshot, user: str, text: str) -> None:
         entry = await self.timeline.add_note(snapshot.id, user, text)
         await self.gateway.post(
-            snapshot.incident.channel_id, f"📝 <@{user}> noted: {escape(entry.text)}"
+            snapshot.incident.channel_id,
+            f"{drill_mark(snapshot)}📝 <@{user}> noted: {for_room(entry.text)}",
         )
 
     async def show(self, reply: Reply, incident_id: int, page: int, replace: bool = False) -> None:
@@ -62,7 +67,7 @@ class TimelineViews:
             document,
             filename=f"{incident.reference}-timeline.md",
             title=f"{incident.reference} timeline",
-            comment=f"🗂️ Timeline of {incident.reference}, exported by <@{user}>.",
+            comment=f"{drill_mark(snapshot)}🗂️ Timeline of {incident.reference}, exported by <@{user}>.",
         )
 
     async def post_review(self, snapshot: IncidentSnapshot, user: str) -> None:
@@ -72,13 +77,17 @@ class TimelineViews:
         async with self.documents.worker() as worker:
             readers = await self._readers(worker, user, snapshot.id, record.people())
             document = await worker.review(record, readers, self.service.clock())
+        scored = await self.drills.scorecard(snapshot.id)
+        if scored is not None:  # a drill: its scorecard, as posted when it was resolved
+            with document.open("a", encoding="utf-8") as review:
+                review.write("\n" + scorecard_markdown(scored))
         await self._upload(
             incident.channel_id,
             document,
             filename=f"{incident.reference}-post-incident-review.md",
-            title=f"{incident.reference} post-incident review (draft)",
+            title=f"{drill_mark(snapshot)}{incident.reference} post-incident review (draft)",
             comment=(
-                f"📝 Post-incident review draft for {incident.reference}, made by <@{user}> "
+                f"{drill_mark(snapshot)}📝 Post-incident review draft for {incident.reference}, made by <@{user}> "
                 "from the record. Fill in the cause, the lessons and the action items "
                 "together, then `/incident close`."
             ),
@@ -93,7 +102,7 @@ class TimelineViews:
             self.people.zone(user), worker.people(incident_id, mentioned)
         )
         names = await self.people.names(people | named)
-        return Readers(zone, names, partial(with_names, names=names))
+        return Readers(zone, names, partial(plain_text, names=names))
 
     async def _upload(self, channel_id: str, document: Path, **file) -> None:
         try:

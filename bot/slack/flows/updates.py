@@ -7,13 +7,16 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.incidents import IncidentError
+from bot.incidents import IncidentError, IncidentSnapshot
 from bot.incidents.updates import Draft, UpdateDesk
 from bot.slack.blocks import updates
+from bot.slack.blocks.common import drill_mark
 from bot.slack.flows.card import Card
 from bot.slack.flows.home import HomeTabs
 from bot.slack.flows.room import report_problems
 from bot.slack.gateway import Problems, SlackCallFailed, SlackGateway
+from bot.slack.people import People
+from bot.slack.text import mentioned
 
 
 @dataclass
@@ -23,6 +26,13 @@ class Updates:
     card: Card
     broadcast_channel: str | None
     home: HomeTabs
+    people: People
+    drill_broadcast_channel: str | None = None
+
+    async def _names(self, draft: Draft) -> dict[str, str]:
+        """The names of the people the draft mentions, as executives will read them."""
+        said = [draft.update.text, *(q["text"] for q in draft.update.open_questions or [])]
+        return await self.people.names(set().union(*map(mentioned, said)))
 
     async def draft(self, incident_id: int, final: bool = False) -> None:
         """A draft now (`/incident update`, resolution); older undecided drafts give way."""
@@ -32,13 +42,15 @@ class Updates:
         channel_id = draft.snapshot.incident.channel_id
         for old in superseded:
             if old.message_ts:
-                text, decided = updates.decided_message(Draft(old, draft.snapshot))
+                old_draft = Draft(old, draft.snapshot)
+                text, decided = updates.decided_message(old_draft, await self._names(old_draft))
                 await self.gateway.update(channel_id, old.message_ts, text, decided)
 
     async def post_draft_message(self, draft: Draft) -> str:
         """Post a claimed draft in the war room. If this fails the lease runs out and the
         scheduler posts it again."""
-        text, draft_blocks = updates.draft_message(draft, self.broadcast_channel)
+        names = await self._names(draft)
+        text, draft_blocks = updates.draft_message(draft, self.sends_to(draft.snapshot), names)
         ts = await self.gateway.post(draft.snapshot.incident.channel_id, text, draft_blocks)
         self.home.changed(draft.snapshot)  # the deciders' Home tabs list the draft
         return ts
@@ -48,25 +60,32 @@ class Updates:
     ) -> None:
         """The edit or skip form; refused before it opens unless `user` may decide."""
         draft = await self.desk.check_decider(update_id, user)
-        await self.gateway.open_view(trigger_id, build(draft, message_ts))
+        await self.gateway.open_view(trigger_id, build(draft, message_ts, await self._names(draft)))
 
     async def approve(
         self, update_id: int, by: str, text: str | None = None, message_ts: str | None = None
     ) -> None:
         """`message_ts`: where the person clicked, in case the draft's ts is not stored yet."""
-        if not self.broadcast_channel:
+        target = self.sends_to((await self.desk.get(update_id)).snapshot)
+        if not target:
             raise IncidentError(
                 "No broadcast channel is configured (broadcast_channel), so updates cannot be sent."
             )
         draft = await self.desk.start_sending(update_id, by, text)
         try:
-            broadcast_ts = await self.gateway.post(
-                self.broadcast_channel, updates.broadcast_update(draft)
-            )
+            text = updates.broadcast_update(draft, await self._names(draft))
+            broadcast_ts = await self.gateway.post(target, text)
         except SlackCallFailed:
             await self.desk.sending_failed(update_id)  # approvable again; the failure is reported
             raise
         await self._decided(await self.desk.sent(update_id, broadcast_ts), message_ts)
+
+    def sends_to(self, snapshot: IncidentSnapshot) -> str | None:
+        """Where an approved update goes: the executives' channel; a drill's go to the drill
+        broadcast channel, or stay in its war room."""
+        if snapshot.is_drill:
+            return self.drill_broadcast_channel or snapshot.incident.channel_id
+        return self.broadcast_channel
 
     async def skip(
         self, update_id: int, by: str, reason: str, message_ts: str | None = None
@@ -79,13 +98,13 @@ class Updates:
         steps = [self.card.refresh(draft.snapshot.id, problems)]
         message_ts = draft.update.message_ts or clicked_ts
         if message_ts:
-            text, decided = updates.decided_message(draft)
+            text, decided = updates.decided_message(draft, await self._names(draft))
             steps.append(
                 problems.collect(self.gateway.update(channel_id, message_ts, text, decided))
             )
         await asyncio.gather(*steps)
         self.home.changed(draft.snapshot)  # the draft leaves the deciders' Home tabs
-        await report_problems(self.gateway, channel_id, problems)
+        await report_problems(self.gateway, channel_id, problems, drill_mark(draft.snapshot))
 
     async def nudge(self, draft: Draft) -> None:
         channel_id = draft.snapshot.incident.channel_id
@@ -94,4 +113,4 @@ class Updates:
             problems.collect(self.gateway.post(channel_id, updates.escalation_nudge(draft))),
             self.card.refresh(draft.snapshot.id, problems),
         )
-        await report_problems(self.gateway, channel_id, problems)
+        await report_problems(self.gateway, channel_id, problems, drill_mark(draft.snapshot))

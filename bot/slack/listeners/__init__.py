@@ -16,6 +16,7 @@ from bot.incidents import IncidentError, IncidentService
 from bot.incidents.timeline import Timeline
 from bot.slack.flows.changes import Changes
 from bot.slack.flows.declare import Declaring
+from bot.slack.flows.drills import Drills
 from bot.slack.flows.followups import FollowUps
 from bot.slack.flows.home import HomeTabs
 from bot.slack.flows.knowledge import Knowledge
@@ -47,6 +48,7 @@ class Deps:
     stakeholders: Stakeholders
     timeline_views: TimelineViews
     home: HomeTabs
+    drills: Drills
     reviewing: Reviewing
     followups: FollowUps
     knowledge: Knowledge
@@ -81,3 +83,4 @@ def register_all(app: AsyncApp, deps: Deps) -> None:
     views.register(app, deps)
     home.register(app, deps)
     followups.register(app, deps)
+    events.register_the_rest(app)

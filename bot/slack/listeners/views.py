@@ -1,4 +1,7 @@
-"""Form submissions: declare an incident, hand over a role."""
+"""Form submissions: declare an incident, hand over a role, edit or skip an update.
+
+Text typed into a form arrives raw, unlike message and command text: it is brought into
+Slack's dialect here, once (`from_typed`), so everything people write is stored alike."""
 
 from __future__ import annotations
 
@@ -8,15 +11,21 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.slack.flows.reply import Reply
 from bot.slack.listeners import Deps
+from bot.slack.text import from_typed
 
 
 def submitted(view: dict, block: str) -> dict:
     return view["state"]["values"].get(block, {}).get("value", {})
 
 
+def typed(view: dict, block: str) -> str:
+    """A text input's value as said text (see the module's note)."""
+    return from_typed((submitted(view, block).get("value") or "").strip())
+
+
 async def required_text(ack: AsyncAck, view: dict, block: str, missing: str) -> str | None:
     """The block's text, or None after answering the form with `missing` under that block."""
-    text = (submitted(view, block).get("value") or "").strip()
+    text = typed(view, block)
     if not text:
         await ack(response_action="errors", errors={block: missing})
         return None
@@ -46,7 +55,7 @@ def register_incident_forms(app: AsyncApp, deps: Deps) -> None:
             title=title,
             severity=severity,
             playbook=metadata.get("playbook"),
-            impact=submitted(view, "impact").get("value") or "",
+            impact=typed(view, "impact"),
             private=private,
         )
         deps.run_for(reply, work, "declare (form)")

@@ -66,8 +66,14 @@ def test_a_private_incident_is_only_its_reference_to_others():
 
 
 def test_titles_are_escaped():
-    view = home.home_view(VIEWER, [incident(1, commander=VIEWER, title="<!channel> down")], [])
-    assert "<!channel>" not in text_of(view) and "&lt;!channel&gt; down" in text_of(view)
+    """Titles are stored as Slack sends them: typed `<!channel>` arrives escaped, a picked
+    one as Slack's markup; neither pings from the Home tab."""
+    for title, shown in [
+        ("&lt;!channel&gt; down", "&lt;!channel&gt; down"),
+        ("<!channel> down", "@channel down"),
+    ]:
+        view = home.home_view(VIEWER, [incident(1, commander=VIEWER, title=title)], [])
+        assert "<!channel>" not in text_of(view) and shown in text_of(view)
 
 
 def test_fit_keeps_room_for_the_count_of_what_is_left():
