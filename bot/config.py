@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from importlib.resources import files
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from bot.playbooks import PlaybookLibrary, load_playbooks
+from bot.incidents.rota import DutyRota
+from bot.playbooks import Duration, Invitee, PlaybookLibrary, load_playbooks
 from bot.scenarios import ScenarioLibrary, load_scenarios, scenarios_dir
 from bot.settings_errors import ConfigError, describe_validation_error, load_yaml_mapping
 from bot.store import DEFAULT_TIMEOUT as DEFAULT_DATABASE_TIMEOUT
@@ -33,11 +35,21 @@ class BotConfig(BaseModel):
     default_playbook: str = "default"
     conference_bridge_url: str | None = None
     archive_on_close: bool = False  # archive the war room after closing (scope channels:manage)
+    # Before the storm: who is paged, and where alerts arrive.
+    response_team: list[Invitee] = Field(default_factory=list)
+    duty_rota: DutyRota | None = None
+    ack_within: Duration = timedelta(minutes=5)
+    alerts_channel: str | None = None
+    alert_severity_label: str = "severity"
+    alert_severity_map: dict[str, str] = Field(default_factory=dict)
+
     # Drills: where their stakeholder updates go instead of the executives' channel (None:
     # they stay in the drill's war room).
     drill_broadcast_channel: str | None = None
 
-    @field_validator("broadcast_channel", "response_team_channel", "drill_broadcast_channel")
+    @field_validator(
+        "broadcast_channel", "response_team_channel", "drill_broadcast_channel", "alerts_channel"
+    )
     @classmethod
     def _channel_id(cls, value: str | None) -> str | None:
         if value is not None and not _CHANNEL_ID.match(value):
@@ -52,6 +64,14 @@ class BotConfig(BaseModel):
     def _prefix(cls, value: str) -> str:
         if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,19}", value):
             raise ValueError("use 1-20 lowercase letters, digits, '-' or '_'")
+        return value
+
+    @field_validator("alert_severity_map")
+    @classmethod
+    def _severity_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for label, severity in value.items():
+            if not re.fullmatch(r"SEV\d", str(severity)):
+                raise ValueError(f"{label}: {severity!r} is not a severity name (SEV0..SEV9)")
         return value
 
     @field_validator("conference_bridge_url")
@@ -76,6 +96,7 @@ class Settings:
     config_path: Path | None
     auto_migrate: bool = True  # upgrade the database schema at start
     scenarios: ScenarioLibrary = field(default_factory=ScenarioLibrary)
+    alerts_token: str | None = None  # ALERTS_TOKEN: unset, alert intake is off
 
 
 def load_config(path: Path | None) -> BotConfig:
@@ -206,6 +227,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         config_path=path,
         auto_migrate=auto_migrate,
         scenarios=scenarios,
+        alerts_token=env.get("ALERTS_TOKEN") or None,
     )
 
 

@@ -146,6 +146,8 @@ class Severity(_Strict):
     invite: list[Invitee] = Field(default_factory=list)
     # Close is refused until the problem-management record is set (`/incident problem`).
     requires_problem_record: bool = False
+    # Alerts mapped to this severity declare an incident at once, without triage.
+    auto_declare: bool = False
 
     @model_validator(mode="after")
     def _major_needs_cadence(self) -> Severity:

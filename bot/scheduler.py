@@ -1,6 +1,6 @@
 """APScheduler drives the stakeholder-update cadence and drills; the database says what is due.
 
-(It also reminds action items' owners of overdue items, and forgets, hourly, the event IDs kept to recognise Slack's retries.)
+(It also forgets, hourly, the event IDs kept to recognise Slack's retries.)
 
 Every second each replica asks the database for due drafts, undecided drafts past their
 escalation time, drafts whose poster died, drill injects now due and resolved drills to
@@ -40,11 +40,12 @@ class UpdateScheduler:
         updates: Updates,
         drills: Drills,
         interval: float = TICK_SECONDS,
+        also_each_tick: list[Callable[[], Awaitable[None]]] = (),
         observe_lag: Callable[[float], None] | None = None,
-        reminders: Callable[[], Awaitable[None]] | None = None,
     ):
         self.desk = desk
-        self.reminders = reminders  # action-item owners' overdue reminders, claimed the same way
+        # Other work claimed from the database on the same tick (paging escalations).
+        self.also_each_tick = list(also_each_tick)
         self.timeline = timeline
         self.updates = updates
         self.drills = drills
@@ -113,8 +114,8 @@ class UpdateScheduler:
                 await self.updates.nudge(draft)
             await self.drills.post_due_injects()
             await self.drills.post_scorecards()
-            if self.reminders is not None:
-                await self.reminders()
+            for work in self.also_each_tick:
+                await work()
             await self._wake_for_next_due()
         except DATABASE_ERRORS as error:
             # Nothing claimed is lost (claims are leased); the next tick tries again.

@@ -19,9 +19,11 @@ from bot.config import Settings
 from bot.documents import Documents
 from bot.incidents import IncidentService
 from bot.incidents.actions import ActionItems
+from bot.incidents.alerts import AlertDesk
 from bot.incidents.drills import DrillDesk
 from bot.incidents.knowledge import KnowledgeBase
 from bot.incidents.lessons import Lessons
+from bot.incidents.paging import Pager
 from bot.incidents.status import StatusReader
 from bot.incidents.timeline import Timeline
 from bot.incidents.updates import UpdateDesk
@@ -37,9 +39,11 @@ from bot.slack.flows.drills import Drills
 from bot.slack.flows.followups import FollowUps
 from bot.slack.flows.home import HomeTabs
 from bot.slack.flows.knowledge import Knowledge
+from bot.slack.flows.paging import Paging
 from bot.slack.flows.review import Reviewing
 from bot.slack.flows.stakeholders import Stakeholders
 from bot.slack.flows.timeline import TimelineViews
+from bot.slack.flows.triage import Triage
 from bot.slack.flows.updates import Updates
 from bot.slack.gateway import SlackGateway, make_client
 from bot.slack.listeners import Deps
@@ -50,6 +54,7 @@ from bot.store import Database
 from bot.store.migrate import require_current
 from bot.store.types import utcnow
 from bot.web import WebDeps, add_routes
+from bot.web.alerts import add_alert_routes
 
 log = logging.getLogger(__name__)
 RUNTIME = web.AppKey("runtime", object)
@@ -67,6 +72,14 @@ class Runtime:
     scheduler: UpdateScheduler
     metrics: Metrics
     backfill: Backfill
+
+    @property
+    def triage(self) -> Triage:
+        return self.deps.triage
+
+    @property
+    def paging(self) -> Paging:
+        return self.deps.paging
 
 
 def build_runtime(settings: Settings, clock: Callable[[], datetime] = utcnow) -> Runtime:
@@ -93,7 +106,7 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utcnow) ->
         deps.updates,
         deps.drills,
         observe_lag=metrics.scheduler_lag.observe,
-        reminders=deps.followups.remind_owners,
+        also_each_tick=[deps.paging.tick, deps.triage.tick, deps.followups.remind_owners],
     )
     backfill = Backfill(service, timeline, gateway, people)
     return Runtime(
@@ -131,6 +144,11 @@ def build_slack_layer(
     documents = Documents(settings.database_url, settings.database_timeout)
     timeline_views = TimelineViews(service, timeline, gateway, people, documents, drills)
     items = ActionItems(service.db, service.clock)
+    changes = Changes(service, gateway, config, card, updates, people, home)
+    pager = Pager(service.db, config.duty_rota, config.response_team, config.ack_within)
+    paging = Paging(pager, service, changes, gateway, config)
+    declaring.on_major = changes.on_major = paging.start
+    alerts = AlertDesk(service.db)
     return Deps(
         service=service,
         timeline=timeline,
@@ -139,7 +157,7 @@ def build_slack_layer(
         tasks=tasks,
         broadcast_channel=config.broadcast_channel,
         declaring=declaring,
-        changes=Changes(service, gateway, config, card, updates, people, home),
+        changes=changes,
         updates=updates,
         stakeholders=stakeholders,
         timeline_views=timeline_views,
@@ -148,6 +166,8 @@ def build_slack_layer(
         reviewing=Reviewing(lessons, knowledge_base, timeline_views, gateway),
         followups=FollowUps(service, items, lessons, gateway, people, card),
         knowledge=knowledge,
+        triage=Triage(alerts, gateway, declaring, config, settings.playbooks, tasks),
+        paging=paging,
     )
 
 
@@ -169,6 +189,7 @@ def create_web_app(settings: Settings, clock: Callable[[], datetime] = utcnow) -
             severities,
         ),
     )
+    add_alert_routes(app, runtime.triage, settings.alerts_token)
 
     def backfill() -> None:
         """What was said while the bot was down (or its socket was), off the event path."""
@@ -188,6 +209,7 @@ def create_web_app(settings: Settings, clock: Callable[[], datetime] = utcnow) -
             await runtime.db.dispose()
             raise
         runtime.scheduler.start()
+        await runtime.triage.resume()
         if socket_mode is None:  # over a socket: at each connection (see backfill above)
             backfill()
         yield

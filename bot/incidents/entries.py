@@ -24,6 +24,9 @@ class EntryKind(StrEnum):
     MESSAGE = "message"
     UPDATE = "update"
     UPDATE_SKIPPED = "update_skipped"
+    ALERT = "alert"
+    PAGED = "paged"
+    PAGE_ACKNOWLEDGED = "page_acknowledged"
     INJECT = "inject"  # a drill's scripted event, as posted in its war room
 
 
@@ -111,6 +114,35 @@ class UpdateSkipped(Payload):
 
 
 @dataclass(frozen=True)
+class AlertChanged(Payload):
+    """An alert of the incident's alert group fired, resolved or fired again."""
+
+    kind = EntryKind.ALERT
+    group: int
+    fingerprint: str
+    status: str  # firing, resolved
+    name: str
+
+
+@dataclass(frozen=True)
+class Paged(Payload):
+    """The duty manager (or the next on the rota) was paged; `unanswered` did not answer."""
+
+    kind = EntryKind.PAGED
+    user: str
+    attempt: int
+    unanswered: str | None = None
+
+
+@dataclass(frozen=True)
+class PageAcknowledged(Payload):
+    kind = EntryKind.PAGE_ACKNOWLEDGED
+    user: str
+    attempt: int
+    seconds: int  # from the first page to this acknowledgement
+
+
+@dataclass(frozen=True)
 class Injected(Payload):
     kind = EntryKind.INJECT
     position: int  # its place in the drill's scenario
@@ -127,6 +159,9 @@ AnyPayload = (
     | Said
     | UpdateSent
     | UpdateSkipped
+    | AlertChanged
+    | Paged
+    | PageAcknowledged
     | Injected
 )
 PAYLOADS: dict[EntryKind, type[Payload]] = {p.kind: p for p in AnyPayload.__args__}

@@ -16,7 +16,14 @@ from itertools import pairwise
 
 from sqlmodel import col, select
 
-from bot.incidents.entries import EntryKind, SeverityChanged, StatusChanged, payload
+from bot.incidents.entries import (
+    EntryKind,
+    PageAcknowledged,
+    Paged,
+    SeverityChanged,
+    StatusChanged,
+    payload,
+)
 from bot.incidents.errors import InvalidRequest
 from bot.incidents.lessons import WrittenReview, problem_record, review_versions, written_review
 from bot.incidents.lifecycle import UpdateStatus
@@ -33,7 +40,13 @@ from bot.store.models import (
 
 # The entries the review's facts come from (the rest is the timeline itself); a drill's
 # injects are facts of its scorecard.
-FACT_KINDS = (EntryKind.STATUS.value, EntryKind.SEVERITY.value, EntryKind.INJECT.value)
+FACT_KINDS = (
+    EntryKind.STATUS.value,
+    EntryKind.SEVERITY.value,
+    EntryKind.INJECT.value,
+    EntryKind.PAGED.value,
+    EntryKind.PAGE_ACKNOWLEDGED.value,
+)
 
 
 @dataclass(frozen=True)
@@ -95,7 +108,7 @@ class ReviewRecord:
     be a million entries long, so the documents stream it (`log_rows`)."""
 
     snapshot: IncidentSnapshot
-    changes: list[TimelineEntry]  # status and severity changes, oldest first
+    changes: list[TimelineEntry]  # status and severity changes and pages, oldest first
     holdings: list[RoleAssignment]  # every holding of every role, oldest first
     updates: list[StakeholderUpdate]  # sent or skipped, oldest first
     questions: list[Question]
@@ -121,6 +134,12 @@ class ReviewRecord:
 
     def reratings(self) -> list[tuple[datetime, SeverityChanged]]:
         return [(entry.at, change) for entry, change in self._changes(SeverityChanged)]
+
+    def paging(self) -> tuple[list[Paged], PageAcknowledged | None]:
+        """Who was paged, in order, and the acknowledgement (time to acknowledge) if any."""
+        pages = [page for _, page in self._changes(Paged)]
+        acks = [ack for _, ack in self._changes(PageAcknowledged)]
+        return pages, acks[0] if acks else None
 
     def holdings_of(self, role: str) -> list[RoleAssignment]:
         return [h for h in self.holdings if h.role == role]

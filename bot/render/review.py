@@ -6,7 +6,7 @@ The facts are filled in; the lessons are left as prompts for the people who were
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.incidents.lifecycle import IncidentStatus, UpdateStatus
 from bot.incidents.review import ReviewRecord
@@ -95,9 +95,23 @@ def _summary(record: ReviewRecord, readers: Readers) -> list[str]:
         f"| Fix in place (monitoring) | {milestone(reached.get(IncidentStatus.MONITORING))} |",
         f"| Resolved | {milestone(incident.resolved_at)} |",
         f"| Reopened | {reopened} time{'s' if reopened != 1 else ''} |",
+        *_paging_rows(record, readers),
         *_role_rows(record, readers),
         f"| Resolution | {cell(incident.summary) or '—'} |",
     ]
+
+
+def _paging_rows(record: ReviewRecord, readers: Readers) -> list[str]:
+    pages, acknowledged = record.paging()
+    if not pages:
+        return []
+    paged = ", then ".join(readers.who(page.user) for page in pages)
+    if acknowledged is None:
+        answer = "nobody acknowledged"
+    else:
+        after = format_duration(timedelta(seconds=acknowledged.seconds))
+        answer = f"{readers.who(acknowledged.user)} acknowledged after {after}"
+    return [f"| Duty manager paged | {paged}; {answer} |"]
 
 
 def _role_rows(record: ReviewRecord, readers: Readers) -> list[str]:

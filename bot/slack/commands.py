@@ -275,6 +275,10 @@ def ack_help(_: Deps, __: dict) -> Ack:
     return Ack(help_text(), finished=True)
 
 
+def ack_oncall(deps: Deps, _: dict) -> Ack:
+    return Ack(deps.paging.on_call(), finished=True)  # the rota is config: no I/O
+
+
 def ack_list(deps: Deps, _: dict) -> Ack | None:
     recent = deps.stakeholders.recent_list()  # fresh enough: answer in the ack
     return None if recent is None else Ack(recent, finished=True)
@@ -498,6 +502,14 @@ SUBCOMMANDS = (
         search,
     ),
     Subcommand("list", "", "open incidents", ANYWHERE, no_arguments("list"), list_open, ack_list),
+    Subcommand(
+        "oncall",
+        "",
+        "who is the duty MIM manager now, and who is next",
+        ANYWHERE,
+        no_arguments("oncall"),
+        acknowledge=ack_oncall,
+    ),
     Subcommand(
         "stats",
         "[30d|90d|365d]",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -27,6 +28,7 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **_engine_options(url, timeout))
         if self.is_sqlite:
             _serialise_sqlite_writers(self.engine, timeout)
+        self._queued_writes = asyncio.Lock()
 
     async def upgrade_schema(self) -> None:
         """Migrate to this version's schema (an empty database too); see `bot.store.migrate`.
@@ -44,6 +46,21 @@ class Database:
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One unit of work: committed when the block ends, rolled back if it raises."""
         async with AsyncSession(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def queued_transaction(self) -> AsyncIterator[AsyncSession]:
+        """`transaction()` for bursts of writers from one process (an alert storm).
+
+        On SQLite the writers queue in the process, in order, instead of in SQLite's busy
+        handler, which sleeps and retries and, with dozens waiting, can starve one past the
+        timeout. PostgreSQL locks rows, not the database: no queue there.
+        """
+        if not self.is_sqlite:
+            async with self.transaction() as session:
+                yield session
+            return
+        async with self._queued_writes, self.transaction() as session:
             yield session
 
     @asynccontextmanager

@@ -236,3 +236,70 @@ class DrillInject(SQLModel, table=True):
     question_id: int | None = Field(default=None, foreign_key="question.id")
     post_lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     posted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AlertGroup(SQLModel, table=True):
+    """Alerts a monitoring system sends together (Alertmanager's groupKey): one triage message.
+
+    `version` counts real changes (an alert joined, resolved, re-fired; a dismissal; a
+    declaration); `shown_version` is what the triage message shows, so a change not yet
+    shown when the process stopped is shown after the restart. `post_lease_until` claims
+    posting the first triage message, as for update drafts.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_key: str = Field(unique=True)
+    source: str  # alertmanager, generic
+    receiver: str = ""
+    common_labels: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = "firing"  # firing while any of its alerts fires, else resolved
+    first_fired_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    version: int = 1
+    shown_version: int = 0
+    triage_channel: str | None = None
+    triage_ts: str | None = None
+    post_lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    dismissed_by: str | None = None
+    dismissed_reason: str | None = None
+    incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
+    # The war room was told that the alerts resolved (reset when one fires again).
+    resolution_told: bool = False
+
+
+class Alert(SQLModel, table=True):
+    """One alert of a group, by its fingerprint: its labels, annotations and state."""
+
+    __table_args__ = (
+        UniqueConstraint("group_id", "fingerprint", name="one_alert_per_fingerprint"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="alertgroup.id", index=True)
+    fingerprint: str
+    status: str  # firing, resolved
+    labels: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    annotations: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    starts_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    ends_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    generator_url: str = ""
+
+
+class Page(SQLModel, table=True):
+    """A page to one person for one incident: the duty manager first, then the next on the
+    rota each time nobody acknowledges within `ack_within`. `attempt` numbers the chain, one
+    row each, so two replicas cannot page the same step twice. `post_lease_until` claims
+    sending the direct message, as for update drafts."""
+
+    __table_args__ = (UniqueConstraint("incident_id", "attempt", name="one_page_per_attempt"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    attempt: int
+    user_id: str
+    paged_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    ack_due: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
+    escalated: bool = False
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    message_ts: str | None = None  # the direct message, once sent
+    post_lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -8,6 +8,7 @@ import sys
 import aiohttp
 
 from bot.simulator import wait_for
+from tests.conftest import reset_schema
 
 
 def free_port() -> int:
@@ -41,6 +42,15 @@ async def start_bot(env: dict) -> tuple[asyncio.subprocess.Process, str]:
 
     await wait_for(healthy, timeout=20, what="the bot process to start")
     return process, url
+
+
+async def shared_database(tmp_path) -> str:
+    """One database for several bot processes: TEST_DATABASE_URL (emptied) or a SQLite file."""
+    database_url = os.environ.get("TEST_DATABASE_URL")
+    if database_url:
+        await reset_schema(database_url)
+        return database_url
+    return f"sqlite+aiosqlite:///{tmp_path}/shared.db"
 
 
 async def stop(process: asyncio.subprocess.Process) -> None:

@@ -2,7 +2,6 @@
 
 import asyncio
 import copy
-import os
 import signal
 
 from bot.simulator import SlackClient, wait_for
@@ -12,10 +11,9 @@ from tests.conftest import (
     SECRET,
     TEST_PLAYBOOK,
     bot_environment,
-    reset_schema,
     write_settings_files,
 )
-from tests.e2e.processes import let_time_pass, start_bot, stop
+from tests.e2e.processes import let_time_pass, shared_database, start_bot, stop
 
 
 def cadence_playbook(update_every: str) -> dict:
@@ -35,12 +33,7 @@ def drafts(fake) -> list[tuple[str, str]]:
 
 async def environment(fake, tmp_path, update_every: str) -> dict:
     config = write_settings_files(tmp_path, {}, [cadence_playbook(update_every)])
-    database_url = os.environ.get("TEST_DATABASE_URL")
-    if database_url:
-        await reset_schema(database_url)
-    else:
-        database_url = f"sqlite+aiosqlite:///{tmp_path}/shared.db"
-    return bot_environment(fake, config, database_url)
+    return bot_environment(fake, config, await shared_database(tmp_path))
 
 
 async def test_overdue_reminder_fires_once_at_once_after_kill_minus_nine(fake, tmp_path):

@@ -1,13 +1,15 @@
 """The post-incident review drafted from the record, on a real database."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
 import pytest
 
 from bot.incidents import IncidentService, InvalidRequest
+from bot.incidents.paging import Pager
 from bot.incidents.review import gather_review
+from bot.incidents.rota import DutyRota
 from bot.incidents.timeline import MessagePosted, Timeline
 from bot.incidents.updates import UpdateDesk
 from bot.playbooks import load_playbooks
@@ -99,3 +101,27 @@ async def test_no_review_while_the_incident_is_open(desk):
     review = review_markdown(record, await timeline.entries(incident), READERS, service.clock())
     assert "None: SEV3 is not major, so stakeholders were not updated." in review
     assert "| Cause identified | — |" in review
+
+
+async def test_the_review_shows_who_was_paged_and_the_time_to_acknowledge(desk):
+    service, _, timeline, clock = desk
+    rota = DutyRota.model_validate(
+        {
+            "time_zone": "UTC",
+            "people": [CAROL, DAVE],
+            "start": "2026-11-16 09:00",
+            "handover": "monday 09:00",
+        }
+    )
+    pager = Pager(service.db, rota, [], timedelta(minutes=5), clock)
+    incident = (await service.declare(title="Checkout down", declared_by=ALICE, severity="SEV1")).id
+    first = await pager.start(incident)
+    assert first.page.user_id == CAROL
+    clock.advance(minutes=5)
+    (escalation,) = await pager.claim_escalations()
+    clock.advance(minutes=2)
+    await pager.acknowledge(escalation.page.id, DAVE)
+    await service.resolve(incident, by=ALICE)
+    record = await gather_review(service, incident)
+    text = review_markdown(record, await timeline.entries(incident), READERS, clock())
+    assert "| Duty manager paged | carol, then dave; dave acknowledged after 7m |" in text

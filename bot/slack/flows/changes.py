@@ -4,11 +4,11 @@ in the room, the card, the topic and, for major incidents, the executives."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.config import BotConfig
-from bot.incidents import Change, IncidentService
+from bot.incidents import Change, IncidentService, IncidentSnapshot
 from bot.incidents.entries import RoleHandedOver, SeverityChanged, StatusChanged, payload
 from bot.incidents.lifecycle import IncidentStatus
 from bot.slack.blocks import announcements, card, forms
@@ -30,6 +30,8 @@ class Changes:
     updates: Updates
     people: People
     home: HomeTabs
+    # Called when an incident is raised to major: paging the duty manager.
+    on_major: Callable[[IncidentSnapshot], Awaitable[None]] | None = None
 
     async def assign(self, incident_id: int, role: str, assignee: str, by: str) -> None:
         """Hand `role` to `assignee` (a user picked in a form)."""
@@ -99,6 +101,8 @@ class Changes:
                 steps.append(problems.collect(self.gateway.post(broadcast, summary)))
         if isinstance(what, SeverityChanged) and snapshot.major and not change.was_major:
             steps += announce_major(self.gateway, self.config, snapshot, problems)
+            if self.on_major is not None:
+                steps.append(problems.collect(self.on_major(snapshot)))
             invitees = await self.gateway.expand_invitees(snapshot.invitees(), problems)
             steps.append(self.gateway.invite(channel_id, invitees, problems))
         return steps

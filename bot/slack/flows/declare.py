@@ -9,6 +9,7 @@ the channel is created and posted with the card.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.config import BotConfig
@@ -36,6 +37,8 @@ class Declaring:
     config: BotConfig
     home: HomeTabs
     people: People
+    # Called once the room of a major incident is open: paging the duty manager.
+    on_major: Callable[[IncidentSnapshot], Awaitable[None]] | None = None
     knowledge: Knowledge | None = None  # similar past incidents, posted in the new room
 
     async def declare(
@@ -144,6 +147,8 @@ class Declaring:
         if snapshot.playbook.checklist:
             checklist = announcements.checklist(snapshot)
             finishing.append(problems.collect(self.gateway.post(channel_id, checklist)))
+        if snapshot.major and self.on_major is not None:
+            finishing.append(problems.collect(self.on_major(snapshot)))
         await asyncio.gather(*finishing)
 
     async def _post_similar(self, channel_id: str, similar: asyncio.Future) -> None:

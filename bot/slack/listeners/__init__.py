@@ -20,10 +20,12 @@ from bot.slack.flows.drills import Drills
 from bot.slack.flows.followups import FollowUps
 from bot.slack.flows.home import HomeTabs
 from bot.slack.flows.knowledge import Knowledge
+from bot.slack.flows.paging import Paging
 from bot.slack.flows.reply import Reply
 from bot.slack.flows.review import Reviewing
 from bot.slack.flows.stakeholders import Stakeholders
 from bot.slack.flows.timeline import TimelineViews
+from bot.slack.flows.triage import Triage
 from bot.slack.flows.updates import Updates
 from bot.slack.gateway import SlackCallFailed, SlackGateway
 from bot.slack.people import People
@@ -49,6 +51,8 @@ class Deps:
     timeline_views: TimelineViews
     home: HomeTabs
     drills: Drills
+    triage: Triage
+    paging: Paging
     reviewing: Reviewing
     followups: FollowUps
     knowledge: Knowledge
@@ -74,13 +78,24 @@ async def _answering(reply: Reply, work: Awaitable) -> None:
 
 
 def register_all(app: AsyncApp, deps: Deps) -> None:
-    from bot.slack.listeners import actions, commands, events, followups, home, views
+    from bot.slack.listeners import (
+        actions,
+        commands,
+        events,
+        followups,
+        home,
+        paging,
+        triage,
+        views,
+    )
 
     # Bolt tries listeners in registration order: events first, as they are the hot path.
     events.register(app, deps)
     commands.register(app, deps)
     actions.register(app, deps)
     views.register(app, deps)
+    triage.register(app, deps)
+    paging.register(app, deps)
     home.register(app, deps)
     followups.register(app, deps)
     events.register_the_rest(app)

@@ -50,14 +50,17 @@ def register_incident_forms(app: AsyncApp, deps: Deps) -> None:
         reply = Reply(
             deps.gateway, body["user"]["id"], metadata.get("response_url"), metadata.get("channel")
         )
-        work = deps.declaring.declare(
-            reply,
-            title=title,
-            severity=severity,
-            playbook=metadata.get("playbook"),
-            impact=typed(view, "impact"),
-            private=private,
-        )
+        declaration = {
+            "title": title,
+            "severity": severity,
+            "playbook": metadata.get("playbook"),
+            "impact": typed(view, "impact"),
+            "private": private,
+        }
+        if "alert_group" in metadata:  # opened from an alert triage message
+            work = deps.triage.declared(reply, metadata["alert_group"], **declaration)
+        else:
+            work = deps.declaring.declare(reply, **declaration)
         deps.run_for(reply, work, "declare (form)")
 
     @app.view("handover")

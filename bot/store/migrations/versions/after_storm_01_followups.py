@@ -3,7 +3,7 @@ items, problem records, and the knowledge base's search documents with their ful
 index (SQLite FTS5 table and triggers; PostgreSQL tsvector column and GIN index).
 
 Revision ID: after_storm_01
-Revises: 0002_drills
+Revises: 0003
 Create Date: 2026-11-25 22:00:44.879477
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from bot.store import search
 
 revision = "after_storm_01"
-down_revision = "0002_drills"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

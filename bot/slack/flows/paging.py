@@ -1,0 +1,98 @@
+"""Paging in Slack: the duty manager's direct message, escalations told in the war room,
+the acknowledger invited and offered the command, and `/incident oncall`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bot.config import BotConfig
+from bot.incidents import IncidentService, IncidentSnapshot, InvalidRequest
+from bot.incidents.paging import Escalation, PageOut, Pager, page_order
+from bot.slack.blocks import paging as paging_blocks
+from bot.slack.flows.changes import Changes
+from bot.slack.flows.room import report_problems
+from bot.slack.gateway import Problems, SlackCallFailed, SlackGateway
+
+log = logging.getLogger(__name__)
+
+
+class Paging:
+    def __init__(
+        self,
+        pager: Pager,
+        service: IncidentService,
+        changes: Changes,
+        gateway: SlackGateway,
+        config: BotConfig,
+    ):
+        self.pager = pager
+        self.service = service
+        self.changes = changes
+        self.gateway = gateway
+        self.config = config
+
+    async def start(self, snapshot: IncidentSnapshot) -> None:
+        """A major incident: page the duty manager (once, however often this is called).
+        A drill pages nobody: it must not wake the real duty manager."""
+        if snapshot.is_drill:
+            return
+        out = await self.pager.start(snapshot.id)
+        if out is None:
+            return
+        room = paging_blocks.paging_in_room(out, self.pager.ack_within)
+        await asyncio.gather(self._send(out), self.gateway.post(out.incident.channel_id, room))
+
+    async def _send(self, out: PageOut) -> None:
+        text, message = paging_blocks.page_message(out, self.pager.ack_within)
+        await self.pager.sent(out.page.id, await self.gateway.post(out.page.user_id, text, message))
+
+    async def tick(self) -> None:
+        """From the scheduler: re-send pages whose sender died, escalate unanswered ones."""
+        for out in await self.pager.claim_unsent():
+            try:
+                await self._send(out)
+            except SlackCallFailed:
+                log.exception("could not page %s; will retry", out.page.user_id)
+        for escalation in await self.pager.claim_escalations():
+            await self._escalated(escalation)
+
+    async def _escalated(self, escalation: Escalation) -> None:
+        problems = Problems()
+        room = escalation.incident.channel_id
+        text = paging_blocks.escalation_in_room(escalation, self.pager.ack_within)
+        steps = [problems.collect(self.gateway.post(room, text))]
+        if escalation.page is not None:
+            out = PageOut(escalation.page, escalation.incident)
+            steps.append(problems.collect(self._send(out)))
+        await asyncio.gather(*steps)
+        await report_problems(self.gateway, room, problems)
+
+    async def acknowledge(self, page_id: int, user: str, dm: str, message_ts: str) -> None:
+        acked = await self.pager.acknowledge(page_id, user)
+        room = acked.incident.channel_id
+        problems = Problems()
+        snapshot = await self.service.get(acked.incident.id)
+        text, message = paging_blocks.acknowledged_message(acked, snapshot.commander != user)
+        await asyncio.gather(
+            self.gateway.invite(room, [user], problems),
+            problems.collect(self.gateway.post(room, paging_blocks.acknowledged_in_room(acked))),
+            problems.collect(self.gateway.update(dm, message_ts, text, message)),
+        )
+        await report_problems(self.gateway, room, problems)
+
+    async def take_command(self, incident_id: int, user: str, dm: str, message_ts: str) -> None:
+        """The acknowledger takes the commander role they were offered."""
+        if await self.pager.acknowledger(incident_id) != user:
+            raise InvalidRequest("Only the duty manager who acknowledged the page can take it.")
+        change = await self.service.assign(incident_id, "commander", user, by=user)
+        text = paging_blocks.took_command(change.snapshot.incident)
+        await asyncio.gather(
+            self.changes.publish(change), self.gateway.update(dm, message_ts, text, None)
+        )
+
+    def on_call(self) -> str:
+        rota = self.config.duty_rota
+        duty = rota.duty(self.pager.clock()) if rota else None
+        team = page_order(None, self.config.response_team, self.pager.clock())
+        return paging_blocks.on_call(duty, team)

@@ -1,0 +1,221 @@
+"""Alert triage in Slack: one message per alert group, kept current, paced per channel.
+
+A storm of notifications must not become a storm of Slack calls: each channel gets at
+most one write per `interval` (Slack allows about one message a second per channel), and
+each write shows the group's state when it is made, so edits coalesce and the last state
+is always the one shown. What a message shows is recorded (`shown_version`), so a change
+not yet shown when the process stopped is shown after the restart (`resume`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from bot.background import BackgroundTasks
+from bot.config import BotConfig
+from bot.incidents.alerts import AlertDesk, Delivery, GroupView, Received
+from bot.incidents.errors import InvalidRequest
+from bot.incidents.paging import page_order
+from bot.playbooks import PlaybookLibrary
+from bot.slack.blocks import forms
+from bot.slack.blocks import triage as triage_blocks
+from bot.slack.flows.declare import Declaring
+from bot.slack.flows.reply import Reply
+from bot.slack.gateway import SlackCallFailed, SlackGateway
+from bot.slack.text import from_typed
+from bot.store.types import utcnow
+
+log = logging.getLogger(__name__)
+SLACK_WRITES_PER_CHANNEL_INTERVAL = 1.0  # seconds
+RESUME_EVERY = 30.0  # seconds between sweeps for changes no triage message shows yet
+
+
+class ChannelPacer:
+    """At most one write per channel per `interval`; a group waiting is written once, with
+    whatever it holds by then. New groups go before changed ones: a new fire matters most."""
+
+    def __init__(
+        self,
+        write: Callable[[int], Awaitable[None]],
+        tasks: BackgroundTasks,
+        interval: float = SLACK_WRITES_PER_CHANNEL_INTERVAL,
+    ):
+        self._write = write
+        self._tasks = tasks
+        self.interval = interval
+        self._waiting: dict[str, tuple[dict[int, None], dict[int, None]]] = {}
+        self._draining: set[str] = set()
+
+    def poke(self, channel: str, group_id: int, new: bool = False) -> None:
+        fresh, changed = self._waiting.setdefault(channel, ({}, {}))
+        (fresh if new else changed)[group_id] = None
+        if channel not in self._draining:
+            self._draining.add(channel)
+            self._tasks.spawn(self._drain(channel), name=f"triage {channel}")
+
+    async def _drain(self, channel: str) -> None:
+        loop = asyncio.get_running_loop()
+        fresh, changed = self._waiting[channel]
+        try:
+            while fresh or changed:
+                queue = fresh if fresh else changed
+                group_id = next(iter(queue))
+                del queue[group_id]
+                changed.pop(group_id, None)
+                started = loop.time()
+                try:
+                    await self._write(group_id)
+                except SlackCallFailed:
+                    # Not lost: the group stays unshown and is shown on its next change
+                    # or at the next start (`Triage.resume`).
+                    log.exception("could not show alert group %s", group_id)
+                pause = started + self.interval - loop.time()
+                if pause > 0 and (fresh or changed):
+                    await asyncio.sleep(pause)
+        finally:
+            self._draining.discard(channel)
+
+
+class Triage:
+    def __init__(
+        self,
+        desk: AlertDesk,
+        gateway: SlackGateway,
+        declaring: Declaring,
+        config: BotConfig,
+        playbooks: PlaybookLibrary,
+        tasks: BackgroundTasks,
+        clock: Callable[[], datetime] = utcnow,
+    ):
+        self.clock = clock
+        self.desk = desk
+        self.gateway = gateway
+        self.declaring = declaring
+        self.config = config
+        self.playbooks = playbooks
+        self.tasks = tasks
+        self.pacer = ChannelPacer(self.show, tasks)
+        self._resumed_at = 0.0
+
+    async def receive(self, delivery: Delivery) -> Received:
+        """Store a notification; the Slack work it causes happens after the answer."""
+        received = await self.desk.receive(delivery)
+        if received.changed and self.config.alerts_channel:
+            self.pacer.poke(self.config.alerts_channel, received.group_id, received.created)
+        if received.resolved_now and received.incident_id is not None:
+            self.tasks.spawn(self.tell_resolved(received.group_id), name="alerts resolved")
+        if received.created and self._may_auto_declare:
+            self.tasks.spawn(self.auto_declare(received.group_id), name="auto-declare")
+        return received
+
+    @property
+    def _may_auto_declare(self) -> bool:
+        return any(level.auto_declare for level in self.playbooks.default.severities.values())
+
+    async def auto_declare(self, group_id: int) -> None:
+        """Declare at once when the alerts' severity says `auto_declare: true`; the person
+        on duty holds the command (else the first of the response team)."""
+        view = await self.desk.view(group_id)
+        severity = view.severity(self.config.alert_severity_label, self.config.alert_severity_map)
+        level = self.playbooks.default.severities.get(severity or "")
+        if level is None or not level.auto_declare or not view.firing:
+            return
+        order = page_order(self.config.duty_rota, self.config.response_team, self.clock())
+        if not order:
+            log.warning("alert group %s: auto_declare needs a duty_rota or response_team", group_id)
+            return
+        reply = Reply(self.gateway, order[0], channel=self.config.alerts_channel)
+        # Alert text is raw, like a form's: stored in Slack's dialect, as everything said is.
+        await self.declared(
+            reply,
+            group_id,
+            title=from_typed(view.title),
+            severity=severity,
+            playbook=None,
+            impact=from_typed(view.impact),
+        )
+
+    async def tick(self) -> None:
+        """From the scheduler, every second: now and then, show what Slack refused before."""
+        if asyncio.get_running_loop().time() - self._resumed_at >= RESUME_EVERY:
+            await self.resume()
+
+    async def resume(self) -> None:
+        """Show every change not shown yet (after a restart or a Slack failure)."""
+        self._resumed_at = asyncio.get_running_loop().time()
+        if not self.config.alerts_channel:
+            return
+        for group_id in await self.desk.unshown():
+            self.pacer.poke(self.config.alerts_channel, group_id)
+
+    async def show(self, group_id: int) -> None:
+        """Post the group's triage message, or edit it to show the group as it is now."""
+        view = await self.desk.view(group_id)
+        group = view.group
+        text, message = triage_blocks.triage_message(view)
+        if group.triage_ts is None:
+            if not await self.desk.claim_first_post(group_id):
+                return  # another replica is posting it
+            channel = self.config.alerts_channel
+            try:
+                ts = await self.gateway.post(channel, text, message)
+            except SlackCallFailed:
+                await self.desk.release_first_post(group_id)  # the next try need not wait
+                raise
+            await self.desk.shown(group_id, group.version, channel, ts)
+        else:
+            await self.gateway.update(group.triage_channel, group.triage_ts, text, message)
+            await self.desk.shown(group_id, group.version)
+
+    # -- decisions -----------------------------------------------------------------------------
+
+    async def open_declare(self, trigger_id: str, group_id: int) -> None:
+        """The declare form, filled from the alerts (its submission comes back to `declared`)."""
+        view = await self.desk.view(group_id)
+        if view.group.incident_id is not None:
+            raise InvalidRequest(f"These alerts are already INC-{view.group.incident_id}.")
+        playbook = self.playbooks.default
+        metadata = {"channel": self.config.alerts_channel, "alert_group": group_id}
+        form = forms.declare_modal(self.playbooks, playbook, metadata)
+        severity = view.severity(self.config.alert_severity_label, self.config.alert_severity_map)
+        triage_blocks.prefill_declare(form, view.title, severity, view.impact)
+        await self.gateway.open_view(trigger_id, form)
+
+    async def declared(self, reply: Reply, group_id: int, **declaration) -> None:
+        """Declare from a triage message: the war room, then the alerts into its timeline."""
+        snapshot = await self.declaring.declare(reply, **declaration)
+        if snapshot is None:
+            return
+        view, ours = await self.desk.declared(group_id, snapshot.id)
+        self.pacer.poke(self.config.alerts_channel, group_id)
+        if ours:
+            await self.gateway.post(snapshot.incident.channel_id, *_declared_from(view))
+        else:
+            await reply(
+                f"⚠️ These alerts were already declared as INC-{view.group.incident_id}; "
+                f"{snapshot.incident.reference} is a separate incident."
+            )
+
+    async def open_dismiss(self, trigger_id: str, group_id: int) -> None:
+        view = await self.desk.view(group_id)
+        await self.gateway.open_view(trigger_id, triage_blocks.dismiss_modal(view))
+
+    async def dismiss(self, group_id: int, user: str, reason: str) -> None:
+        await self.desk.dismiss(group_id, user, reason)
+        self.pacer.poke(self.config.alerts_channel, group_id)
+
+    async def tell_resolved(self, group_id: int) -> None:
+        """Tell the war room, once, that the alerts behind its incident resolved."""
+        if not await self.desk.claim_resolution_notice(group_id):
+            return
+        view = await self.desk.view(group_id)
+        if view.war_room:
+            await self.gateway.post(view.war_room, triage_blocks.resolved_in_room(view))
+
+
+def _declared_from(view: GroupView) -> tuple[str, list]:
+    text, message = triage_blocks.triage_message(view, decisions=False)
+    return f"Declared from alerts: {text}", message
