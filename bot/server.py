@@ -139,7 +139,9 @@ def build_slack_layer(
         drill_broadcast_channel=config.drill_broadcast_channel,
     )
     knowledge = Knowledge(knowledge_base, gateway, people)
-    declaring = Declaring(service, gateway, settings.playbooks, config, home, people, knowledge)
+    declaring = Declaring(
+        service, gateway, settings.playbooks, config, home, people, knowledge=knowledge
+    )
     stakeholders = Stakeholders(service, desk, gateway)
     documents = Documents(settings.database_url, settings.database_timeout)
     timeline_views = TimelineViews(service, timeline, gateway, people, documents, drills)
