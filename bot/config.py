@@ -34,6 +34,7 @@ class BotConfig(BaseModel):
     playbooks_dir: Path | None = None  # None: ./playbooks, else the playbooks shipped with warroom
     default_playbook: str = "default"
     conference_bridge_url: str | None = None
+    archive_on_close: bool = False  # archive the war room after closing (scope channels:manage)
     # Before the storm: who is paged, and where alerts arrive.
     response_team: list[Invitee] = Field(default_factory=list)
     duty_rota: DutyRota | None = None

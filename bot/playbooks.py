@@ -144,6 +144,8 @@ class Severity(_Strict):
     update_every: Duration | None = None
     escalate_after: Duration | None = None
     invite: list[Invitee] = Field(default_factory=list)
+    # Close is refused until the problem-management record is set (`/incident problem`).
+    requires_problem_record: bool = False
     # Alerts mapped to this severity declare an incident at once, without triage.
     auto_declare: bool = False
 
@@ -151,6 +153,37 @@ class Severity(_Strict):
     def _major_needs_cadence(self) -> Severity:
         if self.major and self.update_every is None:
             raise ValueError("a major severity needs update_every (the stakeholder update cadence)")
+        return self
+
+
+DEFAULT_REVIEW_SECTIONS = (
+    "Impact",
+    "Root cause",
+    "What went well",
+    "What went wrong",
+    "Where we got lucky",
+)
+MAX_REVIEW_SECTIONS = 20  # one input each in the review form (a modal holds 100 blocks)
+
+
+class Review(_Strict):
+    """The post-incident review's written sections, filled in by the people who were there."""
+
+    sections: list[str] = Field(default_factory=lambda: list(DEFAULT_REVIEW_SECTIONS))
+
+    @model_validator(mode="after")
+    def _usable_sections(self) -> Review:
+        if not self.sections:
+            raise ValueError("sections: name at least one section")
+        if len(self.sections) > MAX_REVIEW_SECTIONS:
+            raise ValueError(f"sections: at most {MAX_REVIEW_SECTIONS} sections fit in the form")
+        seen: set[str] = set()
+        for name in self.sections:
+            if not name.strip() or len(name) > 100:
+                raise ValueError(f"sections: {name!r} must be 1-100 characters")
+            if name.lower() in seen:
+                raise ValueError(f"sections: {name!r} is named twice")
+            seen.add(name.lower())
         return self
 
 
@@ -173,6 +206,8 @@ class Playbook(_Strict):
     roles: dict[str, Role] = Field(default_factory=lambda: dict(DEFAULT_ROLES))
     checklist: list[str] = Field(default_factory=list)
     update_template: str = DEFAULT_UPDATE_TEMPLATE
+    review: Review = Field(default_factory=Review)
+
     drill_targets: DrillTargets = Field(default_factory=DrillTargets)
 
     @model_validator(mode="after")

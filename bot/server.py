@@ -18,8 +18,11 @@ from bot.background import BackgroundTasks
 from bot.config import Settings
 from bot.documents import Documents
 from bot.incidents import IncidentService
+from bot.incidents.actions import ActionItems
 from bot.incidents.alerts import AlertDesk
 from bot.incidents.drills import DrillDesk
+from bot.incidents.knowledge import KnowledgeBase
+from bot.incidents.lessons import Lessons
 from bot.incidents.paging import Pager
 from bot.incidents.status import StatusReader
 from bot.incidents.timeline import Timeline
@@ -33,8 +36,11 @@ from bot.slack.flows.card import Card
 from bot.slack.flows.changes import Changes
 from bot.slack.flows.declare import Declaring
 from bot.slack.flows.drills import Drills
+from bot.slack.flows.followups import FollowUps
 from bot.slack.flows.home import HomeTabs
+from bot.slack.flows.knowledge import Knowledge
 from bot.slack.flows.paging import Paging
+from bot.slack.flows.review import Reviewing
 from bot.slack.flows.stakeholders import Stakeholders
 from bot.slack.flows.timeline import TimelineViews
 from bot.slack.flows.triage import Triage
@@ -100,7 +106,7 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utcnow) ->
         deps.updates,
         deps.drills,
         observe_lag=metrics.scheduler_lag.observe,
-        also_each_tick=[deps.paging.tick, deps.triage.tick],
+        also_each_tick=[deps.paging.tick, deps.triage.tick, deps.followups.remind_owners],
     )
     backfill = Backfill(timeline, gateway, people, tasks)
     return Runtime(
@@ -121,7 +127,8 @@ def build_slack_layer(
     """The flows, each given what it uses, and the listeners' dependencies."""
     config = settings.config
     home = HomeTabs(service, desk, gateway, tasks)
-    card = Card(service, desk, gateway, config.conference_bridge_url)
+    lessons, knowledge_base = Lessons(service), KnowledgeBase(service.db)
+    card = Card(service, desk, gateway, config.conference_bridge_url, lessons)
     updates = Updates(
         desk,
         gateway,
@@ -131,8 +138,14 @@ def build_slack_layer(
         people,
         drill_broadcast_channel=config.drill_broadcast_channel,
     )
-    declaring = Declaring(service, gateway, settings.playbooks, config, home, people)
+    knowledge = Knowledge(knowledge_base, gateway, people)
+    declaring = Declaring(
+        service, gateway, settings.playbooks, config, home, people, knowledge=knowledge
+    )
     stakeholders = Stakeholders(service, desk, gateway)
+    documents = Documents(settings.database_url, settings.database_timeout)
+    timeline_views = TimelineViews(service, timeline, gateway, people, documents, drills)
+    items = ActionItems(service.db, service.clock)
     changes = Changes(service, gateway, config, card, updates, people, home)
     pager = Pager(service.db, config.duty_rota, config.response_team, config.ack_within)
     paging = Paging(pager, service, changes, gateway, config)
@@ -149,16 +162,12 @@ def build_slack_layer(
         changes=changes,
         updates=updates,
         stakeholders=stakeholders,
-        timeline_views=TimelineViews(
-            service,
-            timeline,
-            gateway,
-            people,
-            Documents(settings.database_url, settings.database_timeout),
-            drills,
-        ),
+        timeline_views=timeline_views,
         home=home,
         drills=Drills(drills, declaring, stakeholders, gateway),
+        reviewing=Reviewing(lessons, knowledge_base, timeline_views, gateway),
+        followups=FollowUps(service, items, lessons, gateway, people, card),
+        knowledge=knowledge,
         triage=Triage(alerts, gateway, declaring, config, settings.playbooks, tasks),
         paging=paging,
     )

@@ -10,7 +10,7 @@ the people who were there; `bot/render/review.py` writes the draft they start fr
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import pairwise
 
@@ -26,10 +26,18 @@ from bot.incidents.entries import (
     payload,
 )
 from bot.incidents.errors import InvalidRequest
+from bot.incidents.lessons import WrittenReview, problem_record, review_versions, written_review
 from bot.incidents.lifecycle import UpdateStatus
 from bot.incidents.service import IncidentService, IncidentSnapshot
 from bot.incidents.timeline import log_query, people_in
-from bot.store.models import Question, RoleAssignment, StakeholderUpdate, TimelineEntry
+from bot.store.models import (
+    ActionItem,
+    ProblemRecord,
+    Question,
+    RoleAssignment,
+    StakeholderUpdate,
+    TimelineEntry,
+)
 
 # The entries the review's facts come from (the rest is the timeline itself); a drill's
 # injects are facts of its scorecard.
@@ -115,12 +123,18 @@ class ReviewRecord:
     updates: list[StakeholderUpdate]  # sent or skipped, oldest first
     questions: list[Question]
     filled: FilledFromHistory = FilledFromHistory()
+    # What the people who were there wrote, and what they follow up with:
+    written: WrittenReview | None = None
+    actions: list[ActionItem] = field(default_factory=list)
+    problem: ProblemRecord | None = None
 
     def people(self) -> set[str]:
         """Who the facts name (user IDs); the people in the timeline are found as it is read."""
         found = people_in(self.changes) | {h.user_id for h in self.holdings}
         found |= {q.asked_by for q in self.questions}
         found |= {u.decided_by for u in self.updates if u.decided_by}
+        found |= {a.owner for a in self.actions if a.owner}
+        found |= {who for who, _ in self.written.editors} if self.written else set()
         return found
 
     def first_reached(self) -> dict[str, datetime]:
@@ -167,8 +181,10 @@ async def gather_review(service: IncidentService, incident_id: int) -> ReviewRec
         async def rows(model, *where, order: tuple) -> list:
             return list((await session.exec(select(model).where(*where).order_by(*order))).all())
 
+        snapshot = await service.snapshot_in(session, incident)
+        versions = await review_versions(session, incident_id)
         return ReviewRecord(
-            snapshot=await service.snapshot_in(session, incident),
+            snapshot=snapshot,
             changes=list(
                 (
                     await session.exec(
@@ -199,4 +215,9 @@ async def gather_review(service: IncidentService, incident_id: int) -> ReviewRec
                     )
                 ).one()
             ),
+            written=written_review(snapshot.playbook, incident, versions),
+            actions=await rows(
+                ActionItem, ActionItem.incident_id == incident_id, order=(col(ActionItem.id),)
+            ),
+            problem=await problem_record(session, incident_id),
         )

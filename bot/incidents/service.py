@@ -27,6 +27,8 @@ from bot.incidents.entries import (
     new_entry,
 )
 from bot.incidents.errors import InvalidRequest, NotFound
+from bot.incidents.knowledge import index_incident
+from bot.incidents.lessons import missing_before_close
 from bot.incidents.lifecycle import IncidentStatus, UpdateStatus
 from bot.playbooks import Playbook, PlaybookLibrary
 from bot.store import Database
@@ -356,8 +358,16 @@ class IncidentService:
         return await self.set_status(incident_id, IncidentStatus.RESOLVED, by, summary)
 
     async def close(self, incident_id: int, by: str) -> Change:
+        """Close a resolved incident, once its review is written (and its problem record
+        set, where the severity asks for one)."""
         async with self._write() as session:
             incident = await self.load_incident(session, incident_id, for_update=True)
+            if incident.status == IncidentStatus.RESOLVED:
+                playbook = self.playbook_for(incident.playbook)
+                if missing := await missing_before_close(session, incident, playbook):
+                    raise InvalidRequest(
+                        f"{incident.reference} cannot close yet: {'; '.join(missing)}."
+                    )
             return await self._move(session, incident, IncidentStatus.CLOSED, by, "")
 
     async def set_severity(self, incident_id: int, severity: str, by: str) -> Change:
@@ -415,6 +425,9 @@ class IncidentService:
             incident.next_update_due = None
         elif reopened:
             await self._reopen(session, incident, now)
+        if status in (IncidentStatus.RESOLVED, IncidentStatus.CLOSED):
+            await session.flush()
+            await index_incident(session, incident, now)  # a past incident: searchable
         entry = self._entry(
             session,
             incident,

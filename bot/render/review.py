@@ -16,7 +16,8 @@ from bot.render.readers import Readers, cell
 from bot.store.models import TimelineEntry
 
 TO_FILL = "✍️ _To be written by the review's participants._"
-LESSONS = ("Root cause", "What went well", "What went wrong", "Where we got lucky")
+IMPACT = "Impact"
+IMPACT_PROMPT = "✍️ _Who was affected, how, and for how long._"
 
 
 def review_lines(
@@ -38,10 +39,7 @@ def review_lines(
         "",
         *_summary(record, readers),
         "",
-        "## Impact",
-        "",
-        incident.impact or "✍️ _Who was affected, how, and for how long._",
-        "",
+        *_written_lines(record, readers, IMPACT),
         "## Stakeholder updates",
         "",
         *_update_lines(record, readers),
@@ -52,15 +50,8 @@ def review_lines(
     yield from entry_lines(key_events, playbook, readers, none="- none marked")
     yield from (
         "",
-        *(line for lesson in LESSONS for line in (f"## {lesson}", "", TO_FILL, "")),
-        "## Action items",
-        "",
-        "Each with one owner and a date; underlying causes get a problem record.",
-        "",
-        "| Action | Owner | Due | Problem record |",
-        "|---|---|---|---|",
-        "| | | | |",
-        "",
+        *(line for lesson in _lessons(record) for line in _written_lines(record, readers, lesson)),
+        *_action_lines(record, readers),
         "## Full timeline",
         "",
     )
@@ -201,3 +192,46 @@ def _question_lines(record: ReviewRecord, readers: Readers) -> list[str]:
         )
         lines.append(f"- {readers.who(question.asked_by)}: “{cell(question.text)}” — {status}")
     return lines
+
+
+def _lessons(record: ReviewRecord) -> list[str]:
+    """The playbook's written sections after the facts (Impact leads the review instead)."""
+    sections = record.snapshot.playbook.review.sections
+    return [name for name in sections if name.lower() != IMPACT.lower()]
+
+
+def _written_lines(record: ReviewRecord, readers: Readers, section: str) -> list[str]:
+    written = record.written.sections.get(section, "") if record.written else ""
+    if section == IMPACT and not written:
+        written = record.snapshot.incident.impact
+    prompt = IMPACT_PROMPT if section == IMPACT else TO_FILL
+    return [f"## {section}", "", written.strip() or prompt, ""]
+
+
+def _action_lines(record: ReviewRecord, readers: Readers) -> list[str]:
+    problem = record.problem
+    lines = [
+        "## Action items",
+        "",
+        "Each with one owner and a date; underlying causes get a problem record.",
+        "",
+        f"Problem record: {cell(problem.reference)}" if problem else "Problem record: none yet",
+        "",
+        "| Action | Owner | Due | State |",
+        "|---|---|---|---|",
+    ]
+    for item in record.actions:
+        owner = readers.who(item.owner) if item.owner else "—"
+        due = item.due.isoformat() if item.due else "—"
+        lines.append(f"| {cell(readers.readable(item.text))} | {owner} | {due} | {item.state} |")
+    if not record.actions:
+        lines.append("| | | | |")
+    return [*lines, "", *_editor_lines(record, readers)]
+
+
+def _editor_lines(record: ReviewRecord, readers: Readers) -> list[str]:
+    written = record.written
+    if written is None or not written.editors:
+        return []
+    edits = ", ".join(f"{readers.who(who)} ({readers.time(at)})" for who, at in written.editors)
+    return [f"_Written sections: version {written.version}; edited by {edits}._", ""]

@@ -178,6 +178,26 @@ class SlackClient:
             }
         )
 
+    async def shortcut(self, user: str, channel: str, message_ts: str, callback_id: str) -> dict:
+        """Run a message shortcut (the message's ⋮ menu) on a message someone can see."""
+        message = self.fake.message(channel, message_ts)
+        if message is None:
+            raise LookupError(f"no message {message_ts} in {channel}")
+        shown = {k: v for k, v in message.items() if k in ("type", "text", "user", "ts", "blocks")}
+        return await self.interact(
+            {
+                "type": "message_action",
+                "callback_id": callback_id,
+                "action_ts": str(time.time()),
+                "user": {"id": user, "name": self.fake.users.get(user, {}).get("name", user)},
+                "channel": {"id": channel, "name": self.fake.channels[channel]["name"]},
+                "trigger_id": self.fake.new_trigger_id(),
+                "message_ts": message_ts,
+                "message": shown,
+                "response_url": self.fake.new_response_url(),
+            }
+        )
+
     async def pick_in_view(self, user: str, view_id: str, action_id: str, selected: str) -> dict:
         view = self.fake.views[view_id]
         action = {

@@ -37,10 +37,12 @@ class WebApi:
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.postMessage": self._chat_post_message,
             "chat.update": self._chat_update,
+            "conversations.archive": self._conversations_archive,
             "conversations.create": self._conversations_create,
             "conversations.history": self._conversations_history,
             "conversations.invite": self._conversations_invite,
             "conversations.replies": self._conversations_replies,
+            "conversations.members": self._conversations_members,
             "conversations.setTopic": self._conversations_set_topic,
             "files.completeUploadExternal": self._files_complete_upload_external,
             "files.getUploadURLExternal": self._files_get_upload_url_external,
@@ -71,11 +73,20 @@ class WebApi:
             raise SlackError("not_in_channel")
         return channel
 
+    def _open_channel(self, channel_id: str | None) -> dict:
+        """A channel the bot may change: Slack refuses posts, edits, invites, topics and
+        pins in an archived one."""
+        channel = self._channel(channel_id)
+        if channel.get("is_archived"):
+            raise SlackError("is_archived")
+        return channel
+
     def _channel_info(self, channel: dict) -> dict:
         return {
             "id": channel["id"],
             "name": channel["name"],
             "is_private": channel["is_private"],
+            "is_archived": channel["is_archived"],
             "topic": {"value": channel["topic"]},
         }
 
@@ -83,7 +94,7 @@ class WebApi:
         target = params.get("channel", "")
         if target in self.workspace.users:  # a DM from the app
             target = self.workspace.dm_channel(target)
-        channel = self._channel(target)
+        channel = self._open_channel(target)
         blocks = params.get("blocks")
         if not params.get("text") and not blocks:
             raise SlackError("no_text")
@@ -135,7 +146,7 @@ class WebApi:
         return {"channel": self._channel_info(self.workspace.channels[channel_id])}
 
     def _conversations_invite(self, params: dict) -> dict:
-        channel = self._channel(params.get("channel"))
+        channel = self._open_channel(params.get("channel"))
         users = _list(params.get("users"))
         if not users:
             raise SlackError("no_user")
@@ -160,8 +171,19 @@ class WebApi:
         channel = self._channel(params.get("channel"))
         return history.replies(channel["messages"], params)
 
-    def _conversations_set_topic(self, params: dict) -> dict:
+    def _conversations_archive(self, params: dict) -> dict:
         channel = self._channel(params.get("channel"))
+        if channel.get("is_archived"):
+            raise SlackError("already_archived")
+        channel["is_archived"] = True
+        return {}
+
+    def _conversations_members(self, params: dict) -> dict:
+        channel = self._channel(params.get("channel"), member=True)
+        return {"members": sorted(channel["members"]), "response_metadata": {"next_cursor": ""}}
+
+    def _conversations_set_topic(self, params: dict) -> dict:
+        channel = self._open_channel(params.get("channel"))
         topic = params.get("topic", "")
         if len(topic) > 250:
             raise SlackError("too_long")
@@ -179,7 +201,7 @@ class WebApi:
         return {"message_ts": self._post(params, ephemeral_for=user)["ts"]}
 
     def _chat_update(self, params: dict) -> dict:
-        channel = self._channel(params.get("channel"))
+        channel = self._open_channel(params.get("channel"))
         message = self.workspace.message(channel["id"], params.get("ts", ""))
         if message is None:
             raise SlackError("message_not_found")
@@ -194,7 +216,7 @@ class WebApi:
         return {"channel": channel["id"], "ts": message["ts"]}
 
     def _pins_add(self, params: dict) -> dict:
-        channel = self._channel(params.get("channel"))
+        channel = self._open_channel(params.get("channel"))
         ts = params.get("timestamp", "")
         if self.workspace.message(channel["id"], ts) is None:
             raise SlackError("message_not_found")

@@ -56,6 +56,7 @@ class Workspace:
             "id": channel_id,
             "name": name,
             "is_private": private,
+            "is_archived": False,
             "members": {BOT_USER, *members},
             "topic": "",
             "messages": [],

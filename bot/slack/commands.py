@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING
 
 from bot.incidents import IncidentError, IncidentSnapshot
@@ -219,6 +220,47 @@ def parse_timeline(rest: str) -> dict:
     raise UsageError(f"Give a page number or `export`: {usage('timeline')}")
 
 
+# `due` and something date-like ends the text (so "the due diligence" stays text).
+_DUE = re.compile(r"(?:^|\s)due\s+(\d\S*)\s*$", re.IGNORECASE)
+
+
+def parse_action(rest: str) -> dict:
+    """`<text> [@owner] [due YYYY-MM-DD]`: the owner is the last mention, the due date last."""
+    due = None
+    if match := _DUE.search(rest):
+        try:
+            due = date.fromisoformat(match.group(1))
+        except ValueError:
+            raise UsageError(
+                f"“{match.group(1)[:20]}” is not a date; write it as YYYY-MM-DD. {usage('action')}"
+            ) from None
+        rest = rest[: match.start()]
+    words = rest.split()
+    owner: tuple[str | None, str | None] = (None, None)
+    for index in range(len(words) - 1, -1, -1):
+        found = parse_mention(words[index])
+        if any(found):
+            owner = found
+            del words[index]
+            break
+    if not words:
+        raise UsageError(f"Say what is to be done: {usage('action')}")
+    return {"text": " ".join(words), "owner": owner, "due": due}
+
+
+def parse_problem(rest: str) -> dict:
+    if not rest or len(rest.split()) != 1:
+        raise UsageError(f"Give one ticket ID or URL: {usage('problem')}")
+    link = re.fullmatch(r"<(https?://[^|>]+)(?:\|[^>]*)?>", rest)  # Slack wraps links so
+    return {"reference": link.group(1) if link else rest}
+
+
+def parse_search(rest: str) -> dict:
+    if not rest:
+        raise UsageError(f"Say what to look for: {usage('search')}")
+    return {"words": rest}
+
+
 def parse_stats(rest: str) -> dict:
     window = rest.lower() or DEFAULT_WINDOW
     if window not in WINDOWS:
@@ -316,7 +358,24 @@ async def timeline(r: Request) -> None:
 
 
 async def report(r: Request) -> None:
-    await r.deps.timeline_views.post_review(r.here, r.user)
+    await r.deps.reviewing.report(r.here, r.user)
+
+
+async def action(r: Request) -> None:
+    args = r.args
+    await r.deps.followups.add_named(r.here, args["text"], r.user, args["owner"], args["due"])
+
+
+async def actions(r: Request) -> None:
+    await r.deps.followups.show(r.reply, r.incident_id)
+
+
+async def problem(r: Request) -> None:
+    await r.deps.followups.set_problem(r.here, r.args["reference"], r.user)
+
+
+async def search(r: Request) -> None:
+    await r.deps.knowledge.search(r.reply, r.args["words"])
 
 
 async def stats(r: Request) -> None:
@@ -409,6 +468,38 @@ SUBCOMMANDS = (
         IN_WAR_ROOM,
         no_arguments("report"),
         report,
+    ),
+    Subcommand(
+        "action",
+        "<text> [@owner] [due YYYY-MM-DD]",
+        "add a follow-up action item (its owner is told)",
+        IN_WAR_ROOM,
+        parse_action,
+        action,
+    ),
+    Subcommand(
+        "actions",
+        "",
+        "list the action items, to mark them done or reassign them",
+        IN_WAR_ROOM,
+        no_arguments("actions"),
+        actions,
+    ),
+    Subcommand(
+        "problem",
+        "<ticket ID or URL>",
+        "record the problem-management case for the root cause",
+        IN_WAR_ROOM,
+        parse_problem,
+        problem,
+    ),
+    Subcommand(
+        "search",
+        "<words>",
+        "find past incidents (title, impact, resolution, review, timeline)",
+        ANYWHERE,
+        parse_search,
+        search,
     ),
     Subcommand("list", "", "open incidents", ANYWHERE, no_arguments("list"), list_open, ack_list),
     Subcommand(

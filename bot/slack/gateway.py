@@ -252,6 +252,24 @@ class SlackGateway:
             "set the topic", self.client.conversations_setTopic(channel=channel, topic=topic)
         )
 
+    async def archive(self, channel: str) -> None:
+        try:
+            await _call("archive the war room", self.client.conversations_archive(channel=channel))
+        except SlackCallFailed as failure:
+            if failure.error != "already_archived":
+                raise
+
+    async def members(self, channel: str) -> set[str]:
+        """Everyone in a channel (conversations.members, paged by the SDK)."""
+
+        async def every_page() -> set[str]:
+            members: set[str] = set()
+            async for page in await self.client.conversations_members(channel=channel, limit=200):
+                members.update(page.get("members", []))
+            return members
+
+        return await _call(f"list the members of <#{channel}>", every_page())
+
     async def post(self, channel: str, text: str, blocks: list | None = None) -> str:
         response = await _call(
             f"post in <#{channel}>",

@@ -250,3 +250,15 @@ def message_time(ts: str) -> datetime:
 def mentioned(text: str) -> set[str]:
     """The people a message mentions."""
     return {match[1] for match in _MENTION.finditer(text)}
+
+
+def permalink(
+    workspace: str | None, channel: str, ts: str, thread_ts: str | None = None
+) -> str | None:
+    """Slack's permalink format, built here: chat.getPermalink per message would cost a call."""
+    if not workspace:
+        return None
+    link = f"{workspace.rstrip('/')}/archives/{channel}/p{ts.replace('.', '')}"
+    if thread_ts and thread_ts != ts:
+        link += f"?thread_ts={thread_ts}&cid={channel}"
+    return link

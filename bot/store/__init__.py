@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.store import migrate, models  # noqa: F401  (models registers the tables)
+from bot.store import migrate, models, search  # noqa: F401  (models registers the tables)
 
 # Every wait on the database is bounded (connecting, a free pooled connection, a statement,
 # a lock): a hung database then fails requests fast, and Slack retries a 5xx, instead of

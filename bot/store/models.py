@@ -1,6 +1,6 @@
 """Tables. Incidents, who held which role when, and the append-only timeline."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint, false, text
 from sqlmodel import Field, SQLModel
@@ -136,6 +136,76 @@ class Question(SQLModel, table=True):
     text: str
     asked_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     answered_in: int | None = Field(default=None, foreign_key="stakeholderupdate.id")
+
+
+class ReviewVersion(SQLModel, table=True):
+    """One saved version of the review's written sections; the highest version is current.
+
+    Every save adds a row, so earlier wording and who changed it stay on record.
+    """
+
+    __table_args__ = (UniqueConstraint("incident_id", "version", name="one_review_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    version: int
+    sections: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    edited_by: str
+    edited_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class ActionItem(SQLModel, table=True):
+    """A follow-up from an incident: one owner, a due date, open until marked done.
+
+    `remind_at` is when its owner is next reminded (set once it is overdue, then weekly);
+    a reminder is claimed by moving it on in one conditional UPDATE, so it fires once.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    text: str
+    owner: str | None = None
+    due: date | None = None
+    state: str = Field(default="open", index=True)
+    created_by: str
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    done_by: str | None = None
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    remind_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    permalink: str | None = None  # the war-room message it was made from
+
+
+class ProblemRecord(SQLModel, table=True):
+    """The problem-management case opened for an incident's root cause (ITIL)."""
+
+    incident_id: int = Field(foreign_key="incident.id", primary_key=True)
+    reference: str  # a ticket ID or URL
+    set_by: str
+    set_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class SearchDocument(SQLModel, table=True):
+    """What the knowledge base searches for one past incident, rebuilt when it changes.
+
+    The full-text index over it is each dialect's own (SQLite FTS5, PostgreSQL tsvector +
+    GIN); `bot/store/search.py` creates and queries it.
+    """
+
+    incident_id: int = Field(foreign_key="incident.id", primary_key=True)
+    title: str
+    body: str  # impact, resolution summary, the review's text and the timeline's text
+    private: bool = False
+    channel_id: str | None = None
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class ReviewPost(SQLModel, table=True):
+    """The latest review draft posted in the war room (with its Fill in button): where
+    search results link to the review."""
+
+    incident_id: int = Field(foreign_key="incident.id", primary_key=True)
+    message_ts: str
+    posted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 
 class Drill(SQLModel, table=True):

@@ -6,6 +6,7 @@ from sqlmodel import col, select
 
 from bot.store.models import Incident, TimelineEntry
 from tests.conftest import ALICE, BOB, ONCALL, SRE_LEAD
+from tests.e2e.reviewing import fill_in_review
 
 
 async def timeline(bot) -> list[TimelineEntry]:
@@ -70,6 +71,7 @@ async def test_resolve_reopen_resolve_close(bot):
     assert "reopened" in bot.fake.messages(bot.broadcast)[-1]["text"]
 
     await run(bot, room, "status resolved Fixed for real")
+    await fill_in_review(bot, room, ALICE)
     await run(bot, room, "close")
     closed = await incident(bot)
     assert closed.status == "closed" and closed.closed_at
@@ -131,6 +133,7 @@ async def test_status_and_severity_from_the_card(bot):
 async def test_card_refusal_is_an_ephemeral_in_the_room(bot):
     room = await bot.declare("SEV3 Card refusal")
     await run(bot, room, "resolve")
+    await fill_in_review(bot, room, ALICE)
     await run(bot, room, "close")
     incident_id = (await incident(bot)).id
     card = bot.fake.messages(room["id"])[0]

@@ -10,6 +10,7 @@ from bot.slack.blocks.common import (
     context,
     drill_mark,
     headline,
+    link_or_text,
     mrkdwn,
     option,
     plain,
@@ -20,7 +21,10 @@ from bot.slack.text import escape, for_executives, for_room, plain_text, truncat
 
 
 def incident_card(
-    snapshot: IncidentSnapshot, bridge_url: str | None = None, update_overdue: bool = False
+    snapshot: IncidentSnapshot,
+    bridge_url: str | None = None,
+    update_overdue: bool = False,
+    problem_record: str | None = None,
 ) -> tuple[str, list]:
     incident, playbook = snapshot.incident, snapshot.playbook
     major = "major" if snapshot.major else "minor"
@@ -52,6 +56,8 @@ def incident_card(
         blocks.append(section(f"*Impact:* {for_room(incident.impact)}"))
     if incident.summary and incident.status in (IncidentStatus.RESOLVED, IncidentStatus.CLOSED):
         blocks.append(section(f"*Resolution:* {for_room(incident.summary)}"))
+    if problem_record:
+        blocks.append(section(f"🧩 *Problem record:* {link_or_text(problem_record)}"))
     role_lines = [
         f"*{escape(role.title)}:* {user(snapshot.roles.get(key))}\n_{escape(role.duty)}_"
         for key, role in playbook.roles.items()

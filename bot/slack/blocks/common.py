@@ -5,10 +5,11 @@ Every user-supplied string goes through `escape` and is cut to Block Kit's limit
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from bot.incidents import IncidentSnapshot
-from bot.slack.text import for_executives, truncate
+from bot.slack.text import escape, for_executives, truncate
 
 SECTION_LIMIT = 3000
 HEADER_LIMIT = 150
@@ -66,3 +67,10 @@ def headline(snapshot: IncidentSnapshot) -> str:
         f"{drill_mark(snapshot)}{incident.reference} · {incident.severity} · "
         f"{for_executives(incident.title)}"
     )
+
+
+def link_or_text(reference: str) -> str:
+    """A URL as a link; anything else (a ticket ID) as plain, escaped text."""
+    if re.fullmatch(r"https?://[^\s<>|]+", reference):
+        return f"<{reference}>"
+    return escape(reference)

@@ -69,6 +69,10 @@ class Changes:
         what = payload(change.entry)
         # Whoever handed a role over no longer holds it: their Home tab changes too.
         self.home.changed(snapshot, what.previous if isinstance(what, RoleHandedOver) else None)
+        closed = isinstance(what, StatusChanged) and what.to == IncidentStatus.CLOSED
+        if closed and self.config.archive_on_close and not problems:
+            # After the final post; a refusal (say, a missing scope) is told in the room.
+            await problems.collect(self.gateway.archive(channel_id))
         await report_problems(self.gateway, channel_id, problems, drill_mark(snapshot))
         if (
             isinstance(what, StatusChanged)

@@ -2,7 +2,8 @@
 
 Independent Web API calls run concurrently, so the declaration costs three sequential round
 trips: create the channel (and expand user groups); invite, topic, card, broadcast, alert
-and the answer to the declarer; pin the card.
+and the answer to the declarer; pin the card. Similar past incidents are looked up while
+the channel is created and posted with the card.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from bot.playbooks import PlaybookLibrary
 from bot.slack.blocks import announcements, card, forms
 from bot.slack.blocks.common import drill_mark
 from bot.slack.flows.home import HomeTabs
+from bot.slack.flows.knowledge import Knowledge
 from bot.slack.flows.reply import Reply
 from bot.slack.flows.room import announce_major, report_problems
 from bot.slack.gateway import Problems, SlackCallFailed, SlackGateway
@@ -37,6 +39,7 @@ class Declaring:
     people: People
     # Called once the room of a major incident is open: paging the duty manager.
     on_major: Callable[[IncidentSnapshot], Awaitable[None]] | None = None
+    knowledge: Knowledge | None = None  # similar past incidents, posted in the new room
 
     async def declare(
         self,
@@ -59,11 +62,18 @@ class Declaring:
             drill=drill,
         )
         problems = Problems()
-        opened = await self._open_room(reply, snapshot, problems)
+        # Read while the room is opened, posted with the card: no extra round trip.
+        similar = asyncio.ensure_future(self._similar(snapshot))
+        try:
+            opened = await self._open_room(reply, snapshot, problems)
+        except BaseException:
+            similar.cancel()
+            raise
         if opened is None:
+            similar.cancel()
             return None
         snapshot, invitees = opened
-        await self._furnish_room(reply, snapshot, invitees, problems)
+        await self._furnish_room(reply, snapshot, invitees, problems, similar)
         self.home.changed(snapshot)
         await report_problems(
             self.gateway, snapshot.incident.channel_id, problems, drill_mark(snapshot)
@@ -106,8 +116,16 @@ class Declaring:
         await self.service.attach_channel(incident.id, channel_id, channel_name)
         return await self.service.get(incident.id), invitees
 
+    async def _similar(self, snapshot: IncidentSnapshot) -> list:
+        return await self.knowledge.similar(snapshot) if self.knowledge else []
+
     async def _furnish_room(
-        self, reply: Reply, snapshot: IncidentSnapshot, invitees: list[str], problems: Problems
+        self,
+        reply: Reply,
+        snapshot: IncidentSnapshot,
+        invitees: list[str],
+        problems: Problems,
+        similar: asyncio.Future,
     ) -> None:
         """Card, people, topic, answer and announcements at once; then pin the card."""
         channel_id = snapshot.incident.channel_id
@@ -117,6 +135,7 @@ class Declaring:
             self.gateway.invite(channel_id, [reply.user, *invitees], problems),
             problems.collect(self.gateway.set_topic(channel_id, card.war_room_topic(snapshot))),
             problems.collect(reply(declared_answer(snapshot))),
+            problems.collect(self._post_similar(channel_id, similar)),
         ]
         if snapshot.major:
             steps += announce_major(self.gateway, self.config, snapshot, problems)
@@ -131,6 +150,10 @@ class Declaring:
         if snapshot.major and self.on_major is not None:
             finishing.append(problems.collect(self.on_major(snapshot)))
         await asyncio.gather(*finishing)
+
+    async def _post_similar(self, channel_id: str, similar: asyncio.Future) -> None:
+        if self.knowledge:
+            await self.knowledge.post_similar(channel_id, await similar)
 
     async def open_form(
         self, trigger_id: str, metadata: dict, severity: str | None, playbook: str | None

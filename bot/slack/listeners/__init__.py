@@ -17,9 +17,12 @@ from bot.incidents.timeline import Timeline
 from bot.slack.flows.changes import Changes
 from bot.slack.flows.declare import Declaring
 from bot.slack.flows.drills import Drills
+from bot.slack.flows.followups import FollowUps
 from bot.slack.flows.home import HomeTabs
+from bot.slack.flows.knowledge import Knowledge
 from bot.slack.flows.paging import Paging
 from bot.slack.flows.reply import Reply
+from bot.slack.flows.review import Reviewing
 from bot.slack.flows.stakeholders import Stakeholders
 from bot.slack.flows.timeline import TimelineViews
 from bot.slack.flows.triage import Triage
@@ -50,6 +53,9 @@ class Deps:
     drills: Drills
     triage: Triage
     paging: Paging
+    reviewing: Reviewing
+    followups: FollowUps
+    knowledge: Knowledge
 
     def run_for(self, reply: Reply, work: Awaitable, name: str) -> None:
         """Run `work` after the ack; refusals and failures go back to the person who asked."""
@@ -72,7 +78,16 @@ async def _answering(reply: Reply, work: Awaitable) -> None:
 
 
 def register_all(app: AsyncApp, deps: Deps) -> None:
-    from bot.slack.listeners import actions, commands, events, home, paging, triage, views
+    from bot.slack.listeners import (
+        actions,
+        commands,
+        events,
+        followups,
+        home,
+        paging,
+        triage,
+        views,
+    )
 
     # Bolt tries listeners in registration order: events first, as they are the hot path.
     events.register(app, deps)
@@ -82,4 +97,5 @@ def register_all(app: AsyncApp, deps: Deps) -> None:
     triage.register(app, deps)
     paging.register(app, deps)
     home.register(app, deps)
+    followups.register(app, deps)
     events.register_the_rest(app)

@@ -23,24 +23,12 @@ from bot.incidents.timeline import (
 )
 from bot.slack.flows.reply import Reply
 from bot.slack.listeners import Deps
-from bot.slack.text import message_time
+from bot.slack.text import message_time, permalink
 
 KEY_REACTION = "pushpin"  # reacting with :pushpin: marks a message key, like pinning it
 
 # Message subtypes that are people talking; the rest (joins, topic changes, …) are not.
 SPOKEN = {None, "file_share", "thread_broadcast", "me_message", "bot_message"}
-
-
-def permalink(
-    workspace: str | None, channel: str, ts: str, thread_ts: str | None = None
-) -> str | None:
-    """Slack's permalink format, built here: chat.getPermalink per message would cost a call."""
-    if not workspace:
-        return None
-    link = f"{workspace.rstrip('/')}/archives/{channel}/p{ts.replace('.', '')}"
-    if thread_ts and thread_ts != ts:
-        link += f"?thread_ts={thread_ts}&cid={channel}"
-    return link
 
 
 def register(app: AsyncApp, deps: Deps) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 
 from bot.store import models  # noqa: F401  (registers the tables)
+from bot.store.search import outside_the_models
 
 
 def render_plain_types(kind: str, item, _context) -> str | bool:
@@ -28,6 +29,7 @@ def run_migrations(connection: Connection) -> None:
         render_as_batch=True,  # SQLite alters most tables by copying them
         compare_type=True,
         render_item=render_plain_types,
+        include_object=outside_the_models,  # the full-text index is the migration's own SQL
     )
     with context.begin_transaction():
         context.run_migrations()

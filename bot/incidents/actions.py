@@ -1,0 +1,168 @@
+"""Action items: the follow-ups an incident leaves, each with an owner and a due date.
+
+Owners are reminded of open items past their due date, then weekly while they stay open.
+Reminders are claimed like stakeholder update drafts: one UPDATE … RETURNING moves each
+due item's `remind_at` on, so across replicas each reminder goes out once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+
+from sqlalchemy import update
+from sqlmodel import col, select
+
+from bot.incidents.errors import InvalidRequest, NotFound
+from bot.store import Database
+from bot.store.models import ActionItem, Incident
+from bot.store.types import utcnow
+
+MAX_ACTION = 1000
+REMIND_EVERY = timedelta(days=7)
+# A claimed reminder is leased: if its direct message is not confirmed sent within this
+# time (Slack failed, the process died), any replica claims it again.
+REMINDER_LEASE = timedelta(minutes=5)
+
+
+class ActionState(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+
+
+def first_reminder(due: date | None) -> datetime | None:
+    """Overdue from the day after it was due (UTC)."""
+    if due is None:
+        return None
+    return datetime.combine(due + timedelta(days=1), time(), tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """One owner's open overdue items, claimed for one direct message."""
+
+    owner: str
+    items: list[tuple[ActionItem, str]]  # each with its incident's reference
+
+
+class ActionItems:
+    def __init__(self, db: Database, clock: Callable[[], datetime] = utcnow):
+        self.db = db
+        self.clock = clock
+
+    async def add(
+        self,
+        incident_id: int,
+        text: str,
+        by: str,
+        owner: str | None = None,
+        due: date | None = None,
+        permalink: str | None = None,
+    ) -> ActionItem:
+        text = " ".join(text.split())
+        if not text:
+            raise InvalidRequest("Say what is to be done.")
+        if len(text) > MAX_ACTION:
+            raise InvalidRequest(f"Keep an action item under {MAX_ACTION} characters.")
+        item = ActionItem(
+            incident_id=incident_id,
+            text=text,
+            owner=owner,
+            due=due,
+            created_by=by,
+            created_at=self.clock(),
+            remind_at=first_reminder(due) if owner else None,
+            permalink=permalink,
+        )
+        async with self.db.transaction() as session:
+            if await session.get(Incident, incident_id) is None:
+                raise NotFound(f"There is no incident {incident_id}.")
+            session.add(item)
+        return item
+
+    async def of_incident(self, incident_id: int) -> list[ActionItem]:
+        async with self.db.snapshot_read() as session:
+            query = (
+                select(ActionItem)
+                .where(ActionItem.incident_id == incident_id)
+                .order_by(col(ActionItem.id))
+            )
+            return list((await session.exec(query)).all())
+
+    async def get(self, item_id: int) -> ActionItem:
+        async with self.db.snapshot_read() as session:
+            return await self._load(session, item_id)
+
+    async def mark_done(self, item_id: int, by: str) -> ActionItem:
+        async with self.db.transaction() as session:
+            item = await self._load(session, item_id, for_update=True)
+            if item.state == ActionState.DONE:
+                raise InvalidRequest(f"Action {item.id} is already done.")
+            item.state, item.done_by, item.done_at = ActionState.DONE, by, self.clock()
+            item.remind_at = None
+            return item
+
+    async def reassign(self, item_id: int, owner: str) -> ActionItem:
+        async with self.db.transaction() as session:
+            item = await self._load(session, item_id, for_update=True)
+            if item.owner == owner:
+                raise InvalidRequest("They already own it.")
+            item.owner = owner
+            if item.state == ActionState.OPEN:
+                item.remind_at = first_reminder(item.due)
+            return item
+
+    async def claim_reminders(self) -> list[Reminder]:
+        """Open items whose reminder is due, leased to this caller, grouped by owner;
+        `reminded` moves them on a week once the message is sent."""
+        now = self.clock()
+        async with self.db.transaction() as session:
+            claimed = (
+                await session.exec(
+                    update(ActionItem)
+                    .where(
+                        col(ActionItem.remind_at) <= now,
+                        ActionItem.state == ActionState.OPEN,
+                        col(ActionItem.owner).is_not(None),
+                    )
+                    .values(remind_at=now + REMINDER_LEASE)
+                    .returning(ActionItem.id)
+                )
+            ).all()
+            if not claimed:
+                return []
+            rows = await session.exec(
+                select(ActionItem, Incident)
+                .join(Incident, col(Incident.id) == ActionItem.incident_id)
+                .where(col(ActionItem.id).in_([row[0] for row in claimed]))
+                .order_by(col(ActionItem.due), col(ActionItem.id))
+            )
+            by_owner: dict[str, list[tuple[ActionItem, str]]] = defaultdict(list)
+            for item, incident in rows:
+                by_owner[item.owner].append((item, incident.reference))
+        return [Reminder(owner, items) for owner, items in by_owner.items()]
+
+    async def reminded(self, reminder: Reminder) -> None:
+        """Sent: the next reminder is in a week (if the items are still open then)."""
+        async with self.db.transaction() as session:
+            await session.exec(
+                update(ActionItem)
+                .where(
+                    col(ActionItem.id).in_([item.id for item, _ in reminder.items]),
+                    ActionItem.state == ActionState.OPEN,
+                )
+                .values(remind_at=self.clock() + REMIND_EVERY)
+            )
+
+    @staticmethod
+    async def _load(session, item_id: int, for_update: bool = False) -> ActionItem:
+        query = select(ActionItem).where(ActionItem.id == item_id)
+        if for_update:
+            query = query.with_for_update()
+        item = (await session.exec(query)).first()
+        if item is None:
+            raise NotFound(f"There is no action item {item_id}.")
+        return item

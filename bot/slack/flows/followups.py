@@ -1,0 +1,127 @@
+"""Action items and the problem record in Slack: adding (by command or from a message),
+listing with Done / Reassign, telling owners, reminding them of overdue items."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+
+from bot.incidents import IncidentService, IncidentSnapshot
+from bot.incidents.actions import ActionItems
+from bot.incidents.lessons import Lessons
+from bot.slack.blocks import actions as action_blocks
+from bot.slack.flows.card import Card
+from bot.slack.flows.reply import Reply
+from bot.slack.flows.room import report_problems
+from bot.slack.gateway import Problems, SlackCallFailed, SlackGateway
+from bot.slack.people import People
+from bot.slack.text import permalink
+from bot.store.models import Incident
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FollowUps:
+    service: IncidentService
+    items: ActionItems
+    lessons: Lessons
+    gateway: SlackGateway
+    people: People
+    card: Card
+
+    async def add(
+        self,
+        incident_id: int,
+        text: str,
+        by: str,
+        owner: str | None = None,
+        due: date | None = None,
+        permalink: str | None = None,
+    ) -> None:
+        item = await self.items.add(incident_id, text, by, owner, due, permalink)
+        incident = (await self.service.get(incident_id)).incident
+        await self._tell_room(incident, action_blocks.added_in_room(item, by))
+        if owner and owner != by:
+            await self.gateway.post(owner, action_blocks.assigned_to_owner(item, incident, by))
+
+    async def add_named(
+        self,
+        snapshot: IncidentSnapshot,
+        text: str,
+        by: str,
+        owner: tuple[str | None, str | None],
+        due: date | None,
+    ) -> None:
+        """From `/incident action`: the owner named by mention or typed `@name`."""
+        owner_id = await self.people.resolve(*owner) if any(owner) else None
+        await self.add(snapshot.id, text, by, owner_id, due)
+
+    async def show(self, reply: Reply, incident_id: int, replace: bool = False) -> None:
+        snapshot = await self.service.get(incident_id)
+        items = await self.items.of_incident(incident_id)
+        problem = await self.lessons.problem(incident_id)
+        await reply(*action_blocks.action_list(snapshot.incident, items, problem), replace)
+
+    async def done(self, reply: Reply, item_id: int, by: str) -> None:
+        item = await self.items.mark_done(item_id, by)
+        incident = (await self.service.get(item.incident_id)).incident
+        await self._tell_room(incident, f"✅ <@{by}> marked done: {action_blocks.item_line(item)}")
+        await self.show(reply, item.incident_id, replace=True)
+
+    async def open_reassign(self, trigger_id: str, item_id: int, channel_id: str | None) -> None:
+        item = await self.items.get(item_id)
+        await self.gateway.open_view(trigger_id, action_blocks.reassign_modal(item, channel_id))
+
+    async def reassign(self, item_id: int, owner: str, by: str) -> None:
+        item = await self.items.reassign(item_id, owner)
+        incident = (await self.service.get(item.incident_id)).incident
+        await self._tell_room(incident, f"🔁 <@{by}> reassigned {action_blocks.item_line(item)}")
+        if owner != by:
+            await self.gateway.post(owner, action_blocks.assigned_to_owner(item, incident, by))
+
+    async def open_form_from_message(
+        self, reply: Reply, trigger_id: str, channel_id: str, message: dict
+    ) -> None:
+        """The shortcut on a war-room message: a form holding its text."""
+        snapshot = await self.service.find_by_channel(channel_id)
+        if snapshot is None:
+            await reply("⚠️ *Add as action item* works on messages in an incident's war room.")
+            return
+        link = permalink(self.people.workspace(), channel_id, message.get("ts", ""))
+        view = action_blocks.action_modal(snapshot.incident, message.get("text", ""), link)
+        await self.gateway.open_view(trigger_id, view)
+
+    async def set_problem(self, snapshot: IncidentSnapshot, reference: str, by: str) -> None:
+        record = await self.lessons.set_problem(snapshot.id, reference, by)
+        incident = snapshot.incident
+        problems = Problems()
+        await problems.collect(
+            self.gateway.post(
+                incident.channel_id, action_blocks.problem_set(record, incident.reference)
+            )
+        )
+        await self.card.refresh(snapshot.id, problems)
+        await report_problems(self.gateway, incident.channel_id, problems)
+
+    async def _tell_room(self, incident: Incident, text: str) -> None:
+        """Say it in the war room, unless the room was archived when the incident closed:
+        the follow-ups outlive the room."""
+        try:
+            await self.gateway.post(incident.channel_id, text)
+        except SlackCallFailed as failure:
+            if failure.error != "is_archived":
+                raise
+
+    async def remind_owners(self) -> None:
+        """Each owner of open overdue items gets one direct message; the scheduler calls this."""
+        today = self.items.clock().date()
+        for reminder in await self.items.claim_reminders():
+            try:
+                await self.gateway.post(reminder.owner, action_blocks.reminder(reminder, today))
+            except SlackCallFailed:
+                # Not lost: the claim's lease runs out and a later tick sends it again.
+                log.exception("could not remind %s of their action items", reminder.owner)
+                continue
+            await self.items.reminded(reminder)

@@ -1,0 +1,60 @@
+"""The post-incident review in Slack: the draft with its Fill in button, and the form that
+stores what the people who were there write."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.incidents import IncidentSnapshot
+from bot.incidents.knowledge import KnowledgeBase
+from bot.incidents.lessons import Lessons
+from bot.slack.blocks import review as review_blocks
+from bot.slack.flows.room import report_problems
+from bot.slack.flows.timeline import TimelineViews
+from bot.slack.gateway import Problems, SlackGateway
+from bot.slack.text import escape
+
+
+@dataclass
+class Reviewing:
+    lessons: Lessons
+    knowledge: KnowledgeBase
+    timeline_views: TimelineViews
+    gateway: SlackGateway
+
+    async def report(self, snapshot: IncidentSnapshot, user: str) -> None:
+        """The draft as a file, then a message to fill in the written sections from."""
+        await self.timeline_views.post_review(snapshot, user)
+        incident, written = await self.lessons.review(snapshot.id)
+        text, blocks = review_blocks.review_message(incident, written)
+        message_ts = await self.gateway.post(incident.channel_id, text, blocks)
+        await self.knowledge.review_posted(incident.id, message_ts)
+
+    async def open_form(self, trigger_id: str, incident_id: int, channel_id: str | None) -> None:
+        incident, written = await self.lessons.review(incident_id)
+        await self.gateway.open_view(
+            trigger_id, review_blocks.review_modal(incident, written, channel_id)
+        )
+
+    async def save(self, incident_id: int, sections: dict[str, str], by: str) -> None:
+        version = await self.lessons.save_review(incident_id, sections, by)
+        incident, written = await self.lessons.review(incident_id)
+        missing = written.missing()
+        still = (
+            f" Still empty: {escape(', '.join(missing))}."
+            if missing
+            else " Every section is written."
+        )
+        problems = Problems()
+        message_ts = await self.knowledge.review_message(incident_id)
+        if message_ts:  # its Fill in message shows the version now stored
+            text, blocks = review_blocks.review_message(incident, written)
+            await problems.collect(
+                self.gateway.update(incident.channel_id, message_ts, text, blocks)
+            )
+        await self.gateway.post(
+            incident.channel_id,
+            f"✍️ <@{by}> saved the review (version {version}); the next `/incident report` "
+            f"includes it.{still}",
+        )
+        await report_problems(self.gateway, incident.channel_id, problems)
