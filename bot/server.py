@@ -114,6 +114,20 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utcnow) ->
     )
 
 
+def build_paging(
+    service: IncidentService,
+    changes: Changes,
+    declaring: Declaring,
+    gateway: SlackGateway,
+    config,
+) -> Paging:
+    """The duty manager paged once a major incident's room is open (declared or raised)."""
+    pager = Pager(service.db, config.duty_rota, config.response_team, config.ack_within)
+    paging = Paging(pager, service, changes, gateway, config)
+    declaring.on_major = changes.on_major = paging.start
+    return paging
+
+
 def build_slack_layer(
     settings: Settings,
     service: IncidentService,
@@ -147,9 +161,7 @@ def build_slack_layer(
     timeline_views = TimelineViews(service, timeline, gateway, people, documents, drills)
     items = ActionItems(service.db, service.clock)
     changes = Changes(service, gateway, config, card, updates, people, home)
-    pager = Pager(service.db, config.duty_rota, config.response_team, config.ack_within)
-    paging = Paging(pager, service, changes, gateway, config)
-    declaring.on_major = changes.on_major = paging.start
+    paging = build_paging(service, changes, declaring, gateway, config)
     alerts = AlertDesk(service.db)
     return Deps(
         service=service,
@@ -173,6 +185,14 @@ def build_slack_layer(
     )
 
 
+def add_web_routes(app: web.Application, settings: Settings, runtime: Runtime) -> None:
+    """/healthz, the status page, /metrics and the alert intake."""
+    severities = tuple(dict.fromkeys(s for p in settings.playbooks for s in p.severity_names))
+    status = StatusReader(runtime.db, runtime.service.clock, readable=runtime.people.read_plainly)
+    add_routes(app, WebDeps(runtime.db, status, runtime.metrics, severities))
+    add_alert_routes(app, runtime.triage, settings.alerts_token)
+
+
 def create_web_app(settings: Settings, clock: Callable[[], datetime] = utcnow) -> web.Application:
     runtime = build_runtime(settings, clock)
     bolt = create_bolt_app(runtime.deps)
@@ -181,17 +201,7 @@ def create_web_app(settings: Settings, clock: Callable[[], datetime] = utcnow) -
     if settings.signing_secret:
         app.router.add_post("/slack/events", slack_events_route(bolt, settings.signing_secret))
     bolt.use(observe_requests(runtime.metrics, runtime.deps.timeline.known_incident))
-    severities = tuple(dict.fromkeys(s for p in settings.playbooks for s in p.severity_names))
-    add_routes(
-        app,
-        WebDeps(
-            runtime.db,
-            StatusReader(runtime.db, runtime.service.clock, readable=runtime.people.read_plainly),
-            runtime.metrics,
-            severities,
-        ),
-    )
-    add_alert_routes(app, runtime.triage, settings.alerts_token)
+    add_web_routes(app, settings, runtime)
 
     async def lifecycle(_: web.Application):
         await runtime.gateway.open()
