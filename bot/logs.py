@@ -66,7 +66,16 @@ def log_format(environ) -> str:
     return chosen
 
 
+# Alembic announces its dialect on every migration check, at every start: not news.
+_ALEMBIC_CHATTER = ("Context impl ", "Will assume ")
+
+
+def _not_alembic_chatter(record: logging.LogRecord) -> bool:
+    return not (record.name.startswith("alembic") and str(record.msg).startswith(_ALEMBIC_CHATTER))
+
+
 def configure_logging(chosen: str, level: int = logging.INFO, stream=None) -> None:
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter() if chosen == "json" else logging.Formatter(TEXT_FORMAT))
+    handler.addFilter(_not_alembic_chatter)
     logging.basicConfig(level=level, handlers=[handler], force=True)

@@ -298,3 +298,15 @@ def test_auto_migrate_is_true_or_false(tmp_path):
     with pytest.raises(ConfigError) as raised:
         load_settings({"BOT_CONFIG": str(config), "AUTO_MIGRATE": "no"})
     assert raised.value.problems == ["AUTO_MIGRATE: 'no' is neither true nor false"]
+
+
+async def test_migrate_says_what_it_runs_and_not_alembics_routine(database_url, tmp_path):
+    config = write_settings_files(tmp_path, {}, [TEST_PLAYBOOK])
+
+    code, stderr = await run_bot(
+        {"DATABASE_URL": database_url, "BOT_CONFIG": str(config)}, "migrate"
+    )
+
+    assert code == 0, stderr
+    assert "Running upgrade" in stderr
+    assert "Context impl" not in stderr and "Will assume" not in stderr
