@@ -33,6 +33,7 @@ class Viewers:
         self.clock = clock
         self.ttl = ttl
         self._members: dict[str, tuple[float, frozenset[str]]] = {}
+        self._reading: dict[str, asyncio.Future[frozenset[str]]] = {}
 
     async def of(self, user: str, shown: Iterable[IncidentSnapshot | Incident]) -> Viewer:
         """`user`, with the private war rooms among `shown`'s that they are in."""
@@ -43,10 +44,17 @@ class Viewers:
         return Viewer(user, frozenset(inside))
 
     async def members(self, room: str) -> frozenset[str]:
-        """A war room's members, from a recent read if there is one."""
+        """A war room's members, from a recent read if there is one; Home tabs refreshed
+        together share one read of a room."""
         cached = self._members.get(room)
         if cached is not None and self.clock() - cached[0] < self.ttl:
             return cached[1]
+        reading = self._reading.get(room)
+        if reading is None or reading.done():
+            reading = self._reading[room] = asyncio.ensure_future(self._read(room))
+        return await asyncio.shield(reading)
+
+    async def _read(self, room: str) -> frozenset[str]:
         try:
             people = frozenset(await self.gateway.members(room))
         except SlackCallFailed:
