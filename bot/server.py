@@ -50,6 +50,7 @@ from bot.slack.listeners import Deps
 from bot.slack.observe import ObservedWebClient, observe_requests
 from bot.slack.people import People
 from bot.slack.text import visible_length
+from bot.slack.viewers import Viewers
 from bot.store import Database
 from bot.store.migrate import require_current
 from bot.store.types import utcnow
@@ -140,7 +141,8 @@ def build_slack_layer(
 ) -> Deps:
     """The flows, each given what it uses, and the listeners' dependencies."""
     config = settings.config
-    home = HomeTabs(service, desk, gateway, tasks)
+    viewers = Viewers(gateway)  # who is in which private war room, shared by every surface
+    home = HomeTabs(service, desk, gateway, tasks, viewers)
     lessons, knowledge_base = Lessons(service), KnowledgeBase(service.db)
     card = Card(service, desk, gateway, config.conference_bridge_url, lessons)
     updates = Updates(
@@ -152,11 +154,11 @@ def build_slack_layer(
         people,
         drill_broadcast_channel=config.drill_broadcast_channel,
     )
-    knowledge = Knowledge(knowledge_base, gateway, people)
+    knowledge = Knowledge(knowledge_base, gateway, people, viewers)
     declaring = Declaring(
         service, gateway, settings.playbooks, config, home, people, knowledge=knowledge
     )
-    stakeholders = Stakeholders(service, desk, gateway)
+    stakeholders = Stakeholders(service, desk, gateway, viewers)
     documents = Documents(settings.database_url, settings.database_timeout)
     timeline_views = TimelineViews(service, timeline, gateway, people, documents, drills)
     items = ActionItems(service.db, service.clock)

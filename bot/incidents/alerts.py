@@ -89,6 +89,7 @@ class GroupView:
     group: AlertGroup
     alerts: list[Alert]
     war_room: str | None = None  # the declared incident's channel
+    incident: Incident | None = None  # the declared incident (private or not)
 
     @property
     def firing(self) -> list[Alert]:
@@ -323,7 +324,7 @@ class AlertDesk:
             )
         ).all()
         incident = await session.get(Incident, group.incident_id) if group.incident_id else None
-        return GroupView(group, list(alerts), incident.channel_id if incident else None)
+        return GroupView(group, list(alerts), incident.channel_id if incident else None, incident)
 
     async def unshown(self) -> list[int]:
         """Groups whose triage message is behind their state (after a restart, say)."""

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.incidents.privacy import EVERYONE, shown_to
 from bot.store import Database
 from bot.store import search as full_text
 from bot.store.models import (
@@ -103,7 +104,8 @@ class KnowledgeBase:
     async def similar(self, title: str, impact: str, exclude: int, limit: int = 3) -> list[Found]:
         """Up to `limit` public past incidents like a new one (its title and impact)."""
         found = await self.search(f"{title} {impact}", limit=limit + 10)
-        return [f for f in found if not f.private and f.incident.id != exclude][:limit]
+        public = [f for f in found if shown_to(f.incident, EVERYONE)]
+        return [f for f in public if f.incident.id != exclude][:limit]
 
     async def review_message(self, incident_id: int) -> str | None:
         async with self.db.snapshot_read() as session:

@@ -163,7 +163,7 @@ class IncidentService:
             return await self.snapshot_in(session, incident) if incident else None
 
     async def list_open(self) -> list[IncidentSnapshot]:
-        """Open incidents, most severe first. Cached briefly: a burst of `/incident list`
+        """Open incidents, most severe first, then the newest. Cached briefly: a burst of `/incident list`
         costs one query; this process's own changes show at once, other replicas' within
         OPEN_LIST_TTL seconds."""
         cached = self.recent_open()
@@ -199,7 +199,12 @@ class IncidentService:
                     )
                     .where(col(Incident.status).in_(lifecycle.ACTIVE_STATUSES))
                     .where(col(Incident.channel_id).is_not(None))
-                    .order_by(col(Incident.severity), col(Incident.declared_at))
+                    # Most severe first (SEV0..SEV9 sort as text), then the newest.
+                    .order_by(
+                        col(Incident.severity),
+                        col(Incident.declared_at).desc(),
+                        col(Incident.id).desc(),
+                    )
                 )
             ).all()
         incidents: dict[int, Incident] = {}

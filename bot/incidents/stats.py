@@ -25,6 +25,7 @@ from sqlmodel import col, select
 from bot.incidents.entries import EntryKind, SeverityChanged, payload
 from bot.incidents.errors import InvalidRequest
 from bot.incidents.lifecycle import IncidentStatus, UpdateStatus
+from bot.incidents.privacy import EVERYONE, shown_to
 from bot.incidents.review import FACT_KINDS, UpdatesKept, first_reached, updates_kept
 from bot.incidents.service import IncidentService
 from bot.store.models import Incident, StakeholderUpdate, TimelineEntry
@@ -124,7 +125,7 @@ async def gather_numbers(service: IncidentService, window: str) -> IncidentNumbe
         updates_on_time=sum(r.kept.on_time for r in with_updates),
         longest_silence=longest,
         longest_silence_in=None
-        if longest_in is None or longest_in.private
+        if longest_in is None or not shown_to(longest_in, EVERYONE)
         else longest_in.reference,
         to_first_update=Spread.of(
             r.kept.first_after for r in with_updates if r.kept.first_after is not None

@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.incidents import lifecycle
 from bot.incidents.lifecycle import UpdateStatus
+from bot.incidents.privacy import EVERYONE, public_only, shown_to
 from bot.store import Database
 from bot.store.models import Incident, StakeholderUpdate
 from bot.store.types import utcnow
@@ -101,10 +102,11 @@ class OperationalCounts:
     drafts_waiting: int
 
 
-def shown_as_private(private: bool) -> bool:
-    """Whether the status page hides what an incident is about. Drills never get this far:
-    every query here leaves them out (`_real`), so they are not even "a private incident"."""
-    return private
+def shown_as_private(row) -> bool:
+    """Whether the status page hides what an incident is about (the privacy rule, for
+    everyone). Drills never get this far: every query here leaves them out (`_real`), so
+    they are not even "a private incident"."""
+    return not shown_to(row, EVERYONE)
 
 
 def _real():
@@ -158,11 +160,11 @@ class StatusReader:
         latest = {row.id: self._published(row) for row in rows if row.text is not None}
         open_rows = sorted(
             (row for row in rows if row.status in lifecycle.ACTIVE_STATUSES),
-            key=lambda row: (shown_as_private(row.private), row.severity, row.declared_at),
+            key=lambda row: (shown_as_private(row), row.severity, row.declared_at),
         )
         resolved_rows = sorted(
             (row for row in rows if row.status not in lifecycle.ACTIVE_STATUSES),
-            key=lambda row: (shown_as_private(row.private), -row.resolved_at.timestamp()),
+            key=lambda row: (shown_as_private(row), -row.resolved_at.timestamp()),
         )
         open_, resolved = (
             [self._public(row, latest.get(row.id), waiting.get(row.id)) for row in part]
@@ -185,7 +187,7 @@ class StatusReader:
             ).first()
             if row is None:
                 return None
-            if shown_as_private(row.private):
+            if shown_as_private(row):
                 return IncidentHistory(self._public(row, None, None), [])
             updates = [
                 self._published(u)
@@ -208,8 +210,7 @@ class StatusReader:
                 await session.exec(
                     select(StakeholderUpdate, *_INCIDENT_COLUMNS)
                     .join(Incident, col(Incident.id) == StakeholderUpdate.incident_id)
-                    # The SQL form of shown_as_private: extend both together.
-                    .where(_sent(), col(Incident.private).is_(False), _real())
+                    .where(_sent(), public_only(), _real())
                     .order_by(col(StakeholderUpdate.decided_at).desc())
                     .limit(limit)
                 )
@@ -252,7 +253,7 @@ class StatusReader:
 
     def _public(self, row, last_update: PublishedUpdate | None, draft_since) -> PublicIncident:
         reference = reference_of(row.id)
-        if shown_as_private(row.private):
+        if shown_as_private(row):
             return PublicIncident(reference, private=True)
         is_open = row.status in lifecycle.ACTIVE_STATUSES
         return PublicIncident(

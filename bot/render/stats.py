@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.incidents.privacy import PRIVATE
 from bot.incidents.stats import WINDOWS, IncidentNumbers, Spread
 from bot.playbooks import format_duration
 
@@ -22,7 +23,7 @@ def numbers_text(numbers: IncidentNumbers) -> str:
         "Stakeholder updates on time: " + _on_time(numbers),
     ]
     if numbers.longest_silence is not None:
-        where = numbers.longest_silence_in or "a private incident"
+        where = numbers.longest_silence_in or PRIVATE
         lines.append(f"Longest silence: {format_duration(numbers.longest_silence)} ({where}).")
     lines += [
         "First update: " + _spread(numbers.to_first_update, " after declaring"),

@@ -12,11 +12,11 @@ from xml.etree import ElementTree
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from bot.incidents.privacy import PRIVATE
 from bot.incidents.status import FeedEntry, IncidentHistory, PublicIncident, StatusBoard
 
 REFRESH_SECONDS = 60
 ATOM = "http://www.w3.org/2005/Atom"
-PRIVATE = "a private incident"
 
 
 def utc(moment: datetime) -> str:

@@ -255,6 +255,14 @@ def parse_problem(rest: str) -> dict:
     return {"reference": link.group(1) if link else rest}
 
 
+def parse_list(rest: str) -> dict:
+    if not rest:
+        return {"page": 1}
+    if re.fullmatch(r"[0-9]{1,6}", rest) and int(rest) > 0:
+        return {"page": int(rest)}
+    raise UsageError(f"Give a page number: {usage('list')}")
+
+
 def parse_search(rest: str) -> dict:
     if not rest:
         raise UsageError(f"Say what to look for: {usage('search')}")
@@ -277,11 +285,6 @@ def ack_help(_: Deps, __: dict) -> Ack:
 
 def ack_oncall(deps: Deps, _: dict) -> Ack:
     return Ack(deps.paging.on_call(), finished=True)  # the rota is config: no I/O
-
-
-def ack_list(deps: Deps, _: dict) -> Ack | None:
-    recent = deps.stakeholders.recent_list()  # fresh enough: answer in the ack
-    return None if recent is None else Ack(recent, finished=True)
 
 
 def ack_drill(_: Deps, __: dict) -> Ack:
@@ -383,7 +386,7 @@ async def stats(r: Request) -> None:
 
 
 async def list_open(r: Request) -> None:
-    await r.deps.stakeholders.list_open(r.reply)
+    await r.deps.stakeholders.list_open(r.reply, r.args["page"])
 
 
 # -- the registry ------------------------------------------------------------------------------
@@ -501,7 +504,14 @@ SUBCOMMANDS = (
         parse_search,
         search,
     ),
-    Subcommand("list", "", "open incidents", ANYWHERE, no_arguments("list"), list_open, ack_list),
+    Subcommand(
+        "list",
+        "[page]",
+        "open incidents, most severe first (then newest), a page at a time",
+        ANYWHERE,
+        parse_list,
+        list_open,
+    ),
     Subcommand(
         "oncall",
         "",

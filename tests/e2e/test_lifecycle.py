@@ -182,7 +182,7 @@ async def test_help_list_and_usage_answer_at_once(bot):
     room = await bot.declare("SEV2 Listed")
     await bot.slack.command(ALICE, "list", bot.general)
     await bot.settled()
-    listed = bot.fake.responses[-1]["text"]
+    listed = json.dumps(bot.fake.responses[-1]["blocks"])
     assert "Listed" in listed and f"<#{room['id']}>" in listed
     wrong = await bot.slack.command(ALICE, "frobnicate now", bot.general)
     assert "I don't know `frobnicate`" in wrong["text"] and "/incident help" in wrong["text"]

@@ -6,7 +6,8 @@ import json
 from datetime import date
 
 from bot.incidents.actions import ActionState, Reminder
-from bot.slack.blocks.common import context, link_or_text, plain, section
+from bot.incidents.privacy import Viewer, shown_to
+from bot.slack.blocks.common import context, link_or_text, plain, private_headline, section
 from bot.slack.text import escape, for_room, truncate, user
 from bot.store.models import ActionItem, Incident, ProblemRecord
 
@@ -121,9 +122,13 @@ def added_in_room(item: ActionItem, by: str) -> str:
 
 
 def assigned_to_owner(item: ActionItem, incident: Incident, by: str) -> str:
+    """The owner's direct message: a private incident's room is named only to its members."""
+    if shown_to(incident, Viewer(item.owner)):
+        source = f"{incident.reference} (<#{incident.channel_id}>)"
+    else:
+        source = private_headline(incident.reference)
     return (
-        f"📌 <@{by}> gave you an action item from {incident.reference} "
-        f"(<#{incident.channel_id}>): {item_line(item)}. "
+        f"📌 <@{by}> gave you an action item from {source}: {item_line(item)}. "
         "`/incident actions` in the war room lists them; mark it done there."
     )
 

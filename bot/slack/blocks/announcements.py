@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.incidents import Change, IncidentSnapshot
 from bot.incidents.entries import RoleHandedOver, SeverityChanged, StatusChanged, payload
 from bot.incidents.lifecycle import IncidentStatus
+from bot.incidents.privacy import EVERYONE, shown_to
 from bot.slack.blocks.common import (
     STATUS_EMOJI,
     drill_mark,
@@ -14,19 +15,31 @@ from bot.slack.text import channel, escape, for_room, user
 
 
 def declared_broadcast(snapshot: IncidentSnapshot) -> str:
+    """For the executives' channel: a private incident by its reference, no people, no room."""
     incident = snapshot.incident
-    room = "a private war room" if incident.private else channel(incident.channel_id)
+    if shown_to(snapshot, EVERYONE):
+        who = f"Commander: {user(snapshot.commander)} · War room: {channel(incident.channel_id)}"
+    else:
+        who = (
+            f"In a private war room: `/incident ask {incident.id} <question>` reaches its "
+            "comms lead."
+        )
     return (
-        f"🚨 *Major incident declared — {headline(snapshot)}*\n"
-        f"Commander: {user(snapshot.commander)} · War room: {room}\n"
+        f"🚨 *Major incident declared — {headline(snapshot, EVERYONE)}*\n{who}\n"
         f"Updates will follow here. Questions go to the comms lead, not the responders."
     )
 
 
 def response_team_alert(snapshot: IncidentSnapshot) -> str:
+    """For the response team's channel: a private incident's commander invites whom they need."""
     incident = snapshot.incident
+    if not shown_to(snapshot, EVERYONE):
+        return (
+            f"🚨 *{headline(snapshot, EVERYONE)}* needs the response team: its commander "
+            "invites whom they need to its private war room."
+        )
     return (
-        f"🚨 *{headline(snapshot)}* needs the response team.\n"
+        f"🚨 *{headline(snapshot, EVERYONE)}* needs the response team.\n"
         f"Commander: {user(snapshot.commander)} · Join {channel(incident.channel_id)}"
     )
 
@@ -72,24 +85,30 @@ def _status_in_room(actor: str, moved: StatusChanged) -> str:
 
 
 def change_broadcast(change: Change) -> str | None:
-    """One line for executives; nothing from inside the room (notes stay in the war room)."""
+    """One line for executives; nothing from inside the room (notes stay in the war room),
+    and a private incident's people are not named."""
     snapshot = change.snapshot
+    title = headline(snapshot, EVERYONE)
     match payload(change.entry):
         case SeverityChanged(previous=previous, to=to):
             if snapshot.major and not change.was_major:
                 return None  # announced as a declaration instead
-            return f"*{headline(snapshot)}*: severity changed {previous} → {to}."
+            if not shown_to(snapshot, EVERYONE):
+                return f"*{title}*: its severity changed."
+            return f"*{title}*: severity changed {previous} → {to}."
         case StatusChanged(to=to, reopened=reopened):
             if reopened:
-                return f"↩️ *{headline(snapshot)}* has been reopened: {to}."
+                return f"↩️ *{title}* has been reopened: {to}."
             if to == IncidentStatus.RESOLVED:
-                return f"✅ *{headline(snapshot)}* is resolved."
+                return f"✅ *{title}* is resolved."
             if to == IncidentStatus.CLOSED:
                 return None
-            return f"{STATUS_EMOJI.get(to, '')} *{headline(snapshot)}*: now {to}."
-        case RoleHandedOver(role=key, to=to) if key in ("commander", "comms"):
+            return f"{STATUS_EMOJI.get(to, '')} *{title}*: now {to}."
+        case RoleHandedOver(role=key, to=to) if key in ("commander", "comms") and shown_to(
+            snapshot, EVERYONE
+        ):
             role = snapshot.playbook.roles[key].title
-            return f"*{headline(snapshot)}*: {escape(role)} is now {user(to)}."
+            return f"*{title}*: {escape(role)} is now {user(to)}."
         case _:
             return None
 

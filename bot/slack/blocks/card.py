@@ -9,11 +9,11 @@ from bot.slack.blocks.common import (
     STATUS_EMOJI,
     context,
     drill_mark,
-    headline,
     link_or_text,
     mrkdwn,
     option,
     plain,
+    room_headline,
     section,
     slack_date,
 )
@@ -85,7 +85,7 @@ def incident_card(
                 "elements": [catch_up_button(incident.id)],
             }
         )
-    text = f"{headline(snapshot)} — {incident.status}"
+    text = f"{room_headline(snapshot)} — {incident.status}"
     return text, blocks
 
 

@@ -9,6 +9,7 @@ import re
 from datetime import datetime
 
 from bot.incidents import IncidentSnapshot
+from bot.incidents.privacy import Viewer, private_label, shown_to
 from bot.slack.text import escape, for_executives, truncate
 
 SECTION_LIMIT = 3000
@@ -61,12 +62,24 @@ def drill_mark(snapshot: IncidentSnapshot) -> str:
     return f"{DRILL_MARK} · " if snapshot.is_drill else ""
 
 
-def headline(snapshot: IncidentSnapshot) -> str:
+def headline(snapshot: IncidentSnapshot, viewer: Viewer) -> str:
+    """The incident in one line, as `viewer` may see it (a private one: its reference only)."""
     incident = snapshot.incident
+    if not shown_to(snapshot, viewer):
+        return f"{drill_mark(snapshot)}{private_headline(incident.reference)}"
     return (
         f"{drill_mark(snapshot)}{incident.reference} · {incident.severity} · "
         f"{for_executives(incident.title)}"
     )
+
+
+def room_headline(snapshot: IncidentSnapshot) -> str:
+    """The headline in the incident's own war room (and what only its people see)."""
+    return headline(snapshot, Viewer.in_room(snapshot.incident.channel_id))
+
+
+def private_headline(reference: str) -> str:
+    return f"🔒 {private_label(reference)}"
 
 
 def link_or_text(reference: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.incidents import IncidentSnapshot
-from bot.incidents.privacy import shown_to
+from bot.incidents.privacy import Viewer, shown_to
 from bot.incidents.updates import Draft
 from bot.slack.blocks.common import (
     HEADER_LIMIT,
@@ -29,8 +29,9 @@ VIEW_BLOCKS = 100
 INCIDENT_ROWS_KEPT = 20
 
 
-def home_view(viewer: str, incidents: list[IncidentSnapshot], waiting: list[Draft]) -> dict:
-    """`incidents`: the open ones, most severe first; `waiting`: drafts `viewer` decides."""
+def home_view(viewer: Viewer, incidents: list[IncidentSnapshot], waiting: list[Draft]) -> dict:
+    """`incidents`: the open ones, most severe first; `waiting`: drafts `viewer` decides;
+    `viewer`: whose Home it is, with the private war rooms they are in."""
     blocks: list[dict] = [
         {"type": "header", "text": plain("🚨 Incidents", HEADER_LIMIT)},
         {"type": "actions", "block_id": "home", "elements": [declare_button()]},
@@ -39,7 +40,7 @@ def home_view(viewer: str, incidents: list[IncidentSnapshot], waiting: list[Draf
     if waiting:
         blocks.append(section(f"*Waiting for your approval* ({len(waiting)})"))
         room = VIEW_BLOCKS - len(blocks) - 2 - INCIDENT_ROWS_KEPT
-        blocks += fit([draft_rows(d) for d in waiting], room, _more("drafts waiting"))
+        blocks += fit([draft_rows(d, viewer) for d in waiting], room, _more("drafts waiting"))
     blocks += [{"type": "divider"}, section(f"*Open incidents* ({len(incidents)})")]
     if not incidents:
         blocks.append(context("No open incidents. 🌤️"))
@@ -57,42 +58,51 @@ def declare_button() -> dict:
     }
 
 
-def your_roles(viewer: str, incidents: list[IncidentSnapshot]) -> str:
+def your_roles(viewer: Viewer, incidents: list[IncidentSnapshot]) -> str:
     lines = []
     for snapshot in incidents:
         titles = [
             role.title
             for key, role in snapshot.playbook.roles.items()
-            if snapshot.roles.get(key) == viewer
+            if snapshot.roles.get(key) == viewer.user
         ]
         if titles:
             room = channel(snapshot.incident.channel_id)
-            lines.append(f"• {escape(' and '.join(titles))} of *{headline(snapshot)}* — {room}")
+            lines.append(
+                f"• {escape(' and '.join(titles))} of *{headline(snapshot, viewer)}* — {room}"
+            )
     if not lines:
         return "*Your roles*\nYou hold no role in an open incident."
     return within(["*Your roles*", *lines], SECTION_LIMIT, "roles")
 
 
-def draft_rows(draft: Draft) -> list[dict]:
+def draft_rows(draft: Draft, viewer: Viewer) -> list[dict]:
+    """A draft `viewer` decides on: they hold a role in its incident."""
     snapshot, update = draft.snapshot, draft.update
     kind = "Final stakeholder update" if update.final else "Stakeholder update"
     room = channel(snapshot.incident.channel_id)
     return [
-        section(f"📣 *{kind} — {headline(snapshot)}* ({room})\n{for_executives(update.text)}"),
+        section(
+            f"📣 *{kind} — {headline(snapshot, viewer)}* ({room})\n{for_executives(update.text)}"
+        ),
         decision_buttons(update.id),
     ]
 
 
-def incident_row(snapshot: IncidentSnapshot, viewer: str) -> dict:
+def incident_row(snapshot: IncidentSnapshot, viewer: Viewer) -> dict:
     incident = snapshot.incident
     if not shown_to(snapshot, viewer):
-        return section(f"🔒 {incident.reference} — a private incident")
+        return section(headline(snapshot, viewer))
     holders = " · ".join(
         f"{escape(role.title)} {user(snapshot.roles.get(key))}"
         for key, role in snapshot.playbook.roles.items()
     )
     status = f"{STATUS_EMOJI.get(incident.status, '')} {incident.status}"
-    lines = [f"*{headline(snapshot)}*", f"{status} · {channel(incident.channel_id)}", holders]
+    lines = [
+        f"*{headline(snapshot, viewer)}*",
+        f"{status} · {channel(incident.channel_id)}",
+        holders,
+    ]
     if incident.next_update_due:
         lines.append(f"📣 Next update due {slack_date(incident.next_update_due, '{time}')}")
     elif snapshot.major:

@@ -5,15 +5,25 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.incidents.paging import Acknowledged, Escalation, PageOut
+from bot.incidents.privacy import Viewer, shown_to
 from bot.incidents.rota import Duty
 from bot.playbooks import format_duration
-from bot.slack.blocks.common import context, plain, section, slack_date
+from bot.slack.blocks.common import context, plain, private_headline, section, slack_date
 from bot.slack.text import channel, escape, user
 
 
 def _incident_line(out: PageOut | Acknowledged) -> str:
+    """The incident as the person paged may see it (not yet in a private war room)."""
     incident = out.incident
+    if not shown_to(incident, Viewer(out.page.user_id)):
+        return f"*{private_headline(incident.reference)}*"
     return f"*{incident.reference}* ({incident.severity}): *{escape(incident.title)}*"
+
+
+def _room(out: PageOut) -> str:
+    """A private war room is named once the person paged is in it (acknowledging invites)."""
+    shown = shown_to(out.incident, Viewer(out.page.user_id))
+    return channel(out.incident.channel_id) if shown else "a private channel, once you acknowledge"
 
 
 def page_message(out: PageOut, ack_within) -> tuple[str, list]:
@@ -21,7 +31,7 @@ def page_message(out: PageOut, ack_within) -> tuple[str, list]:
     return text, [
         section(f"📟 You are paged as the duty MIM manager: {_incident_line(out)}"),
         context(
-            f"War room: {channel(out.incident.channel_id)} · acknowledge within "
+            f"War room: {_room(out)} · acknowledge within "
             f"{format_duration(ack_within)}, or the next on the rota is paged."
         ),
         {

@@ -19,8 +19,8 @@ from bot.slack.blocks.common import (
     SECTION_LIMIT,
     STATUS_EMOJI,
     context,
-    headline,
     plain,
+    room_headline,
     section,
 )
 from bot.slack.text import escape, for_room, shortened, user
@@ -97,13 +97,13 @@ def timeline_page(
 ) -> tuple[str, list]:
     """A page of the timeline: the latest key events lead page 1, then the full log."""
     number, pages = page.number, page.pages
-    zone_name = getattr(zone, "key", str(zone))
+    zone_name, title = getattr(zone, "key", str(zone)), room_headline(snapshot)
     out: list[dict] = [
         {
             "type": "header",
             "text": plain(f"Timeline · {snapshot.incident.reference}", HEADER_LIMIT),
         },
-        context(f"{headline(snapshot)} · times in {escape(zone_name)} · page {number} of {pages}"),
+        context(f"{title} · times in {escape(zone_name)} · page {number} of {pages}"),
     ]
     if number == 1:
         key = highlights.key_events
@@ -140,7 +140,7 @@ def timeline_page(
         )
     if buttons:
         out.append({"type": "actions", "block_id": "timeline_pages", "elements": buttons})
-    return f"Timeline of {headline(snapshot)}, page {number} of {pages}", out
+    return f"Timeline of {title}, page {number} of {pages}", out
 
 
 def catch_up(snapshot: IncidentSnapshot, highlights: Highlights, zone: tzinfo) -> tuple[str, list]:
@@ -156,7 +156,7 @@ def catch_up(snapshot: IncidentSnapshot, highlights: Highlights, zone: tzinfo) -
     )
     key = highlights.key_events
     out = [
-        section(f"*Catching up on {headline(snapshot)}*\n{status_line}\n{roles}"),
+        section(f"*Catching up on {room_headline(snapshot)}*\n{status_line}\n{roles}"),
         section("*Key events so far*"),
         *(
             _sections([entry_line(e, snapshot.playbook, zone) for e in key])
@@ -164,4 +164,4 @@ def catch_up(snapshot: IncidentSnapshot, highlights: Highlights, zone: tzinfo) -
         ),
         context("`/incident timeline` shows everything."),
     ]
-    return f"Catching up on {headline(snapshot)}", out
+    return f"Catching up on {room_headline(snapshot)}", out

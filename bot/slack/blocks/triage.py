@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 
 from bot.incidents.alerts import GroupView
-from bot.slack.blocks.common import context, mrkdwn, plain, section, slack_date
+from bot.incidents.privacy import EVERYONE, shown_to
+from bot.slack.blocks.common import context, mrkdwn, plain, private_headline, section, slack_date
 from bot.slack.text import channel, escape, for_room, truncate, user
 
 SHOWN_ALERTS = 10  # a storm shows its first alerts and a count, within Block Kit's limits
@@ -67,6 +68,8 @@ def _alert_lines(view: GroupView) -> str:
 
 def _decision(view: GroupView) -> str | None:
     group = view.group
+    if view.incident is not None and not shown_to(view.incident, EVERYONE):
+        return f"Declared as {private_headline(view.incident.reference)}"
     if group.incident_id is not None:
         return f"Declared as INC-{group.incident_id}" + (
             f": {channel(view.war_room)}" if view.war_room else ""

@@ -8,12 +8,14 @@ from types import MappingProxyType
 
 from bot.incidents import IncidentSnapshot
 from bot.incidents.lifecycle import UpdateStatus
+from bot.incidents.privacy import EVERYONE, Viewer, shown_to
 from bot.incidents.updates import Draft
 from bot.slack.blocks.common import (
     context,
     drill_mark,
     headline,
     plain,
+    room_headline,
     section,
     slack_date,
 )
@@ -67,7 +69,10 @@ def draft_message(
         )
     )
     out.append(decision_buttons(update.id))
-    return f"{kind} draft for {headline(snapshot)}", out
+    return (
+        f"{kind} draft for {room_headline(snapshot)}",
+        out,
+    )
 
 
 def decision_buttons(update_id: int) -> dict:
@@ -105,8 +110,10 @@ def decided_message(draft: Draft, names: Mapping[str, str] = NO_NAMES) -> tuple[
 
 
 def broadcast_update(draft: Draft, names: Mapping[str, str] = NO_NAMES) -> str:
+    """For the executives: the words the comms lead approved, under a headline that keeps a
+    private incident's title to its war room."""
     kind = "Final update" if draft.update.final else "Update"
-    return f"📣 *{kind} — {headline(draft.snapshot)}*\n{for_executives(draft.update.text, names)}"
+    return f"📣 *{kind} — {headline(draft.snapshot, EVERYONE)}*\n{for_executives(draft.update.text, names)}"
 
 
 def update_edit_modal(
@@ -160,8 +167,25 @@ def escalation_nudge(draft: Draft) -> str:
     )
 
 
-def question_for_comms(snapshot: IncidentSnapshot, asker: str, text: str) -> str:
+def question_for_comms(snapshot: IncidentSnapshot, comms: str, asker: str, text: str) -> str:
+    """The direct message to `comms`, who holds a role: the incident shown whole."""
     return (
-        f"❓ {user(asker)} asks about *{headline(snapshot)}*:\n> {for_room(text)}\n"
+        f"❓ {user(asker)} asks about *{headline(snapshot, Viewer(comms))}*:\n> {for_room(text)}\n"
         f"It will be listed on the next update draft."
+    )
+
+
+def question_sent(snapshot: IncidentSnapshot, comms: str, viewer: Viewer) -> str:
+    """The answer to whoever asked: to someone outside a private incident, not who its
+    comms lead is (nor that there is one)."""
+    reference = snapshot.incident.reference
+    if not shown_to(snapshot, viewer):
+        return (
+            f"Thanks: your question went to {reference}'s comms lead, "
+            "and it will be answered in the next update."
+        )
+    lead = "comms lead" if snapshot.roles.get("comms") else "commander"
+    return (
+        f"Thanks: your question went to {reference}'s {lead} {user(comms)}, "
+        "and it will be answered in the next update."
     )

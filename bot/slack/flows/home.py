@@ -19,6 +19,7 @@ from bot.incidents import IncidentService, IncidentSnapshot
 from bot.incidents.updates import UpdateDesk
 from bot.slack.blocks import home
 from bot.slack.gateway import SlackCallFailed, SlackGateway
+from bot.slack.viewers import Viewers
 from bot.store.probe import DATABASE_ERRORS
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ class HomeTabs:
     desk: UpdateDesk
     gateway: SlackGateway
     tasks: BackgroundTasks
+    viewers: Viewers
     delay: float = REFRESH_DELAY
     _opened: dict[str, float] = field(default_factory=dict, init=False, repr=False)
     _pending: set[str] = field(default_factory=set, init=False, repr=False)
@@ -58,7 +60,8 @@ class HomeTabs:
             incidents, waiting = await asyncio.gather(
                 self.service.list_open(), self.desk.waiting_for(user)
             )
-            await self.gateway.publish_home(user, home.home_view(user, incidents, waiting))
+            viewer = await self.viewers.of(user, incidents)
+            await self.gateway.publish_home(user, home.home_view(viewer, incidents, waiting))
 
     def changed(self, snapshot: IncidentSnapshot, *also: str | None) -> None:
         """After a change to `snapshot`'s incident: refresh its role holders' Home tabs (and

@@ -1,24 +1,24 @@
 """The knowledge base in Slack: `/incident search`, and similar past incidents posted in a
 new war room.
 
-Private incidents are shown only to their war room's members. Slack gives a bot no list of
-a person's channels, so the private results are checked the other way round: the members
-of each private war room in the results (conversations.members, which the bot may call as
-a member of every war room) are read and the viewer must be among them.
+A private incident is found only by its war room's members (the privacy rule, with the
+war rooms Slack says the searcher is in); to anyone else it is not there at all, since even
+"a private incident matches these words" would say too much.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 
 from bot.incidents import IncidentSnapshot
 from bot.incidents.knowledge import Found, KnowledgeBase
+from bot.incidents.privacy import shown_to
 from bot.slack.blocks import knowledge as knowledge_blocks
 from bot.slack.flows.reply import Reply
-from bot.slack.gateway import SlackCallFailed, SlackGateway
+from bot.slack.gateway import SlackGateway
 from bot.slack.people import People
+from bot.slack.viewers import Viewers
 from bot.store.probe import DATABASE_ERRORS
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,7 @@ class Knowledge:
     knowledge: KnowledgeBase
     gateway: SlackGateway
     people: People
+    viewers: Viewers
 
     async def search(self, reply: Reply, words: str) -> None:
         found = await self.knowledge.search(words)
@@ -54,13 +55,5 @@ class Knowledge:
 
     async def _visible_to(self, user: str, found: list[Found]) -> list[Found]:
         found = found[:CHECKED]
-        rooms = list({f.incident.channel_id for f in found if f.private and f.incident.channel_id})
-        members = await asyncio.gather(*(self._members(room) for room in rooms))
-        member_of = {room for room, people in zip(rooms, members, strict=True) if user in people}
-        return [f for f in found if not f.private or f.incident.channel_id in member_of][:RESULTS]
-
-    async def _members(self, channel_id: str) -> set[str]:
-        try:
-            return await self.gateway.members(channel_id)
-        except SlackCallFailed:
-            return set()  # cannot tell: keep it private
+        viewer = await self.viewers.of(user, [f.incident for f in found])
+        return [f for f in found if shown_to(f.incident, viewer)][:RESULTS]

@@ -9,6 +9,7 @@ from bot.incidents.updates import UpdateDesk
 from bot.slack.blocks import lists, updates
 from bot.slack.flows.reply import Reply
 from bot.slack.gateway import SlackGateway
+from bot.slack.viewers import Viewers
 
 
 @dataclass
@@ -16,15 +17,14 @@ class Stakeholders:
     service: IncidentService
     desk: UpdateDesk
     gateway: SlackGateway
+    viewers: Viewers
 
-    def recent_list(self) -> str | None:
-        """The open incidents from a fresh-enough cache (answered in the ack), else None."""
-        recent = self.service.recent_open()
-        return None if recent is None else lists.open_incidents(recent)
-
-    async def list_open(self, reply: Reply) -> None:
-        # Answered through response_url, so the ack path never waits on the database.
-        await reply(lists.open_incidents(await self.service.list_open()))
+    async def list_open(self, reply: Reply, page: int) -> None:
+        """A page of the open incidents, as the person asking may see them (answered
+        through response_url: which private war rooms they are in is Slack's to say)."""
+        everything = await self.service.list_open()
+        viewer = await self.viewers.of(reply.user, lists.on_page(everything, page))
+        await reply(*lists.open_incidents(everything, page, viewer))
 
     async def ask(
         self, reply: Reply, number: int | None, channel_id: str | None, text: str
@@ -34,24 +34,22 @@ class Stakeholders:
         incident_id = await self._incident_for_question(number, channel_id)
         question, snapshot = await self.desk.ask(incident_id, reply.user, text)
         comms = await self.tell_comms(snapshot, reply.user, question.text)
-        await reply(
-            f"Thanks: your question went to {snapshot.incident.reference}'s "
-            f"{'comms lead' if snapshot.roles.get('comms') else 'commander'} <@{comms}>, "
-            "and it will be answered in the next update."
-        )
+        viewer = await self.viewers.of(reply.user, [snapshot])
+        await reply(updates.question_sent(snapshot, comms, viewer))
 
     async def tell_comms(self, snapshot: IncidentSnapshot, asker: str, text: str) -> str:
         """A stakeholder's question, by direct message to the comms lead (else the
         commander); returns who was told."""
         comms = snapshot.roles.get("comms") or snapshot.commander
-        await self.gateway.post(comms, updates.question_for_comms(snapshot, asker, text))
+        await self.gateway.post(comms, updates.question_for_comms(snapshot, comms, asker, text))
         return comms
 
     async def point_to_comms(self, channel_id: str, user: str) -> None:
         """Someone posted in the executives' read-only channel: show them where to ask (the
         real incidents only: drills are not the executives' business)."""
         real = [s for s in await self.service.list_open() if not s.is_drill]
-        await self.gateway.post_ephemeral(channel_id, user, lists.broadcast_pointer(real))
+        viewer = await self.viewers.of(user, real[: lists.POINTER_ROWS])
+        await self.gateway.post_ephemeral(channel_id, user, lists.broadcast_pointer(real, viewer))
 
     async def _incident_for_question(self, number: int | None, channel_id: str | None) -> int:
         """The incident named, else the war room's, else the only open one."""

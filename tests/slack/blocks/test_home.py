@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 from bot.incidents import IncidentSnapshot
+from bot.incidents.privacy import Viewer
 from bot.incidents.updates import Draft
 from bot.playbooks import load_playbooks
 from bot.simulator.rules import validate_home_view
@@ -40,7 +41,7 @@ def text_of(view: dict) -> str:
 
 def test_everything_at_once_fits_in_100_blocks_with_what_is_left_counted():
     incidents = [incident(n, commander=VIEWER) for n in range(300)]
-    view = home.home_view(VIEWER, incidents, [draft(n) for n in range(60)])
+    view = home.home_view(Viewer(VIEWER), incidents, [draft(n) for n in range(60)])
     validate_home_view(view)  # raises SlackError as Slack would refuse it
     blocks = view["blocks"]
     assert len(blocks) == 100
@@ -57,12 +58,12 @@ def test_everything_at_once_fits_in_100_blocks_with_what_is_left_counted():
 
 def test_a_private_incident_is_only_its_reference_to_others():
     secret = incident(5, title="Customer database exfiltration", private=True)
-    view = home.home_view(VIEWER, [secret], [])
+    view = home.home_view(Viewer(VIEWER), [secret], [])
     assert "INC-5 — a private incident" in text_of(view)
     assert "exfiltration" not in text_of(view) and "C00000005" not in text_of(view)
     for insider in (OTHER, "UDECLARER1"):  # its commander; its declarer
         secret.incident.declared_by = "UDECLARER1"
-        assert "exfiltration" in text_of(home.home_view(insider, [secret], []))
+        assert "exfiltration" in text_of(home.home_view(Viewer(insider), [secret], []))
 
 
 def test_titles_are_escaped():
@@ -72,7 +73,7 @@ def test_titles_are_escaped():
         ("&lt;!channel&gt; down", "&lt;!channel&gt; down"),
         ("<!channel> down", "@channel down"),
     ]:
-        view = home.home_view(VIEWER, [incident(1, commander=VIEWER, title=title)], [])
+        view = home.home_view(Viewer(VIEWER), [incident(1, commander=VIEWER, title=title)], [])
         assert "<!channel>" not in text_of(view) and shown in text_of(view)
 
 

@@ -13,6 +13,7 @@ from bot.playbooks import load_playbooks
 from bot.simulator import FakeSlack, wait_for
 from bot.slack.flows.home import HomeTabs
 from bot.slack.gateway import SlackGateway, make_client
+from bot.slack.viewers import Viewers
 from bot.store import Database
 
 ALICE, BOB, CAROL, DAVE = "UALICE0001", "UBOB000001", "UCAROL0001", "UDAVE00001"
@@ -35,7 +36,7 @@ async def homes(fake, database_url):
     gateway = SlackGateway(make_client("xoxb-test", fake.api_url))
     await gateway.open()
     tasks = BackgroundTasks()
-    yield HomeTabs(service, UpdateDesk(db, service), gateway, tasks, delay=0.05)
+    yield HomeTabs(service, UpdateDesk(db, service), gateway, tasks, Viewers(gateway), delay=0.05)
     await tasks.drain()
     await gateway.close()
     await db.dispose()
