@@ -133,7 +133,7 @@ class Candidate:
 
 def check_can_hold(candidate: Candidate) -> None:
     if candidate.system:
-        raise CannotHoldRole(candidate.user, "is the chat's system user, not a person")
+        raise CannotHoldRole(candidate.user, "is a system account, not a person")
     if candidate.bot:
         raise CannotHoldRole(candidate.user, "is a bot or an app, not a person")
     if candidate.deactivated:
