@@ -5,34 +5,18 @@ import pytest
 
 from bot.incidents.permissions import Actor
 from bot.playbooks import Playbook, PlaybookLibrary
-from bot.simulator import FakeSlack
 from bot.slack.actors import GROUP_SECONDS, Actors, named_groups
-from bot.slack.gateway import SlackGateway, make_client
 
 ANN, BEN = "UANN000001", "UBEN000001"
 ADMINS, LEADS = "SADMINS001", "SLEADS0001"
 
 
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-async def slack():
-    fake = FakeSlack()
+def slack(gateway_to_fake):
+    fake, gateway, clock = gateway_to_fake
     fake.add_usergroup(ADMINS, [ANN])
     fake.add_usergroup(LEADS, [BEN])
-    await fake.start()
-    gateway = SlackGateway(make_client("xoxb-test", fake.api_url))
-    await gateway.open()
-    clock = Clock()
-    yield fake, Actors(gateway, [ADMINS, LEADS], clock), clock
-    await gateway.close()
-    await fake.stop()
+    return fake, Actors(gateway, [ADMINS, LEADS], clock), clock
 
 
 def test_the_groups_that_matter_are_the_admins_and_the_playbooks_ones():
