@@ -43,7 +43,6 @@ from bot.store.models import (
 from bot.store.types import utcnow
 
 POST_LEASE = timedelta(seconds=30)
-DECIDERS = ("comms", "commander")
 STATUS_PLANS = {
     IncidentStatus.INVESTIGATING: "Investigating the cause.",
     IncidentStatus.IDENTIFIED: "The cause is identified; working on the fix.",
@@ -334,20 +333,18 @@ class UpdateDesk:
             return Draft(row, await self.incidents.snapshot_in(session, incident))
 
     async def waiting_for(self, user: str) -> list[Draft]:
-        """Drafts waiting for `user`'s decision: those of incidents where they hold a
-        deciding role, oldest first."""
+        """Drafts waiting for `user`'s decision: those of incidents where they hold a role
+        that may decide (the playbook's `updates` permission), oldest first."""
         async with self.db.snapshot_read() as session:
-            deciding = select(RoleAssignment.incident_id).where(
-                RoleAssignment.user_id == user,
-                col(RoleAssignment.role).in_(DECIDERS),
-                col(RoleAssignment.ended_at).is_(None),
+            holding = select(RoleAssignment.incident_id).where(
+                RoleAssignment.user_id == user, col(RoleAssignment.ended_at).is_(None)
             )
             rows = (
                 await session.exec(
                     select(StakeholderUpdate)
                     .where(
                         StakeholderUpdate.status == UpdateStatus.DRAFT,
-                        col(StakeholderUpdate.incident_id).in_(deciding),
+                        col(StakeholderUpdate.incident_id).in_(holding),
                     )
                     .order_by(col(StakeholderUpdate.created_at), col(StakeholderUpdate.id))
                 )
@@ -355,7 +352,12 @@ class UpdateDesk:
             snapshots = await self.incidents.snapshots_in(
                 session, list({row.incident_id for row in rows})
             )
-            return [Draft(row, snapshots[row.incident_id]) for row in rows]
+        may = self.incidents.permissions.may
+        return [
+            Draft(row, snapshots[row.incident_id])
+            for row in rows
+            if may(snapshots[row.incident_id], Action.UPDATES, Actor(user))
+        ]
 
     async def check_decider(self, update_id: int, by: Actor | str) -> Draft:
         async with self.db.snapshot_read() as session:
