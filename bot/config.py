@@ -35,6 +35,8 @@ class BotConfig(BaseModel):
     default_playbook: str = "default"
     conference_bridge_url: str | None = None
     archive_on_close: bool = False  # archive the war room after closing (scope channels:manage)
+    # Who may act on any incident besides its role holders: user IDs and user groups (S…).
+    incident_admins: list[Invitee] = Field(default_factory=list)
     # Before the storm: who is paged, and where alerts arrive.
     response_team: list[Invitee] = Field(default_factory=list)
     duty_rota: DutyRota | None = None

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from bot.settings_errors import (
     ConfigError,
@@ -197,6 +198,58 @@ class DrillTargets(_Strict):
     replace_offline: Duration = timedelta(minutes=5)  # a role whose holder dropped out, handed on
 
 
+ANY_ROLE = "roles"  # in `permissions`: whoever holds any of the incident's roles now
+PermissionEntry = Annotated[
+    str,
+    _matching(
+        re.compile(r"[a-z0-9_-]{1,40}|[UWS][A-Z0-9]{2,}"),
+        "is neither a role of this playbook, `roles`, a user ID (U…/W…) nor a user-group ID (S…)",
+    ),
+]
+
+
+def _anyone_with_a_role() -> list[str]:
+    return [ANY_ROLE]
+
+
+class Permissions(_Strict):
+    """Who may do what to an incident, per action: role keys, `roles` (any current role
+    holder), user IDs and user-group IDs. The incident admins of the config always may.
+    An empty list leaves an action to the incident admins alone."""
+
+    assign: list[PermissionEntry] = Field(default_factory=_anyone_with_a_role)
+    status: list[PermissionEntry] = Field(default_factory=_anyone_with_a_role)
+    severity: list[PermissionEntry] = Field(default_factory=_anyone_with_a_role)
+    resolve: list[PermissionEntry] = Field(default_factory=_anyone_with_a_role)
+    close: list[PermissionEntry] = Field(default_factory=_anyone_with_a_role)
+    # Approving, editing or skipping a stakeholder update: the comms lead's call.
+    updates: list[PermissionEntry] = Field(default_factory=lambda: ["comms", "commander"])
+    review: list[PermissionEntry] = Field(default_factory=_anyone_with_a_role)
+    action_items: list[PermissionEntry] = Field(default_factory=_anyone_with_a_role)
+    problem: list[PermissionEntry] = Field(default_factory=_anyone_with_a_role)
+
+    def who(self, action: str) -> list[str]:
+        return getattr(self, action)
+
+    def unknown_roles(self, roles: dict[str, Role]) -> list[InitErrorDetails]:
+        """Entries naming a role the playbook does not have, as located validation errors."""
+        usable = ", ".join([ANY_ROLE, *roles])
+        return [
+            InitErrorDetails(
+                type=PydanticCustomError(
+                    "unknown_role",
+                    f"{entry!r} is not a role of this playbook; use {usable}, a user ID "
+                    "(U…/W…) or a user-group ID (S…)",
+                ),
+                loc=("permissions", action, index),
+                input=entry,
+            )
+            for action in sorted(self.model_fields_set)
+            for index, entry in enumerate(self.who(action))
+            if entry != ANY_ROLE and not _SLACK_ID.match(entry) and entry not in roles
+        ]
+
+
 class Playbook(_Strict):
     name: PlaybookName
     description: str = ""
@@ -209,6 +262,15 @@ class Playbook(_Strict):
     review: Review = Field(default_factory=Review)
 
     drill_targets: DrillTargets = Field(default_factory=DrillTargets)
+    permissions: Permissions = Field(default_factory=Permissions)
+
+    @model_validator(mode="after")
+    def _permissions_name_roles(self) -> Playbook:
+        # Raised as located errors, so the message names `permissions.<action>.<n>` and its line.
+        unknown = self.permissions.unknown_roles(self.roles)
+        if unknown:
+            raise ValidationError.from_exception_data("Playbook", unknown)
+        return self
 
     @model_validator(mode="after")
     def _consistent(self) -> Playbook:

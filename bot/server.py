@@ -24,12 +24,14 @@ from bot.incidents.drills import DrillDesk
 from bot.incidents.knowledge import KnowledgeBase
 from bot.incidents.lessons import Lessons
 from bot.incidents.paging import Pager
+from bot.incidents.permissions import IncidentPermissions
 from bot.incidents.status import StatusReader
 from bot.incidents.timeline import Timeline
 from bot.incidents.updates import UpdateDesk
 from bot.metrics import Metrics
 from bot.scheduler import UpdateScheduler
 from bot.settings_errors import ConfigError
+from bot.slack.actors import Actors, named_groups
 from bot.slack.app import connect_socket_mode, create_bolt_app, slack_events_route
 from bot.slack.backfill import Backfill
 from bot.slack.flows.card import Card
@@ -86,7 +88,14 @@ class Runtime:
 def build_runtime(settings: Settings, clock: Callable[[], datetime] = utcnow) -> Runtime:
     """`clock`: what the domain takes for now (tests pass a controlled one)."""
     db = Database(settings.database_url, settings.database_timeout)
-    service = IncidentService(db, settings.playbooks, clock, text_length=visible_length)
+    admins = frozenset(settings.config.incident_admins)
+    service = IncidentService(
+        db,
+        settings.playbooks,
+        clock,
+        text_length=visible_length,
+        permissions=IncidentPermissions(admins),
+    )
     metrics = Metrics()
     client = make_client(
         settings.bot_token or "",
@@ -142,6 +151,7 @@ def build_slack_layer(
     """The flows, each given what it uses, and the listeners' dependencies."""
     config = settings.config
     viewers = Viewers(gateway)  # who is in which private war room, shared by every surface
+    actors = Actors(gateway, named_groups(config.incident_admins, settings.playbooks))
     home = HomeTabs(service, desk, gateway, tasks, viewers)
     lessons, knowledge_base = Lessons(service), KnowledgeBase(service.db)
     card = Card(service, desk, gateway, config.conference_bridge_url, lessons)
@@ -152,6 +162,7 @@ def build_slack_layer(
         config.broadcast_channel,
         home,
         people,
+        actors,
         drill_broadcast_channel=config.drill_broadcast_channel,
     )
     knowledge = Knowledge(knowledge_base, gateway, people, viewers)
@@ -161,8 +172,8 @@ def build_slack_layer(
     stakeholders = Stakeholders(service, desk, gateway, viewers)
     documents = Documents(settings.database_url, settings.database_timeout)
     timeline_views = TimelineViews(service, timeline, gateway, people, documents, drills)
-    items = ActionItems(service.db, service.clock)
-    changes = Changes(service, gateway, config, card, updates, people, home)
+    items = ActionItems(service)
+    changes = Changes(service, gateway, config, card, updates, people, home, actors)
     paging = build_paging(service, changes, declaring, gateway, config)
     alerts = AlertDesk(service.db)
     return Deps(
@@ -179,8 +190,8 @@ def build_slack_layer(
         timeline_views=timeline_views,
         home=home,
         drills=Drills(drills, declaring, stakeholders, gateway),
-        reviewing=Reviewing(lessons, knowledge_base, timeline_views, gateway),
-        followups=FollowUps(service, items, lessons, gateway, people, card),
+        reviewing=Reviewing(lessons, knowledge_base, timeline_views, gateway, actors),
+        followups=FollowUps(service, items, lessons, gateway, people, card, actors),
         knowledge=knowledge,
         triage=Triage(alerts, gateway, declaring, config, settings.playbooks, tasks),
         paging=paging,

@@ -26,7 +26,8 @@ def message_ts(n: int) -> str:
 
 async def tell_story(service: IncidentService, desk: UpdateDesk, timeline: Timeline, clock):
     """Declare, talk (threads, files, edits, a delete, pins, mentions), hand over, re-rate,
-    update, reopen and resolve. Returns the incident's ID; 40 visible entries, several with
+    update, reopen and resolve. Carol changes the status before she takes command: the
+    service must count her among its incident admins. Returns the incident's ID; 40 visible entries, several with
     the same second (ordered by ID), so pages of 7 split inside runs of equal times."""
     incident = (await service.declare(title="Checkout down", declared_by=ALICE, severity="SEV2")).id
     await service.attach_channel(incident, "C0001", "inc-checkout")

@@ -79,6 +79,19 @@ def test_shipped_playbooks_are_valid():
             "default.yaml:1: name: 'security breach' cannot be typed as playbook=NAME",
         ),
         (MINIMAL.replace("name: default", "name: a=b"), "name: 'a=b' cannot be typed"),
+        (
+            MINIMAL + "permissions:\n  close: [commander, chef]\n",
+            "default.yaml:6: permissions.close.1: 'chef' is not a role of this playbook; use "
+            "roles, commander, comms, tech, a user ID (U…/W…) or a user-group ID (S…)",
+        ),
+        (
+            MINIMAL + "permissions:\n  clsoe: [commander]\n",
+            "default.yaml:6: permissions.clsoe: unknown key (check the spelling)",
+        ),
+        (
+            MINIMAL + "permissions:\n  status: [Bob]\n",
+            "default.yaml:6: permissions.status.0: 'Bob' is neither a role of this playbook",
+        ),
     ],
 )
 def test_broken_playbooks_say_where_and_why(tmp_path, text, expected):
@@ -144,6 +157,10 @@ def test_config_playbooks_dir_is_relative_to_the_config(tmp_path):
         ({"channel_prefix": "INC!"}, "channel_prefix: use 1-20 lowercase letters"),
         ({"default_playbook": "nope"}, "default_playbook: 'nope' is not one of default"),
         ({"playbooks_dir": "missing"}, "playbooks_dir does not exist"),
+        (
+            {"incident_admins": ["U0MIMLEAD1", "@mim-duty"]},
+            "config.yaml:3: incident_admins.1: '@mim-duty' is not a Slack user ID",
+        ),
     ],
 )
 def test_broken_config_says_where_and_why(tmp_path, config, expected):

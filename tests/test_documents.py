@@ -9,6 +9,7 @@ import pytest
 
 from bot.documents import Documents
 from bot.incidents import IncidentService
+from bot.incidents.permissions import IncidentPermissions
 from bot.incidents.review import gather_review
 from bot.incidents.timeline import Timeline
 from bot.incidents.updates import UpdateDesk
@@ -28,7 +29,9 @@ async def story(database_url):
     clock = Clock()  # 09:00 UTC
     db = Database(database_url)
     await db.upgrade_schema()
-    service = IncidentService(db, load_playbooks(Path("playbooks")), clock)
+    # Carol, the MIM duty manager, steers before she takes command: an incident admin.
+    admins = IncidentPermissions(frozenset({CAROL}))
+    service = IncidentService(db, load_playbooks(Path("playbooks")), clock, permissions=admins)
     timeline = Timeline(db, clock)
     incident = await tell_story(service, UpdateDesk(db, service, clock), timeline, clock)
     yield service, timeline, incident, clock

@@ -8,18 +8,20 @@ due item's `remind_at` on, so across replicas each reminder goes out once.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import update
 from sqlmodel import col, select
 
 from bot.incidents.errors import InvalidRequest, NotFound
-from bot.store import Database
+from bot.incidents.permissions import Action, Actor
 from bot.store.models import ActionItem, Incident
-from bot.store.types import utcnow
+
+if TYPE_CHECKING:
+    from bot.incidents.service import IncidentService
 
 MAX_ACTION = 1000
 REMIND_EVERY = timedelta(days=7)
@@ -49,9 +51,10 @@ class Reminder:
 
 
 class ActionItems:
-    def __init__(self, db: Database, clock: Callable[[], datetime] = utcnow):
-        self.db = db
-        self.clock = clock
+    def __init__(self, incidents: IncidentService):
+        self.incidents = incidents
+        self.db = incidents.db
+        self.clock = incidents.clock
 
     async def add(
         self,
@@ -96,18 +99,28 @@ class ActionItems:
         async with self.db.snapshot_read() as session:
             return await self._load(session, item_id)
 
-    async def mark_done(self, item_id: int, by: str) -> ActionItem:
+    async def changeable(self, item_id: int, by: Actor | str) -> ActionItem:
+        """The item, if `by` may change it (checked again when they do)."""
+        async with self.db.snapshot_read() as session:
+            item = await self._load(session, item_id)
+            await self._may_change(session, item, by)
+            return item
+
+    async def mark_done(self, item_id: int, by: Actor | str) -> ActionItem:
+        """By the incident's role holders, an incident admin or the item's owner."""
         async with self.db.transaction() as session:
             item = await self._load(session, item_id, for_update=True)
+            by = await self._may_change(session, item, by, also=(("its owner", item.owner),))
             if item.state == ActionState.DONE:
                 raise InvalidRequest(f"Action {item.id} is already done.")
             item.state, item.done_by, item.done_at = ActionState.DONE, by, self.clock()
             item.remind_at = None
             return item
 
-    async def reassign(self, item_id: int, owner: str) -> ActionItem:
+    async def reassign(self, item_id: int, owner: str, by: Actor | str) -> ActionItem:
         async with self.db.transaction() as session:
             item = await self._load(session, item_id, for_update=True)
+            await self._may_change(session, item, by)
             if item.owner == owner:
                 raise InvalidRequest("They already own it.")
             item.owner = owner
@@ -156,6 +169,13 @@ class ActionItems:
                 )
                 .values(remind_at=self.clock() + REMIND_EVERY)
             )
+
+    async def _may_change(
+        self, session, item: ActionItem, by: Actor | str, also: tuple = ()
+    ) -> str:
+        """Who changes the item, if they may (the playbook's `action_items` permission)."""
+        incident = await self.incidents.load_incident(session, item.incident_id)
+        return (await self.incidents.require(session, incident, Action.ACTION_ITEMS, by, also)).user
 
     @staticmethod
     async def _load(session, item_id: int, for_update: bool = False) -> ActionItem:

@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.incidents.errors import InvalidRequest
 from bot.incidents.knowledge import index_incident
+from bot.incidents.permissions import Action, Actor
 from bot.playbooks import Playbook
 from bot.store.models import Incident, ProblemRecord, ReviewVersion
 
@@ -102,10 +103,11 @@ class Lessons:
             versions = await review_versions(session, incident_id)
             return incident, written_review(playbook, incident, versions)
 
-    async def save_review(self, incident_id: int, sections: dict[str, str], by: str) -> int:
+    async def save_review(self, incident_id: int, sections: dict[str, str], by: Actor | str) -> int:
         """Store a new version of the review; returns its number."""
         async with self.service.db.transaction() as session:
             incident = await self.service.load_incident(session, incident_id, for_update=True)
+            by = (await self.service.require(session, incident, Action.REVIEW, by)).user
             playbook = self.service.playbook_for(incident.playbook)
             kept = {
                 name: (sections.get(name) or "").strip()[:MAX_SECTION]
@@ -131,14 +133,15 @@ class Lessons:
             await index_incident(session, incident, now)
             return version
 
-    async def set_problem(self, incident_id: int, reference: str, by: str) -> ProblemRecord:
+    async def set_problem(self, incident_id: int, reference: str, by: Actor | str) -> ProblemRecord:
         reference = reference.strip()
         if not reference or len(reference) > MAX_REFERENCE:
             raise InvalidRequest(
                 f"Give the problem record's ticket ID or URL (up to {MAX_REFERENCE} characters)."
             )
         async with self.service.db.transaction() as session:
-            await self.service.load_incident(session, incident_id, for_update=True)
+            incident = await self.service.load_incident(session, incident_id, for_update=True)
+            by = (await self.service.require(session, incident, Action.PROBLEM, by)).user
             record = await problem_record(session, incident_id)
             if record is None:
                 record = ProblemRecord(incident_id=incident_id, reference=reference, set_by=by)

@@ -30,12 +30,14 @@ from bot.incidents.errors import InvalidRequest, NotFound
 from bot.incidents.knowledge import index_incident
 from bot.incidents.lessons import missing_before_close
 from bot.incidents.lifecycle import IncidentStatus, UpdateStatus
+from bot.incidents.permissions import Action, Actor, IncidentPermissions, as_actor
 from bot.playbooks import Playbook, PlaybookLibrary
 from bot.store import Database
 from bot.store.models import (
     Drill,
     DrillInject,
     Incident,
+    Page,
     RoleAssignment,
     StakeholderUpdate,
     TimelineEntry,
@@ -78,6 +80,14 @@ async def _draft_waiting(session: AsyncSession, incident_id: int) -> bool:
         )
     )
     return waiting.first() is not None
+
+
+async def _acknowledged_by(session: AsyncSession, incident_id: int) -> str | None:
+    """The duty manager who acknowledged the incident's page, if one did."""
+    query = select(Page.user_id).where(
+        Page.incident_id == incident_id, col(Page.acknowledged_at).is_not(None)
+    )
+    return (await session.exec(query)).first()
 
 
 @dataclass(frozen=True)
@@ -131,8 +141,10 @@ class IncidentService:
         playbooks: PlaybookLibrary,
         clock: Callable[[], datetime] = utcnow,
         text_length: Callable[[str], int] = len,
+        permissions: IncidentPermissions | None = None,
     ):
         self.db = db
+        self.permissions = permissions or IncidentPermissions()
         self.playbooks = playbooks
         self.clock = clock
         # How long text reads as typed: titles are stored in the chat's markup (where `&`
@@ -301,7 +313,9 @@ class IncidentService:
 
     # -- changing --------------------------------------------------------------------------
 
-    async def assign(self, incident_id: int, role_name: str, user_id: str, by: str) -> Change:
+    async def assign(
+        self, incident_id: int, role_name: str, user_id: str, by: Actor | str
+    ) -> Change:
         async with self._write() as session:
             incident = await self.load_incident(session, incident_id, for_update=True)
             self._refuse_if_closed(incident)
@@ -314,6 +328,7 @@ class IncidentService:
                 )
                 raise InvalidRequest(f"“{role_name}” is not a role here. Roles: {names}.")
             before = await self.snapshot_in(session, incident)
+            by = (await self._may_assign(session, before, role, user_id, by)).user
             was_major, previous = before.major, before.roles.get(role)
             if previous == user_id:
                 raise InvalidRequest(f"They are already the {playbook.roles[role].title}.")
@@ -349,7 +364,9 @@ class IncidentService:
             )
             return Change(await self.snapshot_in(session, incident), entry, was_major)
 
-    async def set_status(self, incident_id: int, status: str, by: str, note: str = "") -> Change:
+    async def set_status(
+        self, incident_id: int, status: str, by: Actor | str, note: str = ""
+    ) -> Change:
         status = status.lower()
         if status not in lifecycle.SETTABLE_STATUSES:
             raise InvalidRequest(
@@ -357,16 +374,19 @@ class IncidentService:
             )
         async with self._write() as session:
             incident = await self.load_incident(session, incident_id, for_update=True)
+            action = Action.RESOLVE if status == IncidentStatus.RESOLVED else Action.STATUS
+            by = (await self.require(session, incident, action, by)).user
             return await self._move(session, incident, status, by, note.strip()[:MAX_TEXT])
 
-    async def resolve(self, incident_id: int, by: str, summary: str = "") -> Change:
+    async def resolve(self, incident_id: int, by: Actor | str, summary: str = "") -> Change:
         return await self.set_status(incident_id, IncidentStatus.RESOLVED, by, summary)
 
-    async def close(self, incident_id: int, by: str) -> Change:
+    async def close(self, incident_id: int, by: Actor | str) -> Change:
         """Close a resolved incident, once its review is written (and its problem record
         set, where the severity asks for one)."""
         async with self._write() as session:
             incident = await self.load_incident(session, incident_id, for_update=True)
+            by = (await self.require(session, incident, Action.CLOSE, by)).user
             if incident.status == IncidentStatus.RESOLVED:
                 playbook = self.playbook_for(incident.playbook)
                 if missing := await missing_before_close(session, incident, playbook):
@@ -375,9 +395,10 @@ class IncidentService:
                     )
             return await self._move(session, incident, IncidentStatus.CLOSED, by, "")
 
-    async def set_severity(self, incident_id: int, severity: str, by: str) -> Change:
+    async def set_severity(self, incident_id: int, severity: str, by: Actor | str) -> Change:
         async with self._write() as session:
             incident = await self.load_incident(session, incident_id, for_update=True)
+            by = (await self.require(session, incident, Action.SEVERITY, by)).user
             self._refuse_if_closed(incident)
             playbook = self.playbook_for(incident.playbook)
             severity = self.check_severity(playbook, severity)
@@ -398,6 +419,45 @@ class IncidentService:
                 key=True,
             )
             return Change(await self.snapshot_in(session, incident), entry, was_major)
+
+    # -- who may ---------------------------------------------------------------------------
+
+    async def require(
+        self,
+        session: AsyncSession,
+        incident: Incident,
+        action: Action,
+        by: Actor | str,
+        also: tuple[tuple[str, str], ...] = (),
+    ) -> Actor:
+        """The actor, if they may take `action` on the incident now (its role holders as
+        of this unit of work); else NotAllowed, naming who may."""
+        snapshot = await self.snapshot_in(session, incident)
+        return self.permissions.require(snapshot, action, by, also)
+
+    async def check(self, incident_id: int, action: Action, by: Actor | str) -> None:
+        """Refuse at once, before a form opens, if `by` may not take `action` (the change
+        checks again when it is made)."""
+        async with self.db.snapshot_read() as session:
+            await self.require(session, await self.load_incident(session, incident_id), action, by)
+
+    async def _may_assign(
+        self,
+        session: AsyncSession,
+        snapshot: IncidentSnapshot,
+        role: str,
+        user_id: str,
+        by: Actor | str,
+    ) -> Actor:
+        """Taking a role no one holds is open to anyone, and so is taking command for the
+        duty manager who acknowledged the incident's page; anything else is a handover."""
+        actor = as_actor(by)
+        if user_id == actor.user:
+            if snapshot.roles.get(role) is None:
+                return actor
+            if role == "commander" and await _acknowledged_by(session, snapshot.id) == user_id:
+                return actor
+        return self.permissions.require(snapshot, Action.ASSIGN, actor)
 
     # -- internals -------------------------------------------------------------------------
 

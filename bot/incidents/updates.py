@@ -29,6 +29,7 @@ from bot.incidents.entries import (
 )
 from bot.incidents.errors import InvalidRequest, NotFound
 from bot.incidents.lifecycle import IncidentStatus, UpdateStatus
+from bot.incidents.permissions import Action, Actor
 from bot.incidents.service import IncidentService, IncidentSnapshot, cadence_due
 from bot.playbooks import format_duration
 from bot.store import Database
@@ -42,7 +43,6 @@ from bot.store.models import (
 from bot.store.types import utcnow
 
 POST_LEASE = timedelta(seconds=30)
-DECIDERS = ("comms", "commander")
 STATUS_PLANS = {
     IncidentStatus.INVESTIGATING: "Investigating the cause.",
     IncidentStatus.IDENTIFIED: "The cause is identified; working on the fix.",
@@ -238,10 +238,12 @@ class UpdateDesk:
 
     # -- deciding ------------------------------------------------------------------------------
 
-    async def start_sending(self, update_id: int, by: str, text: str | None = None) -> Draft:
+    async def start_sending(
+        self, update_id: int, by: Actor | str, text: str | None = None
+    ) -> Draft:
         """Approve (optionally with edited text): the draft moves to `sending` exactly once."""
         async with self.db.transaction() as session:
-            row, snapshot = await self._decidable(session, update_id, by)
+            row, snapshot, by = await self._decidable(session, update_id, by)
             claimed = await session.exec(
                 update(StakeholderUpdate)
                 .where(
@@ -283,12 +285,12 @@ class UpdateDesk:
             if row.status == UpdateStatus.SENDING:
                 row.status = UpdateStatus.DRAFT
 
-    async def skip(self, update_id: int, by: str, reason: str) -> Draft:
+    async def skip(self, update_id: int, by: Actor | str, reason: str) -> Draft:
         reason = reason.strip()
         if not reason:
             raise InvalidRequest("Say why the update is skipped; it goes in the timeline.")
         async with self.db.transaction() as session:
-            row, snapshot = await self._decidable(session, update_id, by)
+            row, snapshot, by = await self._decidable(session, update_id, by)
             incident = await self.incidents.load_incident(session, row.incident_id, for_update=True)
             claimed = await session.exec(
                 update(StakeholderUpdate)
@@ -331,20 +333,18 @@ class UpdateDesk:
             return Draft(row, await self.incidents.snapshot_in(session, incident))
 
     async def waiting_for(self, user: str) -> list[Draft]:
-        """Drafts waiting for `user`'s decision: those of incidents where they hold a
-        deciding role, oldest first."""
+        """Drafts waiting for `user`'s decision: those of incidents where they hold a role
+        that may decide (the playbook's `updates` permission), oldest first."""
         async with self.db.snapshot_read() as session:
-            deciding = select(RoleAssignment.incident_id).where(
-                RoleAssignment.user_id == user,
-                col(RoleAssignment.role).in_(DECIDERS),
-                col(RoleAssignment.ended_at).is_(None),
+            holding = select(RoleAssignment.incident_id).where(
+                RoleAssignment.user_id == user, col(RoleAssignment.ended_at).is_(None)
             )
             rows = (
                 await session.exec(
                     select(StakeholderUpdate)
                     .where(
                         StakeholderUpdate.status == UpdateStatus.DRAFT,
-                        col(StakeholderUpdate.incident_id).in_(deciding),
+                        col(StakeholderUpdate.incident_id).in_(holding),
                     )
                     .order_by(col(StakeholderUpdate.created_at), col(StakeholderUpdate.id))
                 )
@@ -352,27 +352,32 @@ class UpdateDesk:
             snapshots = await self.incidents.snapshots_in(
                 session, list({row.incident_id for row in rows})
             )
-            return [Draft(row, snapshots[row.incident_id]) for row in rows]
+        may = self.incidents.permissions.may
+        return [
+            Draft(row, snapshots[row.incident_id])
+            for row in rows
+            if may(snapshots[row.incident_id], Action.UPDATES, Actor(user))
+        ]
 
-    async def check_decider(self, update_id: int, by: str) -> Draft:
+    async def check_decider(self, update_id: int, by: Actor | str) -> Draft:
         async with self.db.snapshot_read() as session:
-            row, snapshot = await self._decidable(session, update_id, by)
+            row, snapshot, _ = await self._decidable(session, update_id, by)
             return Draft(row, snapshot)
 
-    async def _decidable(self, session: AsyncSession, update_id: int, by: str):
+    async def _decidable(
+        self, session: AsyncSession, update_id: int, by: Actor | str
+    ) -> tuple[StakeholderUpdate, IncidentSnapshot, str]:
+        """The draft, its incident and who decides, if they may (the playbook's `updates`
+        permission: the comms lead and the commander unless it says otherwise)."""
         row = await session.get(StakeholderUpdate, update_id)
         if row is None:
             raise NotFound(f"There is no update {update_id}.")
         incident = await session.get(Incident, row.incident_id)
         snapshot = await self.incidents.snapshot_in(session, incident)
-        if by not in {snapshot.roles.get(role) for role in DECIDERS}:
-            raise InvalidRequest(
-                "Only the comms lead or the incident commander can approve, edit or skip "
-                "stakeholder updates."
-            )
+        actor = self.incidents.permissions.require(snapshot, Action.UPDATES, by)
         if row.status != UpdateStatus.DRAFT:
             raise InvalidRequest(_already(row))
-        return row, snapshot
+        return row, snapshot, actor.user
 
     # -- questions -----------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ import time
 
 BOT_USER = "UBOT000001"
 BOT_ID = "BBOT000001"
+SLACKBOT = "USLACKBOT"  # every workspace has it; users.info calls it no bot
 TEAM = "T0000WARROOM"
 ENTERPRISE = "E0000WARROOM"  # the Enterprise Grid org, for envelopes that carry one
 APP_ID = "A0WARROOM"
@@ -32,6 +33,7 @@ class Workspace:
         self._numbers = itertools.count(1)
         self._last_us = 0
         self.add_user(BOT_USER, "warroom", is_bot=True)
+        self.add_user(SLACKBOT, "slackbot")
 
     # -- setting the scene -----------------------------------------------------------------
 

@@ -204,17 +204,18 @@ class SlackGateway:
         users = [i for i in ids if not i.startswith("S")]
         groups = [i for i in ids if i.startswith("S")]
         members = await asyncio.gather(
-            *(
-                problems.collect(
-                    _call(f"expand user group {g}", self.client.usergroups_users_list(usergroup=g))
-                )
-                for g in groups
-            )
+            *(problems.collect(self.usergroup_members(g)) for g in groups)
         )
-        for response in members:
-            if response is not None:
-                users.extend(response.get("users", []))
+        for group_members in members:
+            users.extend(group_members or [])
         return list(dict.fromkeys(users))
+
+    async def usergroup_members(self, group: str) -> list[str]:
+        """The user IDs in a user group (S…)."""
+        response = await _call(
+            f"expand user group {group}", self.client.usergroups_users_list(usergroup=group)
+        )
+        return response.get("users", [])
 
     async def invite(self, channel: str, users: list[str], problems: Problems) -> list[str]:
         """Invite in batches; when a batch fails, invite one by one so one bad ID costs one user."""

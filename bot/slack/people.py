@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.background import BackgroundTasks
 from bot.incidents import IncidentError
+from bot.incidents.permissions import Candidate
 from bot.slack.gateway import SlackCallFailed, SlackGateway
 from bot.slack.text import escape, plain_text
 
@@ -25,6 +26,7 @@ PERSON_SECONDS = 3600.0  # names and time zones rarely change; user_change event
 DIRECTORY_SECONDS = 300.0  # how long a full listing answers `@name` without asking again
 MISS_REFRESH_SECONDS = 60.0  # an unknown `@name` lists the workspace again at most this often
 WORKSPACE_RETRY_SECONDS = 60.0  # while startup could not learn the workspace URL
+SLACKBOT = "USLACKBOT"  # Slack's own system user: users.info says it is no bot
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,7 @@ class Person:
     id: str
     name: str
     tz: str | None
-    is_bot: bool
+    is_bot: bool  # a bot user or an app's user (workflows, integrations)
     deleted: bool
     handles: frozenset[str]  # lower-cased names someone may type after @
 
@@ -44,7 +46,7 @@ class Person:
             id=member["id"],
             name=profile.get("display_name") or member.get("name") or member["id"],
             tz=member.get("tz"),
-            is_bot=bool(member.get("is_bot")),
+            is_bot=bool(member.get("is_bot") or member.get("is_app_user")),
             deleted=bool(member.get("deleted")),
             handles=frozenset(h.lower() for h in handles if h),
         )
@@ -140,6 +142,20 @@ class People:
                 f"I can't find anyone called @{escape(user_name or '')}. Pick them from Slack's @ menu."
             )
         return found
+
+    async def candidate(self, user_id: str) -> Candidate:
+        """Someone a role is to be handed to, with what the domain judges them by."""
+        person = await self.get(user_id)
+        if person is None:
+            raise IncidentError(f"I can't find the user {user_id} in this workspace.")
+        identity = self.gateway.identity
+        own = identity is not None and user_id == identity.bot_user_id
+        return Candidate(
+            user_id,
+            bot=person.is_bot or own,
+            deactivated=person.deleted,
+            system=user_id == SLACKBOT,
+        )
 
     def _named(self, wanted: str) -> str | None:
         if self._listed_at is None or self.clock() - self._listed_at >= DIRECTORY_SECONDS:

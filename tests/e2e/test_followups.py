@@ -62,6 +62,7 @@ def uploaded_review(bot) -> str:
 
 async def test_review_is_filled_in_stored_in_versions_and_in_the_next_report(bot):
     room = await bot.declare("SEV2 Checkout slow")
+    await run(bot, room, f"assign tech <@{BOB}>")  # the review is for the role holders
     await run(bot, room, "resolve Scaled the cart cache")
     first_form = await fill_in_review(
         bot, room, ALICE, {"Root cause": "Cache <evictions> & a cold start"}
@@ -107,6 +108,7 @@ async def test_review_is_filled_in_stored_in_versions_and_in_the_next_report(bot
 
 async def test_action_items_by_command_listed_done_and_reassigned(bot):
     room = await bot.declare("SEV2 Login errors")
+    await run(bot, room, f"assign comms <@{CAROL}>")  # Done and Reassign: the role holders'
     await run(bot, room, f"action Add alerting on 5xx <@{BOB}|bob> due 2030-01-15")
     await run(bot, room, "action Write the runbook")
     (item, unowned) = await rows(bot, ActionItem, col(ActionItem.id))
@@ -259,6 +261,7 @@ async def test_a_reminder_slack_refused_is_sent_when_its_lease_runs_out(bot):
 
 async def test_close_waits_for_the_review_and_the_problem_record(bot):
     room = await bot.declare("SEV1 Checkout down")
+    await run(bot, room, f"assign comms <@{BOB}>")
     await run(bot, room, "resolve Rolled back")
     await run(bot, room, "close")
     refusal = last_answer(bot)

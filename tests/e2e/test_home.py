@@ -128,7 +128,9 @@ async def test_someone_else_clicking_a_home_draft_is_refused_privately(bot):
     await bot.slack.click_in_home(DAVE, "update_approve", buttons(bot, BOB, "update_approve")[0])
     await bot.settled()
     dm = bot.fake.channel_named(f"dm-{DAVE}")
-    assert "Only the comms lead or the incident commander" in dm["messages"][-1]["text"]
+    assert (
+        "can approve, edit or skip the stakeholder updates of INC-1" in dm["messages"][-1]["text"]
+    )
     assert broadcast_updates(bot) == []
 
 

@@ -65,7 +65,7 @@ async def test_resolve_reopen_resolve_close(bot):
     )
     assert "is resolved" in bot.fake.messages(bot.broadcast)[-1]["text"]
 
-    await run(bot, room, "status investigating It came back", BOB)
+    await run(bot, room, "status investigating It came back")
     assert (await incident(bot)).resolved_at is None
     assert "reopened" in bot.fake.messages(room["id"])[-1]["text"]
     assert "reopened" in bot.fake.messages(bot.broadcast)[-1]["text"]
@@ -115,6 +115,7 @@ async def test_raising_a_minor_incident_to_major_announces_it(bot):
 
 async def test_status_and_severity_from_the_card(bot):
     room = await bot.declare("SEV3 Card driven")
+    await run(bot, room, f"assign tech <@{BOB}>")  # the card is for the role holders
     card = bot.fake.messages(room["id"])[0]
     incident_id = (await incident(bot)).id
     await bot.slack.click(
@@ -132,6 +133,7 @@ async def test_status_and_severity_from_the_card(bot):
 
 async def test_card_refusal_is_an_ephemeral_in_the_room(bot):
     room = await bot.declare("SEV3 Card refusal")
+    await run(bot, room, f"assign tech <@{BOB}>")  # a role holder, refused as it is closed
     await run(bot, room, "resolve")
     await fill_in_review(bot, room, ALICE)
     await run(bot, room, "close")

@@ -15,7 +15,7 @@ async def test_report_uploads_the_review_draft_once_resolved(bot):
     assert "INC-1 is still investigating" in bot.fake.responses[-1]["text"]
     assert bot.fake.files == {}
 
-    await bot.slack.command(CAROL, "resolve Rolled back to 4.1", room["id"])
+    await bot.slack.command(BOB, "resolve Rolled back to 4.1", room["id"])
     await bot.settled()
     assert any("`/incident report` drafts" in text for text in bot.posts(room["id"]))
     await bot.slack.command(CAROL, "report", room["id"])

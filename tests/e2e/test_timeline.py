@@ -1,8 +1,6 @@
 """The timeline through signed event deliveries, as Slack sends them."""
 
 import json
-import tempfile
-from pathlib import Path
 
 from sqlmodel import col, select
 
@@ -215,7 +213,9 @@ async def test_a_long_timeline_paginates_within_block_kit_limits(bot):
     assert turned["replace_original"] is True and "page 59 of 60" in json.dumps(turned["blocks"])
 
 
-async def test_export_uploads_markdown_to_the_room(bot):
+async def test_export_uploads_markdown_to_the_room(bot, tmp_path, monkeypatch):
+    # The worker process is spawned per document: it writes its temporary file here.
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
     room = await bot.declare("SEV2 Export me")
     await bot.slack.say(BOB, room["id"], "Mitigated by scaling out")
     await bot.slack.command(ALICE, "timeline export", room["id"])
@@ -232,7 +232,7 @@ async def test_export_uploads_markdown_to_the_room(bot):
     )
     assert any(m.get("files") == ["INC-1-timeline.md"] for m in bot.fake.messages(room["id"]))
     # Written by a worker process into a temporary file, which is gone once uploaded.
-    assert not list(Path(tempfile.gettempdir()).glob("warroom-*.md"))
+    assert not list(tmp_path.glob("warroom-*.md"))
 
 
 async def test_catch_me_up(bot):

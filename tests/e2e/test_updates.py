@@ -86,7 +86,7 @@ async def test_only_the_comms_lead_or_commander_decide(bot):
         refusal = bot.fake.messages(room["id"])[-1]
         assert (
             refusal["for_user"] == DAVE
-            and "Only the comms lead or the incident commander" in refusal["text"]
+            and "can approve, edit or skip the stakeholder updates" in refusal["text"]
         )
     assert broadcast_updates(bot) == [] and bot.fake.views == {}
 

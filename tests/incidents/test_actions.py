@@ -26,8 +26,10 @@ async def replicas(database_url):
     clock = Clock()
     db_a, db_b = Database(database_url), Database(database_url)
     await db_a.upgrade_schema()
-    service = IncidentService(db_a, load_playbooks(Path("playbooks")), clock)
-    yield service, ActionItems(db_a, clock), ActionItems(db_b, clock), clock
+    playbooks = load_playbooks(Path("playbooks"))
+    service = IncidentService(db_a, playbooks, clock)
+    replica_b = IncidentService(db_b, playbooks, clock)
+    yield service, ActionItems(service), ActionItems(replica_b), clock
     await db_a.dispose()
     await db_b.dispose()
 

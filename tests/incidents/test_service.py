@@ -22,8 +22,8 @@ async def review_done(service, incident: int) -> None:
     """What closing waits for: the review written, and SEV1's problem record."""
     lessons = Lessons(service)
     sections = (await service.get(incident)).playbook.review.sections
-    await lessons.save_review(incident, {name: "written" for name in sections}, by="U1")
-    await lessons.set_problem(incident, "PRB-1", by="U1")
+    await lessons.save_review(incident, {name: "written" for name in sections}, by="UALICE0001")
+    await lessons.set_problem(incident, "PRB-1", by="UALICE0001")
 
 
 async def declared(service, **overrides):
@@ -72,9 +72,9 @@ async def test_transitions(service, path, allowed):
         for status in path:
             if status == "closed":
                 await review_done(service, incident)
-                await service.close(incident, by="U1")
+                await service.close(incident, by="UALICE0001")
             else:
-                await service.set_status(incident, status, by="U1")
+                await service.set_status(incident, status, by="UALICE0001")
     except InvalidRequest:
         assert not allowed
     else:
@@ -91,10 +91,12 @@ async def test_one_holder_per_role_and_history_kept(service):
 
 async def test_change_knows_whether_stakeholders_care(service):
     incident = (await declared(service, severity="SEV3")).id
-    assert not (await service.set_status(incident, "identified", by="U1")).concerns_stakeholders
-    up = await service.set_severity(incident, "SEV2", by="U1")
+    assert not (
+        await service.set_status(incident, "identified", by="UALICE0001")
+    ).concerns_stakeholders
+    up = await service.set_severity(incident, "SEV2", by="UALICE0001")
     assert up.concerns_stakeholders and not up.was_major and up.snapshot.major
-    down = await service.set_severity(incident, "SEV4", by="U1")
+    down = await service.set_severity(incident, "SEV4", by="UALICE0001")
     assert down.concerns_stakeholders and down.was_major and not down.snapshot.major
 
 

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.incidents import IncidentService, InvalidRequest
+from bot.incidents.permissions import NotAllowed
 from bot.incidents.updates import POST_LEASE, UpdateDesk
 from bot.playbooks import load_playbooks
 from bot.simulator import wait_for
@@ -78,7 +79,10 @@ async def test_deciding_needs_the_comms_lead_or_commander_and_happens_once(desks
     service, a, b, clock = desks
     incident = await major_incident(service)
     draft, _ = await a.draft_now(incident)
-    with pytest.raises(InvalidRequest, match="Only the comms lead or the incident commander"):
+    with pytest.raises(
+        NotAllowed,
+        match="Only the Incident Commander UALICE0001 or the Comms Lead UBOB000001 can approve",
+    ):
         await a.start_sending(draft.id, "UDAVE00001")
     await a.start_sending(draft.id, "UBOB000001")
     with pytest.raises(InvalidRequest, match="already been sent"):
@@ -121,7 +125,7 @@ async def test_a_draft_lists_findings_once_and_says_what_is_being_done(desks):
     service, desk, _, clock = desks
     incident_id = await major_incident(service)
     clock.advance(minutes=5)
-    await service.set_status(incident_id, "identified", by="UCAROL0001", note="Bad deploy of 4.2")
+    await service.set_status(incident_id, "identified", by="UALICE0001", note="Bad deploy of 4.2")
     draft, _ = await desk.draft_now(incident_id)
     text = draft.update.text
     assert text.count("Bad deploy of 4.2") == 1

@@ -8,6 +8,7 @@ import pytest
 
 from bot.incidents import IncidentService, InvalidRequest
 from bot.incidents.paging import Pager
+from bot.incidents.permissions import IncidentPermissions
 from bot.incidents.review import gather_review
 from bot.incidents.rota import DutyRota
 from bot.incidents.timeline import MessagePosted, Timeline
@@ -30,7 +31,9 @@ async def desk(database_url):
     clock = Clock()  # 09:00 UTC
     db = Database(database_url)
     await db.upgrade_schema()
-    service = IncidentService(db, load_playbooks(Path("playbooks")), clock)
+    # Carol, the MIM duty manager, steers before she takes command: an incident admin.
+    admins = IncidentPermissions(frozenset({CAROL}))
+    service = IncidentService(db, load_playbooks(Path("playbooks")), clock, permissions=admins)
     yield service, UpdateDesk(db, service, clock), Timeline(db, clock), clock
     await db.dispose()
 

@@ -7,8 +7,6 @@ import pytest
 
 from bot.background import BackgroundTasks
 from bot.incidents import IncidentError
-from bot.simulator import FakeSlack
-from bot.slack.gateway import SlackGateway, make_client
 from bot.slack.people import (
     DIRECTORY_SECONDS,
     MISS_REFRESH_SECONDS,
@@ -18,26 +16,12 @@ from bot.slack.people import (
 )
 
 
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-async def slack():
-    fake = FakeSlack()
+def slack(gateway_to_fake):
+    fake, gateway, clock = gateway_to_fake
     fake.add_user("UANN000001", "ann", tz="Europe/Paris")
     fake.add_user("UBEN000001", "ben", tz="Not/AZone")
-    await fake.start()
-    gateway = SlackGateway(make_client("xoxb-test", fake.api_url))
-    await gateway.open()
-    clock = Clock()
-    yield fake, People(gateway, BackgroundTasks(), clock), clock
-    await gateway.close()
-    await fake.stop()
+    return fake, People(gateway, BackgroundTasks(), clock), clock
 
 
 async def test_a_person_is_asked_once_until_they_expire(slack):

@@ -34,6 +34,11 @@ def plain(text: str, limit: int = OPTION_LIMIT) -> dict:
     return {"type": "plain_text", "text": truncate(text, limit), "emoji": True}
 
 
+def mention(entry: str) -> str:
+    """A user (U…/W…) or a user group (S…) as Slack shows them, by name."""
+    return f"<!subteam^{entry}>" if entry.startswith("S") else f"<@{entry}>"
+
+
 def section(text: str) -> dict:
     return {"type": "section", "text": mrkdwn(text)}
 

@@ -11,6 +11,8 @@ from bot.config import BotConfig
 from bot.incidents import Change, IncidentService, IncidentSnapshot
 from bot.incidents.entries import RoleHandedOver, SeverityChanged, StatusChanged, payload
 from bot.incidents.lifecycle import IncidentStatus
+from bot.incidents.permissions import check_can_hold
+from bot.slack.actors import Actors
 from bot.slack.blocks import announcements, card, forms
 from bot.slack.blocks.common import drill_mark
 from bot.slack.flows.card import Card
@@ -30,30 +32,36 @@ class Changes:
     updates: Updates
     people: People
     home: HomeTabs
+    actors: Actors
     # Called when an incident is raised to major: paging the duty manager.
     on_major: Callable[[IncidentSnapshot], Awaitable[None]] | None = None
 
     async def assign(self, incident_id: int, role: str, assignee: str, by: str) -> None:
-        """Hand `role` to `assignee` (a user picked in a form)."""
-        await self.publish(await self.service.assign(incident_id, role, assignee, by=by))
+        """Hand `role` to `assignee` (a user picked in a form); people only, no bots."""
+        check_can_hold(await self.people.candidate(assignee))
+        actor = await self.actors.of(by)
+        await self.publish(await self.service.assign(incident_id, role, assignee, by=actor))
 
     async def assign_named(
         self, incident_id: int, role: str, user_id: str | None, user_name: str | None, by: str
     ) -> None:
         """Hand `role` to the person a command names, by mention or by a typed `@name`."""
-        await self.assign(incident_id, role, await self.people.resolve(user_id, user_name), by)
+        assignee = user_id or await self.people.resolve(None, user_name)
+        await self.assign(incident_id, role, assignee, by)
 
     async def set_status(self, incident_id: int, status: str, by: str, note: str = "") -> None:
-        await self.publish(await self.service.set_status(incident_id, status, by=by, note=note))
+        actor = await self.actors.of(by)
+        await self.publish(await self.service.set_status(incident_id, status, actor, note))
 
     async def resolve(self, incident_id: int, by: str, summary: str) -> None:
         await self.set_status(incident_id, IncidentStatus.RESOLVED, by, summary)
 
     async def set_severity(self, incident_id: int, severity: str, by: str) -> None:
-        await self.publish(await self.service.set_severity(incident_id, severity, by=by))
+        actor = await self.actors.of(by)
+        await self.publish(await self.service.set_severity(incident_id, severity, by=actor))
 
     async def close(self, incident_id: int, by: str) -> None:
-        await self.publish(await self.service.close(incident_id, by=by))
+        await self.publish(await self.service.close(incident_id, by=await self.actors.of(by)))
 
     async def open_handover(self, trigger_id: str, incident_id: int) -> None:
         """The form to hand a role over (its submission comes back to `assign`)."""

@@ -10,6 +10,7 @@ from datetime import date
 from bot.incidents import IncidentService, IncidentSnapshot
 from bot.incidents.actions import ActionItems
 from bot.incidents.lessons import Lessons
+from bot.slack.actors import Actors
 from bot.slack.blocks import actions as action_blocks
 from bot.slack.flows.card import Card
 from bot.slack.flows.reply import Reply
@@ -30,6 +31,7 @@ class FollowUps:
     gateway: SlackGateway
     people: People
     card: Card
+    actors: Actors
 
     async def add(
         self,
@@ -65,17 +67,20 @@ class FollowUps:
         await reply(*action_blocks.action_list(snapshot.incident, items, problem), replace)
 
     async def done(self, reply: Reply, item_id: int, by: str) -> None:
-        item = await self.items.mark_done(item_id, by)
+        item = await self.items.mark_done(item_id, await self.actors.of(by))
         incident = (await self.service.get(item.incident_id)).incident
         await self._tell_room(incident, f"✅ <@{by}> marked done: {action_blocks.item_line(item)}")
         await self.show(reply, item.incident_id, replace=True)
 
-    async def open_reassign(self, trigger_id: str, item_id: int, channel_id: str | None) -> None:
-        item = await self.items.get(item_id)
+    async def open_reassign(
+        self, trigger_id: str, item_id: int, channel_id: str | None, user: str
+    ) -> None:
+        """The reassign form; refused before it opens unless `user` may reassign."""
+        item = await self.items.changeable(item_id, await self.actors.of(user))
         await self.gateway.open_view(trigger_id, action_blocks.reassign_modal(item, channel_id))
 
     async def reassign(self, item_id: int, owner: str, by: str) -> None:
-        item = await self.items.reassign(item_id, owner)
+        item = await self.items.reassign(item_id, owner, await self.actors.of(by))
         incident = (await self.service.get(item.incident_id)).incident
         await self._tell_room(incident, f"🔁 <@{by}> reassigned {action_blocks.item_line(item)}")
         if owner != by:
@@ -94,7 +99,7 @@ class FollowUps:
         await self.gateway.open_view(trigger_id, view)
 
     async def set_problem(self, snapshot: IncidentSnapshot, reference: str, by: str) -> None:
-        record = await self.lessons.set_problem(snapshot.id, reference, by)
+        record = await self.lessons.set_problem(snapshot.id, reference, await self.actors.of(by))
         incident = snapshot.incident
         problems = Problems()
         await problems.collect(

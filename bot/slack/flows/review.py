@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from bot.incidents import IncidentSnapshot
 from bot.incidents.knowledge import KnowledgeBase
 from bot.incidents.lessons import Lessons
+from bot.incidents.permissions import Action
+from bot.slack.actors import Actors
 from bot.slack.blocks import review as review_blocks
 from bot.slack.flows.room import report_problems
 from bot.slack.flows.timeline import TimelineViews
@@ -21,6 +23,7 @@ class Reviewing:
     knowledge: KnowledgeBase
     timeline_views: TimelineViews
     gateway: SlackGateway
+    actors: Actors
 
     async def report(self, snapshot: IncidentSnapshot, user: str) -> None:
         """The draft as a file, then a message to fill in the written sections from."""
@@ -30,14 +33,18 @@ class Reviewing:
         message_ts = await self.gateway.post(incident.channel_id, text, blocks)
         await self.knowledge.review_posted(incident.id, message_ts)
 
-    async def open_form(self, trigger_id: str, incident_id: int, channel_id: str | None) -> None:
+    async def open_form(
+        self, trigger_id: str, incident_id: int, channel_id: str | None, user: str
+    ) -> None:
+        """The review form; refused before it opens unless `user` may fill it in."""
+        await self.lessons.service.check(incident_id, Action.REVIEW, await self.actors.of(user))
         incident, written = await self.lessons.review(incident_id)
         await self.gateway.open_view(
             trigger_id, review_blocks.review_modal(incident, written, channel_id)
         )
 
     async def save(self, incident_id: int, sections: dict[str, str], by: str) -> None:
-        version = await self.lessons.save_review(incident_id, sections, by)
+        version = await self.lessons.save_review(incident_id, sections, await self.actors.of(by))
         incident, written = await self.lessons.review(incident_id)
         missing = written.missing()
         still = (

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from bot.incidents import IncidentError, IncidentSnapshot
 from bot.incidents.updates import Draft, UpdateDesk
+from bot.slack.actors import Actors
 from bot.slack.blocks import updates
 from bot.slack.blocks.common import drill_mark
 from bot.slack.flows.card import Card
@@ -27,6 +28,7 @@ class Updates:
     broadcast_channel: str | None
     home: HomeTabs
     people: People
+    actors: Actors
     drill_broadcast_channel: str | None = None
 
     async def _names(self, draft: Draft) -> dict[str, str]:
@@ -59,7 +61,7 @@ class Updates:
         self, trigger_id: str, update_id: int, user: str, message_ts: str | None, build: Callable
     ) -> None:
         """The edit or skip form; refused before it opens unless `user` may decide."""
-        draft = await self.desk.check_decider(update_id, user)
+        draft = await self.desk.check_decider(update_id, await self.actors.of(user))
         await self.gateway.open_view(trigger_id, build(draft, message_ts, await self._names(draft)))
 
     async def approve(
@@ -71,7 +73,7 @@ class Updates:
             raise IncidentError(
                 "No broadcast channel is configured (broadcast_channel), so updates cannot be sent."
             )
-        draft = await self.desk.start_sending(update_id, by, text)
+        draft = await self.desk.start_sending(update_id, await self.actors.of(by), text)
         try:
             text = updates.broadcast_update(draft, await self._names(draft))
             broadcast_ts = await self.gateway.post(target, text)
@@ -90,7 +92,8 @@ class Updates:
     async def skip(
         self, update_id: int, by: str, reason: str, message_ts: str | None = None
     ) -> None:
-        await self._decided(await self.desk.skip(update_id, by, reason), message_ts)
+        skipped = await self.desk.skip(update_id, await self.actors.of(by), reason)
+        await self._decided(skipped, message_ts)
 
     async def _decided(self, draft: Draft, clicked_ts: str | None) -> None:
         problems = Problems()

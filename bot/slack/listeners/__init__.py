@@ -13,7 +13,9 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.background import BackgroundTasks
 from bot.incidents import IncidentError, IncidentService
+from bot.incidents.permissions import Refused
 from bot.incidents.timeline import Timeline
+from bot.slack.blocks.common import mention
 from bot.slack.flows.changes import Changes
 from bot.slack.flows.declare import Declaring
 from bot.slack.flows.drills import Drills
@@ -65,6 +67,8 @@ class Deps:
 async def _answering(reply: Reply, work: Awaitable) -> None:
     try:
         await work
+    except Refused as refusal:  # names people: as mentions (an ephemeral notifies no one)
+        await reply(f"⛔ {refusal.sentence(mention, escape)} Nothing was changed.")
     except IncidentError as refusal:
         await reply(f"⚠️ {escape(str(refusal))}")
     except SlackCallFailed as failure:

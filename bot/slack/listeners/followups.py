@@ -31,7 +31,9 @@ def register_review(app: AsyncApp, deps: Deps) -> None:
     async def review_fill(ack: AsyncAck, body: dict, action: dict) -> None:
         await ack()
         channel = body.get("channel", {}).get("id")
-        work = deps.reviewing.open_form(body["trigger_id"], int(action["value"]), channel)
+        work = deps.reviewing.open_form(
+            body["trigger_id"], int(action["value"]), channel, body["user"]["id"]
+        )
         deps.run_for(_in_room(deps, body), work, "review form")
 
     @app.view("review_fill")
@@ -60,7 +62,9 @@ def register_actions(app: AsyncApp, deps: Deps) -> None:
     async def action_reassign(ack: AsyncAck, body: dict, action: dict) -> None:
         await ack()
         channel = body.get("channel", {}).get("id")
-        work = deps.followups.open_reassign(body["trigger_id"], int(action["value"]), channel)
+        work = deps.followups.open_reassign(
+            body["trigger_id"], int(action["value"]), channel, body["user"]["id"]
+        )
         deps.run_for(_in_room(deps, body), work, "reassign form")
 
     @app.view("action_reassign")
