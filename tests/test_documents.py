@@ -1,6 +1,8 @@
 """Documents written by a worker process from the streamed log: the same bytes as the
 whole-list rendering (tests/data/golden, made before streaming), in pages of any size."""
 
+import asyncio
+import multiprocessing
 from datetime import UTC
 from functools import partial
 from pathlib import Path
@@ -14,6 +16,7 @@ from bot.incidents.timeline import Timeline
 from bot.incidents.updates import UpdateDesk
 from bot.playbooks import load_playbooks
 from bot.render.readers import Readers
+from bot.simulator import wait_for
 from bot.slack.text import mentioned, plain_text
 from bot.store import Database
 from tests.incidents.test_updates import Clock
@@ -67,3 +70,32 @@ async def test_a_deep_page_starts_where_the_one_before_ended(story):
     fourth = await timeline.page(incident, 4, 7)  # found from the far end: past the middle
     assert [e.id for e in fourth.entries] == [e.id for e in everything[21:28]]
     assert (await timeline.page(incident, 99, 7)).entries == pages[-1].entries
+
+
+async def test_a_cancelled_document_leaves_no_file_behind(story, tmp_path):
+    """Cancelled while the worker writes (a shutdown, a timeout): the file goes at once,
+    and the worker, still running, cannot make it again."""
+    written = tmp_path / "documents"
+    written.mkdir()
+    service, _, incident, _ = story
+    documents = Documents(service.db.url, directory=str(written))
+    snapshot = await service.get(incident)
+
+    async def export() -> Path:
+        async with documents.worker() as worker:
+            return await worker.timeline(snapshot, READERS)
+
+    job = asyncio.create_task(export())
+    await wait_for(lambda: list(written.iterdir()), what="the document's file")
+    job.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await job
+    assert list(written.iterdir()) == []
+    # The worker process goes on to the end of its job, then exits: still nothing there.
+    await wait_for(lambda: not multiprocessing.active_children(), timeout=60, what="exit")
+    assert list(written.iterdir()) == []
+
+    finished = await export()  # the next document is written as ever
+    assert finished.parent == written
+    assert finished.read_bytes() == (GOLDEN / "timeline.md").read_bytes()
+    finished.unlink()

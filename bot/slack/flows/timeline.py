@@ -74,10 +74,12 @@ class TimelineViews:
         """The post-incident review draft, as a Markdown file in the war room."""
         incident = snapshot.incident
         record = await gather_review(self.service, snapshot.id)
+        # Read before the file exists: from its making to the upload (which deletes it)
+        # nothing waits, so nothing can be cancelled in between and leave it behind.
+        scored = await self.drills.scorecard(snapshot.id)
         async with self.documents.worker() as worker:
             readers = await self._readers(worker, user, snapshot.id, record.people())
             document = await worker.review(record, readers, self.service.clock())
-        scored = await self.drills.scorecard(snapshot.id)
         if scored is not None:  # a drill: its scorecard, as posted when it was resolved
             with document.open("a", encoding="utf-8") as review:
                 review.write("\n" + scorecard_markdown(scored))
