@@ -39,10 +39,11 @@ async def test_pages_hold_what_is_visible_in_order(room):
     _, timeline, incident = room
     await timeline.record(MessageDeleted("EvDel", incident, ts(59)))
     first = await timeline.page(incident, 1, 25)
-    assert (first.number, first.pages) == (1, 3)
+    assert (first.number, first.has_earlier, first.has_later) == (1, False, True)
     assert first.entries[0].kind == "declared" and first.entries[1].text == "m1"
     last = await timeline.page(incident, 99, 25)  # past the end: the last page
     assert (last.number, [e.text for e in last.entries][-2:]) == (3, ["m57", "m58"])
+    assert (last.has_earlier, last.has_later) == (True, False)
 
 
 async def test_highlights_are_the_latest_key_events_and_status(room):

@@ -12,7 +12,7 @@ from bot.documents import Documents, DocumentWorker
 from bot.incidents import IncidentService, IncidentSnapshot
 from bot.incidents.drills import DrillDesk
 from bot.incidents.review import gather_review
-from bot.incidents.timeline import Timeline
+from bot.incidents.timeline import PageTurn, Timeline
 from bot.render.drills import scorecard_markdown
 from bot.render.readers import Readers
 from bot.slack.blocks import timeline as timeline_blocks
@@ -39,10 +39,18 @@ class TimelineViews:
             f"{drill_mark(snapshot)}📝 <@{user}> noted: {for_room(entry.text)}",
         )
 
-    async def show(self, reply: Reply, incident_id: int, page: int, replace: bool = False) -> None:
+    async def show(
+        self, reply: Reply, incident_id: int, page: int | PageTurn, replace: bool = False
+    ) -> None:
+        """A page by number, or turned to from one the reader has (◀ ▶)."""
+        size = timeline_blocks.PAGE_ENTRIES
+        if isinstance(page, PageTurn):
+            reading = self.timeline.turn(incident_id, page, size)
+        else:
+            reading = self.timeline.page(incident_id, page, size)
         snapshot, chunk, highlights, zone = await asyncio.gather(
             self.service.get(incident_id),
-            self.timeline.page(incident_id, page, timeline_blocks.PAGE_ENTRIES),
+            reading,
             self.timeline.highlights(incident_id),
             self.people.zone(reply.user),
         )
