@@ -30,7 +30,7 @@ from bot.incidents.errors import InvalidRequest
 from bot.incidents.lessons import WrittenReview, problem_record, review_versions, written_review
 from bot.incidents.lifecycle import UpdateStatus
 from bot.incidents.service import IncidentService, IncidentSnapshot
-from bot.incidents.timeline import log_query, people_in
+from bot.incidents.timeline import of_kinds, people_in
 from bot.store.models import (
     ActionItem,
     ProblemRecord,
@@ -183,7 +183,7 @@ async def gather_review(service: IncidentService, incident_id: int) -> ReviewRec
         versions = await review_versions(session, incident_id)
         return ReviewRecord(
             snapshot=snapshot,
-            changes=await _rows(session, log_query(incident_id).where(_is_fact())),
+            changes=await _rows(session, fact_entries(TimelineEntry.incident_id == incident_id)),
             holdings=await _rows(
                 session,
                 select(RoleAssignment)
@@ -217,8 +217,9 @@ async def gather_review(service: IncidentService, incident_id: int) -> ReviewRec
         )
 
 
-def _is_fact():
-    return col(TimelineEntry.kind).in_(FACT_KINDS)
+def fact_entries(*where):
+    """The entries the facts come from, oldest first, through the `timeline_by_kind` index."""
+    return of_kinds(list(FACT_KINDS), *where)
 
 
 async def _rows(session: AsyncSession, query) -> list:

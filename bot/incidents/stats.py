@@ -20,14 +20,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import case, false, func
+from sqlalchemy import case, func
 from sqlmodel import col, select
 
 from bot.incidents.actions import ActionState
 from bot.incidents.entries import EntryKind, SeverityChanged, payload
 from bot.incidents.errors import InvalidRequest
 from bot.incidents.lifecycle import IncidentStatus, UpdateStatus
-from bot.incidents.review import FACT_KINDS, UpdatesKept, first_reached, updates_kept
+from bot.incidents.review import UpdatesKept, fact_entries, first_reached, updates_kept
 from bot.incidents.service import IncidentService
 from bot.store.models import ActionItem, Incident, StakeholderUpdate, TimelineEntry
 
@@ -172,15 +172,7 @@ async def _records(
     in_window = select(Incident.id).where(*declared)
     async with service.db.snapshot_read() as session:
         incidents = (await session.exec(select(Incident).where(*declared))).all()
-        changes = await session.exec(
-            select(TimelineEntry)
-            .where(
-                col(TimelineEntry.incident_id).in_(in_window),
-                col(TimelineEntry.kind).in_(FACT_KINDS),
-                col(TimelineEntry.deleted) == false(),
-            )
-            .order_by(col(TimelineEntry.at), col(TimelineEntry.id))
-        )
+        changes = await session.exec(fact_entries(col(TimelineEntry.incident_id).in_(in_window)))
         updates = await session.exec(
             select(StakeholderUpdate).where(
                 col(StakeholderUpdate.incident_id).in_(in_window),
