@@ -6,10 +6,12 @@ Seeds one resolved incident with N timeline entries (a bulk insert), starts the 
     `help` arrive open-loop at --rate per second, and measures their ack latency, the time
     until the file is shared in the war room, and the bot process's memory (resident set:
     before, peak during, and a few seconds after), with the peak of its worker processes;
-  - times `/incident timeline <page>` for the first, middle and last page, from the signed
-    command to the answer arriving at the command's response URL.
+  - times gathering the numbers of `/incident stats` (all three windows);
+  - times the timeline view: `/incident timeline` (page 1) and jumps by page number, then
+    clicks on ◀ ▶ reaching the middle and the last page (a seek from the page in hand),
+    from the signed request to the answer arriving at its response URL.
 
-    python bench/big_timeline.py [--entries 1000000] [--rate 50]
+    python bench/big_timeline.py [--entries 1000000] [--rate 50] [--pages-only]
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import aiohttp
@@ -228,16 +231,83 @@ async def document_under_load(args, bot, fake_lines, text: str, room: str, respo
     )
 
 
+def interaction(verifier, value: str, channel: str, response_url: str) -> tuple[bytes, dict]:
+    """A click on the timeline's ◀ or ▶, as Slack signs and sends it."""
+    import json
+    from urllib.parse import urlencode
+
+    payload = {
+        "type": "block_actions",
+        "user": {"id": PEOPLE[0]},
+        "team": {"id": "TBENCH"},
+        "channel": {"id": channel},
+        "container": {"type": "message", "is_ephemeral": True},
+        "response_url": response_url,
+        "trigger_id": "1.2.3",
+        "actions": [{"action_id": "timeline_page", "type": "button", "value": value}],
+    }
+    body = urlencode({"payload": json.dumps(payload)})
+    return signed(verifier, body, "application/x-www-form-urlencoded")
+
+
+def page_turns(database_url: str, incident: int, pages: int) -> list[tuple[str, str]]:
+    """The button values of the clicks measured: where a page begins or ends is read from
+    the database here (the bot put it in the buttons of the page the reader had)."""
+    from sqlalchemy import create_engine, text
+
+    from bot.incidents.timeline import PageTurn
+    from bot.slack.blocks.timeline import page_value
+
+    engine = create_engine(database_url.replace("+aiosqlite", ""))
+
+    def entry(n: int) -> PageTurn:
+        query = text(
+            "SELECT at, id FROM timelineentry WHERE incident_id = :incident AND deleted = 0 "
+            "ORDER BY at, id LIMIT 1 OFFSET :n"
+        )
+        with engine.connect() as connection:
+            at, entry_id = connection.execute(query, {"incident": incident, "n": n}).one()
+        at = datetime.fromisoformat(at).replace(tzinfo=UTC)
+        return PageTurn(0, at, entry_id, later=True)
+
+    def turn(number: int, edge: int, later: bool) -> str:
+        found = entry(edge)
+        return page_value(incident, PageTurn(number, found.at, found.entry_id, later))
+
+    middle = pages // 2
+    turns = [
+        (f"▶ to {middle} (middle)", turn(middle, (middle - 1) * PAGE_ENTRIES - 1, True)),
+        (f"◀ to {middle} (middle)", turn(middle, middle * PAGE_ENTRIES, False)),
+        (f"▶ to {pages} (last)", turn(pages, (pages - 1) * PAGE_ENTRIES - 1, True)),
+        (f"◀ to {pages - 1}", turn(pages - 1, (pages - 1) * PAGE_ENTRIES, False)),
+        ("◀ to 1 (first)", turn(1, PAGE_ENTRIES, False)),
+    ]
+    engine.dispose()
+    return turns
+
+
 async def timeline_pages(args, room: str, responses: Responses, response_url: str) -> None:
+    """Each page five times, from the signed request to the answer at its response URL:
+    the command's pages, then the clicks on ◀ ▶ that reach deep pages."""
     url = f"http://127.0.0.1:{args.port}/slack/events"
     verifier = SignatureVerifier(SECRET)
-    last = -(-args.entries // PAGE_ENTRIES)
+    pages = -(-(args.entries + 1) // PAGE_ENTRIES)  # the declaration is an entry too
+    requests = [
+        ("`timeline` (page 1)", partial(command, verifier, "timeline", room)),
+        (
+            f"`timeline {pages // 2}` (jump)",
+            partial(command, verifier, f"timeline {pages // 2}", room),
+        ),
+        (f"`timeline {pages}` (jump)", partial(command, verifier, f"timeline {pages}", room)),
+    ]
+    for name, value in page_turns(args.database_url, args.incident, pages):
+        requests.append((name, partial(interaction, verifier, value, room)))
     async with aiohttp.ClientSession() as session:
-        for name, page in (("first", 1), ("middle", last // 2), ("last", last)):
+        for number, (name, request) in enumerate(requests):
             times = []
             for attempt in range(5):
-                tag = f"page-{page}-{attempt}"
-                body, headers = command(verifier, f"timeline {page}", room, f"{response_url}/{tag}")
+                tag = f"page-{number}-{attempt}"
+                body, headers = request(f"{response_url}/{tag}")
                 start = time.perf_counter()
                 async with session.post(url, data=body, headers=headers) as response:
                     assert response.status == 200
@@ -245,10 +315,32 @@ async def timeline_pages(args, room: str, responses: Responses, response_url: st
                     await asyncio.sleep(0.001)
                 times.append((responses.arrived[tag] - start) * 1000)
             print(
-                f"timeline page {page:>6d} ({name:6s}): median {statistics.median(times):6.1f} ms,"
-                f" max {max(times):6.1f} ms (5 runs, command to answer)",
+                f"timeline {name:24s}: median {statistics.median(times):6.1f} ms,"
+                f" max {max(times):6.1f} ms (5 runs, request to answer)",
                 flush=True,
             )
+
+
+async def gather_the_numbers(database_url: str) -> None:
+    """`/incident stats` of every window, as the scheduler gathers them for the web."""
+    from bot.config import load_settings
+    from bot.incidents import IncidentService
+    from bot.incidents.stats import LatestNumbers
+    from bot.store import Database
+
+    db = Database(database_url)
+    playbooks = load_settings({"SLACK_BOT_TOKEN": "x", "SLACK_SIGNING_SECRET": "x"}).playbooks
+    numbers, times = LatestNumbers(IncidentService(db, playbooks)), []
+    for _ in range(5):
+        started = time.perf_counter()
+        await numbers.refresh()
+        times.append((time.perf_counter() - started) * 1000)
+    await db.dispose()
+    print(
+        f"the numbers of 30d, 90d and 365d: median {statistics.median(times):.1f} ms, "
+        f"max {max(times):.1f} ms (5 runs)",
+        flush=True,
+    )
 
 
 async def main_async(args) -> None:
@@ -261,8 +353,10 @@ async def main_async(args) -> None:
         _, slack_url, room = fake.stdout.readline().decode().split()
         database_url = f"sqlite+aiosqlite:///{workdir}/bench.db"
         started = time.perf_counter()
-        await seed(database_url, room, args.entries)
+        args.incident = await seed(database_url, room, args.entries)
+        args.database_url = database_url
         print(f"seeded {args.entries:,} entries in {time.perf_counter() - started:.0f} s")
+        await gather_the_numbers(database_url)
         args.port = free_port()
         env = {
             **os.environ,
@@ -280,7 +374,7 @@ async def main_async(args) -> None:
             await wait_healthy(args.port)
             responses = Responses()
             response_url = await responses.start()
-            for text in ("report", "timeline export"):
+            for text in () if args.pages_only else ("report", "timeline export"):
                 await document_under_load(args, bot, lines, text, room, response_url)
             await timeline_pages(args, room, responses, response_url)
         finally:
@@ -316,6 +410,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--rate", type=int, default=50, help="other requests per second")
+    parser.add_argument("--pages-only", action="store_true", help="only the timeline pages")
     parser.add_argument("--serve-fake", type=int, metavar="PORT")
     args = parser.parse_args()
     if args.serve_fake:

@@ -41,11 +41,16 @@ class Documents:
     """Worker processes writing documents of one database's incidents."""
 
     def __init__(
-        self, database_url: str, timeout: float = DEFAULT_TIMEOUT, page_size: int = PAGE_SIZE
+        self,
+        database_url: str,
+        timeout: float = DEFAULT_TIMEOUT,
+        page_size: int = PAGE_SIZE,
+        directory: str | None = None,  # where documents are written; None: the system's
     ):
         self.database_url = database_url
         self.timeout = timeout
         self.page_size = page_size
+        self.directory = directory
 
     @asynccontextmanager
     async def worker(self) -> AsyncIterator[DocumentWorker]:
@@ -72,11 +77,27 @@ class DocumentWorker:
 
     async def timeline(self, snapshot: IncidentSnapshot, readers: Readers) -> Path:
         """The timeline export in a temporary file; the caller deletes it."""
-        return await self._run(partial(_timeline_file, snapshot, readers))
+        return await self._written(partial(_timeline_file, snapshot, readers))
 
     async def review(self, record: ReviewRecord, readers: Readers, drafted_at: datetime) -> Path:
         """The post-incident review draft in a temporary file; the caller deletes it."""
-        return await self._run(partial(_review_file, record, readers, drafted_at))
+        return await self._written(partial(_review_file, record, readers, drafted_at))
+
+    async def _written(self, write: Callable) -> Path:
+        """A file made here and filled by the worker. If this is cancelled or fails, the
+        file is removed at once; a worker still writing then writes to a file no longer
+        in any directory (it opens without creating), so nothing is left behind."""
+        handle, name = tempfile.mkstemp(
+            prefix="warroom-", suffix=".md", dir=self.documents.directory
+        )
+        os.close(handle)
+        document = Path(name)
+        try:
+            await self._run(partial(write, document))
+        except BaseException:
+            document.unlink(missing_ok=True)
+            raise
+        return document
 
     async def _run(self, work: Callable):
         settings = self.documents
@@ -111,25 +132,25 @@ def _people_named(
 
 
 def _timeline_file(
-    snapshot: IncidentSnapshot, readers: Readers, session: Session, page_size: int
-) -> Path:
+    snapshot: IncidentSnapshot, readers: Readers, document: Path, session: Session, page_size: int
+) -> None:
     rows = partial(log_rows, session, snapshot.id, page_size=page_size)
-    return _written(timeline_lines(snapshot, rows(key_only=True), rows(), readers))
+    _write(document, timeline_lines(snapshot, rows(key_only=True), rows(), readers))
 
 
 def _review_file(
-    record: ReviewRecord, readers: Readers, drafted_at: datetime, session: Session, page_size: int
-) -> Path:
+    record: ReviewRecord,
+    readers: Readers,
+    drafted_at: datetime,
+    document: Path,
+    session: Session,
+    page_size: int,
+) -> None:
     rows = partial(log_rows, session, record.snapshot.id, page_size=page_size)
-    return _written(review_lines(record, rows(key_only=True), rows(), readers, drafted_at))
+    _write(document, review_lines(record, rows(key_only=True), rows(), readers, drafted_at))
 
 
-def _written(lines: Iterable[str]) -> Path:
-    handle, name = tempfile.mkstemp(prefix="warroom-", suffix=".md")
-    try:
-        with open(handle, "w", encoding="utf-8", newline="") as out:
-            write_lines(out, lines)
-    except BaseException:
-        os.unlink(name)
-        raise
-    return Path(name)
+def _write(document: Path, lines: Iterable[str]) -> None:
+    # "r+": the bot made the file; if it has removed it since (cancelled), do not make it again.
+    with open(document, "r+", encoding="utf-8", newline="") as out:
+        write_lines(out, lines)

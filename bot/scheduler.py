@@ -42,10 +42,14 @@ class UpdateScheduler:
         interval: float = TICK_SECONDS,
         also_each_tick: list[Callable[[], Awaitable[None]]] = (),
         observe_lag: Callable[[float], None] | None = None,
+        periodic: list[tuple[Callable[[], Awaitable[None]], timedelta]] = (),
     ):
         self.desk = desk
         # Other work claimed from the database on the same tick (paging escalations).
         self.also_each_tick = list(also_each_tick)
+        # Work of this replica alone on a cadence of its own, first at startup (the numbers
+        # for /status.json and /metrics).
+        self.periodic = list(periodic)
         self.timeline = timeline
         self.updates = updates
         self.drills = drills
@@ -73,6 +77,15 @@ class UpdateScheduler:
         self._scheduler.add_job(
             self.timeline.forget_old_events, "interval", hours=1, max_instances=1
         )
+        for work, every in self.periodic:
+            self._scheduler.add_job(
+                work,
+                "interval",
+                seconds=every.total_seconds(),
+                next_run_time=datetime.now(UTC),
+                max_instances=1,
+                coalesce=True,
+            )
         if self.observe_lag is not None:
             self._scheduler.add_listener(self._submitted, EVENT_JOB_SUBMITTED)
         self._scheduler.start()

@@ -25,6 +25,7 @@ from bot.incidents.knowledge import KnowledgeBase
 from bot.incidents.lessons import Lessons
 from bot.incidents.paging import Pager
 from bot.incidents.permissions import IncidentPermissions
+from bot.incidents.stats import REFRESH_EVERY, LatestNumbers
 from bot.incidents.status import StatusReader
 from bot.incidents.timeline import Timeline
 from bot.incidents.updates import UpdateDesk
@@ -75,6 +76,7 @@ class Runtime:
     scheduler: UpdateScheduler
     metrics: Metrics
     backfill: Backfill
+    numbers: LatestNumbers  # of `/incident stats`, for /status.json and /metrics
 
     @property
     def triage(self) -> Triage:
@@ -107,6 +109,8 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utcnow) ->
     people = People(gateway, tasks)
     timeline = Timeline(db, clock)
     metrics.count_stored_events(lambda: timeline.recorded)
+    numbers = LatestNumbers(service)
+    metrics.show_numbers(lambda: numbers.windows)
     desk = UpdateDesk(db, service, clock)
     drills = DrillDesk(db, service, settings.scenarios, clock)
     deps = build_slack_layer(settings, service, timeline, desk, drills, gateway, people, tasks)
@@ -117,10 +121,11 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utcnow) ->
         deps.drills,
         observe_lag=metrics.scheduler_lag.observe,
         also_each_tick=[deps.paging.tick, deps.triage.tick, deps.followups.remind_owners],
+        periodic=[(numbers.refresh, REFRESH_EVERY)],
     )
     backfill = Backfill(timeline, gateway, people, tasks)
     return Runtime(
-        settings, db, service, gateway, people, tasks, deps, scheduler, metrics, backfill
+        settings, db, service, gateway, people, tasks, deps, scheduler, metrics, backfill, numbers
     )
 
 
@@ -202,7 +207,7 @@ def add_web_routes(app: web.Application, settings: Settings, runtime: Runtime) -
     """/healthz, the status page, /metrics and the alert intake."""
     severities = tuple(dict.fromkeys(s for p in settings.playbooks for s in p.severity_names))
     status = StatusReader(runtime.db, runtime.service.clock, readable=runtime.people.read_plainly)
-    add_routes(app, WebDeps(runtime.db, status, runtime.metrics, severities))
+    add_routes(app, WebDeps(runtime.db, status, runtime.metrics, severities, runtime.numbers))
     add_alert_routes(app, runtime.triage, settings.alerts_token)
 
 

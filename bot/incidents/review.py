@@ -16,6 +16,7 @@ from itertools import pairwise
 
 from sqlalchemy import func
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.incidents.entries import (
     EntryKind,
@@ -29,7 +30,7 @@ from bot.incidents.errors import InvalidRequest
 from bot.incidents.lessons import WrittenReview, problem_record, review_versions, written_review
 from bot.incidents.lifecycle import UpdateStatus
 from bot.incidents.service import IncidentService, IncidentSnapshot
-from bot.incidents.timeline import log_query, people_in
+from bot.incidents.timeline import of_kinds, people_in
 from bot.store.models import (
     ActionItem,
     ProblemRecord,
@@ -170,6 +171,7 @@ class ReviewRecord:
 
 
 async def gather_review(service: IncidentService, incident_id: int) -> ReviewRecord:
+    """The facts of a resolved incident, read in one snapshot."""
     async with service.db.snapshot_read() as session:
         incident = await service.load_incident(session, incident_id)
         if incident.is_open:
@@ -177,47 +179,58 @@ async def gather_review(service: IncidentService, incident_id: int) -> ReviewRec
                 f"{incident.reference} is still {incident.status}: the review comes after it "
                 "is resolved (`/incident resolve [summary]`)."
             )
-
-        async def rows(model, *where, order: tuple) -> list:
-            return list((await session.exec(select(model).where(*where).order_by(*order))).all())
-
         snapshot = await service.snapshot_in(session, incident)
         versions = await review_versions(session, incident_id)
         return ReviewRecord(
             snapshot=snapshot,
-            changes=list(
-                (
-                    await session.exec(
-                        log_query(incident_id).where(col(TimelineEntry.kind).in_(FACT_KINDS))
-                    )
-                ).all()
+            changes=await _rows(session, fact_entries(TimelineEntry.incident_id == incident_id)),
+            holdings=await _rows(
+                session,
+                select(RoleAssignment)
+                .where(RoleAssignment.incident_id == incident_id)
+                .order_by(col(RoleAssignment.assigned_at), col(RoleAssignment.id)),
             ),
-            holdings=await rows(
-                RoleAssignment,
-                RoleAssignment.incident_id == incident_id,
-                order=(col(RoleAssignment.assigned_at), col(RoleAssignment.id)),
+            updates=await _rows(
+                session,
+                select(StakeholderUpdate)
+                .where(
+                    StakeholderUpdate.incident_id == incident_id,
+                    col(StakeholderUpdate.status).in_([UpdateStatus.SENT, UpdateStatus.SKIPPED]),
+                )
+                .order_by(col(StakeholderUpdate.decided_at)),
             ),
-            updates=await rows(
-                StakeholderUpdate,
-                StakeholderUpdate.incident_id == incident_id,
-                col(StakeholderUpdate.status).in_([UpdateStatus.SENT, UpdateStatus.SKIPPED]),
-                order=(col(StakeholderUpdate.decided_at),),
+            questions=await _rows(
+                session,
+                select(Question)
+                .where(Question.incident_id == incident_id)
+                .order_by(col(Question.asked_at)),
             ),
-            questions=await rows(
-                Question, Question.incident_id == incident_id, order=(col(Question.asked_at),)
-            ),
-            filled=FilledFromHistory(
-                *(
-                    await session.exec(
-                        select(func.count(), func.min(TimelineEntry.at), func.max(TimelineEntry.at))
-                        .where(TimelineEntry.incident_id == incident_id)
-                        .where(col(TimelineEntry.from_history), ~col(TimelineEntry.deleted))
-                    )
-                ).one()
-            ),
+            filled=await _filled_from_history(session, incident_id),
             written=written_review(snapshot.playbook, incident, versions),
-            actions=await rows(
-                ActionItem, ActionItem.incident_id == incident_id, order=(col(ActionItem.id),)
+            actions=await _rows(
+                session,
+                select(ActionItem)
+                .where(ActionItem.incident_id == incident_id)
+                .order_by(col(ActionItem.id)),
             ),
             problem=await problem_record(session, incident_id),
         )
+
+
+def fact_entries(*where):
+    """The entries the facts come from, oldest first, through the `timeline_by_kind` index."""
+    return of_kinds(list(FACT_KINDS), *where)
+
+
+async def _rows(session: AsyncSession, query) -> list:
+    return list((await session.exec(query)).all())
+
+
+async def _filled_from_history(session: AsyncSession, incident_id: int) -> FilledFromHistory:
+    """How many visible messages came from the chat's history, and when they were said."""
+    counted = (
+        select(func.count(), func.min(TimelineEntry.at), func.max(TimelineEntry.at))
+        .where(TimelineEntry.incident_id == incident_id)
+        .where(col(TimelineEntry.from_history), ~col(TimelineEntry.deleted))
+    )
+    return FilledFromHistory(*(await session.exec(counted)).one())

@@ -4,7 +4,8 @@ Counted from what was stored while incidents ran, for the incidents declared in 
 how many and of which severity and playbook; how long it took to identify the cause, to
 mitigate (monitoring) and to resolve; whether stakeholder updates kept the playbook's
 cadence (the same reckoning as the review's, `updates_kept`); how soon the first update
-went out; and how often the first rating was wrong (over- or under-escalation).
+went out; how often the first rating was wrong (over- or under-escalation); and how many
+of their action items are still open, and of those how many are past their due date.
 
 Private incidents are counted like any other but never named: where a number points at one
 incident (the longest silence), a private incident stays anonymous.
@@ -17,21 +18,23 @@ import statistics
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import false
+from sqlalchemy import case, func
 from sqlmodel import col, select
 
+from bot.incidents.actions import ActionState
 from bot.incidents.entries import EntryKind, SeverityChanged, payload
 from bot.incidents.errors import InvalidRequest
 from bot.incidents.lifecycle import IncidentStatus, UpdateStatus
 from bot.incidents.privacy import EVERYONE, shown_to
-from bot.incidents.review import FACT_KINDS, UpdatesKept, first_reached, updates_kept
+from bot.incidents.review import UpdatesKept, fact_entries, first_reached, updates_kept
 from bot.incidents.service import IncidentService
-from bot.store.models import Incident, StakeholderUpdate, TimelineEntry
+from bot.store.models import ActionItem, Incident, StakeholderUpdate, TimelineEntry
 
 WINDOWS = {"30d": timedelta(days=30), "90d": timedelta(days=90), "365d": timedelta(days=365)}
 DEFAULT_WINDOW = "30d"
+REFRESH_EVERY = timedelta(minutes=1)  # how old the numbers on the web may be
 # Which incidents count: not drills (a drill rehearses the process; its numbers are the
 # drill's scorecard, not these).
 COUNTED: tuple = (col(Incident.drill).is_(False),)
@@ -74,13 +77,27 @@ class IncidentNumbers:
     to_first_update: Spread
     downgraded: int  # re-rated less severe after declaring: over-escalated
     raised: int  # re-rated more severe: under-escalated
-    # Action items do not exist yet: issue 12's action items fill these two.
-    action_items_open: int | None = None
-    action_items_overdue: int | None = None
+    # The window's incidents' action items not done yet, and those of them overdue (from
+    # the day after their due date, UTC, as their owners' reminders count it).
+    action_items_open: int
+    action_items_overdue: int
 
     @property
     def on_time_share(self) -> float | None:
         return self.updates_on_time / self.updates_sent if self.updates_sent else None
+
+
+class LatestNumbers:
+    """Each window's numbers as last gathered, for `/status.json` and `/metrics`: a
+    request never gathers them (a year of incidents is four queries and some arithmetic),
+    the scheduler does, at startup and every REFRESH_EVERY."""
+
+    def __init__(self, service: IncidentService):
+        self.service = service
+        self.windows: dict[str, IncidentNumbers] = {}  # empty until the first refresh
+
+    async def refresh(self) -> None:
+        self.windows = {window: await gather_numbers(self.service, window) for window in WINDOWS}
 
 
 @dataclass(frozen=True)
@@ -90,6 +107,11 @@ class _Record:
     incident: Incident
     changes: list[TimelineEntry]  # status and severity changes, oldest first
     kept: UpdatesKept | None  # None: no cadence to keep
+
+
+def in_seconds(duration: timedelta | None) -> float | None:
+    """A duration for machines (JSON, Prometheus); None where no incident got there."""
+    return None if duration is None else duration.total_seconds()
 
 
 def parse_window(text: str | None) -> str:
@@ -102,7 +124,7 @@ def parse_window(text: str | None) -> str:
 async def gather_numbers(service: IncidentService, window: str) -> IncidentNumbers:
     until = service.clock()
     since = until - WINDOWS[window]
-    records = await _records(service, since, until)
+    records, (items_open, items_overdue) = await _records(service, since, until)
     with_updates = [r for r in records if r.kept is not None]
     silences = [(r.kept.longest_silence, r.incident) for r in with_updates]
     longest, longest_in = max(silences, key=lambda s: s[0], default=(None, None))
@@ -132,12 +154,17 @@ async def gather_numbers(service: IncidentService, window: str) -> IncidentNumbe
         ),
         downgraded=sum(1 for changes in reratings if any(map(_less_severe, changes))),
         raised=sum(1 for changes in reratings if any(map(_more_severe, changes))),
+        action_items_open=items_open,
+        action_items_overdue=items_overdue,
     )
 
 
-async def _records(service: IncidentService, since: datetime, until: datetime) -> list[_Record]:
-    """The window's incidents with their status and severity changes and their updates:
-    three queries, none reading the timeline's messages."""
+async def _records(
+    service: IncidentService, since: datetime, until: datetime
+) -> tuple[list[_Record], tuple[int, int]]:
+    """The window's incidents with their status and severity changes and their updates,
+    and their open and overdue action items: four queries, none reading the timeline's
+    messages."""
     declared = (
         col(Incident.declared_at) >= since,
         col(Incident.declared_at) <= until,
@@ -146,15 +173,7 @@ async def _records(service: IncidentService, since: datetime, until: datetime) -
     in_window = select(Incident.id).where(*declared)
     async with service.db.snapshot_read() as session:
         incidents = (await session.exec(select(Incident).where(*declared))).all()
-        changes = await session.exec(
-            select(TimelineEntry)
-            .where(
-                col(TimelineEntry.incident_id).in_(in_window),
-                col(TimelineEntry.kind).in_(FACT_KINDS),
-                col(TimelineEntry.deleted) == false(),
-            )
-            .order_by(col(TimelineEntry.at), col(TimelineEntry.id))
-        )
+        changes = await session.exec(fact_entries(col(TimelineEntry.incident_id).in_(in_window)))
         updates = await session.exec(
             select(StakeholderUpdate).where(
                 col(StakeholderUpdate.incident_id).in_(in_window),
@@ -162,7 +181,8 @@ async def _records(service: IncidentService, since: datetime, until: datetime) -
             )
         )
         changes_of, updates_of = _by_incident(changes.all()), _by_incident(updates.all())
-    return [
+        items = (await session.exec(_action_items(in_window, until))).one()
+    records = [
         _Record(
             incident,
             changes_of.get(incident.id, []),
@@ -170,6 +190,17 @@ async def _records(service: IncidentService, since: datetime, until: datetime) -
         )
         for incident in sorted(incidents, key=lambda i: i.id)
     ]
+    return records, (items[0], items[1] or 0)
+
+
+def _action_items(in_window, now: datetime):
+    """How many of the incidents' action items are open, and how many of those overdue:
+    due before today (UTC), so overdue from the day after, as `first_reminder` has it."""
+    today = now.astimezone(UTC).date()
+    overdue = case((col(ActionItem.due) < today, 1), else_=0)
+    return select(func.count(), func.sum(overdue)).where(
+        col(ActionItem.incident_id).in_(in_window), ActionItem.state == ActionState.OPEN
+    )
 
 
 def _by_incident(rows: Iterable) -> dict[int, list]:

@@ -118,9 +118,21 @@ class Highlights:
 class TimelinePage:
     """One page of the full log, oldest first."""
 
-    number: int  # 1-based, within the pages there are
-    pages: int
+    number: int  # 1-based, as the reader counts pages
     entries: list[TimelineEntry]
+    has_earlier: bool
+    has_later: bool
+
+
+@dataclass(frozen=True)
+class PageTurn:
+    """Turning from a page the reader has: the entries after its last one (`later`) or
+    before its first one, that entry given by its place in the log, (at, id)."""
+
+    number: int  # the new page's
+    at: datetime
+    entry_id: int
+    later: bool
 
 
 class Timeline:
@@ -389,26 +401,51 @@ class Timeline:
     # entries, and loading them all costs the event loop about a second.
 
     async def page(self, incident_id: int, number: int, size: int) -> TimelinePage:
-        """A page by number: its first entry is found in the `timeline_log` index (counting
-        from whichever end is nearer), then the page is read from there by seek."""
+        """A page by number (`/incident timeline 40`). Page 1 is read from the start; a
+        jump deeper counts the log and finds the page's first entry in the `timeline_log`
+        index (from whichever end is nearer). Turning pages does neither: see `turn`."""
+        if number <= 1:
+            return await self._from_start(incident_id, size)
         visible = _visible(incident_id)
         async with self.db.snapshot_read() as session:
             total = (
                 await session.exec(select(func.count()).select_from(TimelineEntry).where(*visible))
             ).one()
             pages = max(1, -(-total // size))
-            number = min(max(number, 1), pages)
+            number = min(number, pages)
             start = (
                 await session.exec(_nth_entry(incident_id, (number - 1) * size, total))
             ).first()
             if start is None:
-                return TimelinePage(number, pages, [])
+                return TimelinePage(number, [], number > 1, False)
             entries = await session.exec(
-                log_query(incident_id)
-                .where(tuple_(col(TimelineEntry.at), col(TimelineEntry.id)) >= tuple(start))
-                .limit(size)
+                log_query(incident_id).where(_place() >= tuple(start)).limit(size)
             )
-            return TimelinePage(number, pages, list(entries.all()))
+            return TimelinePage(number, list(entries.all()), number > 1, number < pages)
+
+    async def turn(self, incident_id: int, turn: PageTurn, size: int) -> TimelinePage:
+        """The page after or before one the reader has: one index seek from that page's
+        edge, never a count or an OFFSET, however deep. One entry more than a page is read
+        to know whether there is another page beyond."""
+        edge = (turn.at, turn.entry_id)
+        async with self.db.snapshot_read() as session:
+            if turn.later:
+                query = log_query(incident_id).where(_place() > edge).limit(size + 1)
+                after = list((await session.exec(query)).all())
+                if after:
+                    return TimelinePage(turn.number, after[:size], True, len(after) > size)
+                query = _newest_first(incident_id).limit(size + 1)  # gone since: the last page
+            else:
+                query = _newest_first(incident_id).where(_place() < edge).limit(size + 1)
+            before = list((await session.exec(query)).all())
+        if len(before) <= size:  # back at the start: page 1, full
+            return await self._from_start(incident_id, size)
+        return TimelinePage(max(turn.number, 2), before[:size][::-1], True, not turn.later)
+
+    async def _from_start(self, incident_id: int, size: int) -> TimelinePage:
+        async with self.db.snapshot_read() as session:
+            first = list((await session.exec(log_query(incident_id).limit(size + 1))).all())
+        return TimelinePage(1, first[:size], False, len(first) > size)
 
     async def highlights(self, incident_id: int, key_events: int = 10) -> Highlights:
         visible = _visible(incident_id)
@@ -421,8 +458,8 @@ class Timeline:
                 .limit(key_events)
             )
             status = await session.exec(
-                select(TimelineEntry)
-                .where(*visible, TimelineEntry.kind == EntryKind.STATUS.value)
+                of_kinds([EntryKind.STATUS.value], TimelineEntry.incident_id == incident_id)
+                .order_by(None)
                 .order_by(*newest_first)
                 .limit(1)
             )
@@ -442,6 +479,32 @@ def log_query(incident_id: int):
         .where(*_visible(incident_id))
         .order_by(col(TimelineEntry.at), col(TimelineEntry.id))
     )
+
+
+def of_kinds(kinds: list[str], *where):
+    """Visible entries of some kinds (status changes, pages...), oldest first, read through
+    the `timeline_by_kind` index whoever wrote the log. `IS NOT true` rather than
+    `= false`: SQLite, without statistics, takes the index with more equality columns,
+    and (incident_id, deleted) of `timeline_log` would tie with (incident_id, kind) and
+    win, reading every entry of a million-entry incident to find a few."""
+    return (
+        select(TimelineEntry)
+        .where(*where, col(TimelineEntry.kind).in_(kinds), col(TimelineEntry.deleted).is_not(True))
+        .order_by(col(TimelineEntry.at), col(TimelineEntry.id))
+    )
+
+
+def _newest_first(incident_id: int):
+    return (
+        select(TimelineEntry)
+        .where(*_visible(incident_id))
+        .order_by(col(TimelineEntry.at).desc(), col(TimelineEntry.id).desc())
+    )
+
+
+def _place():
+    """An entry's place in the log: (at, id), the order of the `timeline_log` index."""
+    return tuple_(col(TimelineEntry.at), col(TimelineEntry.id))
 
 
 def log_rows(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.incidents.privacy import PRIVATE
-from bot.incidents.stats import WINDOWS, IncidentNumbers, Spread
+from bot.incidents.stats import WINDOWS, IncidentNumbers, Spread, in_seconds
 from bot.playbooks import format_duration
 
 
@@ -29,12 +29,9 @@ def numbers_text(numbers: IncidentNumbers) -> str:
         "First update: " + _spread(numbers.to_first_update, " after declaring"),
         f"Re-rated after declaring: {numbers.downgraded} downgraded (over-escalated), "
         f"{numbers.raised} raised (under-escalated).",
+        f"Action items still open: {numbers.action_items_open}, "
+        f"{numbers.action_items_overdue} of them overdue.",
     ]
-    if numbers.action_items_open is not None:
-        lines.append(
-            f"Action items: {numbers.action_items_open} open, "
-            f"{numbers.action_items_overdue or 0} overdue."
-        )
     return "\n".join(lines)
 
 
@@ -63,3 +60,39 @@ def _on_time(numbers: IncidentNumbers) -> str:
         f"{numbers.updates_on_time} of {numbers.updates_sent} ({share}%), each within its "
         "incident's cadence of the one before."
     )
+
+
+def numbers_json(windows: dict[str, IncidentNumbers]) -> dict:
+    """Each window's numbers for machines: durations in seconds, null where no incident
+    got there; no incident is named but by reference, and a private one not at all."""
+    return {window: _window_json(numbers) for window, numbers in windows.items()}
+
+
+def _window_json(numbers: IncidentNumbers) -> dict:
+    return {
+        "since": numbers.since.isoformat(),
+        "until": numbers.until.isoformat(),
+        "incidents": numbers.incidents,
+        "by_severity": numbers.by_severity,
+        "by_playbook": numbers.by_playbook,
+        "time_to_identify": _spread_json(numbers.to_identify),
+        "time_to_mitigate": _spread_json(numbers.to_mitigate),
+        "time_to_resolve": _spread_json(numbers.to_resolve),
+        "time_to_first_update": _spread_json(numbers.to_first_update),
+        "updates_sent": numbers.updates_sent,
+        "updates_on_time": numbers.updates_on_time,
+        "longest_silence_seconds": in_seconds(numbers.longest_silence),
+        "longest_silence_in": numbers.longest_silence_in,
+        "downgraded": numbers.downgraded,
+        "raised": numbers.raised,
+        "action_items_open": numbers.action_items_open,
+        "action_items_overdue": numbers.action_items_overdue,
+    }
+
+
+def _spread_json(spread: Spread) -> dict:
+    return {
+        "incidents": spread.count,
+        "median_seconds": in_seconds(spread.median),
+        "p90_seconds": in_seconds(spread.p90),
+    }

@@ -133,9 +133,44 @@ async def search(connection: AsyncConnection, query: str, limit: int) -> list[Hi
     hits = await _ranked(connection, words, every_word=True, limit=limit)
     if len(hits) < limit and len(words) > 1:
         found = {hit.incident_id for hit in hits}
-        more = await _ranked(connection, words, every_word=False, limit=limit)
-        hits += [hit for hit in more if hit.incident_id not in found][: limit - len(hits)]
+        hits += (await _any_word(connection, words, limit, found))[: limit - len(hits)]
     return hits
+
+
+async def _any_word(
+    connection: AsyncConnection, words: list[str], limit: int, found: set[int]
+) -> list[Hit]:
+    """Documents with any of the words, best first, leaving out those `found` already:
+    ranked by the words that weigh (`weighed_words`), and by all of them only when those do
+    not fill the results (a small history: then ranking every match is cheap)."""
+    wanted = limit - len(found)
+    weighed, more = await weighed_words(connection, words), []
+    if weighed:
+        more = await _ranked(connection, weighed, every_word=False, limit=limit)
+        more = [hit for hit in more if hit.incident_id not in found]
+    if len(more) < wanted and weighed != words:
+        more = await _ranked(connection, words, every_word=False, limit=limit)
+        more = [hit for hit in more if hit.incident_id not in found]
+    return more
+
+
+async def weighed_words(connection: AsyncConnection, words: list[str]) -> list[str]:
+    """The words that count in the any-word ranking. SQLite's bm25 weighs a word found in
+    half the documents or more at zero (its IDF), yet each such word adds its documents
+    to the ones ranked: the many words of a similar-incidents lookup (title and impact)
+    matched nearly every document and ranking them all was the lookup's cost. Counting a
+    word's documents is a read of its index entry; the incidents bound the documents.
+    PostgreSQL's ts_rank_cd has no IDF, and ranks a bounded set anyway."""
+    if connection.dialect.name != "sqlite":
+        return words
+    found_in = ", ".join(
+        f"(SELECT count(*) FROM searchdocument_fts WHERE searchdocument_fts MATCH :w{n})"
+        for n in range(len(words))
+    )
+    statement = text(f"SELECT (SELECT count(*) FROM incident), {found_in}")
+    counts = await connection.execute(statement, {f"w{n}": f'"{w}"' for n, w in enumerate(words)})
+    documents, *found = counts.one()
+    return [word for word, count in zip(words, found, strict=True) if 0 < 2 * count < documents]
 
 
 async def _ranked(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from bot.incidents.stats import LatestNumbers
 from bot.incidents.status import StatusReader
 from bot.metrics import Metrics
 from bot.store import Database
@@ -18,6 +19,7 @@ class WebDeps:
     status: StatusReader
     metrics: Metrics
     severities: tuple[str, ...]  # every playbook's, so a severity with none open shows 0
+    numbers: LatestNumbers  # `/incident stats` as the scheduler last gathered them
 
 
 def add_routes(app: web.Application, deps: WebDeps) -> None:

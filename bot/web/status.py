@@ -1,5 +1,6 @@
 """The status page for the whole company: `/status`, `/status/<reference>`, `/status.json`
-and `/status.atom`. Only published stakeholder updates; private incidents redacted."""
+and `/status.atom`. Only published stakeholder updates; private incidents redacted.
+`/status.json` carries the numbers of `/incident stats` too."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from bot.render import status as render
+from bot.render.stats import numbers_json
 
 if TYPE_CHECKING:
     from bot.web import WebDeps
@@ -53,7 +55,9 @@ def add_routes(app: web.Application, deps: WebDeps) -> None:
         return render.status_page(await reader.board())
 
     async def board_json() -> str:
-        return json.dumps(render.status_json(await reader.board()))
+        board = render.status_json(await reader.board())
+        # As last gathered by the scheduler: never gathered for a request.
+        return json.dumps({**board, "numbers": numbers_json(deps.numbers.windows)})
 
     async def page(_: web.Request) -> web.Response:
         return web.Response(text=await shared.get("html", html), content_type=HTML)

@@ -9,6 +9,7 @@ async def test_stats_answers_with_the_numbers_of_the_window(bot):
     room = await bot.declare("SEV1 Checkout down")
     await bot.slack.command(ALICE, "status identified Bad deploy", room["id"])
     await bot.slack.command(ALICE, "resolve Rolled back", room["id"])
+    await bot.slack.command(ALICE, f"action Add a canary stage <@{BOB}>", room["id"])
     await bot.settled()
 
     await bot.slack.command(BOB, "stats 90d", bot.general)
@@ -19,6 +20,7 @@ async def test_stats_answers_with_the_numbers_of_the_window(bot):
     assert "By severity: SEV1 1" in answer and "By playbook: default 1" in answer
     assert re.search(r"Time to identify: median \d+s, 90th percentile \d+s \(1 incident\)", answer)
     assert "Stakeholder updates on time: none sent." in answer
+    assert "Action items still open: 1, 0 of them overdue." in answer
     assert bot.fake.responses[-1].get("response_type") == "ephemeral"
 
 

@@ -184,33 +184,61 @@ async def test_a_long_timeline_paginates_within_block_kit_limits(bot):
     await bot.slack.command(BOB, "timeline", room["id"])
     await bot.settled()
     first = bot.fake.responses[-1]  # the fake refuses blocks over Slack's limits
-    assert "page 1 of 60" in json.dumps(first["blocks"])
+    assert "page 1" in json.dumps(first["blocks"]) and "line 23 " in json.dumps(first["blocks"])
 
     await bot.slack.command(BOB, "timeline 60", room["id"])
     await bot.settled()
     last = bot.fake.responses[-1]
-    assert "page 60 of 60" in json.dumps(last["blocks"]) and "line 1498 " in json.dumps(
-        last["blocks"]
-    )
-    earlier = next(e for b in last["blocks"] if b["type"] == "actions" for e in b["elements"])
-    assert earlier["value"] == f"{incident_id}:59"
+    assert "page 60" in json.dumps(last["blocks"]) and "line 1498 " in json.dumps(last["blocks"])
+    (earlier,) = (e for b in last["blocks"] if b["type"] == "actions" for e in b["elements"])
+    assert earlier["text"]["text"] == "◀ Earlier"
+    # Where page 60 begins ("line 1474": the declaration is the log's first entry)
+    # travels in the button: turning is a seek from there.
+    begins = await entry_said(bot, incident_id, "line 1474 ")
+    assert earlier["value"].startswith(f"{incident_id}:59:earlier:")
+    assert earlier["value"].endswith(f":{begins.id}")
 
+    turned = await turn_page(bot, room["id"], earlier["value"])
+    assert turned["replace_original"] is True and "page 59" in json.dumps(turned["blocks"])
+    shown = json.dumps(turned["blocks"])
+    assert "line 1449 " in shown and "line 1473 " in shown and "line 1474 " not in shown
+    buttons = [e for b in turned["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert [b["text"]["text"] for b in buttons] == ["◀ Earlier", "Later ▶"]
+
+    again = await turn_page(bot, room["id"], buttons[1]["value"])
+    assert "page 60" in json.dumps(again["blocks"]) and "line 1474 " in json.dumps(again["blocks"])
+
+
+async def test_a_timeline_shown_before_turns_carried_places_still_turns(bot):
+    """Buttons in answers given before an upgrade carry `<incident>:<page>`."""
+    room = await bot.declare("SEV2 Old buttons")
+    incident_id = (await bot.service.find_by_channel(room["id"])).id
+    turned = await turn_page(bot, room["id"], f"{incident_id}:1")
+    assert "page 1" in json.dumps(turned["blocks"]) and "Key events" in json.dumps(turned["blocks"])
+
+
+async def entry_said(bot, incident_id: int, text: str) -> TimelineEntry:
+    async with bot.runtime.db.snapshot_read() as session:
+        query = select(TimelineEntry).where(
+            TimelineEntry.incident_id == incident_id, col(TimelineEntry.text).startswith(text)
+        )
+        return (await session.exec(query)).one()
+
+
+async def turn_page(bot, channel: str, value: str) -> dict:
     await bot.slack.interact(
         {
             "type": "block_actions",
             "user": {"id": BOB},
-            "channel": {"id": room["id"]},
+            "channel": {"id": channel},
             "container": {"type": "message", "is_ephemeral": True},
             "response_url": bot.fake.new_response_url(),
             "trigger_id": bot.fake.new_trigger_id(),
-            "actions": [
-                {"action_id": "timeline_page", "type": "button", "value": earlier["value"]}
-            ],
+            "actions": [{"action_id": "timeline_page", "type": "button", "value": value}],
         }
     )
     await bot.settled()
-    turned = bot.fake.responses[-1]
-    assert turned["replace_original"] is True and "page 59 of 60" in json.dumps(turned["blocks"])
+    return bot.fake.responses[-1]
 
 
 async def test_export_uploads_markdown_to_the_room(bot, tmp_path, monkeypatch):

@@ -15,27 +15,36 @@ INC-5 security-breach SEV1 (private), 11-18 08:00: identified +30m, an update sk
       +40m (the silence goes on), update +2h (late), monitoring +2h30m, resolved +3h.
       Silences 2h, 1h.
 INC-6 default SEV3, 11-21 16:00: still investigating.
+INC-7 a drill (default SEV3), 11-20 10:00: identified +5m, still open: in no number.
+
+Action items (overdue from the day after their due date):
+INC-1: due 10-20, open (overdue). INC-2: due 11-20, open (overdue); due 11-30, open.
+INC-3: due 11-01, done. INC-5: no due date, open; due 11-21, open (overdue from 11-22
+00:00); due 11-22, open (not yet). INC-7, the drill: due 11-01, open.
 
 30 days (INC-2..6): 5 incidents; SEV1 3 (INC-2, 3, 5), SEV3 2 (INC-4, 6); default 4,
 security-breach 1. Identify [10, 20, 20, 30]m: median 20m, p90 30m. Mitigate [30, 60,
 150]m: median 1h, p90 2h30m. Resolve [60, 75, 95, 180]m: median 85m, p90 3h. Updates 5
 sent, 3 on time; longest silence 2h, in the private INC-5 (not named). First update [20,
-25, 120]m: median 25m, p90 2h. 1 downgraded (INC-4), 1 raised (INC-3).
+25, 120]m: median 25m, p90 2h. 1 downgraded (INC-4), 1 raised (INC-3). Action items: 5
+open (INC-2 two, INC-5 three), 2 overdue (INC-2's due 11-20, INC-5's due 11-21).
 90 days add INC-1: 6 incidents, SEV1 4, default 5. Identify [10, 20, 20, 30, 30]m: median
 20m, p90 30m. Resolve [60, 75, 95, 180, 180]m: median 95m, p90 3h. Longest silence 3h in
-INC-1.
+INC-1. Action items: 6 open, 3 overdue.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.incidents import IncidentService, InvalidRequest
+from bot.incidents.actions import ActionItems
+from bot.incidents.drills import DrillSetup
 from bot.incidents.stats import Spread, gather_numbers, parse_window
 from bot.incidents.updates import UpdateDesk
 from bot.playbooks import load_playbooks
-from bot.render.stats import numbers_text
+from bot.render.stats import numbers_json, numbers_text
 from bot.store import Database
 from tests.incidents.test_updates import Clock
 
@@ -50,14 +59,26 @@ def minutes(n: float) -> timedelta:
 class History:
     def __init__(self, service: IncidentService, desk: UpdateDesk, clock: Clock):
         self.service, self.desk, self.clock = service, desk, clock
+        self.items = ActionItems(service)
 
-    async def declare(self, at: datetime, severity: str, playbook: str = "default") -> int:
+    async def declare(
+        self, at: datetime, severity: str, playbook: str = "default", drill: bool = False
+    ) -> int:
         self.clock.now = at
         snapshot = await self.service.declare(
-            title="Something broke", declared_by=ALICE, severity=severity, playbook=playbook
+            title="Something broke",
+            declared_by=ALICE,
+            severity=severity,
+            playbook=playbook,
+            drill=DrillSetup(None) if drill else None,
         )
         self.declared = at
         return snapshot.id
+
+    async def action(self, incident: int, due: date | None, done: bool = False) -> None:
+        item = await self.items.add(incident, "Follow up", ALICE, owner=ALICE, due=due)
+        if done:
+            await self.items.mark_done(item.id, ALICE)
 
     def at(self, after: int) -> None:
         self.clock.now = self.declared + minutes(after)
@@ -84,13 +105,18 @@ class History:
 async def service(database_url):
     clock = Clock()
     db = Database(database_url)
-    await db.upgrade_schema()
-    service = IncidentService(db, load_playbooks(Path("playbooks")), clock)
-    history = History(service, UpdateDesk(db, service, clock), clock)
-    await tell_history(history)
-    clock.now = NOW
+    service = await seed_history(db, clock)
     yield service
     await db.dispose()
+
+
+async def seed_history(db: Database, clock: Clock) -> IncidentService:
+    """The history above in `db`; the clock left at NOW."""
+    await db.upgrade_schema()
+    service = IncidentService(db, load_playbooks(Path("playbooks")), clock)
+    await tell_history(History(service, UpdateDesk(db, service, clock), clock))
+    clock.now = NOW
+    return service
 
 
 async def tell_history(h: History) -> None:
@@ -121,6 +147,20 @@ async def tell_history(h: History) -> None:
     await h.status(inc5, 150, "monitoring")
     await h.status(inc5, 180, "resolved")
     await h.declare(datetime(2026, 11, 21, 16, 0, tzinfo=UTC), "SEV3")
+    drill = await h.declare(datetime(2026, 11, 20, 10, 0, tzinfo=UTC), "SEV3", drill=True)
+    await h.status(drill, 5, "identified")
+    await tell_action_items(h, inc1, inc2, inc3, inc5, drill)
+
+
+async def tell_action_items(h: History, inc1, inc2, inc3, inc5, drill) -> None:
+    await h.action(inc1, date(2026, 10, 20))
+    await h.action(inc2, date(2026, 11, 20))
+    await h.action(inc2, date(2026, 11, 30))
+    await h.action(inc3, date(2026, 11, 1), done=True)
+    await h.action(inc5, None)
+    await h.action(inc5, date(2026, 11, 21))
+    await h.action(inc5, date(2026, 11, 22))
+    await h.action(drill, date(2026, 11, 1))
 
 
 async def test_every_number_of_the_last_30_days(service):
@@ -139,7 +179,7 @@ async def test_every_number_of_the_last_30_days(service):
     assert numbers.longest_silence_in is None  # INC-5 is private
     assert numbers.to_first_update == Spread(3, minutes(25), minutes(120))
     assert (numbers.downgraded, numbers.raised) == (1, 1)
-    assert (numbers.action_items_open, numbers.action_items_overdue) == (None, None)
+    assert (numbers.action_items_open, numbers.action_items_overdue) == (5, 2)
 
 
 async def test_every_number_of_the_last_90_days(service):
@@ -155,6 +195,7 @@ async def test_every_number_of_the_last_90_days(service):
     assert (numbers.longest_silence, numbers.longest_silence_in) == (minutes(180), "INC-1")
     assert numbers.to_first_update == Spread(3, minutes(25), minutes(120))
     assert (numbers.downgraded, numbers.raised) == (1, 1)
+    assert (numbers.action_items_open, numbers.action_items_overdue) == (6, 3)
 
 
 async def test_the_numbers_read_as_text_without_naming_private_incidents(service):
@@ -170,7 +211,36 @@ async def test_the_numbers_read_as_text_without_naming_private_incidents(service
     assert "Longest silence: 2h (a private incident)" in text
     assert "First update: median 25m, 90th percentile 2h after declaring (3 incidents)" in text
     assert "Re-rated after declaring: 1 downgraded (over-escalated), 1 raised" in text
+    assert "Action items still open: 5, 2 of them overdue." in text
     assert "INC-5" not in text
+
+
+async def test_the_numbers_for_machines(service):
+    shown = numbers_json({"30d": await gather_numbers(service, "30d")})["30d"]
+
+    assert shown == EXPECTED_30D_JSON
+
+
+# The 30 days above as /status.json carries them (durations in seconds).
+EXPECTED_30D_JSON = {
+    "since": "2026-10-23T12:00:00+00:00",
+    "until": "2026-11-22T12:00:00+00:00",
+    "incidents": 5,
+    "by_severity": {"SEV1": 3, "SEV3": 2},
+    "by_playbook": {"default": 4, "security-breach": 1},
+    "time_to_identify": {"incidents": 4, "median_seconds": 1200.0, "p90_seconds": 1800.0},
+    "time_to_mitigate": {"incidents": 3, "median_seconds": 3600.0, "p90_seconds": 9000.0},
+    "time_to_resolve": {"incidents": 4, "median_seconds": 5100.0, "p90_seconds": 10800.0},
+    "time_to_first_update": {"incidents": 3, "median_seconds": 1500.0, "p90_seconds": 7200.0},
+    "updates_sent": 5,
+    "updates_on_time": 3,
+    "longest_silence_seconds": 7200.0,
+    "longest_silence_in": None,
+    "downgraded": 1,
+    "raised": 1,
+    "action_items_open": 5,
+    "action_items_overdue": 2,
+}
 
 
 async def test_an_empty_window_and_a_bad_one(service):
@@ -178,6 +248,7 @@ async def test_an_empty_window_and_a_bad_one(service):
     numbers = await gather_numbers(service, "365d")
     assert numbers.incidents == 0 and numbers.to_resolve == Spread(0, None, None)
     assert numbers.on_time_share is None and numbers.longest_silence is None
+    assert (numbers.action_items_open, numbers.action_items_overdue) == (0, 0)
     assert "No incidents declared in the last 365 days" in numbers_text(numbers)
     assert parse_window(None) == "30d" and parse_window("90D") == "90d"
     with pytest.raises(InvalidRequest, match="30d, 90d, 365d"):

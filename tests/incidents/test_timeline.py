@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from bot.incidents import IncidentService
-from bot.incidents.timeline import KeyMarked, MessageDeleted, MessagePosted, Timeline
+from bot.incidents.timeline import KeyMarked, MessageDeleted, MessagePosted, Timeline, of_kinds
 from bot.playbooks import load_playbooks
 from bot.store import Database
+from bot.store.models import TimelineEntry
 from tests.incidents.test_updates import Clock
 
 DECLARED = 1795338000  # 2026-11-22 09:00 UTC, the clock's start
@@ -39,10 +40,11 @@ async def test_pages_hold_what_is_visible_in_order(room):
     _, timeline, incident = room
     await timeline.record(MessageDeleted("EvDel", incident, ts(59)))
     first = await timeline.page(incident, 1, 25)
-    assert (first.number, first.pages) == (1, 3)
+    assert (first.number, first.has_earlier, first.has_later) == (1, False, True)
     assert first.entries[0].kind == "declared" and first.entries[1].text == "m1"
     last = await timeline.page(incident, 99, 25)  # past the end: the last page
     assert (last.number, [e.text for e in last.entries][-2:]) == (3, ["m57", "m58"])
+    assert (last.has_earlier, last.has_later) == (True, False)
 
 
 async def test_highlights_are_the_latest_key_events_and_status(room):
@@ -70,3 +72,17 @@ async def test_one_change_the_database_refuses_does_not_fail_the_others(room):
     assert all(result is True for n, result in enumerate(results) if n != 7)
     texts = {e.text for e in await timeline.entries(incident)}
     assert {f"g{n}" for n in range(40) if n != 7} <= texts
+
+
+async def test_reads_of_some_kinds_go_through_their_index_on_sqlite(room):
+    """SQLite has no statistics to choose by: the status changes and the review's facts of
+    a million-entry incident must not be found by reading every entry (`timeline_log`)."""
+    _, timeline, incident = room
+    if timeline.db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's planner chooses by its statistics")
+    facts = of_kinds(["status", "severity"], TimelineEntry.incident_id == incident)
+    async with timeline.db.snapshot_read() as session:
+        connection = await session.connection()
+        sql = facts.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
+        plan = str((await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")).all())
+    assert "USING INDEX timeline_by_kind" in plan and "timeline_log" not in plan

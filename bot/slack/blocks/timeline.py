@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from bot.incidents import IncidentSnapshot
 from bot.incidents.entries import (
@@ -12,7 +12,7 @@ from bot.incidents.entries import (
     StatusChanged,
     payload,
 )
-from bot.incidents.timeline import Highlights, TimelinePage
+from bot.incidents.timeline import Highlights, PageTurn, TimelinePage
 from bot.playbooks import Playbook
 from bot.slack.blocks.common import (
     HEADER_LIMIT,
@@ -96,14 +96,14 @@ def timeline_page(
     snapshot: IncidentSnapshot, page: TimelinePage, highlights: Highlights, zone: tzinfo
 ) -> tuple[str, list]:
     """A page of the timeline: the latest key events lead page 1, then the full log."""
-    number, pages = page.number, page.pages
+    number = page.number
     zone_name, title = getattr(zone, "key", str(zone)), room_headline(snapshot)
     out: list[dict] = [
         {
             "type": "header",
             "text": plain(f"Timeline · {snapshot.incident.reference}", HEADER_LIMIT),
         },
-        context(f"{title} · times in {escape(zone_name)} · page {number} of {pages}"),
+        context(f"{title} · times in {escape(zone_name)} · page {number}"),
     ]
     if number == 1:
         key = highlights.key_events
@@ -118,29 +118,53 @@ def timeline_page(
     out += _sections([entry_line(e, snapshot.playbook, zone) for e in page.entries]) or [
         section("_Nothing yet._")
     ]
-    buttons = []
-    if number > 1:
-        buttons.append(
-            {
-                "type": "button",
-                # Slack refuses two elements with one action ID in a block.
-                "action_id": "timeline_page:earlier",
-                "text": plain("◀ Earlier"),
-                "value": f"{snapshot.id}:{number - 1}",
-            }
-        )
-    if number < pages:
-        buttons.append(
-            {
-                "type": "button",
-                "action_id": "timeline_page:later",
-                "text": plain("Later ▶"),
-                "value": f"{snapshot.id}:{number + 1}",
-            }
-        )
+    buttons = _page_buttons(snapshot.id, page)
     if buttons:
         out.append({"type": "actions", "block_id": "timeline_pages", "elements": buttons})
-    return f"Timeline of {title}, page {number} of {pages}", out
+    return f"Timeline of {title}, page {number}", out
+
+
+def _page_buttons(incident_id: int, page: TimelinePage) -> list[dict]:
+    """◀ ▶ carry where the page begins and ends, so turning is a seek from there."""
+    buttons = []
+    if page.has_earlier and page.entries:
+        turn = PageTurn(page.number - 1, page.entries[0].at, page.entries[0].id, later=False)
+        # Slack refuses two elements with one action ID in a block.
+        buttons.append(_button("timeline_page:earlier", "◀ Earlier", incident_id, turn))
+    if page.has_later and page.entries:
+        turn = PageTurn(page.number + 1, page.entries[-1].at, page.entries[-1].id, later=True)
+        buttons.append(_button("timeline_page:later", "Later ▶", incident_id, turn))
+    return buttons
+
+
+def _button(action_id: str, label: str, incident_id: int, turn: PageTurn) -> dict:
+    return {
+        "type": "button",
+        "action_id": action_id,
+        "text": plain(label),
+        "value": page_value(incident_id, turn),
+    }
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def page_value(incident_id: int, turn: PageTurn) -> str:
+    """`<incident>:<page>:<later|earlier>:<at, µs since 1970>:<entry id>`."""
+    way = "later" if turn.later else "earlier"
+    return f"{incident_id}:{turn.number}:{way}:{(turn.at - _EPOCH) // _MICROSECOND}:{turn.entry_id}"
+
+
+def read_page_value(value: str) -> tuple[int, int | PageTurn]:
+    """The incident and the page a button asks for: a turn, or a page number (the buttons
+    of timelines shown before turns carried their place, `<incident>:<page>`)."""
+    incident, number, *place = value.split(":")
+    if not place:
+        return int(incident), int(number)
+    way, at, entry_id = place
+    turn = PageTurn(int(number), _EPOCH + int(at) * _MICROSECOND, int(entry_id), way == "later")
+    return int(incident), turn
 
 
 def catch_up(snapshot: IncidentSnapshot, highlights: Highlights, zone: tzinfo) -> tuple[str, list]:

@@ -12,7 +12,7 @@ from bot.documents import Documents, DocumentWorker
 from bot.incidents import IncidentService, IncidentSnapshot
 from bot.incidents.drills import DrillDesk
 from bot.incidents.review import gather_review
-from bot.incidents.timeline import Timeline
+from bot.incidents.timeline import PageTurn, Timeline
 from bot.render.drills import scorecard_markdown
 from bot.render.readers import Readers
 from bot.slack.blocks import timeline as timeline_blocks
@@ -39,10 +39,18 @@ class TimelineViews:
             f"{drill_mark(snapshot)}📝 <@{user}> noted: {for_room(entry.text)}",
         )
 
-    async def show(self, reply: Reply, incident_id: int, page: int, replace: bool = False) -> None:
+    async def show(
+        self, reply: Reply, incident_id: int, page: int | PageTurn, replace: bool = False
+    ) -> None:
+        """A page by number, or turned to from one the reader has (◀ ▶)."""
+        size = timeline_blocks.PAGE_ENTRIES
+        if isinstance(page, PageTurn):
+            reading = self.timeline.turn(incident_id, page, size)
+        else:
+            reading = self.timeline.page(incident_id, page, size)
         snapshot, chunk, highlights, zone = await asyncio.gather(
             self.service.get(incident_id),
-            self.timeline.page(incident_id, page, timeline_blocks.PAGE_ENTRIES),
+            reading,
             self.timeline.highlights(incident_id),
             self.people.zone(reply.user),
         )
@@ -74,10 +82,12 @@ class TimelineViews:
         """The post-incident review draft, as a Markdown file in the war room."""
         incident = snapshot.incident
         record = await gather_review(self.service, snapshot.id)
+        # Read before the file exists: from its making to the upload (which deletes it)
+        # nothing waits, so nothing can be cancelled in between and leave it behind.
+        scored = await self.drills.scorecard(snapshot.id)
         async with self.documents.worker() as worker:
             readers = await self._readers(worker, user, snapshot.id, record.people())
             document = await worker.review(record, readers, self.service.clock())
-        scored = await self.drills.scorecard(snapshot.id)
         if scored is not None:  # a drill: its scorecard, as posted when it was resolved
             with document.open("a", encoding="utf-8") as review:
                 review.write("\n" + scorecard_markdown(scored))

@@ -8,7 +8,7 @@ import re
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.slack.blocks import updates
+from bot.slack.blocks import timeline, updates
 from bot.slack.flows.reply import Reply
 from bot.slack.listeners import Deps
 
@@ -60,7 +60,7 @@ def register_card(app: AsyncApp, deps: Deps) -> None:
     @app.action(re.compile(r"^timeline_page(:earlier|:later)?$"))
     async def timeline_page(ack: AsyncAck, body: dict, action: dict) -> None:
         await ack()
-        incident, page = (int(part) for part in action["value"].split(":"))
+        incident, page = timeline.read_page_value(action["value"])
         # The timeline is an ephemeral answer: turning its page replaces it in place.
         reply = Reply(deps.gateway, body["user"]["id"], body.get("response_url"))
         work = deps.timeline_views.show(reply, incident, page, replace=True)
