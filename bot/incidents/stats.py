@@ -32,6 +32,10 @@ from bot.incidents.review import UpdatesKept, fact_entries, first_reached, updat
 from bot.incidents.service import IncidentService
 from bot.store.models import ActionItem, Incident, StakeholderUpdate, TimelineEntry
 
+# A private incident is counted, but not under its playbook: "security-breach 1" would
+# say what happened. Playbook names cannot hold parentheses, so this is no playbook's.
+PRIVATE_PLAYBOOK = "(private)"
+
 WINDOWS = {"30d": timedelta(days=30), "90d": timedelta(days=90), "365d": timedelta(days=365)}
 DEFAULT_WINDOW = "30d"
 REFRESH_EVERY = timedelta(minutes=1)  # how old the numbers on the web may be
@@ -135,7 +139,7 @@ async def gather_numbers(service: IncidentService, window: str) -> IncidentNumbe
         until=until,
         incidents=len(records),
         by_severity=dict(sorted(Counter(r.incident.severity for r in records).items())),
-        by_playbook=dict(sorted(Counter(r.incident.playbook for r in records).items())),
+        by_playbook=dict(sorted(Counter(_playbook_shown(r.incident) for r in records).items())),
         to_identify=Spread.of(_since_declared(records, IncidentStatus.IDENTIFIED)),
         to_mitigate=Spread.of(_since_declared(records, IncidentStatus.MONITORING)),
         to_resolve=Spread.of(
@@ -243,3 +247,7 @@ def _less_severe(change: SeverityChanged) -> bool:
 
 def _more_severe(change: SeverityChanged) -> bool:
     return _rank(change.to) < _rank(change.previous)
+
+
+def _playbook_shown(incident: Incident) -> str:
+    return incident.playbook if shown_to(incident, EVERYONE) else PRIVATE_PLAYBOOK

@@ -84,7 +84,7 @@ async def test_metrics_carry_every_number_of_each_window(bot):
     assert stat("incidents_by_severity", severity="SEV1") == 3
     assert stat("incidents_by_severity", severity="SEV3") == 2
     assert stat("incidents_by_playbook", playbook="default") == 4
-    assert stat("incidents_by_playbook", playbook="security-breach") == 1
+    assert stat("incidents_by_playbook", playbook="(private)") == 1
     expected_times = {
         "identify": (20, 30),
         "mitigate": (60, 150),

@@ -23,7 +23,7 @@ INC-3: due 11-01, done. INC-5: no due date, open; due 11-21, open (overdue from 
 00:00); due 11-22, open (not yet). INC-7, the drill: due 11-01, open.
 
 30 days (INC-2..6): 5 incidents; SEV1 3 (INC-2, 3, 5), SEV3 2 (INC-4, 6); default 4,
-security-breach 1. Identify [10, 20, 20, 30]m: median 20m, p90 30m. Mitigate [30, 60,
+(private) 1. Identify [10, 20, 20, 30]m: median 20m, p90 30m. Mitigate [30, 60,
 150]m: median 1h, p90 2h30m. Resolve [60, 75, 95, 180]m: median 85m, p90 3h. Updates 5
 sent, 3 on time; longest silence 2h, in the private INC-5 (not named). First update [20,
 25, 120]m: median 25m, p90 2h. 1 downgraded (INC-4), 1 raised (INC-3). Action items: 5
@@ -169,7 +169,7 @@ async def test_every_number_of_the_last_30_days(service):
     assert (numbers.since, numbers.until) == (NOW - timedelta(days=30), NOW)
     assert numbers.incidents == 5
     assert numbers.by_severity == {"SEV1": 3, "SEV3": 2}
-    assert numbers.by_playbook == {"default": 4, "security-breach": 1}
+    assert numbers.by_playbook == {"default": 4, "(private)": 1}
     assert numbers.to_identify == Spread(4, minutes(20), minutes(30))
     assert numbers.to_mitigate == Spread(3, minutes(60), minutes(150))
     assert numbers.to_resolve == Spread(4, minutes(85), minutes(180))
@@ -187,7 +187,7 @@ async def test_every_number_of_the_last_90_days(service):
 
     assert numbers.incidents == 6
     assert numbers.by_severity == {"SEV1": 4, "SEV3": 2}
-    assert numbers.by_playbook == {"default": 5, "security-breach": 1}
+    assert numbers.by_playbook == {"default": 5, "(private)": 1}
     assert numbers.to_identify == Spread(5, minutes(20), minutes(30))
     assert numbers.to_mitigate == Spread(3, minutes(60), minutes(150))
     assert numbers.to_resolve == Spread(5, minutes(95), minutes(180))
@@ -203,7 +203,7 @@ async def test_the_numbers_read_as_text_without_naming_private_incidents(service
 
     assert "5 incidents declared in the last 30 days (since 2026-10-23)" in text
     assert "By severity: SEV1 3 · SEV3 2" in text
-    assert "By playbook: default 4 · security-breach 1" in text
+    assert "By playbook: (private) 1 · default 4" in text
     assert "Time to identify: median 20m, 90th percentile 30m (4 incidents)" in text
     assert "Time to mitigate: median 1h, 90th percentile 2h30m (3 incidents)" in text
     assert "Time to resolve: median 1h25m, 90th percentile 3h (4 incidents)" in text
@@ -227,7 +227,7 @@ EXPECTED_30D_JSON = {
     "until": "2026-11-22T12:00:00+00:00",
     "incidents": 5,
     "by_severity": {"SEV1": 3, "SEV3": 2},
-    "by_playbook": {"default": 4, "security-breach": 1},
+    "by_playbook": {"default": 4, "(private)": 1},
     "time_to_identify": {"incidents": 4, "median_seconds": 1200.0, "p90_seconds": 1800.0},
     "time_to_mitigate": {"incidents": 3, "median_seconds": 3600.0, "p90_seconds": 9000.0},
     "time_to_resolve": {"incidents": 4, "median_seconds": 5100.0, "p90_seconds": 10800.0},
