@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.incidents.errors import InvalidRequest
 from bot.incidents.knowledge import index_incident
+from bot.incidents.lifecycle import refuse_if_closed
 from bot.playbooks import Playbook
 from bot.store.models import Incident, ProblemRecord, ReviewVersion
 
@@ -106,6 +107,7 @@ class Lessons:
         """Store a new version of the review; returns its number."""
         async with self.service.db.transaction() as session:
             incident = await self.service.load_incident(session, incident_id, for_update=True)
+            refuse_if_closed(incident)
             playbook = self.service.playbook_for(incident.playbook)
             kept = {
                 name: (sections.get(name) or "").strip()[:MAX_SECTION]
@@ -138,7 +140,9 @@ class Lessons:
                 f"Give the problem record's ticket ID or URL (up to {MAX_REFERENCE} characters)."
             )
         async with self.service.db.transaction() as session:
-            await self.service.load_incident(session, incident_id, for_update=True)
+            refuse_if_closed(
+                await self.service.load_incident(session, incident_id, for_update=True)
+            )
             record = await problem_record(session, incident_id)
             if record is None:
                 record = ProblemRecord(incident_id=incident_id, reference=reference, set_by=by)

@@ -9,10 +9,14 @@ from bot.incidents import IncidentSnapshot
 from bot.incidents.knowledge import KnowledgeBase
 from bot.incidents.lessons import Lessons
 from bot.slack.blocks import review as review_blocks
-from bot.slack.flows.room import report_problems
+from bot.slack.flows.outcome import ROOM, Outcome, Step
 from bot.slack.flows.timeline import TimelineViews
-from bot.slack.gateway import Problems, SlackGateway
+from bot.slack.gateway import SlackGateway
 from bot.slack.text import escape
+
+REVIEW_MESSAGE = Step(
+    "updated the review's Fill in message", "the review's Fill in message shows an older version"
+)
 
 
 @dataclass
@@ -45,16 +49,15 @@ class Reviewing:
             if missing
             else " Every section is written."
         )
-        problems = Problems()
+        outcome = Outcome(f"saved the review of {incident.reference} (version {version})")
         message_ts = await self.knowledge.review_message(incident_id)
         if message_ts:  # its Fill in message shows the version now stored
             text, blocks = review_blocks.review_message(incident, written)
-            await problems.collect(
-                self.gateway.update(incident.channel_id, message_ts, text, blocks)
-            )
-        await self.gateway.post(
-            incident.channel_id,
+            shown = self.gateway.update(incident.channel_id, message_ts, text, blocks)
+            await outcome.step(REVIEW_MESSAGE, shown)
+        said = (
             f"✍️ <@{by}> saved the review (version {version}); the next `/incident report` "
-            f"includes it.{still}",
+            f"includes it.{still}"
         )
-        await report_problems(self.gateway, incident.channel_id, problems)
+        await outcome.step(ROOM, self.gateway.post(incident.channel_id, said))
+        outcome.finish()
