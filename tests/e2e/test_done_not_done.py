@@ -4,7 +4,7 @@ was not ("Done: … Not done: …"), never that nothing changed."""
 from sqlmodel import select
 
 from bot.simulator import wait_for
-from bot.store.models import ActionItem, Incident, StakeholderUpdate, TimelineEntry
+from bot.store.models import ActionItem, Incident, Question, StakeholderUpdate, TimelineEntry
 from tests.conftest import ALICE, BOB, CAROL
 from tests.e2e.reviewing import open_view, review_message
 
@@ -170,3 +170,16 @@ async def test_a_form_slack_would_not_open_changed_nothing_and_says_so(bot):
     await bot.slack.click(ALICE, room["id"], card["ts"], "card_handover")
     await bot.settled()
     assert private_answer(bot, room, ALICE) == "❌ Not done: open the form (expired_trigger_id)."
+
+
+async def test_a_question_the_comms_lead_cannot_be_told_of_is_still_kept(bot):
+    room = await bot.declare("SEV2 Questions")
+    await run(bot, room, f"assign comms <@{BOB}>")
+    bot.fake.fail("chat.postMessage", "cannot_dm_bot", channel=BOB)
+    await bot.slack.command(CAROL, "ask 1 When is checkout back?", bot.general)
+    await bot.settled()
+    assert bot.fake.responses[-1]["text"] == (
+        "⚠️ Done: kept your question for INC-1's next update. "
+        f"Not done: <@{BOB}> was not told (cannot_dm_bot)."
+    )
+    assert [q.text for q in await stored(bot, Question)] == ["When is checkout back?"]
