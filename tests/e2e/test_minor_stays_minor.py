@@ -29,6 +29,14 @@ def has_buttons(message: dict) -> bool:
     return any(b["type"] == "actions" for b in message.get("blocks", []))
 
 
+async def major_with_a_draft(bot) -> tuple[dict, dict]:
+    room = await bot.declare("SEV2 Checkout errors")
+    await run(bot, room, f"assign comms <@{BOB}>")
+    await run(bot, room, "update")
+    messages = bot.fake.messages(room["id"])
+    return room, next(m for m in messages if has_buttons(m) and "update draft" in m["text"])
+
+
 async def test_update_in_a_minor_incident_explains_why_not(bot):
     room = await bot.declare("SEV3 Search is slow")
     answer = await run(bot, room, "update")
@@ -39,12 +47,7 @@ async def test_update_in_a_minor_incident_explains_why_not(bot):
 
 
 async def test_a_draft_made_while_major_never_reaches_the_executives_after_a_downgrade(bot):
-    room = await bot.declare("SEV2 Checkout errors")
-    await run(bot, room, f"assign comms <@{BOB}>")
-    await run(bot, room, "update")
-    draft = next(
-        m for m in bot.fake.messages(room["id"]) if has_buttons(m) and "update draft" in m["text"]
-    )
+    room, draft = await major_with_a_draft(bot)
     offered = copy.deepcopy(draft["blocks"])
 
     await run(bot, room, "severity SEV3")
@@ -68,12 +71,7 @@ async def test_a_draft_made_while_major_never_reaches_the_executives_after_a_dow
 
 
 async def test_an_edit_form_opened_while_major_is_refused_after_a_downgrade(bot):
-    room = await bot.declare("SEV2 Checkout errors")
-    await run(bot, room, f"assign comms <@{BOB}>")
-    await run(bot, room, "update")
-    draft = next(
-        m for m in bot.fake.messages(room["id"]) if has_buttons(m) and "update draft" in m["text"]
-    )
+    room, draft = await major_with_a_draft(bot)
     await bot.slack.click(BOB, room["id"], draft["ts"], "update_edit")
     view_id = await wait_for(lambda: next(iter(bot.fake.views), None), what="the edit form")
     await run(bot, room, "severity SEV4")

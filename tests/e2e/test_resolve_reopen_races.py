@@ -4,6 +4,7 @@ time; a resolved one has one final draft waiting), and no retired draft keeps li
 
 import asyncio
 import time
+from contextlib import AsyncExitStack
 
 from sqlmodel import select
 
@@ -105,17 +106,16 @@ async def test_two_replicas_resolving_and_reopening_at_once(fake, tmp_path):
     config = write_settings_files(tmp_path, {"broadcast_channel": broadcast}, [TEST_PLAYBOOK])
     database_url = await shared_database(tmp_path)
     env = bot_environment(fake, config, database_url)
-    first, first_url = await start_bot(env)
-    second, second_url = await start_bot(env)
+    replicas = [await start_bot(env) for _ in range(2)]
     db = Database(database_url)
     try:
-        async with (
-            SlackClient(fake, first_url, SECRET) as a,
-            SlackClient(fake, second_url, SECRET) as b,
-        ):
+        async with AsyncExitStack() as clients:
+            a, b = [
+                await clients.enter_async_context(SlackClient(fake, url, SECRET))
+                for _, url in replicas
+            ]
             await a.command(ALICE, "declare SEV2 Replicated flapping", general)
             room = await wait_for(lambda: fake.channel_named("inc-"), what="the war room")
-            await wait_for(lambda: room["pins"], what="the card")
             await a.command(ALICE, f"assign comms <@{BOB}>", room["id"])
             fake.latency = 0.05
             for round_ in range(3):
@@ -128,5 +128,5 @@ async def test_two_replicas_resolving_and_reopening_at_once(fake, tmp_path):
                 assert await assert_plan_matches_state(db, fake, room["id"]) in ACTIVE
     finally:
         await db.dispose()
-        await stop(first)
-        await stop(second)
+        for process, _ in replicas:
+            await stop(process)

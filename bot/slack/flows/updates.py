@@ -14,7 +14,7 @@ from bot.slack.blocks import updates
 from bot.slack.blocks.common import drill_mark
 from bot.slack.flows.card import Card
 from bot.slack.flows.home import HomeTabs
-from bot.slack.flows.outcome import CARD, Outcome, Step
+from bot.slack.flows.outcome import CARD, Outcome, PartlyDone, Step
 from bot.slack.flows.room import report_problems
 from bot.slack.gateway import Problems, SlackCallFailed, SlackGateway
 from bot.slack.people import People
@@ -24,6 +24,15 @@ DRAFT_POSTED = Step(
     "posted the draft in the room",
     "the draft is not in the room yet (it is posted again within a minute)",
 )
+
+
+def not_sent_to(target: str) -> Step:
+    return Step(
+        "",
+        f"the update was not sent to {channel(target)}; it is a draft again, to approve once more",
+    )
+
+
 DRAFT_DECIDED = Step(
     "marked the draft in the room", "the draft in the room still shows its buttons"
 )
@@ -124,15 +133,8 @@ class Updates:
         except SlackCallFailed as failure:
             await self.desk.sending_failed(update_id)  # approvable again
             outcome = Outcome()
-            outcome.fail(
-                Step(
-                    "",
-                    f"the update was not sent to {channel(target)}; it is a draft again, to approve once more",
-                ),
-                str(failure),
-            )
-            outcome.finish()
-            raise
+            outcome.fail(not_sent_to(target), str(failure))
+            raise PartlyDone(outcome) from failure
         sent = await self.desk.sent(update_id, broadcast_ts)
         await self._decided(sent, message_ts, Outcome(f"sent the update to {channel(target)}"))
 
