@@ -23,6 +23,12 @@ def quiet(fake, seconds: float = 1.0) -> bool:
     return bool(fake.calls) and time.monotonic() - fake.calls[-1].at >= seconds
 
 
+async def status_of(db: Database, room_id: str, status: str) -> bool:
+    async with db.snapshot_read() as session:
+        found = await session.exec(select(Incident.status).where(Incident.channel_id == room_id))
+        return found.first() == status
+
+
 def live_drafts(fake, room_id: str) -> set[str]:
     """Messages in the room still offering Approve."""
     return {
@@ -117,9 +123,10 @@ async def test_two_replicas_resolving_and_reopening_at_once(fake, tmp_path):
             await a.command(ALICE, "declare SEV2 Replicated flapping", general)
             room = await wait_for(lambda: fake.channel_named("inc-"), what="the war room")
             await a.command(ALICE, f"assign comms <@{BOB}>", room["id"])
-            fake.latency = 0.05
+            fake.latency = 0.1  # the resolution's posts are still going out when B reopens
             for round_ in range(3):
                 await a.command(ALICE, f"resolve round {round_}", room["id"])
+                await wait_for(lambda: status_of(db, room["id"], "resolved"), what="resolved")
                 await asyncio.gather(
                     b.command(BOB, "status investigating", room["id"]),
                     a.command(ALICE, "status identified", room["id"]),
