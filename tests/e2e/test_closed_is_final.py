@@ -192,3 +192,27 @@ async def test_events_racing_the_close_land_before_it_or_not_at_all(bot):
     recorded = {e.text for e in await rows(bot, TimelineEntry) if e.kind == "message"}
     after_close = {f"line {n}" for n in range(closed_seen[0], closed_seen[0] + 6)}
     assert not recorded & after_close
+
+
+async def test_close_waits_for_an_update_being_sent(bot):
+    room = await bot.declare("SEV2 Payments failing")
+    await run(bot, room, f"assign comms <@{BOB}>")
+    await run(bot, room, "resolve Rolled back")
+    await fill_in_review(bot, room, ALICE)
+    (final,) = [m for m in bot.fake.messages(room["id"]) if "update_approve" in buttons(m)]
+
+    async def sending() -> bool:
+        return [u.status for u in await rows(bot, StakeholderUpdate)] == ["sending"]
+
+    bot.fake.latency = 1.0  # the broadcast is on its way while someone closes
+    await bot.slack.click(BOB, room["id"], final["ts"], "update_approve")
+    await wait_for(sending, what="the approved update to be sending")
+    answer = await run(bot, room, "close")
+    assert "is being sent right now; close it again once it is out" in answer
+    assert [u.status for u in await rows(bot, StakeholderUpdate)] == ["sent"]
+    bot.fake.latency = 0
+    await run(bot, room, "close")
+    assert (await rows(bot, Incident))[0].status == "closed"
+    sent = [e for e in await rows(bot, TimelineEntry) if e.kind == "update"]
+    closing = [e for e in await rows(bot, TimelineEntry) if e.data.get("to") == "closed"]
+    assert len(sent) == 1 and sent[0].id < closing[0].id  # the update is on record before the close
