@@ -8,6 +8,7 @@ import pytest
 from sqlmodel import col, select
 
 from bot.simulator import message_event, wait_for
+from bot.slack.listeners.followups import ADD_AS_ACTION_ITEM
 from bot.store.models import Incident, StakeholderUpdate, TimelineEntry
 from tests.conftest import ALICE, BOB, CAROL, TEST_PLAYBOOK
 from tests.e2e.reviewing import fill_in_review, open_view, review_message
@@ -119,7 +120,22 @@ async def test_commands_on_a_closed_incident_are_refused_saying_so(bot):
     assert "Timeline" in bot.fake.responses[-1]["text"]
 
 
-async def test_the_review_form_saved_after_close_is_refused(bot):
+def handover_button() -> dict:
+    """The card's handover button, as a card not yet refreshed still shows it (INC-1)."""
+    return {
+        "type": "actions",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": "card_handover",
+                "text": {"type": "plain_text", "text": "Hand over"},
+                "value": "1",
+            }
+        ],
+    }
+
+
+async def test_forms_after_close_are_refused(bot):
     room = await bot.declare("SEV3 Review after close")
     await run(bot, room, "resolve")
     await fill_in_review(bot, room, ALICE)
@@ -132,6 +148,21 @@ async def test_the_review_form_saved_after_close_is_refused(bot):
     await bot.settled()
     refusal = bot.fake.messages(room["id"])[-1]
     assert refusal["for_user"] == ALICE and CLOSED in refusal["text"]
+
+    # Forms a closed incident would refuse are refused before they open.
+    views = len(bot.fake.views)
+    card = bot.fake.messages(room["id"])[0]
+    card["blocks"] = [handover_button()]  # a stale card still offering a handover
+    said = await bot.slack.say(ALICE, room["id"], "a last word")
+    for click in (
+        bot.slack.click(ALICE, room["id"], review_message(bot, room)["ts"], "review_fill"),
+        bot.slack.click(ALICE, room["id"], card["ts"], "card_handover"),
+        bot.slack.shortcut(ALICE, room["id"], said, ADD_AS_ACTION_ITEM),
+    ):
+        await click
+        await bot.settled()
+        assert CLOSED in bot.fake.messages(room["id"])[-1]["text"]
+    assert len(bot.fake.views) == views
 
 
 async def test_nothing_said_in_a_closed_room_is_recorded(bot):

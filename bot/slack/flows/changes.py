@@ -11,7 +11,7 @@ from functools import partial
 from bot.config import BotConfig
 from bot.incidents import Change, IncidentService, IncidentSnapshot
 from bot.incidents.entries import RoleHandedOver, SeverityChanged, StatusChanged, payload
-from bot.incidents.lifecycle import IncidentStatus
+from bot.incidents.lifecycle import IncidentStatus, refuse_if_closed
 from bot.slack.blocks import announcements, card, forms
 from bot.slack.flows.card import Card
 from bot.slack.flows.home import HomeTabs
@@ -76,6 +76,7 @@ class Changes:
     async def open_handover(self, trigger_id: str, incident_id: int) -> None:
         """The form to hand a role over (its submission comes back to `assign`)."""
         snapshot = await self.service.get(incident_id)
+        refuse_if_closed(snapshot.incident)  # said before the form opens, not after it is filled
         await self.gateway.open_view(trigger_id, forms.handover_modal(snapshot))
 
     async def publish(self, change: Change) -> None:

@@ -11,6 +11,7 @@ from functools import partial
 from bot.incidents import IncidentService, IncidentSnapshot
 from bot.incidents.actions import ActionItems
 from bot.incidents.lessons import Lessons
+from bot.incidents.lifecycle import refuse_if_closed
 from bot.slack.blocks import actions as action_blocks
 from bot.slack.flows.card import Card
 from bot.slack.flows.outcome import CARD, ROOM, Outcome, Step
@@ -100,6 +101,7 @@ class FollowUps:
         if snapshot is None:
             await reply("⚠️ *Add as action item* works on messages in an incident's war room.")
             return
+        refuse_if_closed(snapshot.incident)  # said before the form opens
         link = permalink(self.people.workspace(), channel_id, message.get("ts", ""))
         view = action_blocks.action_modal(snapshot.incident, message.get("text", ""), link)
         await self.gateway.open_view(trigger_id, view)

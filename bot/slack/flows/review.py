@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from bot.incidents import IncidentSnapshot
 from bot.incidents.knowledge import KnowledgeBase
 from bot.incidents.lessons import Lessons
+from bot.incidents.lifecycle import refuse_if_closed
 from bot.slack.blocks import review as review_blocks
 from bot.slack.flows.outcome import ROOM, Outcome, Step
 from bot.slack.flows.timeline import TimelineViews
@@ -36,6 +37,7 @@ class Reviewing:
 
     async def open_form(self, trigger_id: str, incident_id: int, channel_id: str | None) -> None:
         incident, written = await self.lessons.review(incident_id)
+        refuse_if_closed(incident)  # said before the form opens, not after it is filled
         await self.gateway.open_view(
             trigger_id, review_blocks.review_modal(incident, written, channel_id)
         )

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from bot.incidents import Change, IncidentError, IncidentSnapshot
+from bot.incidents.lifecycle import UpdateStatus
 from bot.incidents.updates import Draft, UpdateDesk
 from bot.slack.blocks import updates
 from bot.slack.blocks.common import drill_mark
@@ -161,6 +162,8 @@ class Updates:
         outcome.finish()
 
     async def nudge(self, draft: Draft) -> None:
+        if (await self.desk.get(draft.id)).update.status != UpdateStatus.DRAFT:
+            return  # decided or withdrawn (the incident closed) since it was claimed
         channel_id = draft.snapshot.incident.channel_id
         problems = Problems()
         await asyncio.gather(
