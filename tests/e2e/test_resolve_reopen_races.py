@@ -122,6 +122,7 @@ async def test_two_replicas_resolving_and_reopening_at_once(fake, tmp_path):
             ]
             await a.command(ALICE, "declare SEV2 Replicated flapping", general)
             room = await wait_for(lambda: fake.channel_named("inc-"), what="the war room")
+            await wait_for(lambda: room["pins"], what="the card, once the room is the incident's")
             await a.command(ALICE, f"assign comms <@{BOB}>", room["id"])
             fake.latency = 0.1  # the resolution's posts are still going out when B reopens
             for round_ in range(3):
