@@ -53,11 +53,11 @@ async def test_a_card_slack_refuses_is_the_one_step_not_done(bot):
     card_ts = bot.fake.messages(room["id"])[0]["ts"]
     bot.fake.fail("chat.update", "channel_not_found", ts=card_ts)
     answer = await run(bot, room, "status identified Bad deploy")
-    done, not_done = answer.split(" Not done: ")
-    assert done.startswith("⚠️ Done: moved INC-1 to identified")
-    for step in ("posted in the room", "set the topic", f"broadcast to <#{bot.broadcast}>"):
-        assert step in done
-    assert not_done == "the card could not be updated (channel_not_found)."
+    assert answer == (
+        "⚠️ Done: moved INC-1 to identified, posted in the room, set the topic, "
+        f"broadcast to <#{bot.broadcast}>. "
+        "Not done: the card could not be updated (channel_not_found)."
+    )
 
 
 async def test_everything_done_says_nothing_more(bot):
@@ -183,3 +183,19 @@ async def test_a_question_the_comms_lead_cannot_be_told_of_is_still_kept(bot):
         f"Not done: <@{BOB}> was not told (cannot_dm_bot)."
     )
     assert [q.text for q in await stored(bot, Question)] == ["When is checkout back?"]
+
+
+async def test_approving_in_an_archived_room_answers_by_direct_message(bot):
+    room = await bot.declare("SEV2 Checkout errors")
+    await run(bot, room, f"assign comms <@{BOB}>")
+    await run(bot, room, "update")
+    draft = draft_in(bot, room)
+    room["is_archived"] = True
+    await bot.slack.click(BOB, room["id"], draft["ts"], "update_approve")
+    await bot.settled()
+    answer = bot.fake.channel_named(f"dm-{BOB}")["messages"][-1]["text"]
+    assert answer == (
+        f"⚠️ Done: sent the update to <#{bot.broadcast}>. Not done: the card could not be "
+        "updated (is_archived); the draft in the room still shows its buttons (is_archived)."
+    )
+    assert [u.status for u in await stored(bot, StakeholderUpdate)] == ["sent"]

@@ -124,7 +124,7 @@ class FollowUps:
             if failure.error != "is_archived":
                 outcome.fail(ROOM, str(failure))
             return
-        outcome.done.append(ROOM.done)
+        outcome.did(ROOM)
 
     async def _tell_owner(
         self, item: ActionItem, incident: Incident, by: str, outcome: Outcome

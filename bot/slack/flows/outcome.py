@@ -34,23 +34,30 @@ EXECUTIVES = Step("told the executives", "the executives were not told")
 class Outcome(Problems):
     """The steps of one request: `stored` (what the domain change did) heads the done list.
 
-    It is also a `Problems`, so shared helpers that collect failures into one (the card,
-    invitations) can be given it; what they collect is listed as not done.
+    Steps are told in the order they were started, however their calls (often concurrent)
+    finish. It is also a `Problems`, so shared helpers that collect failures into one can
+    be given it; what they collect is listed as not done.
     """
 
     def __init__(self, *stored: str):
         super().__init__()
-        self.done: list[str] = list(stored)
+        self._told: list[tuple[int, bool, str]] = [(0, True, text) for text in stored]
+        self._started = 1
+
+    @property
+    def done(self) -> list[str]:
+        return [text for _, done, text in sorted(self._told) if done]
 
     @property
     def not_done(self) -> list[str]:
-        return self.items
+        return [text for _, done, text in sorted(self._told) if not done]
 
     async def step(
         self, step: Step, call: Awaitable[T] | Callable[[Problems], Awaitable[T]]
     ) -> T | None:
         """Take one step: `call` is awaited, or called with a collector of its own failures
         first (for helpers that report several). A Slack failure is listed, not raised."""
+        position = self._next()
         failures = Problems()
         try:
             result = await (call(failures) if callable(call) else call)
@@ -58,15 +65,30 @@ class Outcome(Problems):
             failures.add(failure)
             result = None
         if failures:
-            self.fail(step, *failures.items)
+            self.fail(step, *failures.items, position=position)
         else:
-            self.done.append(step.done)
+            self.did(step, position=position)
         return result
 
-    def fail(self, step: Step, *reasons: str) -> None:
+    def did(self, step: Step, position: int | None = None) -> None:
+        self._told.append((self._next() if position is None else position, True, step.done))
+
+    def fail(self, step: Step, *reasons: str, position: int | None = None) -> None:
         """`step` did not happen; `reasons` (Slack's words) say why."""
         errors = ", ".join(dict.fromkeys(_error_of(reason) for reason in reasons))
-        self.items.append(f"{step.failed} ({errors})" if errors else step.failed)
+        text = f"{step.failed} ({errors})" if errors else step.failed
+        self._told.append((self._next() if position is None else position, False, text))
+
+    def add(self, failure: SlackCallFailed | str) -> None:
+        """A failure a shared helper collected (see `Problems`): listed as it reads."""
+        self._told.append((self._next(), False, str(failure)))
+
+    def __bool__(self) -> bool:
+        return bool(self.not_done)
+
+    def _next(self) -> int:
+        self._started += 1
+        return self._started
 
     def sentence(self) -> str:
         parts = []

@@ -1,5 +1,7 @@
 """The one phrasing of what a request did: "Done: … Not done: …"."""
 
+import asyncio
+
 import pytest
 
 from bot.slack.flows.outcome import CARD, ROOM, Outcome, PartlyDone, Step
@@ -42,3 +44,27 @@ def test_everything_done_raises_nothing():
     outcome = Outcome("closed INC-1")
     outcome.finish()
     assert outcome.sentence() == "Done: closed INC-1." and not outcome
+
+
+async def test_steps_are_told_in_the_order_they_started_not_finished():
+    slow_done, fast_refused = asyncio.Event(), asyncio.Event()
+
+    async def slow() -> None:
+        await fast_refused.wait()  # finishes after the next step failed
+        slow_done.set()
+
+    async def fast() -> None:
+        fast_refused.set()
+        raise SlackCallFailed("set the topic", "is_archived")
+
+    outcome = Outcome("moved INC-4 to identified")
+    await asyncio.gather(
+        outcome.step(ROOM, slow()),
+        outcome.step(Step("set the topic", "the topic could not be set"), fast()),
+        outcome.step(CARD, posted()),
+    )
+    assert slow_done.is_set()
+    assert outcome.sentence() == (
+        "Done: moved INC-4 to identified, posted in the room, updated the card. "
+        "Not done: the topic could not be set (is_archived)."
+    )
