@@ -24,8 +24,13 @@ def private_answer(bot, room, user) -> str:
     return [m for m in bot.fake.messages(room["id"]) if m.get("for_user") == user][-1]["text"]
 
 
-def draft_in(bot, room) -> dict:
-    return [m for m in bot.fake.messages(room["id"]) if "update draft" in m["text"]][-1]
+async def with_a_draft(bot) -> tuple[dict, dict]:
+    """A major incident with a comms lead and an update draft in its room."""
+    room = await bot.declare("SEV2 Checkout errors")
+    await run(bot, room, f"assign comms <@{BOB}>")
+    await run(bot, room, "update")
+    drafts = [m for m in bot.fake.messages(room["id"]) if "update draft" in m["text"]]
+    return room, drafts[-1]
 
 
 async def test_resolving_in_an_archived_room_says_it_was_resolved_and_broadcast(bot):
@@ -76,10 +81,7 @@ async def test_a_handover_whose_invitation_fails(bot):
 
 
 async def test_an_approved_update_slack_would_not_broadcast_is_a_draft_again(bot):
-    room = await bot.declare("SEV2 Checkout errors")
-    await run(bot, room, f"assign comms <@{BOB}>")
-    await run(bot, room, "update")
-    draft = draft_in(bot, room)
+    room, draft = await with_a_draft(bot)
     bot.fake.fail("chat.postMessage", "channel_not_found", channel=bot.broadcast)
     await bot.slack.click(BOB, room["id"], draft["ts"], "update_approve")
     await bot.settled()
@@ -100,10 +102,7 @@ async def test_an_approved_update_slack_would_not_broadcast_is_a_draft_again(bot
 
 
 async def test_a_skip_whose_draft_message_cannot_be_edited(bot):
-    room = await bot.declare("SEV2 Checkout errors")
-    await run(bot, room, f"assign comms <@{BOB}>")
-    await run(bot, room, "update")
-    draft = draft_in(bot, room)
+    room, draft = await with_a_draft(bot)
     await bot.slack.click(BOB, room["id"], draft["ts"], "update_skip")
     view_id = await wait_for(lambda: next(iter(bot.fake.views), None), what="the skip form")
     bot.fake.fail("chat.update", "message_not_found", ts=draft["ts"])
@@ -186,10 +185,7 @@ async def test_a_question_the_comms_lead_cannot_be_told_of_is_still_kept(bot):
 
 
 async def test_approving_in_an_archived_room_answers_by_direct_message(bot):
-    room = await bot.declare("SEV2 Checkout errors")
-    await run(bot, room, f"assign comms <@{BOB}>")
-    await run(bot, room, "update")
-    draft = draft_in(bot, room)
+    room, draft = await with_a_draft(bot)
     room["is_archived"] = True
     await bot.slack.click(BOB, room["id"], draft["ts"], "update_approve")
     await bot.settled()
