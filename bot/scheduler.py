@@ -22,6 +22,7 @@ from bot.incidents.timeline import Timeline
 from bot.incidents.updates import Draft, UpdateDesk
 from bot.logs import bind_incident
 from bot.slack.flows.drills import Drills
+from bot.slack.flows.outcome import Outcome
 from bot.slack.flows.updates import Updates
 from bot.slack.gateway import SlackCallFailed
 from bot.store.probe import DATABASE_ERRORS, describe_database_error
@@ -122,7 +123,7 @@ class UpdateScheduler:
                 asyncio.create_task(self._post(d)) for d in await self.desk.claim_unposted()
             ]
             posted = await asyncio.gather(*posting)
-            await self.desk.posted([pair for pair in posted if pair is not None])
+            await self._after_posting([pair for pair in posted if pair is not None])
             for draft in await self.desk.claim_escalations():
                 await self.updates.nudge(draft)
             await self.drills.post_due_injects()
@@ -155,6 +156,14 @@ class UpdateScheduler:
                 replace_existing=True,
                 misfire_grace_time=None,
             )
+
+    async def _after_posting(self, posted: list[tuple[int, str]]) -> None:
+        """Drafts retired while being posted (their incident resolved, reopened or closed)
+        lose their buttons; a failed edit is logged, as nobody asked for this post."""
+        outcome = Outcome()
+        await self.updates.after_posting(posted, outcome)
+        if outcome.not_done:
+            log.warning("after posting drafts: %s", outcome.sentence())
 
     async def _post(self, draft: Draft) -> tuple[int, str] | None:
         bind_incident(draft.snapshot.incident.reference)  # this task's log lines

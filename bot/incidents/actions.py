@@ -17,6 +17,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from bot.incidents.errors import InvalidRequest, NotFound
+from bot.incidents.lifecycle import refuse_if_closed
 from bot.incidents.permissions import Action, Actor
 from bot.store.models import ActionItem, Incident
 
@@ -81,8 +82,12 @@ class ActionItems:
             permalink=permalink,
         )
         async with self.db.transaction() as session:
-            if await session.get(Incident, incident_id) is None:
+            incident = await session.get(Incident, incident_id)
+            if incident is None:
                 raise NotFound(f"There is no incident {incident_id}.")
+            # Closed is final: its follow-ups were settled at close. Those already listed
+            # are still marked done or reassigned, as they outlive the incident.
+            refuse_if_closed(incident)
             session.add(item)
         return item
 

@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.incidents.entries import AlertChanged, new_entry
 from bot.incidents.errors import InvalidRequest, NotFound
+from bot.incidents.lifecycle import IncidentStatus
 from bot.store import Database, insert_ignoring_duplicates
 from bot.store.models import Alert, AlertGroup, Incident
 from bot.store.types import utcnow
@@ -194,7 +195,7 @@ class AlertDesk:
         if not (changes or created):
             return Received(group.id, False, False, False, None)
         self._settle(group, list(alerts.values()))
-        if group.incident_id is not None:
+        if group.incident_id is not None and await _still_recording(session, group.incident_id):
             for alert in changes:
                 session.add(self._entry(group, alert))
         return Received(
@@ -440,3 +441,9 @@ def _is_news(row: Alert, alert: AlertIn) -> bool:
             return alert.starts_at > row.starts_at
         return alert.starts_at >= row.starts_at
     return (alert.labels, alert.annotations) != (row.labels, row.annotations)
+
+
+async def _still_recording(session: AsyncSession, incident_id: int) -> bool:
+    """Closed is final: a closed incident's timeline takes no more alert changes."""
+    incident = await session.get(Incident, incident_id)
+    return incident is not None and incident.status != IncidentStatus.CLOSED

@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.incidents.errors import InvalidRequest
 from bot.incidents.knowledge import index_incident
+from bot.incidents.lifecycle import refuse_if_closed
 from bot.incidents.permissions import Action, Actor
 from bot.playbooks import Playbook
 from bot.store.models import Incident, ProblemRecord, ReviewVersion
@@ -108,6 +109,7 @@ class Lessons:
         async with self.service.db.transaction() as session:
             incident = await self.service.load_incident(session, incident_id, for_update=True)
             by = (await self.service.require(session, incident, Action.REVIEW, by)).user
+            refuse_if_closed(incident)
             playbook = self.service.playbook_for(incident.playbook)
             kept = {
                 name: (sections.get(name) or "").strip()[:MAX_SECTION]
@@ -142,6 +144,7 @@ class Lessons:
         async with self.service.db.transaction() as session:
             incident = await self.service.load_incident(session, incident_id, for_update=True)
             by = (await self.service.require(session, incident, Action.PROBLEM, by)).user
+            refuse_if_closed(incident)
             record = await problem_record(session, incident_id)
             if record is None:
                 record = ProblemRecord(incident_id=incident_id, reference=reference, set_by=by)

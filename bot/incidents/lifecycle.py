@@ -7,6 +7,12 @@ before the enums existed read back as the same statuses.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from bot.incidents.errors import InvalidRequest
+
+if TYPE_CHECKING:
+    from bot.store.models import Incident
 
 
 class IncidentStatus(StrEnum):
@@ -18,13 +24,16 @@ class IncidentStatus(StrEnum):
 
 
 class UpdateStatus(StrEnum):
-    """A stakeholder update: draft → sending → sent, or skipped, or superseded."""
+    """A stakeholder update: draft → sending → sent, or skipped, or superseded (a newer
+    draft, or a reopening, replaced it), or withdrawn (its incident closed or became minor:
+    nothing goes to the executives any more)."""
 
     DRAFT = "draft"
     SENDING = "sending"
     SENT = "sent"
     SKIPPED = "skipped"
     SUPERSEDED = "superseded"
+    WITHDRAWN = "withdrawn"
 
 
 ACTIVE_STATUSES = (
@@ -63,3 +72,12 @@ def allowed_next(status: str) -> tuple[IncidentStatus, ...]:
 
 def can_move(current: str, new: str) -> bool:
     return new in allowed_next(current)
+
+
+def refuse_if_closed(incident: Incident) -> None:
+    """Closed is final: whatever is asked of a closed incident gets this one refusal."""
+    if incident.status == IncidentStatus.CLOSED:
+        raise InvalidRequest(
+            f"{incident.reference} is closed, and closed is final: nothing about it changes "
+            "any more and it cannot be reopened. If the problem is back, declare a new incident."
+        )

@@ -199,6 +199,7 @@ class Pager:
             incident = await IncidentService.load_incident(
                 session, page.incident_id, for_update=True
             )
+            lifecycle.refuse_if_closed(incident)
             taken = (
                 await session.exec(
                     select(Page).where(

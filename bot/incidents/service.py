@@ -29,7 +29,7 @@ from bot.incidents.entries import (
 from bot.incidents.errors import InvalidRequest, NotFound
 from bot.incidents.knowledge import index_incident
 from bot.incidents.lessons import missing_before_close
-from bot.incidents.lifecycle import IncidentStatus, UpdateStatus
+from bot.incidents.lifecycle import IncidentStatus, UpdateStatus, refuse_if_closed
 from bot.incidents.permissions import Action, Actor, IncidentPermissions, as_actor
 from bot.playbooks import Playbook, PlaybookLibrary
 from bot.store import Database
@@ -90,6 +90,33 @@ async def _acknowledged_by(session: AsyncSession, incident_id: int) -> str | Non
     return (await session.exec(query)).first()
 
 
+async def _being_sent(session: AsyncSession, incident_id: int) -> bool:
+    sending = await session.exec(
+        select(StakeholderUpdate.id).where(
+            StakeholderUpdate.incident_id == incident_id,
+            StakeholderUpdate.status == UpdateStatus.SENDING,
+        )
+    )
+    return sending.first() is not None
+
+
+async def retire_drafts(
+    session: AsyncSession, incident_id: int, status: UpdateStatus
+) -> list[StakeholderUpdate]:
+    """Take the incident's undecided drafts out of play (`status`: superseded or withdrawn).
+    Conditional, so a draft approved at this very moment is not retired under its sender."""
+    retired = await session.exec(
+        update(StakeholderUpdate)
+        .where(
+            col(StakeholderUpdate.incident_id) == incident_id,
+            StakeholderUpdate.status == UpdateStatus.DRAFT,
+        )
+        .values(status=status)
+        .returning(StakeholderUpdate)
+    )
+    return list(retired.scalars().all())
+
+
 @dataclass(frozen=True)
 class IncidentSnapshot:
     """An incident as it stands, with its playbook and current role holders."""
@@ -127,6 +154,11 @@ class Change:
     snapshot: IncidentSnapshot
     entry: TimelineEntry
     was_major: bool
+    # Drafts this change took out of play (superseded or withdrawn): their messages in the
+    # room must lose their buttons.
+    retired: tuple[StakeholderUpdate, ...] = ()
+    # The final stakeholder update a resolution drafted, in the same transaction: to post.
+    final_draft: StakeholderUpdate | None = None
 
     @property
     def concerns_stakeholders(self) -> bool:
@@ -318,7 +350,7 @@ class IncidentService:
     ) -> Change:
         async with self._write() as session:
             incident = await self.load_incident(session, incident_id, for_update=True)
-            self._refuse_if_closed(incident)
+            refuse_if_closed(incident)
             playbook = self.playbook_for(incident.playbook)
             role = playbook.role_key(role_name)
             if role is None:
@@ -399,14 +431,20 @@ class IncidentService:
         async with self._write() as session:
             incident = await self.load_incident(session, incident_id, for_update=True)
             by = (await self.require(session, incident, Action.SEVERITY, by)).user
-            self._refuse_if_closed(incident)
+            refuse_if_closed(incident)
             playbook = self.playbook_for(incident.playbook)
             severity = self.check_severity(playbook, severity)
             if severity == incident.severity:
                 raise InvalidRequest(f"{incident.reference} is already {severity}.")
-            was_major = (await self.snapshot_in(session, incident)).major
+            was_major = playbook.is_major(incident.severity)
             previous, incident.severity = incident.severity, severity
-            if not await _draft_waiting(session, incident.id):
+            retired: list[StakeholderUpdate] = []
+            if not playbook.is_major(severity):
+                # Minor stays minor: no waiting draft may reach the executives now.
+                retired = await retire_drafts(session, incident.id, UpdateStatus.WITHDRAWN)
+            if incident.status not in lifecycle.ACTIVE_STATUSES:
+                incident.next_update_due = None
+            elif not await _draft_waiting(session, incident.id):
                 # Re-plan from the last published update (or the declaration) on the new cadence.
                 base = incident.last_update_at or incident.declared_at
                 incident.next_update_due = cadence_due(playbook, severity, base)
@@ -418,7 +456,8 @@ class IncidentService:
                 f"Severity {previous} → {severity}",
                 key=True,
             )
-            return Change(await self.snapshot_in(session, incident), entry, was_major)
+            snapshot = await self.snapshot_in(session, incident)
+            return Change(snapshot, entry, was_major, retired=tuple(retired))
 
     # -- who may ---------------------------------------------------------------------------
 
@@ -465,16 +504,14 @@ class IncidentService:
         self, session: AsyncSession, incident: Incident, status: str, by: str, note: str
     ) -> Change:
         current = incident.status
+        refuse_if_closed(incident)
         if status == current:
             raise InvalidRequest(f"{incident.reference} is already {current}.")
         if not lifecycle.can_move(current, status):
-            allowed = lifecycle.allowed_next(current)
-            if not allowed:
-                raise InvalidRequest(f"{incident.reference} is closed; nothing more can change.")
             hint = " (resolve it first)" if status == IncidentStatus.CLOSED else ""
             raise InvalidRequest(
                 f"{incident.reference} cannot go from {current} to {status}{hint}. "
-                f"From {current} it can go to: {', '.join(allowed)}."
+                f"From {current} it can go to: {', '.join(lifecycle.allowed_next(current))}."
             )
         was_major = (await self.snapshot_in(session, incident)).major
         now = self.clock()
@@ -482,14 +519,13 @@ class IncidentService:
         reopened = current == IncidentStatus.RESOLVED and status in lifecycle.ACTIVE_STATUSES
         if status == IncidentStatus.RESOLVED:
             incident.resolved_at = now
-            incident.next_update_due = None  # the cadence stops; a final update is drafted
             if note:
                 incident.summary = note
         elif status == IncidentStatus.CLOSED:
             incident.closed_at = now
-            incident.next_update_due = None
         elif reopened:
-            await self._reopen(session, incident, now)
+            incident.resolved_at = None
+        retired, final_draft = await self._replan_updates(session, incident, reopened, now)
         if status in (IncidentStatus.RESOLVED, IncidentStatus.CLOSED):
             await session.flush()
             await index_incident(session, incident, now)  # a past incident: searchable
@@ -503,21 +539,40 @@ class IncidentService:
             + (f": {note}" if note else ""),
             key=True,
         )
-        return Change(await self.snapshot_in(session, incident), entry, was_major)
+        snapshot = await self.snapshot_in(session, incident)
+        return Change(snapshot, entry, was_major, tuple(retired), final_draft)
 
-    async def _reopen(self, session: AsyncSession, incident: Incident, now: datetime) -> None:
-        incident.resolved_at = None
-        # A waiting final update no longer holds; the cadence starts again.
-        await session.exec(
-            update(StakeholderUpdate)
-            .where(
-                col(StakeholderUpdate.incident_id) == incident.id,
-                StakeholderUpdate.status == UpdateStatus.DRAFT,
-            )
-            .values(status=UpdateStatus.SUPERSEDED)
-        )
+    async def _replan_updates(
+        self, session: AsyncSession, incident: Incident, reopened: bool, now: datetime
+    ) -> tuple[list[StakeholderUpdate], StakeholderUpdate | None]:
+        """Stakeholder updates after a move, decided from the state read in this transaction
+        (so two moves racing, on one replica or two, leave the plan matching the last):
+        resolving supersedes waiting drafts and drafts the final update (major only) and
+        stops the cadence; reopening supersedes the final draft and restarts the cadence;
+        closing withdraws what still waits. Returns the retired drafts and the final one."""
         playbook = self.playbook_for(incident.playbook)
-        incident.next_update_due = cadence_due(playbook, incident.severity, now)
+        status = incident.status
+        retired: list[StakeholderUpdate] = []
+        final_draft = None
+        if status == IncidentStatus.CLOSED:
+            if await _being_sent(session, incident.id):
+                raise InvalidRequest(
+                    f"A stakeholder update for {incident.reference} is being sent right now; "
+                    "close it again once it is out."
+                )
+            retired = await retire_drafts(session, incident.id, UpdateStatus.WITHDRAWN)
+        elif status == IncidentStatus.RESOLVED or reopened:
+            retired = await retire_drafts(session, incident.id, UpdateStatus.SUPERSEDED)
+        if status == IncidentStatus.RESOLVED and playbook.is_major(incident.severity):
+            from bot.incidents.updates import write_drafts  # updates builds on this module
+
+            (drafted,) = await write_drafts(session, self, [incident.id], final=True)
+            final_draft = drafted.update
+        if status not in lifecycle.ACTIVE_STATUSES:
+            incident.next_update_due = None
+        elif reopened:
+            incident.next_update_due = cadence_due(playbook, incident.severity, now)
+        return retired, final_draft
 
     def _entry(
         self,
@@ -531,11 +586,6 @@ class IncidentService:
         entry = new_entry(incident.id, self.clock(), what, actor=actor, text=text, key=key)
         session.add(entry)
         return entry
-
-    @staticmethod
-    def _refuse_if_closed(incident: Incident) -> None:
-        if incident.status == IncidentStatus.CLOSED:
-            raise InvalidRequest(f"{incident.reference} is closed; nothing more can change.")
 
     @staticmethod
     async def load_incident(

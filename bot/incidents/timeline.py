@@ -24,8 +24,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.incidents.entries import EntryKind, Noted, RoleHandedOver, Said, entry_row, new_entry
 from bot.incidents.entries import payload as payload_of
-from bot.incidents.errors import InvalidRequest
-from bot.incidents.lifecycle import IncidentStatus
+from bot.incidents.errors import InvalidRequest, NotFound
+from bot.incidents.lifecycle import IncidentStatus, refuse_if_closed
 from bot.store import Database, insert_ignoring_duplicates
 from bot.store.models import Incident, ProcessedEvent, TimelineEntry
 from bot.store.types import utcnow
@@ -38,6 +38,14 @@ _BAD_CHANGE = (IntegrityError, DataError, TypeError, ValueError)
 EVENT_MEMORY = timedelta(days=1)  # Slack stops retrying an event after about 5 minutes
 # What an edit, a delete or a key mark may change in an entry.
 _CHANGEABLE = ("text", "edits", "deleted", "data", "key")
+
+
+class _ClosedMeanwhile(Exception):
+    """Some changes in a batch are for incidents found closed: the batch is rolled back."""
+
+    def __init__(self, incident_ids: set[int]):
+        super().__init__(incident_ids)
+        self.incident_ids = incident_ids
 
 
 @dataclass(frozen=True)
@@ -141,6 +149,9 @@ class Timeline:
         self.clock = clock
         self._war_rooms: dict[str, int] = {}  # channel ID -> incident ID; never changes once set
         self._pending: list[tuple[Change, asyncio.Future]] = []
+        # Incidents known to be closed: closed is final, so nothing more is recorded for
+        # them, and the set never needs forgetting.
+        self._closed: set[int] = set()
         self._flusher: asyncio.Task | None = None
         self.recorded = 0  # changes stored by this process (for monitoring)
 
@@ -208,9 +219,17 @@ class Timeline:
             await self._commit(batch)
 
     async def _commit(self, batch: list[tuple[Change, asyncio.Future]]) -> None:
+        batch = self._without_closed(batch)
+        if not batch:
+            return
         try:
             async with self.db.write_transaction() as session:
                 results = await self._apply(session, [change for change, _ in batch])
+                await self._refuse_closed(session, {change.incident_id for change, _ in batch})
+        except _ClosedMeanwhile as closed:
+            self._closed |= closed.incident_ids  # rolled back: again, without those
+            await self._commit(batch)
+            return
         except Exception as error:
             if len(batch) > 1 and isinstance(error, _BAD_CHANGE):
                 # One change the database refused (a value it cannot store) must not fail
@@ -229,6 +248,32 @@ class Timeline:
         for (_, future), result in zip(batch, results, strict=True):
             if not future.done():
                 future.set_result(result)
+
+    def _without_closed(
+        self, batch: list[tuple[Change, asyncio.Future]]
+    ) -> list[tuple[Change, asyncio.Future]]:
+        """Changes for closed incidents are not recorded (their callers hear "not new")."""
+        kept = []
+        for change, future in batch:
+            if change.incident_id not in self._closed:
+                kept.append((change, future))
+            elif not future.done():
+                future.set_result(False)
+        return kept
+
+    @staticmethod
+    async def _refuse_closed(session: AsyncSession, incident_ids: set[int]) -> None:
+        """Checked after the writes, inside their transaction (on SQLite the write lock is
+        held by then). On PostgreSQL the share lock waits for a close being committed and
+        holds a close back until this commits: a change lands before the close or not at all."""
+        statuses = await session.exec(
+            select(Incident.id, Incident.status)  # every row locked, closed or not
+            .where(col(Incident.id).in_(incident_ids))
+            .order_by(Incident.id)
+            .with_for_update(read=True, key_share=True)
+        )
+        if closed := {i for i, status in statuses.all() if status == IncidentStatus.CLOSED}:
+            raise _ClosedMeanwhile(closed)
 
     async def _apply(self, session: AsyncSession, changes: list[Change]) -> list[bool]:
         # Messages, edits and deletes carry their own identity and order: a message is
@@ -390,8 +435,9 @@ class Timeline:
             raise InvalidRequest("Write the note after the command: `/incident note <text>`.")
         async with self.db.transaction() as session:
             incident = await session.get(Incident, incident_id)
-            if incident is None or incident.status == IncidentStatus.CLOSED:
-                raise InvalidRequest("This incident is closed; its timeline is final.")
+            if incident is None:
+                raise NotFound(f"There is no incident {incident_id}.")
+            refuse_if_closed(incident)
             entry = new_entry(incident_id, self.clock(), Noted(), actor=user, text=text, key=True)
             session.add(entry)
         return entry

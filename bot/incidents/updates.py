@@ -28,10 +28,10 @@ from bot.incidents.entries import (
     payload,
 )
 from bot.incidents.errors import InvalidRequest, NotFound
-from bot.incidents.lifecycle import IncidentStatus, UpdateStatus
+from bot.incidents.lifecycle import IncidentStatus, UpdateStatus, refuse_if_closed
 from bot.incidents.permissions import Action, Actor
-from bot.incidents.service import IncidentService, IncidentSnapshot, cadence_due
-from bot.playbooks import format_duration
+from bot.incidents.service import IncidentService, IncidentSnapshot, cadence_due, retire_drafts
+from bot.playbooks import Playbook, format_duration
 from bot.store import Database
 from bot.store.models import (
     Incident,
@@ -99,78 +99,23 @@ class UpdateDesk:
             incident_ids = list(claimed.scalars().all())
             return await self._create(session, incident_ids, final=False)
 
-    async def draft_now(
-        self, incident_id: int, final: bool = False
-    ) -> tuple[Draft, list[StakeholderUpdate]]:
-        """`/incident update` (or the final update at resolve): supersedes a waiting draft."""
+    async def draft_now(self, incident_id: int) -> tuple[Draft, list[StakeholderUpdate]]:
+        """`/incident update`: a draft now (once resolved, the final one), superseding a
+        waiting draft. Major incidents only: only their updates go to the executives."""
         async with self.db.transaction() as session:
             incident = await self.incidents.load_incident(session, incident_id, for_update=True)
-            if incident.status == IncidentStatus.CLOSED:
-                raise InvalidRequest(f"{incident.reference} is closed; no more updates.")
-            waiting = (
-                await session.exec(
-                    select(StakeholderUpdate).where(
-                        StakeholderUpdate.incident_id == incident_id,
-                        StakeholderUpdate.status == UpdateStatus.DRAFT,
-                    )
-                )
-            ).all()
-            for old in waiting:
-                old.status = UpdateStatus.SUPERSEDED
-            incident.next_update_due = None
+            refuse_if_closed(incident)
+            refuse_if_minor(self.incidents.playbook_for(incident.playbook), incident)
+            waiting = await retire_drafts(session, incident_id, UpdateStatus.SUPERSEDED)
+            incident.next_update_due = None  # planned again once this draft is decided
+            final = incident.status == IncidentStatus.RESOLVED
             (draft,) = await self._create(session, [incident_id], final=final)
-            return draft, list(waiting)
+            return draft, waiting
 
     async def _create(
         self, session: AsyncSession, incident_ids: list[int], final: bool
     ) -> list[Draft]:
-        """Draft rows for these incidents, with a handful of queries however many there are."""
-        if not incident_ids:
-            return []
-        now = self.clock()
-        snapshots = await self.incidents.snapshots_in(session, incident_ids)
-        key_entries: dict[int, list[TimelineEntry]] = {}
-        for entry in (
-            await session.exec(
-                select(TimelineEntry)
-                .where(col(TimelineEntry.incident_id).in_(incident_ids))
-                .where(col(TimelineEntry.key).is_(True), col(TimelineEntry.deleted).is_(False))
-                .order_by(col(TimelineEntry.at))
-            )
-        ).all():
-            key_entries.setdefault(entry.incident_id, []).append(entry)
-        questions: dict[int, list[Question]] = {}
-        for question in (
-            await session.exec(
-                select(Question).where(
-                    col(Question.incident_id).in_(incident_ids), col(Question.answered_in).is_(None)
-                )
-            )
-        ).all():
-            questions.setdefault(question.incident_id, []).append(question)
-        drafts = []
-        for snapshot in snapshots.values():
-            incident = snapshot.incident
-            level = snapshot.playbook.severities[incident.severity]
-            since = incident.last_update_at or incident.declared_at
-            recent = [e for e in key_entries.get(incident.id, []) if e.at > since]
-            next_due = None if final or level.update_every is None else now + level.update_every
-            row = StakeholderUpdate(
-                incident_id=incident.id,
-                final=final,
-                text=compose(snapshot, recent, next_due),
-                open_questions=[
-                    {"id": q.id, "by": q.asked_by, "text": q.text}
-                    for q in questions.get(incident.id, [])
-                ],
-                created_at=now,
-                post_lease_until=now + POST_LEASE,
-                escalate_at=now + level.escalate_after if level.escalate_after else None,
-            )
-            session.add(row)
-            drafts.append(Draft(row, snapshot))
-        await session.flush()
-        return drafts
+        return await write_drafts(session, self.incidents, incident_ids, final)
 
     async def next_due(self) -> datetime | None:
         """The earliest cadence due time among open incidents, so a tick can wake for it."""
@@ -208,6 +153,13 @@ class UpdateDesk:
         async with self.db.transaction() as session:
             await session.exec(statement, params=[{"update_id": i, "ts": ts} for i, ts in posted])
 
+    async def no_longer_waiting(self, update_ids: list[int]) -> list[Draft]:
+        """Of these drafts, those decided or retired already (read after `posted`)."""
+        return await self._drafts(
+            col(StakeholderUpdate.id).in_(update_ids),
+            StakeholderUpdate.status != UpdateStatus.DRAFT,
+        )
+
     async def claim_escalations(self) -> list[Draft]:
         """Drafts left undecided past `escalate_after`: each is escalated once."""
         return await self._claim(
@@ -225,12 +177,12 @@ class UpdateDesk:
         update_ids = await claim(self.db, StakeholderUpdate.id, conditions, **values)
         if not update_ids:
             return []
+        return await self._drafts(col(StakeholderUpdate.id).in_(update_ids))
+
+    async def _drafts(self, *conditions) -> list[Draft]:
+        """The updates matching `conditions`, each with its incident."""
         async with self.db.snapshot_read() as session:
-            rows = (
-                await session.exec(
-                    select(StakeholderUpdate).where(col(StakeholderUpdate.id).in_(update_ids))
-                )
-            ).all()
+            rows = (await session.exec(select(StakeholderUpdate).where(*conditions))).all()
             snapshots = await self.incidents.snapshots_in(
                 session, list({row.incident_id for row in rows})
             )
@@ -241,8 +193,17 @@ class UpdateDesk:
     async def start_sending(
         self, update_id: int, by: Actor | str, text: str | None = None
     ) -> Draft:
-        """Approve (optionally with edited text): the draft moves to `sending` exactly once."""
+        """Approve (optionally with edited text): the draft moves to `sending` exactly once,
+        and only while its incident is open to updates (not closed, still major): the
+        incident is locked first, as closing and re-rating lock it to withdraw drafts."""
         async with self.db.transaction() as session:
+            row = await session.get(StakeholderUpdate, update_id)
+            if row is None:
+                raise NotFound(f"There is no update {update_id}.")
+            incident = await self.incidents.load_incident(session, row.incident_id, for_update=True)
+            await session.refresh(row)
+            refuse_if_closed(incident)
+            refuse_if_minor(self.incidents.playbook_for(incident.playbook), incident)
             row, snapshot, by = await self._decidable(session, update_id, by)
             claimed = await session.exec(
                 update(StakeholderUpdate)
@@ -387,8 +348,9 @@ class UpdateDesk:
             raise InvalidRequest("Write the question after the command.")
         async with self.db.transaction() as session:
             incident = await session.get(Incident, incident_id)
-            if incident is None or incident.status == IncidentStatus.CLOSED:
-                raise InvalidRequest(f"Incident {incident_id} is not open.")
+            if incident is None:
+                raise NotFound(f"There is no incident {incident_id}.")
+            refuse_if_closed(incident)
             question = Question(
                 incident_id=incident_id, asked_by=by, text=text[:2000], asked_at=self.clock()
             )
@@ -408,12 +370,94 @@ class UpdateDesk:
             return late.first() is not None
 
 
+async def _drafting_facts(
+    session: AsyncSession, incident_ids: list[int]
+) -> tuple[dict[int, list[TimelineEntry]], dict[int, list[Question]]]:
+    """What drafts are made from: each incident's key entries and open questions."""
+    key_entries: dict[int, list[TimelineEntry]] = {}
+    for entry in (
+        await session.exec(
+            select(TimelineEntry)
+            .where(col(TimelineEntry.incident_id).in_(incident_ids))
+            .where(col(TimelineEntry.key).is_(True), col(TimelineEntry.deleted).is_(False))
+            .order_by(col(TimelineEntry.at))
+        )
+    ).all():
+        key_entries.setdefault(entry.incident_id, []).append(entry)
+    questions: dict[int, list[Question]] = {}
+    for question in (
+        await session.exec(
+            select(Question).where(
+                col(Question.incident_id).in_(incident_ids), col(Question.answered_in).is_(None)
+            )
+        )
+    ).all():
+        questions.setdefault(question.incident_id, []).append(question)
+    return key_entries, questions
+
+
+async def write_drafts(
+    session: AsyncSession, incidents: IncidentService, incident_ids: list[int], final: bool
+) -> list[Draft]:
+    """Draft rows for these incidents in the caller's transaction, with a handful of queries
+    however many there are (the service calls it too: resolving drafts the final update)."""
+    if not incident_ids:
+        return []
+    now = incidents.clock()
+    snapshots = await incidents.snapshots_in(session, incident_ids)
+    key_entries, questions = await _drafting_facts(session, incident_ids)
+    drafts = []
+    for snapshot in snapshots.values():
+        incident = snapshot.incident
+        level = snapshot.playbook.severities[incident.severity]
+        since = incident.last_update_at or incident.declared_at
+        recent = [e for e in key_entries.get(incident.id, []) if e.at > since]
+        next_due = None if final or level.update_every is None else now + level.update_every
+        row = StakeholderUpdate(
+            incident_id=incident.id,
+            final=final,
+            text=compose(snapshot, recent, next_due),
+            open_questions=[
+                {"id": q.id, "by": q.asked_by, "text": q.text}
+                for q in questions.get(incident.id, [])
+            ],
+            created_at=now,
+            post_lease_until=now + POST_LEASE,
+            escalate_at=now + level.escalate_after if level.escalate_after else None,
+        )
+        session.add(row)
+        drafts.append(Draft(row, snapshot))
+    await session.flush()
+    return drafts
+
+
+def refuse_if_minor(playbook: Playbook, incident: Incident) -> None:
+    """Minor stays minor: only major incidents' updates go to the executives."""
+    if playbook.is_major(incident.severity):
+        return
+    majors = [name for name in playbook.severity_names if playbook.is_major(name)]
+    instead = (
+        f"({', '.join(majors)}): raise the severity first (`/incident severity {majors[-1]}`)."
+        if majors
+        else "(the playbook has none)."
+    )
+    raise InvalidRequest(
+        f"{incident.severity} is minor: stakeholder updates go to the executives' channel "
+        f"only for major incidents {instead}"
+    )
+
+
 def _already(row: StakeholderUpdate) -> str:
     if row.status in (UpdateStatus.SENT, UpdateStatus.SENDING):
         return "This update has already been sent."
     if row.status == UpdateStatus.SKIPPED:
         return "This update was skipped."
-    return "A newer draft replaced this one."
+    if row.status == UpdateStatus.WITHDRAWN:
+        return (
+            "This draft was withdrawn and will not be sent: its incident was closed, or is "
+            "minor now (updates go to the executives only for major incidents)."
+        )
+    return "This draft was replaced (by a newer draft, or as the incident reopened); it will not be sent."
 
 
 def compose(

@@ -103,7 +103,8 @@ class ProcessedEvent(SQLModel, table=True):
 
 
 class StakeholderUpdate(SQLModel, table=True):
-    """A drafted stakeholder update: draft → sending → sent, or skipped, or superseded.
+    """A drafted stakeholder update: draft → sending → sent, or skipped, or superseded, or
+    withdrawn (`bot.incidents.lifecycle.UpdateStatus`).
 
     `text` is plain text (the Slack layer escapes it when posting). `post_lease_until` is the
     claim on posting the draft in the war room: whoever holds an unexpired lease posts it; a

@@ -5,12 +5,16 @@ import copy
 
 import aiohttp
 import pytest
+from sqlmodel import select
 
 from bot.simulator import wait_for
+from bot.store.models import AlertGroup, Incident, TimelineEntry
 from tests.alert_payloads import alert, notification
 from tests.conftest import ONCALL, TEST_PLAYBOOK
+from tests.e2e.reviewing import fill_in_review
 
 TOKEN = "alerts-secret-token"
+ALERT_FIRED = "Alert firing: HighErrorRate: Checkout error rate above 5%"
 
 
 @pytest.fixture
@@ -65,3 +69,30 @@ async def test_other_severities_wait_for_triage(bot):
     await deliver(bot, notification([alert("DiskFilling", severity="warning")], "DiskFilling"))
     await bot.settled()
     assert await bot.service.list_open() == []
+
+
+async def alert_entries(bot) -> list[str]:
+    async with bot.runtime.db.snapshot_read() as session:
+        entries = await session.exec(select(TimelineEntry).where(TimelineEntry.kind == "alert"))
+        return [e.text for e in entries.all()]
+
+
+async def test_an_alert_resolving_after_the_close_is_not_added_to_the_timeline(bot):
+    await deliver(bot, notification([alert()]))
+    room = await wait_for(lambda: bot.fake.channel_named("inc-"), what="the war room")
+    await bot.settled()
+    assert await alert_entries(bot) == [ALERT_FIRED]
+    await bot.slack.command(ONCALL, "resolve", room["id"])
+    await bot.settled()
+    await fill_in_review(bot, room, ONCALL)
+    await bot.slack.command(ONCALL, "close", room["id"])
+    await bot.settled()
+    async with bot.runtime.db.snapshot_read() as session:
+        assert (await session.exec(select(Incident))).one().status == "closed"
+
+    resolved = alert(status="resolved", ends_at="2026-11-25T22:00:00Z")
+    await deliver(bot, notification([resolved]))
+    await bot.settled()
+    async with bot.runtime.db.snapshot_read() as session:
+        assert (await session.exec(select(AlertGroup))).one().status == "resolved"  # heard
+    assert await alert_entries(bot) == [ALERT_FIRED]

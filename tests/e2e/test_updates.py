@@ -178,13 +178,18 @@ async def test_severity_change_replans_and_resolve_stops_with_a_final_draft(bot)
     final = drafts_in(bot, room)[-1]
     assert "Final stakeholder update draft" in final["text"]
     assert "This is the final update" in json.dumps(final["blocks"])
+    buttons = copy.deepcopy(final["blocks"])
 
     await bot.slack.command(ALICE, "status investigating It is back", room["id"])  # reopen
     await bot.settled()
     assert (await due()).next_update_due is not None
-    await bot.slack.click(BOB, room["id"], final["ts"], "update_approve")  # the stale final update
+    # The stale final update loses its buttons; a copy of it (a client's cache) is refused.
+    stale = bot.fake.message(room["id"], final["ts"])
+    assert "was reopened" in stale["text"] and not drafts_in(bot, room)
+    stale.update(blocks=buttons)
+    await bot.slack.click(BOB, room["id"], final["ts"], "update_approve")
     await bot.settled()
-    assert "newer draft replaced" in bot.fake.messages(room["id"])[-1]["text"]
+    assert "it will not be sent" in bot.fake.messages(room["id"])[-1]["text"]
     assert broadcast_updates(bot) == []
 
 

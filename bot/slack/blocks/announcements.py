@@ -69,6 +69,27 @@ def _change_wording(change: Change) -> str:
             return for_room(change.entry.text)
 
 
+def change_done(change: Change) -> str:
+    """The stored change as the head of "Done: …" told to whoever made it."""
+    snapshot = change.snapshot
+    reference = escape(snapshot.incident.reference)
+    match payload(change.entry):
+        case RoleHandedOver(role=key, to=to):
+            return (
+                f"made {user(to)} the {escape(snapshot.playbook.roles[key].title)} of {reference}"
+            )
+        case SeverityChanged(previous=previous, to=to):
+            return f"re-rated {reference} {previous} → {to}"
+        case StatusChanged(to=to, reopened=True):
+            return f"reopened {reference} ({to})"
+        case StatusChanged(to=to) if to in (IncidentStatus.RESOLVED, IncidentStatus.CLOSED):
+            return f"{to} {reference}"
+        case StatusChanged(to=to):
+            return f"moved {reference} to {to}"
+        case _:
+            return f"changed {reference}"
+
+
 def _status_in_room(actor: str, moved: StatusChanged) -> str:
     note = f"\n> {for_room(moved.note)}" if moved.note else ""
     if moved.reopened:

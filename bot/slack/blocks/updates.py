@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from bot.incidents import IncidentSnapshot
-from bot.incidents.lifecycle import UpdateStatus
+from bot.incidents.lifecycle import IncidentStatus, UpdateStatus
 from bot.incidents.privacy import EVERYONE, Viewer, shown_to
 from bot.incidents.updates import Draft
 from bot.slack.blocks.common import (
@@ -104,9 +104,25 @@ def decided_message(draft: Draft, names: Mapping[str, str] = NO_NAMES) -> tuple[
     elif update.status == UpdateStatus.SKIPPED:
         verdict = f"⏭️ Skipped by {user(update.decided_by)} at {when}: {for_room(update.skip_reason or '')}"
     else:
-        verdict = "🗑️ Replaced by a newer draft"
+        verdict = _retired_verdict(draft)
     verdict = drill_mark(draft.snapshot) + verdict
     return verdict, [section(verdict), section(for_executives(update.text, names))]
+
+
+def _retired_verdict(draft: Draft) -> str:
+    """Why a draft was taken out of play, from its incident as it stands."""
+    incident = draft.snapshot.incident
+    reference = escape(incident.reference)
+    if draft.update.status == UpdateStatus.WITHDRAWN:
+        if incident.status == IncidentStatus.CLOSED:
+            return f"🚫 Withdrawn, not sent: {reference} was closed"
+        return (
+            f"🚫 Withdrawn, not sent: {reference} is {incident.severity} now, a minor incident "
+            "(updates go to the executives only for major incidents)"
+        )
+    if draft.update.final and incident.is_open:
+        return f"🗑️ Withdrawn, not sent: {reference} was reopened; updates follow the cadence again"
+    return "🗑️ Replaced by a newer draft"
 
 
 def broadcast_update(draft: Draft, names: Mapping[str, str] = NO_NAMES) -> str:

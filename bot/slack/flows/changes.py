@@ -6,21 +6,39 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 
 from bot.config import BotConfig
 from bot.incidents import Change, IncidentService, IncidentSnapshot
 from bot.incidents.entries import RoleHandedOver, SeverityChanged, StatusChanged, payload
-from bot.incidents.lifecycle import IncidentStatus
+from bot.incidents.lifecycle import IncidentStatus, refuse_if_closed
 from bot.incidents.permissions import check_can_hold
 from bot.slack.actors import Actors
 from bot.slack.blocks import announcements, card, forms
-from bot.slack.blocks.common import drill_mark
 from bot.slack.flows.card import Card
 from bot.slack.flows.home import HomeTabs
-from bot.slack.flows.room import announce_major, report_problems, stakeholder_channel
+from bot.slack.flows.outcome import CARD, ROOM, TOPIC, Outcome, Step
+from bot.slack.flows.room import announce_major, stakeholder_channel
 from bot.slack.flows.updates import Updates
 from bot.slack.gateway import Problems, SlackGateway
 from bot.slack.people import People
+from bot.slack.text import channel, user
+
+ARCHIVED = Step("archived the room", "the room was not archived")
+ARCHIVE_HELD = Step("", "the room was left open, so the missing steps can be done there")
+ANNOUNCED_MAJOR = Step(
+    "announced it as a major incident", "the major-incident announcements failed"
+)
+PAGED = Step("paged the duty manager", "the page to the duty manager is not out yet")
+RESPONDERS_INVITED = Step(
+    "invited the severity's responders", "not every responder could be invited"
+)
+
+
+def broadcast_to(channel_id: str) -> Step:
+    return Step(
+        f"broadcast to {channel(channel_id)}", f"nothing was broadcast to {channel(channel_id)}"
+    )
 
 
 @dataclass
@@ -66,51 +84,62 @@ class Changes:
     async def open_handover(self, trigger_id: str, incident_id: int) -> None:
         """The form to hand a role over (its submission comes back to `assign`)."""
         snapshot = await self.service.get(incident_id)
+        refuse_if_closed(snapshot.incident)  # said before the form opens, not after it is filled
         await self.gateway.open_view(trigger_id, forms.handover_modal(snapshot))
 
     async def publish(self, change: Change) -> None:
-        """Tell the room, refresh the card and, for major incidents, tell the executives."""
-        snapshot = change.snapshot
-        channel_id = snapshot.incident.channel_id
-        problems = Problems()
-        await asyncio.gather(*await self._steps(change, problems))
-        what = payload(change.entry)
+        """Tell the room, refresh the card and, for major incidents, tell the executives;
+        then whoever made the change hears what was done and what was not."""
+        snapshot, what = change.snapshot, payload(change.entry)
+        outcome = Outcome(announcements.change_done(change))
+        await asyncio.gather(*self._steps(change, outcome))
         # Whoever handed a role over no longer holds it: their Home tab changes too.
         self.home.changed(snapshot, what.previous if isinstance(what, RoleHandedOver) else None)
+        # Drafts this change retired lose their buttons; a resolution's final draft is posted.
+        await self.updates.settle(change, outcome)
         closed = isinstance(what, StatusChanged) and what.to == IncidentStatus.CLOSED
-        if closed and self.config.archive_on_close and not problems:
-            # After the final post; a refusal (say, a missing scope) is told in the room.
-            await problems.collect(self.gateway.archive(channel_id))
-        await report_problems(self.gateway, channel_id, problems, drill_mark(snapshot))
-        if (
-            isinstance(what, StatusChanged)
-            and what.to == IncidentStatus.RESOLVED
-            and snapshot.major
-        ):
-            # The cadence stops at resolution with a final update for the executives.
-            await self.updates.draft(snapshot.id, final=True)
+        if closed and self.config.archive_on_close:
+            if outcome.not_done:  # the room stays open for what is left to do by hand
+                outcome.fail(ARCHIVE_HELD)
+            else:  # after the final post and the card
+                await outcome.step(ARCHIVED, self.gateway.archive(snapshot.incident.channel_id))
+        outcome.finish()
 
-    async def _steps(self, change: Change, problems: Problems) -> list[Awaitable]:
+    def _steps(self, change: Change, outcome: Outcome) -> list[Awaitable]:
         snapshot, what = change.snapshot, payload(change.entry)
         channel_id = snapshot.incident.channel_id
         steps = [
-            problems.collect(self.gateway.post(channel_id, announcements.change_in_room(change))),
-            self.card.refresh(snapshot.id, problems),
+            outcome.step(ROOM, self.gateway.post(channel_id, announcements.change_in_room(change))),
+            outcome.step(CARD, partial(self.card.refresh, snapshot.id)),
         ]
         if isinstance(what, RoleHandedOver):
-            steps.append(self.gateway.invite(channel_id, [what.to], problems))
+            invited = Step(f"invited {user(what.to)}", f"{user(what.to)} could not be invited")
+            steps.append(outcome.step(invited, partial(self.gateway.invite, channel_id, [what.to])))
         if isinstance(what, RoleHandedOver | StatusChanged | SeverityChanged):
             topic = card.war_room_topic(snapshot)
-            steps.append(problems.collect(self.gateway.set_topic(channel_id, topic)))
+            steps.append(outcome.step(TOPIC, self.gateway.set_topic(channel_id, topic)))
         broadcast = stakeholder_channel(self.config, snapshot)
-        if change.concerns_stakeholders and broadcast:
-            summary = announcements.change_broadcast(change)
-            if summary:
-                steps.append(problems.collect(self.gateway.post(broadcast, summary)))
+        summary = announcements.change_broadcast(change) if change.concerns_stakeholders else None
+        if broadcast and summary:
+            steps.append(
+                outcome.step(broadcast_to(broadcast), self.gateway.post(broadcast, summary))
+            )
         if isinstance(what, SeverityChanged) and snapshot.major and not change.was_major:
-            steps += announce_major(self.gateway, self.config, snapshot, problems)
-            if self.on_major is not None:
-                steps.append(problems.collect(self.on_major(snapshot)))
+            steps += self._raised_to_major(snapshot, outcome)
+        return steps
+
+    def _raised_to_major(self, snapshot: IncidentSnapshot, outcome: Outcome) -> list[Awaitable]:
+        """Announced like a major declaration; the duty manager paged, responders invited."""
+
+        async def announce(problems: Problems) -> None:
+            await asyncio.gather(*announce_major(self.gateway, self.config, snapshot, problems))
+
+        async def invite_responders(problems: Problems) -> None:
             invitees = await self.gateway.expand_invitees(snapshot.invitees(), problems)
-            steps.append(self.gateway.invite(channel_id, invitees, problems))
+            await self.gateway.invite(snapshot.incident.channel_id, invitees, problems)
+
+        steps = [outcome.step(ANNOUNCED_MAJOR, announce)]
+        if self.on_major is not None:
+            steps.append(outcome.step(PAGED, self.on_major(snapshot)))
+        steps.append(outcome.step(RESPONDERS_INVITED, invite_responders))
         return steps

@@ -6,19 +6,23 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 
 from bot.incidents import IncidentService, IncidentSnapshot
 from bot.incidents.actions import ActionItems
 from bot.incidents.lessons import Lessons
+from bot.incidents.lifecycle import refuse_if_closed
 from bot.slack.actors import Actors
 from bot.slack.blocks import actions as action_blocks
 from bot.slack.flows.card import Card
+from bot.slack.flows.outcome import CARD, ROOM, Outcome, Step
 from bot.slack.flows.reply import Reply
-from bot.slack.flows.room import report_problems
-from bot.slack.gateway import Problems, SlackCallFailed, SlackGateway
+from bot.slack.gateway import SlackCallFailed, SlackGateway
 from bot.slack.people import People
 from bot.slack.text import permalink
-from bot.store.models import Incident
+from bot.store.models import ActionItem, Incident
+
+LIST_SHOWN = Step("updated the list", "the list could not be updated")
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +48,11 @@ class FollowUps:
     ) -> None:
         item = await self.items.add(incident_id, text, by, owner, due, permalink)
         incident = (await self.service.get(incident_id)).incident
-        await self._tell_room(incident, action_blocks.added_in_room(item, by))
+        outcome = Outcome(f"added action item {item.id} to {incident.reference}")
+        await self._tell_room(incident, action_blocks.added_in_room(item, by), outcome)
         if owner and owner != by:
-            await self.gateway.post(owner, action_blocks.assigned_to_owner(item, incident, by))
+            await self._tell_owner(item, incident, by, outcome)
+        outcome.finish()
 
     async def add_named(
         self,
@@ -69,8 +75,11 @@ class FollowUps:
     async def done(self, reply: Reply, item_id: int, by: str) -> None:
         item = await self.items.mark_done(item_id, await self.actors.of(by))
         incident = (await self.service.get(item.incident_id)).incident
-        await self._tell_room(incident, f"✅ <@{by}> marked done: {action_blocks.item_line(item)}")
-        await self.show(reply, item.incident_id, replace=True)
+        outcome = Outcome(f"marked action item {item.id} done")
+        done = f"✅ <@{by}> marked done: {action_blocks.item_line(item)}"
+        await self._tell_room(incident, done, outcome)
+        await outcome.step(LIST_SHOWN, self.show(reply, item.incident_id, replace=True))
+        outcome.finish()
 
     async def open_reassign(
         self, trigger_id: str, item_id: int, channel_id: str | None, user: str
@@ -82,9 +91,12 @@ class FollowUps:
     async def reassign(self, item_id: int, owner: str, by: str) -> None:
         item = await self.items.reassign(item_id, owner, await self.actors.of(by))
         incident = (await self.service.get(item.incident_id)).incident
-        await self._tell_room(incident, f"🔁 <@{by}> reassigned {action_blocks.item_line(item)}")
+        outcome = Outcome(f"gave action item {item.id} to <@{owner}>")
+        moved = f"🔁 <@{by}> reassigned {action_blocks.item_line(item)}"
+        await self._tell_room(incident, moved, outcome)
         if owner != by:
-            await self.gateway.post(owner, action_blocks.assigned_to_owner(item, incident, by))
+            await self._tell_owner(item, incident, by, outcome)
+        outcome.finish()
 
     async def open_form_from_message(
         self, reply: Reply, trigger_id: str, channel_id: str, message: dict
@@ -94,6 +106,7 @@ class FollowUps:
         if snapshot is None:
             await reply("⚠️ *Add as action item* works on messages in an incident's war room.")
             return
+        refuse_if_closed(snapshot.incident)  # said before the form opens
         link = permalink(self.people.workspace(), channel_id, message.get("ts", ""))
         view = action_blocks.action_modal(snapshot.incident, message.get("text", ""), link)
         await self.gateway.open_view(trigger_id, view)
@@ -101,23 +114,29 @@ class FollowUps:
     async def set_problem(self, snapshot: IncidentSnapshot, reference: str, by: str) -> None:
         record = await self.lessons.set_problem(snapshot.id, reference, await self.actors.of(by))
         incident = snapshot.incident
-        problems = Problems()
-        await problems.collect(
-            self.gateway.post(
-                incident.channel_id, action_blocks.problem_set(record, incident.reference)
-            )
-        )
-        await self.card.refresh(snapshot.id, problems)
-        await report_problems(self.gateway, incident.channel_id, problems)
+        outcome = Outcome(f"recorded the problem record for {incident.reference}")
+        said = action_blocks.problem_set(record, incident.reference)
+        await outcome.step(ROOM, self.gateway.post(incident.channel_id, said))
+        await outcome.step(CARD, partial(self.card.refresh, snapshot.id))
+        outcome.finish()
 
-    async def _tell_room(self, incident: Incident, text: str) -> None:
+    async def _tell_room(self, incident: Incident, text: str, outcome: Outcome) -> None:
         """Say it in the war room, unless the room was archived when the incident closed:
-        the follow-ups outlive the room."""
+        the follow-ups outlive the room, and there is nobody there to tell."""
         try:
             await self.gateway.post(incident.channel_id, text)
         except SlackCallFailed as failure:
             if failure.error != "is_archived":
-                raise
+                outcome.fail(ROOM, str(failure))
+            return
+        outcome.did(ROOM)
+
+    async def _tell_owner(
+        self, item: ActionItem, incident: Incident, by: str, outcome: Outcome
+    ) -> None:
+        told = Step(f"told <@{item.owner}>", f"<@{item.owner}> was not told")
+        message = action_blocks.assigned_to_owner(item, incident, by)
+        await outcome.step(told, self.gateway.post(item.owner, message))
 
     async def remind_owners(self) -> None:
         """Each owner of open overdue items gets one direct message; the scheduler calls this."""

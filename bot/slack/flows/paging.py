@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 
 from bot.config import BotConfig
 from bot.incidents import IncidentService, IncidentSnapshot, InvalidRequest
 from bot.incidents.paging import Escalation, PageOut, Pager, page_order
 from bot.slack.blocks import paging as paging_blocks
 from bot.slack.flows.changes import Changes
+from bot.slack.flows.outcome import ROOM, Outcome, Step
 from bot.slack.flows.room import report_problems
 from bot.slack.gateway import Problems, SlackCallFailed, SlackGateway
 
 log = logging.getLogger(__name__)
+PAGE_MESSAGE = Step("updated the page", "the page message still shows its buttons")
 
 
 class Paging:
@@ -71,15 +74,17 @@ class Paging:
     async def acknowledge(self, page_id: int, user: str, dm: str, message_ts: str) -> None:
         acked = await self.pager.acknowledge(page_id, user)
         room = acked.incident.channel_id
-        problems = Problems()
+        outcome = Outcome(f"acknowledged the page for {acked.incident.reference}")
         snapshot = await self.service.get(acked.incident.id)
         text, message = paging_blocks.acknowledged_message(acked, snapshot.commander != user)
+        invited = Step("invited you to the war room", "you could not be invited to the war room")
+        said = paging_blocks.acknowledged_in_room(acked)
         await asyncio.gather(
-            self.gateway.invite(room, [user], problems),
-            problems.collect(self.gateway.post(room, paging_blocks.acknowledged_in_room(acked))),
-            problems.collect(self.gateway.update(dm, message_ts, text, message)),
+            outcome.step(invited, partial(self.gateway.invite, room, [user])),
+            outcome.step(ROOM, self.gateway.post(room, said)),
+            outcome.step(PAGE_MESSAGE, self.gateway.update(dm, message_ts, text, message)),
         )
-        await report_problems(self.gateway, room, problems)
+        outcome.finish()
 
     async def take_command(self, incident_id: int, user: str, dm: str, message_ts: str) -> None:
         """The acknowledger takes the commander role they were offered."""

@@ -26,10 +26,12 @@ class Reply:
                 return
             except SlackCallFailed as failure:
                 # Someone viewing a public channel without having joined it: DM them instead.
+                # An archived room takes no ephemeral either: a DM then too.
                 if failure.error not in (
                     "user_not_in_channel",
                     "channel_not_found",
                     "not_in_channel",
+                    "is_archived",
                 ):
                     raise
         await self.gateway.post(self.user, text, blocks)  # a DM from the app

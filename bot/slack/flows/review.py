@@ -8,13 +8,18 @@ from dataclasses import dataclass
 from bot.incidents import IncidentSnapshot
 from bot.incidents.knowledge import KnowledgeBase
 from bot.incidents.lessons import Lessons
+from bot.incidents.lifecycle import refuse_if_closed
 from bot.incidents.permissions import Action
 from bot.slack.actors import Actors
 from bot.slack.blocks import review as review_blocks
-from bot.slack.flows.room import report_problems
+from bot.slack.flows.outcome import ROOM, Outcome, Step
 from bot.slack.flows.timeline import TimelineViews
-from bot.slack.gateway import Problems, SlackGateway
+from bot.slack.gateway import SlackGateway
 from bot.slack.text import escape
+
+REVIEW_MESSAGE = Step(
+    "updated the review's Fill in message", "the review's Fill in message shows an older version"
+)
 
 
 @dataclass
@@ -39,6 +44,7 @@ class Reviewing:
         """The review form; refused before it opens unless `user` may fill it in."""
         await self.lessons.service.check(incident_id, Action.REVIEW, await self.actors.of(user))
         incident, written = await self.lessons.review(incident_id)
+        refuse_if_closed(incident)  # said before the form opens, not after it is filled
         await self.gateway.open_view(
             trigger_id, review_blocks.review_modal(incident, written, channel_id)
         )
@@ -52,16 +58,15 @@ class Reviewing:
             if missing
             else " Every section is written."
         )
-        problems = Problems()
+        outcome = Outcome(f"saved the review of {incident.reference} (version {version})")
         message_ts = await self.knowledge.review_message(incident_id)
         if message_ts:  # its Fill in message shows the version now stored
             text, blocks = review_blocks.review_message(incident, written)
-            await problems.collect(
-                self.gateway.update(incident.channel_id, message_ts, text, blocks)
-            )
-        await self.gateway.post(
-            incident.channel_id,
+            shown = self.gateway.update(incident.channel_id, message_ts, text, blocks)
+            await outcome.step(REVIEW_MESSAGE, shown)
+        said = (
             f"✍️ <@{by}> saved the review (version {version}); the next `/incident report` "
-            f"includes it.{still}",
+            f"includes it.{still}"
         )
-        await report_problems(self.gateway, incident.channel_id, problems)
+        await outcome.step(ROOM, self.gateway.post(incident.channel_id, said))
+        outcome.finish()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bot.incidents import IncidentError, IncidentService, IncidentSnapshot
 from bot.incidents.updates import UpdateDesk
 from bot.slack.blocks import lists, updates
+from bot.slack.flows.outcome import Outcome, Step
 from bot.slack.flows.reply import Reply
 from bot.slack.gateway import SlackGateway
 from bot.slack.viewers import Viewers
@@ -33,7 +34,12 @@ class Stakeholders:
         update draft."""
         incident_id = await self._incident_for_question(number, channel_id)
         question, snapshot = await self.desk.ask(incident_id, reply.user, text)
-        comms = await self.tell_comms(snapshot, reply.user, question.text)
+        comms = snapshot.roles.get("comms") or snapshot.commander
+        outcome = Outcome(f"kept your question for {snapshot.incident.reference}'s next update")
+        # Not named: an outsider asking about a private incident learns no names.
+        told = Step("told its comms lead", "its comms lead was not told")
+        await outcome.step(told, self.tell_comms(snapshot, reply.user, question.text))
+        outcome.finish()
         viewer = await self.viewers.of(reply.user, [snapshot])
         await reply(updates.question_sent(snapshot, comms, viewer))
 

@@ -17,6 +17,7 @@ from bot.render.drills import scorecard_markdown
 from bot.render.readers import Readers
 from bot.slack.blocks import timeline as timeline_blocks
 from bot.slack.blocks.common import drill_mark
+from bot.slack.flows.outcome import ROOM, Outcome
 from bot.slack.flows.reply import Reply
 from bot.slack.gateway import SlackGateway
 from bot.slack.people import People
@@ -34,10 +35,10 @@ class TimelineViews:
 
     async def note(self, snapshot: IncidentSnapshot, user: str, text: str) -> None:
         entry = await self.timeline.add_note(snapshot.id, user, text)
-        await self.gateway.post(
-            snapshot.incident.channel_id,
-            f"{drill_mark(snapshot)}📝 <@{user}> noted: {for_room(entry.text)}",
-        )
+        said = f"{drill_mark(snapshot)}📝 <@{user}> noted: {for_room(entry.text)}"
+        outcome = Outcome(f"added the note to {snapshot.incident.reference}'s timeline")
+        await outcome.step(ROOM, self.gateway.post(snapshot.incident.channel_id, said))
+        outcome.finish()
 
     async def show(
         self, reply: Reply, incident_id: int, page: int | PageTurn, replace: bool = False

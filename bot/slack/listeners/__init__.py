@@ -22,6 +22,7 @@ from bot.slack.flows.drills import Drills
 from bot.slack.flows.followups import FollowUps
 from bot.slack.flows.home import HomeTabs
 from bot.slack.flows.knowledge import Knowledge
+from bot.slack.flows.outcome import PartlyDone
 from bot.slack.flows.paging import Paging
 from bot.slack.flows.reply import Reply
 from bot.slack.flows.review import Reviewing
@@ -71,8 +72,13 @@ async def _answering(reply: Reply, work: Awaitable) -> None:
         await reply(f"⛔ {refusal.sentence(mention, escape)} Nothing was changed.")
     except IncidentError as refusal:
         await reply(f"⚠️ {escape(str(refusal))}")
+    except PartlyDone as partly:
+        # Our own words and mentions, and Slack's error codes: nothing to escape.
+        await reply(f"⚠️ {partly.outcome.sentence()}")
     except SlackCallFailed as failure:
-        await reply(f"❌ Slack refused a step: {escape(str(failure))}. Nothing else was changed.")
+        # Raised before anything was stored (a form that would not open, an answer lost):
+        # flows that store first report through `Outcome` instead.
+        await reply(f"❌ Not done: {escape(failure.what)} ({escape(failure.error)}).")
     except Exception:
         log.exception("request failed")
         await reply(
