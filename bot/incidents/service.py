@@ -33,6 +33,8 @@ from bot.incidents.lifecycle import IncidentStatus, UpdateStatus
 from bot.playbooks import Playbook, PlaybookLibrary
 from bot.store import Database
 from bot.store.models import (
+    Declaration,
+    DeclarationStep,
     Drill,
     DrillInject,
     Incident,
@@ -239,9 +241,10 @@ class IncidentService:
         impact: str = "",
         private: bool | None = None,
         drill: DrillSetup | None = None,
+        declaration: Callable[[Incident, datetime], Declaration] | None = None,
     ) -> IncidentSnapshot:
         """`drill`: declare an exercise, with its scenario's rows written in the same
-        transaction."""
+        transaction; `declaration`: the row recording how opening its war room goes."""
         chosen = self.playbook_for(playbook)
         severity = self.check_severity(chosen, severity or chosen.initial_severity)
         title = checked_title(title, self.text_length)
@@ -262,6 +265,8 @@ class IncidentService:
             await session.flush()
             if drill is not None:
                 session.add_all(drill.rows(incident))
+            if declaration is not None:
+                session.add(declaration(incident, now))
             session.add(
                 RoleAssignment(
                     incident_id=incident.id,
@@ -285,12 +290,42 @@ class IncidentService:
 
     async def attach_card(self, incident_id: int, card_ts: str) -> None:
         async with self._write() as session:
-            (await self.load_incident(session, incident_id)).card_ts = card_ts
+            incident = await self.load_incident(session, incident_id)
+            incident.card_ts, incident.card_pinned = card_ts, False
+
+    async def card_pinned(self, incident_id: int) -> None:
+        async with self._write() as session:
+            await session.exec(
+                update(Incident).where(Incident.id == incident_id).values(card_pinned=True)
+            )
+
+    async def card_changed(self, incident_id: int) -> None:
+        """Something the card shows changed: its version moves on (see `card_version`)."""
+        async with self.db.transaction() as session:
+            await session.exec(
+                update(Incident)
+                .where(Incident.id == incident_id)
+                .values(card_version=Incident.card_version + 1)
+            )
+
+    async def card_version(self, incident_id: int) -> int:
+        async with self.db.snapshot_read() as session:
+            version = await session.exec(
+                select(Incident.card_version).where(Incident.id == incident_id)
+            )
+            return version.one()
 
     async def abandon(self, incident_id: int) -> None:
         """The war room could not be opened: forget the declaration instead of leaving a ghost."""
         async with self._write() as session:
-            for model in (TimelineEntry, RoleAssignment, DrillInject, Drill):
+            for model in (
+                DeclarationStep,
+                Declaration,
+                TimelineEntry,
+                RoleAssignment,
+                DrillInject,
+                Drill,
+            ):
                 await session.exec(delete(model).where(model.incident_id == incident_id))
             await session.exec(delete(Incident).where(Incident.id == incident_id))
 

@@ -42,7 +42,6 @@ REFUSED_TOKEN = {
     "account_inactive",
     "not_allowed_token_type",
 }
-_MAX_NAME_ATTEMPTS = 20
 # conversations.history and .replies are Tier 3 (about 50 calls a minute, in bursts) for an
 # app a workspace builds for itself. Slack's Marketplace-less *distributed* apps get far
 # less (1 a minute since 2025), which this bot, installed per workspace, is not.
@@ -57,6 +56,15 @@ POST_ATTEMPTS = 3  # a post carrying metadata, its answer lost and the post not 
 # Set while a call runs that Slack may have carried out though its answer was lost, and that
 # must not be sent again blind (a post carrying metadata): the gateway looks first instead.
 _LOOK_BEFORE_RESENDING: ContextVar[bool] = ContextVar("look_before_resending", default=False)
+
+
+@contextmanager
+def _looking_before_resending(marked: bool = True) -> Iterator[None]:
+    token = _LOOK_BEFORE_RESENDING.set(marked)
+    try:
+        yield
+    finally:
+        _LOOK_BEFORE_RESENDING.reset(token)
 
 
 class ConnectionErrorRetryHandler(AsyncConnectionErrorRetryHandler):
@@ -217,9 +225,11 @@ class SlackGateway:
         )
         return self.identity
 
-    async def create_channel(self, names: list[str], private: bool) -> tuple[str, str]:
-        """Create the first free name of `names`; returns (channel ID, name)."""
-        for name in names[:_MAX_NAME_ATTEMPTS]:
+    async def create_channel(self, name: str, private: bool) -> str | None:
+        """Create the channel `name`; its ID, or None when the name is taken. Not re-sent
+        blind when its answer is lost (a second try would find the name taken): the caller
+        looks for it with `channel_named`."""
+        with _looking_before_resending():
             try:
                 response = await _call(
                     f"create channel #{name}",
@@ -227,10 +237,9 @@ class SlackGateway:
                 )
             except SlackCallFailed as failure:
                 if failure.error == "name_taken":
-                    continue
+                    return None
                 raise
-            return response["channel"]["id"], response["channel"]["name"]
-        raise SlackCallFailed("create the war room channel", "every candidate name is taken")
+        return response["channel"]["id"]
 
     async def expand_invitees(self, ids: list[str], problems: Problems) -> list[str]:
         """User IDs as they are; user groups (S…) replaced by their members."""
@@ -330,8 +339,7 @@ class SlackGateway:
     async def _post(
         self, channel: str, text: str, blocks: list | None, metadata: dict | None
     ) -> str:
-        marked = _LOOK_BEFORE_RESENDING.set(metadata is not None)
-        try:
+        with _looking_before_resending(metadata is not None):
             response = await _call(
                 f"post in <#{channel}>",
                 self.client.chat_postMessage(
@@ -342,8 +350,6 @@ class SlackGateway:
                     metadata=metadata,
                 ),
             )
-        finally:
-            _LOOK_BEFORE_RESENDING.reset(marked)
         return response["ts"]
 
     async def own_message(
