@@ -31,6 +31,7 @@ class Hold:
         self.held: dict | None = None  # the params of the call being held
         self._reached = asyncio.Event()
         self._released = asyncio.Event()
+        self._over = asyncio.Event()
         self.perform = True
 
     def takes(self, params: dict) -> bool:
@@ -51,6 +52,14 @@ class Hold:
     def release(self, perform: bool = True) -> None:
         self.perform = perform
         self._released.set()
+
+    def close(self) -> None:
+        """The held call has been answered (or dropped)."""
+        self._over.set()
+
+    async def over(self) -> None:
+        """Once the released call is done with (performed or not, answered or dropped)."""
+        await self._over.wait()
 
 
 class Faults:

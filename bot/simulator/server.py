@@ -189,13 +189,22 @@ class FakeSlack:
             await self._within_rate_limit(method)
             self._faults.raise_if_planned(method, params)
             hold = self._faults.hold_for(method, params)
-            if hold is not None and not await hold.wait(params):
-                return _drop(request)  # it never got through: nothing done, nothing heard
-            body = self._api.answer(method, params)
+            try:
+                return await self._answer(request, method, params, hold)
+            finally:
+                if hold is not None:
+                    hold.close()
         except SlackError as error:
             return web.json_response(
                 {"ok": False, "error": error.error}, status=error.status, headers=error.headers
             )
+
+    async def _answer(
+        self, request: web.Request, method: str, params: dict, hold: Hold | None
+    ) -> web.Response:
+        if hold is not None and not await hold.wait(params):
+            return _drop(request)  # it never got through: nothing done, nothing heard
+        body = self._api.answer(method, params)
         if self._faults.answer_lost(method, params):
             return _drop(request)  # done, but the caller hears nothing
         return web.json_response(body)
