@@ -149,7 +149,7 @@ def build_slack_layer(
     config = settings.config
     home = HomeTabs(service, desk, gateway, tasks)
     lessons, knowledge_base = Lessons(service), KnowledgeBase(service.db)
-    declarations = DeclarationDesk(service.db, service.clock)
+    declarations = DeclarationDesk(service.db, service.clock, service.written)
     card = Card(service, desk, gateway, config.conference_bridge_url, lessons, declarations)
     updates = Updates(
         desk,

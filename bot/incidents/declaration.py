@@ -113,13 +113,22 @@ class DeclarationDesk:
     """Starts, claims, records and finishes declarations; `owner` names this process in
     the leases it takes."""
 
-    def __init__(self, db: Database, clock: Callable[[], datetime]):
+    def __init__(
+        self,
+        db: Database,
+        clock: Callable[[], datetime],
+        incident_written: Callable[[], None] = lambda: None,
+    ):
         self.db = db
         self.clock = clock
+        self.incident_written = incident_written  # a step changed the incident row
         self.owner = uuid.uuid4().hex
 
-    def start(self, answer_to: AnswerTo) -> Callable[[Incident, datetime], Declaration]:
-        """The row written with the incident: this process holds it from the start."""
+    def start(
+        self, answer_to: AnswerTo, channel_name: Callable[[Incident], str]
+    ) -> Callable[[Incident, datetime], Declaration]:
+        """The row written with the incident, naming the channel it is to get (recorded
+        before Slack is asked for it): this process holds it from the start."""
 
         def row(incident: Incident, now: datetime) -> Declaration:
             return Declaration(
@@ -127,6 +136,7 @@ class DeclarationDesk:
                 answer_url=answer_to.url,
                 answer_channel=answer_to.channel,
                 requested_at=now,
+                channel_name=channel_name(incident),
                 runs=1,
                 lease_owner=self.owner,
                 lease_until=now + LEASE,
@@ -135,9 +145,13 @@ class DeclarationDesk:
         return row
 
     @staticmethod
-    def fresh(incident_id: int, answer_to: AnswerTo, now: datetime) -> Progress:
+    def fresh(
+        incident: Incident, answer_to: AnswerTo, channel_name: Callable[[Incident], str]
+    ) -> Progress:
         """The progress of a declaration just written by `start` (nothing done yet)."""
-        return Progress(incident_id, answer_to, now, channel_name=None, runs=1)
+        return Progress(
+            incident.id, answer_to, incident.declared_at, channel_name(incident), runs=1
+        )
 
     async def claim_unfinished(self) -> list[Progress]:
         """Declarations whose worker died (its lease ran out), each now held by this process."""
@@ -240,9 +254,15 @@ class DeclarationDesk:
         progress.channel_name = name
 
     async def record(
-        self, progress: Progress, step: Step, state: StepState, result: str = ""
+        self,
+        progress: Progress,
+        step: Step,
+        state: StepState,
+        result: str = "",
+        incident: dict | None = None,
     ) -> None:
-        """A step is over: recorded while this process still holds the declaration."""
+        """A step is over: recorded while this process still holds the declaration, with
+        what it made of the incident (`incident`: its columns, e.g. the channel), at once."""
         row = DeclarationStep(
             incident_id=progress.incident_id, step=step, state=state, result=result, at=self.clock()
         )
@@ -256,4 +276,10 @@ class DeclarationDesk:
                 )
             )
             session.add(row)
+            if incident:
+                await session.exec(
+                    update(Incident).where(Incident.id == progress.incident_id).values(**incident)
+                )
         progress.steps[step] = row
+        if incident:
+            self.incident_written()

@@ -148,6 +148,10 @@ class IncidentService:
     async def _write(self) -> AsyncIterator[AsyncSession]:
         async with self.db.transaction() as session:
             yield session
+        self.written()
+
+    def written(self) -> None:
+        """An incident row was written (here or by another desk): the open list is read afresh."""
         self._writes += 1
         self._open_cache = None
 
@@ -287,17 +291,6 @@ class IncidentService:
         async with self._write() as session:
             incident = await self.load_incident(session, incident_id)
             incident.channel_id, incident.channel_name = channel_id, channel_name
-
-    async def attach_card(self, incident_id: int, card_ts: str) -> None:
-        async with self._write() as session:
-            incident = await self.load_incident(session, incident_id)
-            incident.card_ts, incident.card_pinned = card_ts, False
-
-    async def card_pinned(self, incident_id: int) -> None:
-        async with self._write() as session:
-            await session.exec(
-                update(Incident).where(Incident.id == incident_id).values(card_pinned=True)
-            )
 
     async def card_changed(self, incident_id: int) -> None:
         """Something the card shows changed: its version moves on (see `card_version`)."""

@@ -4,6 +4,7 @@ the latest state shown. Real processes on one database (PostgreSQL with TEST_DAT
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import sys
 
@@ -44,7 +45,7 @@ KILL_POINTS = {
     "checklist": ("chat.postMessage", {"metadata": CHECKLIST}, True),
     "page": ("chat.postMessage", {"channel": ONCALL}, True),
 }
-ROUND_THREE = {"pin", "checklist", "page"}  # alongside the declarer's answer
+BESIDE_THE_ANSWER = {"page"}  # the last round: the page and the declarer's answer
 
 
 class Scene:
@@ -115,8 +116,8 @@ async def test_kill_minus_nine_at_each_step_then_the_declaration_is_finished_onc
     try:
         async with SlackClient(fake, url, SECRET) as slack:
             await slack.command(ALICE, "declare SEV1 Checkout down", scene.general)
-        await hold.reached()
-        if point in ROUND_THREE:  # the answer goes out beside it: let it be recorded first
+        await asyncio.wait_for(hold.reached(), timeout=20)
+        if point in BESIDE_THE_ANSWER:  # let the answer, going out beside it, be recorded
             await wait_for(lambda: answer_recorded(env["DATABASE_URL"]), what="the answer")
         process.send_signal(signal.SIGKILL)
         await process.wait()
@@ -169,7 +170,9 @@ async def test_two_replicas_editing_the_card_end_with_the_latest_state(fake, tmp
             (card,) = scene.posts(room, CARD_EVENT)
             slow_edit = fake.hold("chat.update", ts=card["ts"])
             await a.command(ALICE, "status identified", room)
-            await slow_edit.reached()  # the first replica's edit, rendered, is on its way
+            await asyncio.wait_for(
+                slow_edit.reached(), timeout=20
+            )  # the first replica's edit, rendered, is on its way
             await b.command(ALICE, "status monitoring", room)
             await wait_for(lambda: shown(card) == "monitoring", what="the second replica's edit")
             slow_edit.release()  # lands last, older than what it covers

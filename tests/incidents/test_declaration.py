@@ -41,9 +41,15 @@ ANSWER_TO = AnswerTo("https://hooks/1", "CGENERAL")
 
 async def declared(service, desk, answer_to=ANSWER_TO):
     snapshot = await service.declare(
-        title="Checkout down", declared_by="UALICE0001", declaration=desk.start(answer_to)
+        title="Checkout down",
+        declared_by="UALICE0001",
+        declaration=desk.start(answer_to, channel_name),
     )
-    return desk.fresh(snapshot.id, answer_to, snapshot.incident.declared_at)
+    return desk.fresh(snapshot.incident, answer_to, channel_name)
+
+
+def channel_name(incident) -> str:
+    return f"inc-{incident.id}"
 
 
 async def test_a_dead_workers_declaration_is_taken_over_once_its_lease_runs_out(setting):

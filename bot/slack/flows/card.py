@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from bot.incidents import IncidentService, IncidentSnapshot
-from bot.incidents.declaration import DeclarationDesk, Step, StepState
+from bot.incidents.declaration import DeclarationDesk, Progress, Step, StepState
 from bot.incidents.lessons import Lessons
 from bot.incidents.updates import UpdateDesk
 from bot.slack.blocks import card
@@ -28,7 +28,8 @@ class Card:
     gateway: SlackGateway
     bridge_url: str | None
     lessons: Lessons | None = None  # shows the problem record, once set
-    declarations: DeclarationDesk | None = None  # the lease under which a card is posted again
+    # Records the card's steps; its lease is the one under which a card is posted again.
+    declarations: DeclarationDesk | None = None
     _locks: defaultdict[int, asyncio.Lock] = field(
         default_factory=lambda: defaultdict(asyncio.Lock), init=False, repr=False
     )
@@ -72,21 +73,28 @@ class Card:
         )
         return card.incident_card(snapshot, self.bridge_url, overdue, problem)
 
-    async def post(self, snapshot: IncidentSnapshot, look_first: bool) -> str:
-        """Post the card in the war room and record it. `look_first`: an earlier post may
-        have been made with its answer lost; found by its metadata, it is not repeated."""
+    async def post(self, progress: Progress, snapshot: IncidentSnapshot) -> str:
+        """Post the card in the war room (the declaration's card step); its ts. On a resumed
+        run an earlier post may have been made with its answer lost: found by its
+        metadata, it is not repeated."""
         channel, ts = snapshot.incident.channel_id, None
-        if look_first:
+        if progress.resumed:
             ts = await self.gateway.own_message(channel, CARD_EVENT, {"incident": snapshot.id})
         if ts is None:
             text, blocks = await self.render(snapshot)
             ts = await self.gateway.post(channel, text, blocks, card_metadata(snapshot.id))
-        await self.service.attach_card(snapshot.id, ts)
         return ts
 
-    async def pin(self, snapshot: IncidentSnapshot, ts: str) -> None:
+    async def posted(self, progress: Progress, ts: str) -> None:
+        """Record the card step with the card (pinned or not, that is the pin step's)."""
+        await self.declarations.record(progress, Step.CARD, StepState.DONE, ts, {"card_ts": ts})
+
+    async def pin(self, progress: Progress, snapshot: IncidentSnapshot, ts: str) -> None:
+        """The declaration's pin step, recorded with the card's pinned mark."""
         await self.gateway.pin(snapshot.incident.channel_id, ts)
-        await self.service.card_pinned(snapshot.id)
+        await self.declarations.record(
+            progress, Step.PIN, StepState.DONE, incident={"card_pinned": True}
+        )
 
     async def _restore(self, snapshot: IncidentSnapshot, problems: Problems) -> bool:
         """Post (and pin) the card again after that failed for good, under the declaration's
@@ -100,10 +108,11 @@ class Card:
         async with self.declarations.held(progress):
             snapshot = await self.service.get(snapshot.id)  # the latest, now that it is ours
             try:
-                ts = snapshot.incident.card_ts or await self.post(snapshot, look_first=True)
-                await self.declarations.record(progress, Step.CARD, StepState.DONE, ts)
-                await self.pin(snapshot, ts)
-                await self.declarations.record(progress, Step.PIN, StepState.DONE)
+                ts = snapshot.incident.card_ts
+                if not ts:
+                    ts = await self.post(progress, snapshot)
+                    await self.posted(progress, ts)
+                await self.pin(progress, snapshot, ts)
             except SlackCallFailed as failure:
                 problems.add(failure)
                 return False

@@ -41,7 +41,7 @@ class Declaring:
         private: bool | None = None,
         drill: DrillSetup | None = None,
     ) -> IncidentSnapshot | None:
-        answer_to = AnswerTo(reply.response_url, reply.channel)
+        answer_to, first_name = AnswerTo(reply.response_url, reply.channel), self.opening.first_name
         declarations = self.opening.declarations
         snapshot = await self.service.declare(
             title=await self._label(title),
@@ -51,9 +51,9 @@ class Declaring:
             impact=impact,
             private=private,
             drill=drill,
-            declaration=declarations.start(answer_to),
+            declaration=declarations.start(answer_to, first_name),
         )
-        progress = declarations.fresh(snapshot.id, answer_to, snapshot.incident.declared_at)
+        progress = declarations.fresh(snapshot.incident, answer_to, first_name)
         try:
             return await self.opening.run(progress)
         except SlackCallFailed as failure:

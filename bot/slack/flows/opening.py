@@ -2,8 +2,9 @@
 
 Three sequential round trips, independent calls at once: create the channel (expanding user
 groups and looking up similar past incidents meanwhile); invite, topic, card, similar
-incidents, the executives' broadcast and the response team's alert; pin the card, the
-checklist, the duty manager's page and the declarer's answer (which names what failed).
+incidents, the executives' broadcast and the response team's alert; the card's pin and the
+checklist (as soon as the card is in), and once all that is over the duty manager's page
+and the declarer's answer (which names what failed).
 Each step is recorded when it is over (`bot/incidents/declaration.py`), so a run resumed
 after a crash (at the next tick, here or on another replica) does only what is left, and
 finds what a dead run did without hearing back: the channel by the name it recorded before
@@ -30,6 +31,7 @@ from bot.slack.flows.reply import Reply
 from bot.slack.flows.room import executives_post, response_team_post
 from bot.slack.gateway import Problems, SlackCallFailed, SlackGateway
 from bot.slack.text import for_executives, war_room_name
+from bot.store.models import Incident
 
 log = logging.getLogger(__name__)
 DRILL_CHANNEL_PREFIX = "drill"  # a drill's war room says so in its name
@@ -124,13 +126,9 @@ class Opening:
         incident = snapshot.incident
         if progress.over(Step.CHANNEL) or incident.channel_id:
             return
-        prefix = DRILL_CHANNEL_PREFIX if incident.drill else self.config.channel_prefix
-        names = [
-            war_room_name(prefix, incident.declared_at, incident.title, attempt)
-            for attempt in range(NAME_ATTEMPTS)
-        ]
+        names = self.channel_names(incident)
         start = names.index(progress.channel_name) if progress.channel_name in names else 0
-        if progress.channel_name:
+        if progress.resumed and progress.channel_name:
             found = await self.gateway.channel_named(progress.channel_name)
             if found:
                 return await self._attach(progress, found, progress.channel_name)
@@ -140,8 +138,20 @@ class Opening:
                 return await self._attach(progress, created, name)
         raise SlackCallFailed("create the war room channel", "every candidate name is taken")
 
+    def channel_names(self, incident: Incident) -> list[str]:
+        """The war room's names, in the order tried: `-2`, `-3`… while one is taken."""
+        prefix = DRILL_CHANNEL_PREFIX if incident.drill else self.config.channel_prefix
+        return [
+            war_room_name(prefix, incident.declared_at, incident.title, attempt)
+            for attempt in range(NAME_ATTEMPTS)
+        ]
+
+    def first_name(self, incident: Incident) -> str:
+        return self.channel_names(incident)[0]
+
     async def _create(self, progress: Progress, name: str, private: bool) -> str | None:
-        await self.declarations.choose_name(progress, name)
+        if progress.channel_name != name:  # recorded before Slack is asked
+            await self.declarations.choose_name(progress, name)
         try:
             return await self.gateway.create_channel(name, private)
         except SlackCallFailed as failure:
@@ -153,8 +163,8 @@ class Opening:
         )
 
     async def _attach(self, progress: Progress, channel_id: str, name: str) -> None:
-        await self.service.attach_channel(progress.incident_id, channel_id, name)
-        await self.declarations.record(progress, Step.CHANNEL, StepState.DONE, channel_id)
+        opened = {"channel_id": channel_id, "channel_name": name}
+        await self.declarations.record(progress, Step.CHANNEL, StepState.DONE, channel_id, opened)
 
     async def _invitees(
         self, progress: Progress, snapshot: IncidentSnapshot
@@ -183,7 +193,6 @@ class Opening:
         steps: dict[Step, Callable[[], Awaitable]] = {
             Step.INVITE: lambda: self._invite(channel, users, problems),
             Step.TOPIC: lambda: self.gateway.set_topic(channel, card.war_room_topic(snapshot)),
-            Step.CARD: lambda: self.card.post(snapshot, look_first=progress.resumed),
         }
         if similar and self.knowledge is not None:
             steps[Step.SIMILAR] = lambda: self._post_similar(progress, snapshot, similar)
@@ -194,7 +203,29 @@ class Opening:
             ):
                 if post:
                     steps[step] = self._poster(progress, step, *post)
-        await self._steps(progress, steps)
+        await asyncio.gather(self._card_first(progress, snapshot), self._steps(progress, steps))
+
+    async def _card_first(self, progress: Progress, snapshot: IncidentSnapshot) -> None:
+        """The card, then at once its pin and the checklist (which follows it in the room),
+        without waiting for the rest of the round, nor for the card's record."""
+        incident, recording = snapshot.incident, []
+        ts = incident.card_ts
+        if not ts and not progress.over(Step.CARD):
+            try:
+                ts = await self.card.post(progress, snapshot)
+            except SlackCallFailed as failure:
+                await self.declarations.record(progress, Step.CARD, StepState.FAILED, str(failure))
+            else:
+                recording.append(self.card.posted(progress, ts))
+        steps: dict[Step, Callable[[], Awaitable]] = {}
+        if ts:
+            steps[Step.PIN] = lambda: self.card.pin(progress, snapshot, ts)
+        if snapshot.playbook.checklist:
+            checklist = announcements.checklist(snapshot)
+            steps[Step.CHECKLIST] = self._poster(
+                progress, Step.CHECKLIST, incident.channel_id, checklist
+            )
+        await asyncio.gather(*recording, self._steps(progress, steps))
 
     async def _invite(self, channel: str, users: list[str], problems: Problems) -> None:
         await self.gateway.invite(channel, users, problems)
@@ -211,18 +242,11 @@ class Opening:
         await self.knowledge.post_similar(channel, similar, metadata)
         return None
 
-    # -- round three: the pin, the checklist, the page, the answer ----------------------------
+    # -- round three: the page and the answer ----------------------------------------------
 
     async def _round_three(self, progress: Progress, snapshot: IncidentSnapshot) -> None:
-        incident = snapshot.incident
+        """Once the rest is over: the duty manager's page and the declarer's answer."""
         steps: dict[Step, Callable[[], Awaitable]] = {}
-        if incident.card_ts:
-            steps[Step.PIN] = lambda: self.card.pin(snapshot, incident.card_ts)
-        if snapshot.playbook.checklist:
-            checklist = announcements.checklist(snapshot)
-            steps[Step.CHECKLIST] = self._poster(
-                progress, Step.CHECKLIST, incident.channel_id, checklist
-            )
         if snapshot.major and self.on_major is not None:
             steps[Step.PAGE] = lambda: self.on_major(snapshot)
         steps[Step.ANSWER] = lambda: self._answer(progress, snapshot)
@@ -271,7 +295,8 @@ class Opening:
         except (SlackCallFailed, StepFailed) as failure:
             await self.declarations.record(progress, step, StepState.FAILED, str(failure))
             return
-        await self.declarations.record(progress, step, StepState.DONE, str(result or ""))
+        if not progress.over(step):  # unless the step recorded itself with what it made
+            await self.declarations.record(progress, step, StepState.DONE, str(result or ""))
 
     def _poster(
         self, progress: Progress, step: Step, channel: str, text: str
