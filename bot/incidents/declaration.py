@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import and_, delete, or_, update
 from sqlmodel import col, select
 
 from bot.incidents.claims import claim
@@ -177,7 +177,12 @@ class DeclarationDesk:
         return await self.progress(incident_id)
 
     def _free(self, now: datetime):
-        return or_(col(Declaration.lease_until).is_(None), col(Declaration.lease_until) < now)
+        """Nobody's, or a lease run out; never one of this process's own (released when its
+        run ends, so still being worked on here, only slowly)."""
+        return and_(
+            or_(col(Declaration.lease_until).is_(None), col(Declaration.lease_until) < now),
+            or_(col(Declaration.lease_owner).is_(None), Declaration.lease_owner != self.owner),
+        )
 
     def _taking(self, now: datetime) -> dict:
         return {

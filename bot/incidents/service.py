@@ -247,8 +247,8 @@ class IncidentService:
         drill: DrillSetup | None = None,
         declaration: Callable[[Incident, datetime], Declaration] | None = None,
     ) -> IncidentSnapshot:
-        """`drill`: declare an exercise, with its scenario's rows written in the same
-        transaction; `declaration`: the row recording how opening its war room goes."""
+        """Written with the incident: `drill`'s scenario rows (an exercise), `declaration`'s
+        row (the record of opening its war room)."""
         chosen = self.playbook_for(playbook)
         severity = self.check_severity(chosen, severity or chosen.initial_severity)
         title = checked_title(title, self.text_length)
@@ -267,10 +267,8 @@ class IncidentService:
         async with self._write() as session:
             session.add(incident)
             await session.flush()
-            if drill is not None:
-                session.add_all(drill.rows(incident))
-            if declaration is not None:
-                session.add(declaration(incident, now))
+            session.add_all(drill.rows(incident) if drill else [])
+            session.add_all([declaration(incident, now)] if declaration else [])
             session.add(
                 RoleAssignment(
                     incident_id=incident.id,

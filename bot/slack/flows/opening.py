@@ -129,7 +129,7 @@ class Opening:
         names = self.channel_names(incident)
         start = names.index(progress.channel_name) if progress.channel_name in names else 0
         if progress.resumed and progress.channel_name:
-            found = await self.gateway.channel_named(progress.channel_name)
+            found = await self._look_for(progress.channel_name)
             if found:
                 return await self._attach(progress, found, progress.channel_name)
         for name in names[start:]:
@@ -158,9 +158,15 @@ class Opening:
             if not failure.answer_lost:
                 raise
         # Slack may have made it without saying so: adopt it, else ask once more.
-        return await self.gateway.channel_named(name) or await self.gateway.create_channel(
-            name, private
-        )
+        return await self._look_for(name) or await self.gateway.create_channel(name, private)
+
+    async def _look_for(self, name: str) -> str | None:
+        """The channel an earlier attempt may have made. A failure here is no refusal to
+        create it: Slack cannot say yet, and a later run looks again."""
+        try:
+            return await self.gateway.channel_named(name)
+        except SlackCallFailed as failure:
+            raise SlackCallFailed(failure.what, failure.error, answer_lost=True) from failure
 
     async def _attach(self, progress: Progress, channel_id: str, name: str) -> None:
         opened = {"channel_id": channel_id, "channel_name": name}
