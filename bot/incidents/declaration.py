@@ -27,6 +27,7 @@ from sqlmodel import col, select
 from bot.incidents.claims import claim
 from bot.store import Database
 from bot.store.models import Declaration, DeclarationStep, Incident
+from bot.store.probe import DATABASE_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -219,10 +220,13 @@ class DeclarationDesk:
     async def _renew(self, incident_id: int) -> None:
         while True:
             await asyncio.sleep(RENEW_EVERY)
-            async with self.db.transaction() as session:
-                if not await self._extend(session, incident_id):
-                    log.warning("declaration of INC-%s was taken over", incident_id)
-                    return
+            try:
+                async with self.db.transaction() as session:
+                    if not await self._extend(session, incident_id):
+                        log.warning("declaration of INC-%s was taken over", incident_id)
+                        return
+            except DATABASE_ERRORS as error:  # tried again at the next beat, within the lease
+                log.warning("could not renew INC-%s's declaration: %s", incident_id, error)
 
     async def _extend(self, session, incident_id: int) -> bool:
         renewed = await session.exec(

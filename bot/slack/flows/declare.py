@@ -60,7 +60,7 @@ class Declaring:
             # Slack could not say whether the channel exists: a later run finds out.
             await reply(
                 f"⏳ {snapshot.incident.reference} is declared, but Slack is not answering "
-                f"({failure}). Its war room opens as soon as Slack does; you will hear here."
+                f"({failure}). Its war room opens as soon as Slack does, and you will be told."
             )
             return None
 
