@@ -189,3 +189,27 @@ async def test_two_replicas_editing_the_card_end_with_the_latest_state(fake, tmp
 def shown(card: dict) -> str:
     """The status the card shows (its text ends with it; its blocks also list the others)."""
     return card["text"].rsplit(" — ", 1)[-1]
+
+
+async def test_a_live_replica_finishes_the_declaration_of_one_that_died(fake, tmp_path):
+    scene = Scene(fake, tmp_path)
+    env = await scene.environment()
+    dying, dying_url = await start_bot(env)
+    other, other_url = await start_bot(env)
+    slow_card = fake.hold("chat.postMessage", metadata=card_metadata(1))
+    try:
+        async with SlackClient(fake, dying_url, SECRET) as slack:
+            await slack.command(ALICE, "declare SEV1 Checkout down", scene.general)
+        await asyncio.wait_for(slow_card.reached(), timeout=20)
+        dying.send_signal(signal.SIGKILL)
+        await dying.wait()
+        slow_card.release()  # Slack posts it; nobody hears
+        await slow_card.over()
+        await wait_for(
+            lambda: finished(env["DATABASE_URL"]), timeout=30, what="the other replica's finish"
+        )
+        await let_time_pass(1.5)  # more ticks: nothing is done twice
+        await assert_declared_once(scene, other_url)
+    finally:
+        await stop(dying)
+        await stop(other)
