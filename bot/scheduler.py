@@ -3,8 +3,8 @@
 (It also forgets, hourly, the event IDs kept to recognise Slack's retries.)
 
 Every second each replica asks the database for due drafts, undecided drafts past their
-escalation time, drafts whose poster died, drill injects now due and resolved drills to
-score; each is claimed with a conditional UPDATE, so it fires on exactly one replica, once,
+escalation time, drafts whose poster died, drill injects now due, resolved drills to score
+and (through `also_each_tick`) declarations whose worker died; each is claimed with a conditional UPDATE, so it fires on exactly one replica, once,
 and anything overdue after a restart fires at the first tick.
 """
 

@@ -20,6 +20,7 @@ from bot.documents import Documents
 from bot.incidents import IncidentService
 from bot.incidents.actions import ActionItems
 from bot.incidents.alerts import AlertDesk
+from bot.incidents.declaration import DeclarationDesk
 from bot.incidents.drills import DrillDesk
 from bot.incidents.knowledge import KnowledgeBase
 from bot.incidents.lessons import Lessons
@@ -42,6 +43,7 @@ from bot.slack.flows.drills import Drills
 from bot.slack.flows.followups import FollowUps
 from bot.slack.flows.home import HomeTabs
 from bot.slack.flows.knowledge import Knowledge
+from bot.slack.flows.opening import Opening
 from bot.slack.flows.paging import Paging
 from bot.slack.flows.review import Reviewing
 from bot.slack.flows.stakeholders import Stakeholders
@@ -120,7 +122,12 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utcnow) ->
         deps.updates,
         deps.drills,
         observe_lag=metrics.scheduler_lag.observe,
-        also_each_tick=[deps.paging.tick, deps.triage.tick, deps.followups.remind_owners],
+        also_each_tick=[
+            deps.declaring.opening.resume_unfinished,
+            deps.paging.tick,
+            deps.triage.tick,
+            deps.followups.remind_owners,
+        ],
         periodic=[(numbers.refresh, REFRESH_EVERY)],
     )
     backfill = Backfill(timeline, gateway, people, tasks)
@@ -139,7 +146,7 @@ def build_paging(
     """The duty manager paged once a major incident's room is open (declared or raised)."""
     pager = Pager(service.db, config.duty_rota, config.response_team, config.ack_within)
     paging = Paging(pager, service, changes, gateway, config)
-    declaring.on_major = changes.on_major = paging.start
+    declaring.opening.on_major = changes.on_major = paging.start
     return paging
 
 
@@ -159,7 +166,8 @@ def build_slack_layer(
     actors = Actors(gateway, named_groups(config.incident_admins, settings.playbooks))
     home = HomeTabs(service, desk, gateway, tasks, viewers)
     lessons, knowledge_base = Lessons(service), KnowledgeBase(service.db)
-    card = Card(service, desk, gateway, config.conference_bridge_url, lessons)
+    declarations = DeclarationDesk(service.db, service.clock, service.written)
+    card = Card(service, desk, gateway, config.conference_bridge_url, lessons, declarations)
     updates = Updates(
         desk,
         gateway,
@@ -171,9 +179,8 @@ def build_slack_layer(
         drill_broadcast_channel=config.drill_broadcast_channel,
     )
     knowledge = Knowledge(knowledge_base, gateway, people, viewers)
-    declaring = Declaring(
-        service, gateway, settings.playbooks, config, home, people, knowledge=knowledge
-    )
+    opening = Opening(service, declarations, gateway, config, card, home, knowledge)
+    declaring = Declaring(service, gateway, settings.playbooks, config, people, opening)
     stakeholders = Stakeholders(service, desk, gateway, viewers)
     documents = Documents(settings.database_url, settings.database_timeout)
     timeline_views = TimelineViews(service, timeline, gateway, people, documents, drills)

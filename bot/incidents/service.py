@@ -34,6 +34,8 @@ from bot.incidents.permissions import Action, Actor, IncidentPermissions, as_act
 from bot.playbooks import Playbook, PlaybookLibrary
 from bot.store import Database
 from bot.store.models import (
+    Declaration,
+    DeclarationStep,
     Drill,
     DrillInject,
     Incident,
@@ -190,6 +192,10 @@ class IncidentService:
     async def _write(self) -> AsyncIterator[AsyncSession]:
         async with self.db.transaction() as session:
             yield session
+        self.written()
+
+    def written(self) -> None:
+        """An incident row was written (here or by another desk): the open list is read afresh."""
         self._writes += 1
         self._open_cache = None
 
@@ -288,9 +294,10 @@ class IncidentService:
         impact: str = "",
         private: bool | None = None,
         drill: DrillSetup | None = None,
+        declaration: Callable[[Incident, datetime], Declaration] | None = None,
     ) -> IncidentSnapshot:
-        """`drill`: declare an exercise, with its scenario's rows written in the same
-        transaction."""
+        """Written with the incident: `drill`'s scenario rows (an exercise), `declaration`'s
+        row (the record of opening its war room)."""
         chosen = self.playbook_for(playbook)
         severity = self.check_severity(chosen, severity or chosen.initial_severity)
         title = checked_title(title, self.text_length)
@@ -309,8 +316,8 @@ class IncidentService:
         async with self._write() as session:
             session.add(incident)
             await session.flush()
-            if drill is not None:
-                session.add_all(drill.rows(incident))
+            session.add_all(drill.rows(incident) if drill else [])
+            session.add_all([declaration(incident, now)] if declaration else [])
             session.add(
                 RoleAssignment(
                     incident_id=incident.id,
@@ -332,14 +339,33 @@ class IncidentService:
             incident = await self.load_incident(session, incident_id)
             incident.channel_id, incident.channel_name = channel_id, channel_name
 
-    async def attach_card(self, incident_id: int, card_ts: str) -> None:
-        async with self._write() as session:
-            (await self.load_incident(session, incident_id)).card_ts = card_ts
+    async def card_changed(self, incident_id: int) -> None:
+        """Something the card shows changed: its version moves on (see `card_version`)."""
+        async with self.db.transaction() as session:
+            await session.exec(
+                update(Incident)
+                .where(Incident.id == incident_id)
+                .values(card_version=Incident.card_version + 1)
+            )
+
+    async def card_version(self, incident_id: int) -> int:
+        async with self.db.snapshot_read() as session:
+            version = await session.exec(
+                select(Incident.card_version).where(Incident.id == incident_id)
+            )
+            return version.one()
 
     async def abandon(self, incident_id: int) -> None:
         """The war room could not be opened: forget the declaration instead of leaving a ghost."""
         async with self._write() as session:
-            for model in (TimelineEntry, RoleAssignment, DrillInject, Drill):
+            for model in (
+                DeclarationStep,
+                Declaration,
+                TimelineEntry,
+                RoleAssignment,
+                DrillInject,
+                Drill,
+            ):
                 await session.exec(delete(model).where(model.incident_id == incident_id))
             await session.exec(delete(Incident).where(Incident.id == incident_id))
 

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 from aiolimiter import AsyncLimiter
 
-from bot.simulator.faults import Fault, Faults
+from bot.simulator.faults import Fault, Faults, Hold
 from bot.simulator.rules import MESSAGE_BLOCKS, SlackError, validate_blocks
 from bot.simulator.socket_mode import SocketModeHub
 from bot.simulator.web_api import WebApi
@@ -81,8 +81,14 @@ class FakeSlack:
     def add_usergroup(self, group_id: str, members: list[str]) -> str:
         return self.workspace.add_usergroup(group_id, members)
 
-    def add_channel(self, name: str, members: list[str] = (), private: bool = False) -> str:
-        return self.workspace.add_channel(name, members, private)
+    def add_channel(
+        self,
+        name: str,
+        members: list[str] = (),
+        private: bool = False,
+        creator: str | None = None,
+    ) -> str:
+        return self.workspace.add_channel(name, members, private, creator)
 
     def messages(self, channel_id: str) -> list[dict]:
         return self.workspace.messages(channel_id)
@@ -107,6 +113,16 @@ class FakeSlack:
     ) -> None:
         """Make the next `times` calls of `method` (whose params include `match`) fail."""
         self._faults.plan(method, Fault(error, status, retry_after, times, match))
+
+    def lose_answer(self, method: str, *, times: int = 1, **match) -> None:
+        """The next `times` calls of `method` (matching `match`) are performed, then the
+        connection drops before the answer: the caller cannot know it was done."""
+        self._faults.plan(method, Fault("", times=times, match=match, lose_answer=True))
+
+    def hold(self, method: str, **match) -> Hold:
+        """The next call of `method` (matching `match`) waits before Slack performs it,
+        until `release()`: Slack being slow, for a test to kill the caller meanwhile."""
+        return self._faults.hold(method, match)
 
     def limit_rate(self, method: str, per_minute: int) -> None:
         """Slack's rate-limit tier for `method` (Tier 3: 50 a minute, in bursts): calls over
@@ -172,11 +188,25 @@ class FakeSlack:
             self._check_auth(method, request.headers.get("Authorization", ""))
             await self._within_rate_limit(method)
             self._faults.raise_if_planned(method, params)
-            body = self._api.answer(method, params)
+            hold = self._faults.hold_for(method, params)
+            try:
+                return await self._answer(request, method, params, hold)
+            finally:
+                if hold is not None:
+                    hold.close()
         except SlackError as error:
             return web.json_response(
                 {"ok": False, "error": error.error}, status=error.status, headers=error.headers
             )
+
+    async def _answer(
+        self, request: web.Request, method: str, params: dict, hold: Hold | None
+    ) -> web.Response:
+        if hold is not None and not await hold.wait(params):
+            return _drop(request)  # it never got through: nothing done, nothing heard
+        body = self._api.answer(method, params)
+        if self._faults.answer_lost(method, params):
+            return _drop(request)  # done, but the caller hears nothing
         return web.json_response(body)
 
     async def _within_rate_limit(self, method: str) -> None:
@@ -214,6 +244,12 @@ class FakeSlack:
         # Slack takes files up to 1 GB; the app's 8 MB cap on request bodies is for the API.
         upload["content"] = await request.content.read()
         return web.Response(text="OK - uploaded")
+
+
+def _drop(request: web.Request) -> web.Response:
+    """Close the connection without an answer (the caller sees it dropped)."""
+    request.transport.abort()
+    return web.Response()
 
 
 async def _read_params(request: web.Request) -> dict:

@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -41,19 +42,48 @@ REFUSED_TOKEN = {
     "account_inactive",
     "not_allowed_token_type",
 }
-_MAX_NAME_ATTEMPTS = 20
 # conversations.history and .replies are Tier 3 (about 50 calls a minute, in bursts) for an
 # app a workspace builds for itself. Slack's Marketplace-less *distributed* apps get far
 # less (1 a minute since 2025), which this bot, installed per workspace, is not.
 TIER3_PER_MINUTE = 50
 HISTORY_PAGE = 999  # messages per call, Slack's most: under a per-call limit, fewer calls win
+# Looking for the bot's own recent message: the newest pages only, so the look stays cheap.
+OWN_MESSAGE_PAGE, OWN_MESSAGE_PAGES = 200, 3
+CHANNEL_LIST_PAGE = 1000  # conversations.list's most per call
+POST_ATTEMPTS = 3  # a post carrying metadata, its answer lost and the post not found
+
+
+# Set while a call runs that Slack may have carried out though its answer was lost, and that
+# must not be sent again blind (a post carrying metadata): the gateway looks first instead.
+_LOOK_BEFORE_RESENDING: ContextVar[bool] = ContextVar("look_before_resending", default=False)
+
+
+@contextmanager
+def _looking_before_resending(marked: bool = True) -> Iterator[None]:
+    token = _LOOK_BEFORE_RESENDING.set(marked)
+    try:
+        yield
+    finally:
+        _LOOK_BEFORE_RESENDING.reset(token)
+
+
+class ConnectionErrorRetryHandler(AsyncConnectionErrorRetryHandler):
+    """The SDK's handler, except that a call marked look-before-resending is re-sent only
+    when it never reached Slack (the connection could not be opened)."""
+
+    async def _can_retry_async(self, *, state, request, response=None, error=None) -> bool:
+        if _LOOK_BEFORE_RESENDING.get() and not isinstance(error, aiohttp.ClientConnectorError):
+            return False
+        return await super()._can_retry_async(
+            state=state, request=request, response=response, error=error
+        )
 
 
 def retry_handlers() -> list:
     return [
         AsyncRateLimitErrorRetryHandler(max_retry_count=3),
         AsyncServerErrorRetryHandler(max_retry_count=2),
-        AsyncConnectionErrorRetryHandler(max_retry_count=2),
+        ConnectionErrorRetryHandler(max_retry_count=2),
     ]
 
 
@@ -63,11 +93,20 @@ def make_client(
     return client_class(token=token, base_url=base_url, retry_handlers=retry_handlers(), timeout=15)
 
 
-class SlackCallFailed(Exception):
-    """A Web API call failed after retries. `error` is Slack's error code or the transport error."""
+def _carries(metadata: dict | None, event_type: str, payload: dict) -> bool:
+    """Message metadata of `event_type` whose event_payload holds every item of `payload`."""
+    if not metadata or metadata.get("event_type") != event_type:
+        return False
+    carried = metadata.get("event_payload") or {}
+    return all(carried.get(key) == value for key, value in payload.items())
 
-    def __init__(self, what: str, error: str):
-        self.what, self.error = what, error
+
+class SlackCallFailed(Exception):
+    """A Web API call failed after retries. `error` is Slack's error code or the transport
+    error; `answer_lost`: the call reached Slack but no answer came back (it may be done)."""
+
+    def __init__(self, what: str, error: str, answer_lost: bool = False):
+        self.what, self.error, self.answer_lost = what, error, answer_lost
         super().__init__(f"{what}: {error}")
 
 
@@ -109,7 +148,9 @@ def _failing_as(what: str) -> Iterator[None]:
         )
         raise SlackCallFailed(what, str(reason)) from error
     except (aiohttp.ClientError, TimeoutError) as error:
-        raise SlackCallFailed(what, f"Slack did not answer ({type(error).__name__})") from error
+        reached = not isinstance(error, aiohttp.ClientConnectorError)
+        reason = f"Slack did not answer ({type(error).__name__})"
+        raise SlackCallFailed(what, reason, answer_lost=reached) from error
 
 
 @dataclass(frozen=True)
@@ -184,9 +225,11 @@ class SlackGateway:
         )
         return self.identity
 
-    async def create_channel(self, names: list[str], private: bool) -> tuple[str, str]:
-        """Create the first free name of `names`; returns (channel ID, name)."""
-        for name in names[:_MAX_NAME_ATTEMPTS]:
+    async def create_channel(self, name: str, private: bool) -> str | None:
+        """Create the channel `name`; its ID, or None when the name is taken. Not re-sent
+        blind when its answer is lost (a second try would find the name taken): the caller
+        looks for it with `channel_named`."""
+        with _looking_before_resending():
             try:
                 response = await _call(
                     f"create channel #{name}",
@@ -194,10 +237,9 @@ class SlackGateway:
                 )
             except SlackCallFailed as failure:
                 if failure.error == "name_taken":
-                    continue
+                    return None
                 raise
-            return response["channel"]["id"], response["channel"]["name"]
-        raise SlackCallFailed("create the war room channel", "every candidate name is taken")
+        return response["channel"]["id"]
 
     async def expand_invitees(self, ids: list[str], problems: Problems) -> list[str]:
         """User IDs as they are; user groups (S…) replaced by their members."""
@@ -271,14 +313,88 @@ class SlackGateway:
 
         return await _call(f"list the members of <#{channel}>", every_page())
 
-    async def post(self, channel: str, text: str, blocks: list | None = None) -> str:
-        response = await _call(
-            f"post in <#{channel}>",
-            self.client.chat_postMessage(
-                channel=channel, text=text, blocks=blocks, unfurl_links=False
-            ),
-        )
+    async def post(
+        self,
+        channel: str,
+        text: str,
+        blocks: list | None = None,
+        metadata: dict | None = None,
+    ) -> str:
+        """Post a message; returns its ts. `metadata` is Slack's message metadata
+        (`event_type`, `event_payload`), by which `own_message` finds the message again: a
+        post carrying it whose answer is lost is looked for before it is sent again."""
+        if metadata is None:
+            return await self._post(channel, text, blocks, None)
+        for _ in range(POST_ATTEMPTS - 1):
+            try:
+                return await self._post(channel, text, blocks, metadata)
+            except SlackCallFailed as failure:
+                if not failure.answer_lost:
+                    raise
+            event_type, payload = metadata["event_type"], metadata.get("event_payload", {})
+            found = await self.own_message(channel, event_type, payload)
+            if found:
+                return found
+        return await self._post(channel, text, blocks, metadata)
+
+    async def _post(
+        self, channel: str, text: str, blocks: list | None, metadata: dict | None
+    ) -> str:
+        with _looking_before_resending(metadata is not None):
+            response = await _call(
+                f"post in <#{channel}>",
+                self.client.chat_postMessage(
+                    channel=channel,
+                    text=text,
+                    blocks=blocks,
+                    unfurl_links=False,
+                    metadata=metadata,
+                ),
+            )
         return response["ts"]
+
+    async def own_message(
+        self, channel: str, event_type: str, payload: dict, oldest: str | None = None
+    ) -> str | None:
+        """The ts of the bot's own recent message in `channel` whose metadata has
+        `event_type` and an event_payload containing `payload`'s items: a post whose answer
+        was lost is recognised instead of repeated. Reads the newest few pages only."""
+        ours = await self.bot_ids()
+        call = self.client.conversations_history(
+            channel=channel, oldest=oldest, limit=OWN_MESSAGE_PAGE, include_all_metadata=True
+        )
+        pages = self._pages("look for the bot's earlier message", "conversations.history", call)
+        try:
+            read = 0
+            async for messages in pages:
+                for message in messages:
+                    if ours & {message.get("bot_id"), message.get("user")} and _carries(
+                        message.get("metadata"), event_type, payload
+                    ):
+                        return message["ts"]
+                read += 1
+                if read >= OWN_MESSAGE_PAGES:
+                    return None
+        finally:
+            await pages.aclose()
+        return None
+
+    async def channel_named(self, name: str) -> str | None:
+        """The ID of the channel called `name` that the bot created (conversations.list,
+        public and private, paged by the SDK): a channel whose create answer was lost is
+        adopted rather than made twice. None when there is no such channel."""
+
+        async def find() -> str | None:
+            async for page in await self.client.conversations_list(
+                types="public_channel,private_channel", limit=CHANNEL_LIST_PAGE
+            ):
+                for channel in page.get("channels", []):
+                    if channel.get("name") == name and channel.get("creator") in ours:
+                        return channel["id"]
+            return None
+
+        ours = await self.bot_ids()
+        return await _call(f"look for #{name}", find())
 
     async def post_ephemeral(
         self, channel: str, user: str, text: str, blocks: list | None = None

@@ -21,6 +21,10 @@ class Incident(SQLModel, table=True):
     channel_id: str | None = Field(default=None, unique=True)
     channel_name: str | None = None
     card_ts: str | None = None
+    card_pinned: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    # Bumped by every change the card shows: an edit rendered from an older version is
+    # followed by another, so the card never ends older than the incident (two replicas).
+    card_version: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
     declared_by: str
     declared_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -306,3 +310,33 @@ class Page(SQLModel, table=True):
     acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     message_ts: str | None = None  # the direct message, once sent
     post_lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Declaration(SQLModel, table=True):
+    """How a declaration is getting on: its war room is opened by recorded steps, each done
+    once, by whoever holds the lease (`lease_owner` until `lease_until`, renewed while it
+    works): a restarted process or another replica finishes what a dead one left.
+    `channel_name` is the name being created, recorded before the call, so a channel whose
+    answer was lost is found and adopted. `answer_url` and `answer_channel`: where the
+    declarer is answered."""
+
+    incident_id: int = Field(foreign_key="incident.id", primary_key=True)
+    answer_url: str | None = None
+    answer_channel: str | None = None
+    requested_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    channel_name: str | None = None
+    runs: int = 0
+    lease_owner: str | None = None
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+
+
+class DeclarationStep(SQLModel, table=True):
+    """One step of a declaration once it is over: done (`result`: what it made, e.g. the
+    card's ts) or failed for good (`result`: why), never tried again by a resumed run."""
+
+    incident_id: int = Field(foreign_key="declaration.incident_id", primary_key=True)
+    step: str = Field(primary_key=True)
+    state: str
+    result: str = ""
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

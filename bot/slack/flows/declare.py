@@ -1,32 +1,24 @@
 """Declaring an incident: the form, then the war room.
 
-Independent Web API calls run concurrently, so the declaration costs three sequential round
-trips: create the channel (and expand user groups); invite, topic, card, broadcast, alert
-and the answer to the declarer; pin the card. Similar past incidents are looked up while
-the channel is created and posted with the card.
+The incident and the record of its declaration are written in one transaction; the war
+room is then opened step by step (`opening.py`), each step once, even across a crash.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.config import BotConfig
 from bot.incidents import IncidentService, IncidentSnapshot
+from bot.incidents.declaration import AnswerTo
 from bot.incidents.drills import DrillSetup
 from bot.playbooks import PlaybookLibrary
-from bot.slack.blocks import announcements, card, forms
-from bot.slack.blocks.common import drill_mark
-from bot.slack.flows.home import HomeTabs
-from bot.slack.flows.knowledge import Knowledge
+from bot.slack.blocks import forms
+from bot.slack.flows.opening import Opening
 from bot.slack.flows.reply import Reply
-from bot.slack.flows.room import announce_major, report_problems
-from bot.slack.gateway import Problems, SlackCallFailed, SlackGateway
+from bot.slack.gateway import SlackCallFailed, SlackGateway
 from bot.slack.people import People
-from bot.slack.text import for_executives, from_typed, mentioned, plain_text, war_room_name
-
-DRILL_CHANNEL_PREFIX = "drill"  # a drill's war room says so in its name
+from bot.slack.text import from_typed, mentioned, plain_text
 
 
 @dataclass
@@ -35,11 +27,8 @@ class Declaring:
     gateway: SlackGateway
     playbooks: PlaybookLibrary
     config: BotConfig
-    home: HomeTabs
     people: People
-    # Called once the room of a major incident is open: paging the duty manager.
-    on_major: Callable[[IncidentSnapshot], Awaitable[None]] | None = None
-    knowledge: Knowledge | None = None  # similar past incidents, posted in the new room
+    opening: Opening
 
     async def declare(
         self,
@@ -52,6 +41,8 @@ class Declaring:
         private: bool | None = None,
         drill: DrillSetup | None = None,
     ) -> IncidentSnapshot | None:
+        answer_to, first_name = AnswerTo(reply.response_url, reply.channel), self.opening.first_name
+        declarations = self.opening.declarations
         snapshot = await self.service.declare(
             title=await self._label(title),
             declared_by=reply.user,
@@ -60,100 +51,24 @@ class Declaring:
             impact=impact,
             private=private,
             drill=drill,
+            declaration=declarations.start(answer_to, first_name),
         )
-        problems = Problems()
-        # Read while the room is opened, posted with the card: no extra round trip.
-        similar = asyncio.ensure_future(self._similar(snapshot))
+        progress = declarations.fresh(snapshot.incident, answer_to, first_name)
         try:
-            opened = await self._open_room(reply, snapshot, problems)
-        except BaseException:
-            similar.cancel()
-            raise
-        if opened is None:
-            similar.cancel()
+            return await self.opening.run(progress)
+        except SlackCallFailed as failure:
+            # Slack could not say whether the channel exists: a later run finds out.
+            await reply(
+                f"⏳ {snapshot.incident.reference} is declared, but Slack is not answering "
+                f"({failure}). Its war room opens as soon as Slack does, and you will be told."
+            )
             return None
-        snapshot, invitees = opened
-        await self._furnish_room(reply, snapshot, invitees, problems, similar)
-        self.home.changed(snapshot)
-        await report_problems(
-            self.gateway, snapshot.incident.channel_id, problems, drill_mark(snapshot)
-        )
-        return snapshot
 
     async def _label(self, title: str) -> str:
         """A title is a label (the channel's name, headers, the status page): the people,
         channels and links in it become the names they show, so it reads the same on
         every surface and pings no one. Still said text: `&` stays `&amp;`."""
         return from_typed(plain_text(title, await self.people.names(mentioned(title))))
-
-    async def _open_room(
-        self, reply: Reply, snapshot: IncidentSnapshot, problems: Problems
-    ) -> tuple[IncidentSnapshot, list[str]] | None:
-        """Create the channel (and expand the invitees meanwhile); without a channel the
-        declaration is abandoned, so nothing is left half-declared."""
-        incident = snapshot.incident
-        prefix = DRILL_CHANNEL_PREFIX if incident.drill else self.config.channel_prefix
-        names = [
-            war_room_name(prefix, incident.declared_at, incident.title, attempt)
-            for attempt in range(20)
-        ]
-        created, invitees = await asyncio.gather(
-            self.gateway.create_channel(names, incident.private),
-            self.gateway.expand_invitees(snapshot.invitees(), problems),
-            return_exceptions=True,
-        )
-        if isinstance(created, BaseException):
-            await self.service.abandon(incident.id)
-            if not isinstance(created, SlackCallFailed):
-                raise created
-            await reply(
-                f"❌ Could not open a war room ({created}). Nothing was declared; try again."
-            )
-            return None
-        if isinstance(invitees, BaseException):
-            raise invitees
-        channel_id, channel_name = created
-        await self.service.attach_channel(incident.id, channel_id, channel_name)
-        return await self.service.get(incident.id), invitees
-
-    async def _similar(self, snapshot: IncidentSnapshot) -> list:
-        return await self.knowledge.similar(snapshot) if self.knowledge else []
-
-    async def _furnish_room(
-        self,
-        reply: Reply,
-        snapshot: IncidentSnapshot,
-        invitees: list[str],
-        problems: Problems,
-        similar: asyncio.Future,
-    ) -> None:
-        """Card, people, topic, answer and announcements at once; then pin the card."""
-        channel_id = snapshot.incident.channel_id
-        text, card_blocks = card.incident_card(snapshot, self.config.conference_bridge_url)
-        steps = [
-            self.gateway.post(channel_id, text, card_blocks),
-            self.gateway.invite(channel_id, [reply.user, *invitees], problems),
-            problems.collect(self.gateway.set_topic(channel_id, card.war_room_topic(snapshot))),
-            problems.collect(reply(declared_answer(snapshot))),
-            problems.collect(self._post_similar(channel_id, similar)),
-        ]
-        if snapshot.major:
-            steps += announce_major(self.gateway, self.config, snapshot, problems)
-        card_ts, *_ = await asyncio.gather(problems.collect(steps[0]), *steps[1:])
-        finishing = []
-        if card_ts:
-            await self.service.attach_card(snapshot.id, card_ts)
-            finishing.append(problems.collect(self.gateway.pin(channel_id, card_ts)))
-        if snapshot.playbook.checklist:
-            checklist = announcements.checklist(snapshot)
-            finishing.append(problems.collect(self.gateway.post(channel_id, checklist)))
-        if snapshot.major and self.on_major is not None:
-            finishing.append(problems.collect(self.on_major(snapshot)))
-        await asyncio.gather(*finishing)
-
-    async def _post_similar(self, channel_id: str, similar: asyncio.Future) -> None:
-        if self.knowledge:
-            await self.knowledge.post_similar(channel_id, await similar)
 
     async def open_form(
         self, trigger_id: str, metadata: dict, severity: str | None, playbook: str | None
@@ -175,12 +90,3 @@ class Declaring:
         """The form again with another playbook's severities and fields."""
         updated = forms.declare_modal(self.playbooks, self.service.playbook_for(playbook), metadata)
         await self.gateway.update_view(view_id, updated, view_hash)
-
-
-def declared_answer(snapshot: IncidentSnapshot) -> str:
-    incident = snapshot.incident
-    kind = "major" if snapshot.major else "minor"
-    return (
-        f"{drill_mark(snapshot)}🚨 Declared {incident.reference} ({incident.severity}, {kind}): *{for_executives(incident.title)}*. "
-        f"War room: <#{incident.channel_id}>. You are the commander until you hand it over."
-    )

@@ -48,10 +48,12 @@ class Knowledge:
             log.warning("no similar incidents for %s: %s", incident.reference, error)
             return []
 
-    async def post_similar(self, channel_id: str, found: list[Found]) -> None:
+    async def post_similar(
+        self, channel_id: str, found: list[Found], metadata: dict | None = None
+    ) -> None:
         if found:
             text, blocks = knowledge_blocks.similar_incidents(found, self.people.workspace())
-            await self.gateway.post(channel_id, text, blocks)
+            await self.gateway.post(channel_id, text, blocks, metadata)
 
     async def _visible_to(self, user: str, found: list[Found]) -> list[Found]:
         found = found[:CHECKED]

@@ -34,20 +34,22 @@ def stakeholder_channel(config: BotConfig, snapshot: IncidentSnapshot) -> str | 
     return config.drill_broadcast_channel if snapshot.is_drill else config.broadcast_channel
 
 
+def executives_post(config: BotConfig, snapshot: IncidentSnapshot) -> tuple[str, str] | None:
+    """(channel, text) of the executives' news of a major incident, if there is a channel."""
+    channel = stakeholder_channel(config, snapshot)
+    return (channel, announcements.declared_broadcast(snapshot)) if channel else None
+
+
+def response_team_post(config: BotConfig, snapshot: IncidentSnapshot) -> tuple[str, str] | None:
+    """(channel, text) of the response team's alert; never for a drill (a rehearsal must
+    not page the real response team)."""
+    channel = None if snapshot.is_drill else config.response_team_channel
+    return (channel, announcements.response_team_alert(snapshot)) if channel else None
+
+
 def announce_major(
     gateway: SlackGateway, config: BotConfig, snapshot: IncidentSnapshot, problems: Problems
 ) -> list[Awaitable]:
-    """The posts a major incident gets outside its room: the executives, the response team
-    (never for a drill: a rehearsal must not page the real response team)."""
-    posts = [
-        (stakeholder_channel(config, snapshot), announcements.declared_broadcast),
-        (
-            None if snapshot.is_drill else config.response_team_channel,
-            announcements.response_team_alert,
-        ),
-    ]
-    return [
-        problems.collect(gateway.post(channel, build(snapshot)))
-        for channel, build in posts
-        if channel
-    ]
+    """The posts a major incident gets outside its room: the executives, the response team."""
+    posts = [executives_post(config, snapshot), response_team_post(config, snapshot)]
+    return [problems.collect(gateway.post(*post)) for post in posts if post]
