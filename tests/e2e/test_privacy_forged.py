@@ -13,7 +13,10 @@ from sqlmodel import select
 
 from bot.store.models import ActionItem, StakeholderUpdate
 from tests.conftest import ALICE, BOB, DAVE
-from tests.e2e.test_privacy import bot_config, dumped, leaks, secret  # noqa: F401
+from tests.e2e import test_privacy
+from tests.e2e.test_privacy import dumped, leaks
+
+bot_config, secret = test_privacy.bot_config, test_privacy.secret  # its fixtures
 
 SEEN = "the private incident's words, people or room"
 
@@ -92,9 +95,7 @@ def told(bot, user: str, before: list) -> list:
     """What `user` was shown since `before` (pages to the duty manager aside: not theirs)."""
     earlier = {dumped(x) for x in before}
     return [
-        x
-        for x in seen_by(bot, user)
-        if dumped(x) not in earlier and "📟" not in str(x.get("text"))
+        x for x in seen_by(bot, user) if dumped(x) not in earlier and "📟" not in str(x.get("text"))
     ]
 
 

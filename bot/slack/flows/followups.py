@@ -10,6 +10,7 @@ from datetime import date
 from bot.incidents import IncidentService, IncidentSnapshot
 from bot.incidents.actions import ActionItems
 from bot.incidents.lessons import Lessons
+from bot.incidents.permissions import Actor
 from bot.slack.actors import Actors
 from bot.slack.blocks import actions as action_blocks
 from bot.slack.flows.card import Card
@@ -18,6 +19,7 @@ from bot.slack.flows.room import report_problems
 from bot.slack.gateway import Problems, SlackCallFailed, SlackGateway
 from bot.slack.people import People
 from bot.slack.text import permalink
+from bot.slack.viewers import Viewers
 from bot.store.models import Incident
 
 log = logging.getLogger(__name__)
@@ -32,6 +34,7 @@ class FollowUps:
     people: People
     card: Card
     actors: Actors
+    viewers: Viewers
 
     async def add(
         self,
@@ -42,8 +45,10 @@ class FollowUps:
         due: date | None = None,
         permalink: str | None = None,
     ) -> None:
+        snapshot = await self.service.get(incident_id)
+        await self.viewers.require(by, snapshot)  # the form carries the incident's id
         item = await self.items.add(incident_id, text, by, owner, due, permalink)
-        incident = (await self.service.get(incident_id)).incident
+        incident = snapshot.incident
         await self._tell_room(incident, action_blocks.added_in_room(item, by))
         if owner and owner != by:
             await self.gateway.post(owner, action_blocks.assigned_to_owner(item, incident, by))
@@ -67,7 +72,7 @@ class FollowUps:
         await reply(*action_blocks.action_list(snapshot.incident, items, problem), replace)
 
     async def done(self, reply: Reply, item_id: int, by: str) -> None:
-        item = await self.items.mark_done(item_id, await self.actors.of(by))
+        item = await self.items.mark_done(item_id, await self._acting_on(item_id, by))
         incident = (await self.service.get(item.incident_id)).incident
         await self._tell_room(incident, f"✅ <@{by}> marked done: {action_blocks.item_line(item)}")
         await self.show(reply, item.incident_id, replace=True)
@@ -76,15 +81,21 @@ class FollowUps:
         self, trigger_id: str, item_id: int, channel_id: str | None, user: str
     ) -> None:
         """The reassign form; refused before it opens unless `user` may reassign."""
-        item = await self.items.changeable(item_id, await self.actors.of(user))
+        item = await self.items.changeable(item_id, await self._acting_on(item_id, user))
         await self.gateway.open_view(trigger_id, action_blocks.reassign_modal(item, channel_id))
 
     async def reassign(self, item_id: int, owner: str, by: str) -> None:
-        item = await self.items.reassign(item_id, owner, await self.actors.of(by))
+        item = await self.items.reassign(item_id, owner, await self._acting_on(item_id, by))
         incident = (await self.service.get(item.incident_id)).incident
         await self._tell_room(incident, f"🔁 <@{by}> reassigned {action_blocks.item_line(item)}")
         if owner != by:
             await self.gateway.post(owner, action_blocks.assigned_to_owner(item, incident, by))
+
+    async def _acting_on(self, item_id: int, by: str) -> Actor:
+        """`by`, once they may see the item's incident: its buttons and forms carry its id."""
+        item = await self.items.get(item_id)
+        await self.viewers.require(by, await self.service.get(item.incident_id))
+        return await self.actors.of(by)
 
     async def open_form_from_message(
         self, reply: Reply, trigger_id: str, channel_id: str, message: dict
