@@ -1,4 +1,6 @@
-"""An outsider replays the bot's buttons and forms with the id of a private incident (or of
+"""Holes found by attacking private incidents from outside.
+
+An outsider replays the bot's buttons and forms with the id of a private incident (or of
 its update draft, action item) in the value or the form's metadata: the server judges the
 person against THAT incident, so they learn nothing about it and change nothing in it,
 not even an empty role they could take to get in.
@@ -172,3 +174,28 @@ async def test_forged_forms_change_nothing_in_a_private_incident(bot, secret):
     assert len(bot.fake.messages(secret["id"])) == room_before
     answers = told(bot, DAVE, before)
     assert len(answers) >= 4 and leaks(dumped(answers), secret) == [], SEEN
+
+
+def draft_message(bot, room: dict) -> dict:
+    return [m for m in bot.fake.messages(room["id"]) if "update_approve" in dumped(m)][-1]
+
+
+async def test_what_the_executives_read_of_a_private_incident_stays_its_reference(bot, secret):
+    """Every change, and a draft the comms lead approves as the bot wrote it, reach the
+    executives' channel without the title, severity, people or words from inside."""
+    room = secret["id"]
+    finding = "Attacker used the leaked payroll key"
+    for user, text in (
+        (ALICE, f"status identified {finding}"),
+        (ALICE, "severity SEV2"),
+        (ALICE, f"assign comms <@{ALICE}>"),
+        (ALICE, "update"),
+    ):
+        await bot.slack.command(user, text, room)
+        await bot.settled()
+    await bot.slack.click(ALICE, room, draft_message(bot, secret)["ts"], "update_approve")
+    await bot.settled()
+    executives = dumped([m for m in bot.fake.messages(bot.broadcast) if "INC-1" in m["text"]])
+    assert "📣" in executives and "identified" in executives  # the update went out
+    assert leaks(executives, secret) == [] and "payroll" not in executives
+    assert "SEV" not in executives
