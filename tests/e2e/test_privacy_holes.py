@@ -13,7 +13,7 @@ import json
 import pytest
 from sqlmodel import select
 
-from bot.store.models import ActionItem, StakeholderUpdate
+from bot.store.models import ActionItem, ReviewVersion, StakeholderUpdate
 from tests.conftest import ALICE, BOB, DAVE
 from tests.e2e import test_privacy
 from tests.e2e.test_privacy import dumped, leaks
@@ -167,13 +167,16 @@ async def test_forged_forms_change_nothing_in_a_private_incident(bot, secret):
     await forged_submit(bot, DAVE, "update_skip", {"update": update_id}, {"reason": text})
     reassigned = {"owner": {"selected_user": DAVE}}
     await forged_submit(bot, DAVE, "action_reassign", {"item": item_id, **general}, reassigned)
+    review = {"incident": 1, "sections": ["Summary"], **general}
+    await forged_submit(bot, DAVE, "review_fill", review, {"section_0": text})
     async with bot.runtime.db.snapshot_read() as session:
         assert (await session.get(StakeholderUpdate, update_id)).status == "draft"
         items = (await session.exec(select(ActionItem))).all()
+        assert (await session.exec(select(ReviewVersion))).all() == []
     assert [(i.id, i.owner) for i in items] == [(item_id, BOB)]
     assert len(bot.fake.messages(secret["id"])) == room_before
     answers = told(bot, DAVE, before)
-    assert len(answers) >= 4 and leaks(dumped(answers), secret) == [], SEEN
+    assert len(answers) >= 5 and leaks(dumped(answers), secret) == [], SEEN
 
 
 def draft_message(bot, room: dict) -> dict:
