@@ -17,6 +17,7 @@ from bot.store.models import ActionItem, ReviewVersion, StakeholderUpdate
 from tests.conftest import ALICE, BOB, DAVE
 from tests.e2e import test_privacy
 from tests.e2e.test_privacy import dumped, leaks
+from tests.e2e.test_web import get
 
 bot_config, secret = test_privacy.bot_config, test_privacy.secret  # its fixtures
 
@@ -202,3 +203,8 @@ async def test_what_the_executives_read_of_a_private_incident_stays_its_referenc
     assert "📣" in executives and "identified" in executives  # the update went out
     assert leaks(executives, secret) == [] and "payroll" not in executives
     assert "SEV" not in executives
+    for path in ("/status", "/status.json", "/status.atom", "/status/INC-1", "/metrics"):
+        status, page = await get(bot, path)
+        assert status == 200 and leaks(page, secret) == [] and "payroll" not in page, path
+    status, feed = await get(bot, "/status.atom")
+    assert "INC-1" not in feed  # none of its updates
