@@ -14,9 +14,9 @@ import pytest
 from sqlmodel import select
 
 from bot.store.models import ActionItem, ReviewVersion, StakeholderUpdate
-from tests.conftest import ALICE, BOB, DAVE
+from tests.conftest import ALICE, BOB, DAVE, ONCALL
 from tests.e2e import test_privacy
-from tests.e2e.test_privacy import dumped, leaks
+from tests.e2e.test_privacy import SECRET, dumped, leaks
 from tests.e2e.test_web import get
 
 bot_config, secret = test_privacy.bot_config, test_privacy.secret  # its fixtures
@@ -120,7 +120,7 @@ async def test_a_forged_incident_button_shows_an_outsider_nothing(bot, secret, a
     answers = told(bot, DAVE, before)
     assert answers, "the outsider is answered"
     assert leaks(dumped(answers), secret) == [], SEEN
-    assert "INC-1 — a private incident" in dumped(answers)
+    assert "⚠️ INC-1 — a private incident: only its members can see it" in dumped(answers)
     snapshot = await bot.service.get(1)
     assert (snapshot.incident.status, snapshot.incident.severity) == ("investigating", "SEV1")
 
@@ -208,3 +208,17 @@ async def test_what_the_executives_read_of_a_private_incident_stays_its_referenc
         assert status == 200 and leaks(page, secret) == [] and "payroll" not in page, path
     status, feed = await get(bot, "/status.atom")
     assert "INC-1" not in feed  # none of its updates
+
+
+async def test_a_member_without_a_role_still_reads_it_from_its_buttons(bot, secret):
+    """ONCALL is in the war room (Slack's member list says so) but holds no role."""
+    room = secret["id"]
+    await bot.slack.command(ONCALL, "timeline", room)
+    await bot.settled()
+    assert SECRET in dumped(bot.fake.responses[-1])
+    card = bot.fake.messages(room)[0]
+    await bot.slack.click(ONCALL, room, card["ts"], "card_catchup")
+    await bot.settled()
+    caught_up = [m for m in bot.fake.messages(room) if m.get("for_user") == ONCALL]
+    assert caught_up and "only its members" not in dumped(caught_up)
+    assert BOB in dumped(caught_up)  # the roles, as a member sees them
