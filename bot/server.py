@@ -176,6 +176,7 @@ def build_slack_layer(
         home,
         people,
         actors,
+        viewers,
         drill_broadcast_channel=config.drill_broadcast_channel,
     )
     knowledge = Knowledge(knowledge_base, gateway, people, viewers)
@@ -183,9 +184,9 @@ def build_slack_layer(
     declaring = Declaring(service, gateway, settings.playbooks, config, people, opening)
     stakeholders = Stakeholders(service, desk, gateway, viewers)
     documents = Documents(settings.database_url, settings.database_timeout)
-    timeline_views = TimelineViews(service, timeline, gateway, people, documents, drills)
+    timeline_views = TimelineViews(service, timeline, gateway, people, documents, drills, viewers)
     items = ActionItems(service)
-    changes = Changes(service, gateway, config, card, updates, people, home, actors)
+    changes = Changes(service, gateway, config, card, updates, people, home, actors, viewers)
     paging = build_paging(service, changes, declaring, gateway, config)
     alerts = AlertDesk(service.db)
     return Deps(
@@ -202,8 +203,8 @@ def build_slack_layer(
         timeline_views=timeline_views,
         home=home,
         drills=Drills(drills, declaring, stakeholders, gateway),
-        reviewing=Reviewing(lessons, knowledge_base, timeline_views, gateway, actors),
-        followups=FollowUps(service, items, lessons, gateway, people, card, actors),
+        reviewing=Reviewing(lessons, knowledge_base, timeline_views, gateway, actors, viewers),
+        followups=FollowUps(service, items, lessons, gateway, people, card, actors, viewers),
         knowledge=knowledge,
         triage=Triage(alerts, gateway, declaring, config, settings.playbooks, tasks),
         paging=paging,

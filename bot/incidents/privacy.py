@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from sqlmodel import col
 
+from bot.incidents.errors import IncidentError
 from bot.store.models import Incident
 
 if TYPE_CHECKING:  # the service indexes incidents for search, which asks this module
@@ -67,6 +68,22 @@ def shown_to(subject: IncidentSnapshot | Incident | HasPrivacy, viewer: Viewer) 
     if incident is subject:
         return viewer.user == incident.declared_by
     return viewer.user in members(subject)
+
+
+class Hidden(IncidentError):
+    """Someone who may not see a private incident named it (a stale or replayed button, a
+    form's metadata): they learn nothing more and change nothing in it, not even an empty
+    role (taking one is open to all, in the incidents they may see)."""
+
+    def __init__(self, reference: str):
+        super().__init__(f"{private_label(reference)}: only its members can see it or act on it.")
+
+
+def require_shown(subject: IncidentSnapshot | Incident, viewer: Viewer) -> None:
+    """Hidden unless `viewer` may see the incident: every request naming an incident by
+    its id, from outside its war room, passes here before reading or changing it."""
+    if not shown_to(subject, viewer):
+        raise Hidden(_incident(subject).reference)
 
 
 def room_to_ask(subject: IncidentSnapshot | Incident, user: str) -> str | None:

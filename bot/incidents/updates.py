@@ -30,6 +30,7 @@ from bot.incidents.entries import (
 from bot.incidents.errors import InvalidRequest, NotFound
 from bot.incidents.lifecycle import IncidentStatus, UpdateStatus, refuse_if_closed
 from bot.incidents.permissions import Action, Actor
+from bot.incidents.privacy import EVERYONE, private_label, shown_to
 from bot.incidents.service import IncidentService, IncidentSnapshot, cadence_due, retire_drafts
 from bot.playbooks import Playbook, format_duration
 from bot.store import Database
@@ -49,6 +50,9 @@ STATUS_PLANS = {
     IncidentStatus.MONITORING: "A fix is in place; watching that it holds.",
     IncidentStatus.RESOLVED: "Resolved. A post-incident review will follow.",
 }
+# A private incident's draft, in place of the words from inside (what the comms lead adds is
+# theirs to choose).
+NOT_SHARED = "Not shared outside the war room."
 
 
 @dataclass(frozen=True)
@@ -471,18 +475,27 @@ def compose(
         next_update = "This is the final update." if not incident.is_open else "When there is news."
     else:
         next_update = f"{next_due:%H:%M} UTC (every {format_duration(cadence)})"
-    return snapshot.playbook.update_template.format(
-        title=incident.title,
-        severity=incident.severity,
-        status=incident.status,
-        impact=incident.impact or "Being assessed.",
-        what_we_know="\n".join(f"• {line}" for line in known)
+    fields = {
+        "title": incident.title,
+        "severity": incident.severity,
+        "status": incident.status,
+        "impact": incident.impact or "Being assessed.",
+        "what_we_know": "\n".join(f"• {line}" for line in known)
         if known
         else "No new findings since the last update.",
         # The status notes are findings and already listed under what we know.
-        what_we_are_doing=STATUS_PLANS.get(incident.status, incident.status),
-        next_update=next_update,
-    )
+        "what_we_are_doing": STATUS_PLANS.get(incident.status, incident.status),
+        "next_update": next_update,
+    }
+    if not shown_to(snapshot, EVERYONE):
+        # Approved as written, it goes to everyone: the comms lead adds what they choose.
+        fields |= {
+            "title": private_label(incident.reference),
+            "severity": "private",
+            "impact": NOT_SHARED,
+            "what_we_know": NOT_SHARED,
+        }
+    return snapshot.playbook.update_template.format(**fields)
 
 
 def _known(entry: TimelineEntry) -> str:

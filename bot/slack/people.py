@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.background import BackgroundTasks
 from bot.incidents import IncidentError
-from bot.incidents.permissions import Candidate
+from bot.incidents.permissions import Candidate, check_can_hold
 from bot.slack.gateway import SlackCallFailed, SlackGateway
 from bot.slack.text import escape, plain_text
 
@@ -156,6 +156,17 @@ class People:
             deactivated=person.deleted,
             system=user_id == SLACKBOT,
         )
+
+    async def first_able_to_hold_a_role(self, users: Iterable[str]) -> str | None:
+        """The first of `users` who may hold a role (a person, active): a rota or a team
+        list may still name someone who has left."""
+        for user_id in users:
+            try:
+                check_can_hold(await self.candidate(user_id))
+            except IncidentError:
+                continue
+            return user_id
+        return None
 
     def _named(self, wanted: str) -> str | None:
         if self._listed_at is None or self.clock() - self._listed_at >= DIRECTORY_SECONDS:

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from bot.incidents import IncidentSnapshot
-from bot.incidents.privacy import Viewer, room_to_ask
+from bot.incidents.privacy import Viewer, require_shown, room_to_ask
 from bot.slack.gateway import SlackCallFailed, SlackGateway
 from bot.store.models import Incident
 
@@ -42,6 +42,11 @@ class Viewers:
         members = await asyncio.gather(*map(self.members, rooms_list))
         inside = {room for room, people in zip(rooms_list, members, strict=True) if user in people}
         return Viewer(user, frozenset(inside))
+
+    async def require(self, user: str, subject: IncidentSnapshot | Incident) -> None:
+        """privacy.Hidden unless `user` may see the incident: for buttons and forms that
+        carry an incident's id, which the person may not (or no longer) be let into."""
+        require_shown(subject, await self.of(user, [subject]))
 
     async def members(self, room: str) -> frozenset[str]:
         """A war room's members, from a recent read if there is one; Home tabs refreshed

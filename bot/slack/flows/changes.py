@@ -12,7 +12,7 @@ from bot.config import BotConfig
 from bot.incidents import Change, IncidentService, IncidentSnapshot
 from bot.incidents.entries import RoleHandedOver, SeverityChanged, StatusChanged, payload
 from bot.incidents.lifecycle import IncidentStatus, refuse_if_closed
-from bot.incidents.permissions import check_can_hold
+from bot.incidents.permissions import Actor, check_can_hold
 from bot.slack.actors import Actors
 from bot.slack.blocks import announcements, card, forms
 from bot.slack.flows.card import Card
@@ -23,6 +23,7 @@ from bot.slack.flows.updates import Updates
 from bot.slack.gateway import Problems, SlackGateway
 from bot.slack.people import People
 from bot.slack.text import channel, user
+from bot.slack.viewers import Viewers
 
 ARCHIVED = Step("archived the room", "the room was not archived")
 ARCHIVE_HELD = Step("", "the room was left open, so the missing steps can be done there")
@@ -51,13 +52,14 @@ class Changes:
     people: People
     home: HomeTabs
     actors: Actors
+    viewers: Viewers
     # Called when an incident is raised to major: paging the duty manager.
     on_major: Callable[[IncidentSnapshot], Awaitable[None]] | None = None
 
     async def assign(self, incident_id: int, role: str, assignee: str, by: str) -> None:
         """Hand `role` to `assignee` (a user picked in a form); people only, no bots."""
+        actor = await self._acting(incident_id, by)
         check_can_hold(await self.people.candidate(assignee))
-        actor = await self.actors.of(by)
         await self.publish(await self.service.assign(incident_id, role, assignee, by=actor))
 
     async def assign_named(
@@ -68,22 +70,29 @@ class Changes:
         await self.assign(incident_id, role, assignee, by)
 
     async def set_status(self, incident_id: int, status: str, by: str, note: str = "") -> None:
-        actor = await self.actors.of(by)
+        actor = await self._acting(incident_id, by)
         await self.publish(await self.service.set_status(incident_id, status, actor, note))
 
     async def resolve(self, incident_id: int, by: str, summary: str) -> None:
         await self.set_status(incident_id, IncidentStatus.RESOLVED, by, summary)
 
     async def set_severity(self, incident_id: int, severity: str, by: str) -> None:
-        actor = await self.actors.of(by)
+        actor = await self._acting(incident_id, by)
         await self.publish(await self.service.set_severity(incident_id, severity, by=actor))
 
     async def close(self, incident_id: int, by: str) -> None:
-        await self.publish(await self.service.close(incident_id, by=await self.actors.of(by)))
+        actor = await self._acting(incident_id, by)
+        await self.publish(await self.service.close(incident_id, by=actor))
 
-    async def open_handover(self, trigger_id: str, incident_id: int) -> None:
+    async def _acting(self, incident_id: int, by: str) -> Actor:
+        """`by`, once they may see the incident: a card's menu or a form names it by id."""
+        await self.viewers.require(by, await self.service.get(incident_id))
+        return await self.actors.of(by)
+
+    async def open_handover(self, trigger_id: str, incident_id: int, user: str) -> None:
         """The form to hand a role over (its submission comes back to `assign`)."""
         snapshot = await self.service.get(incident_id)
+        await self.viewers.require(user, snapshot)
         refuse_if_closed(snapshot.incident)  # said before the form opens, not after it is filled
         await self.gateway.open_view(trigger_id, forms.handover_modal(snapshot))
 

@@ -12,6 +12,7 @@ from bot.incidents import IncidentService, IncidentSnapshot
 from bot.incidents.actions import ActionItems
 from bot.incidents.lessons import Lessons
 from bot.incidents.lifecycle import refuse_if_closed
+from bot.incidents.permissions import Actor
 from bot.slack.actors import Actors
 from bot.slack.blocks import actions as action_blocks
 from bot.slack.flows.card import Card
@@ -20,6 +21,7 @@ from bot.slack.flows.reply import Reply
 from bot.slack.gateway import SlackCallFailed, SlackGateway
 from bot.slack.people import People
 from bot.slack.text import permalink
+from bot.slack.viewers import Viewers
 from bot.store.models import ActionItem, Incident
 
 LIST_SHOWN = Step("updated the list", "the list could not be updated")
@@ -36,6 +38,7 @@ class FollowUps:
     people: People
     card: Card
     actors: Actors
+    viewers: Viewers
 
     async def add(
         self,
@@ -46,8 +49,10 @@ class FollowUps:
         due: date | None = None,
         permalink: str | None = None,
     ) -> None:
+        snapshot = await self.service.get(incident_id)
+        await self.viewers.require(by, snapshot)  # the form carries the incident's id
         item = await self.items.add(incident_id, text, by, owner, due, permalink)
-        incident = (await self.service.get(incident_id)).incident
+        incident = snapshot.incident
         outcome = Outcome(f"added action item {item.id} to {incident.reference}")
         await self._tell_room(incident, action_blocks.added_in_room(item, by), outcome)
         if owner and owner != by:
@@ -73,7 +78,7 @@ class FollowUps:
         await reply(*action_blocks.action_list(snapshot.incident, items, problem), replace)
 
     async def done(self, reply: Reply, item_id: int, by: str) -> None:
-        item = await self.items.mark_done(item_id, await self.actors.of(by))
+        item = await self.items.mark_done(item_id, await self._acting_on(item_id, by))
         incident = (await self.service.get(item.incident_id)).incident
         outcome = Outcome(f"marked action item {item.id} done")
         done = f"✅ <@{by}> marked done: {action_blocks.item_line(item)}"
@@ -85,11 +90,11 @@ class FollowUps:
         self, trigger_id: str, item_id: int, channel_id: str | None, user: str
     ) -> None:
         """The reassign form; refused before it opens unless `user` may reassign."""
-        item = await self.items.changeable(item_id, await self.actors.of(user))
+        item = await self.items.changeable(item_id, await self._acting_on(item_id, user))
         await self.gateway.open_view(trigger_id, action_blocks.reassign_modal(item, channel_id))
 
     async def reassign(self, item_id: int, owner: str, by: str) -> None:
-        item = await self.items.reassign(item_id, owner, await self.actors.of(by))
+        item = await self.items.reassign(item_id, owner, await self._acting_on(item_id, by))
         incident = (await self.service.get(item.incident_id)).incident
         outcome = Outcome(f"gave action item {item.id} to <@{owner}>")
         moved = f"🔁 <@{by}> reassigned {action_blocks.item_line(item)}"
@@ -97,6 +102,12 @@ class FollowUps:
         if owner != by:
             await self._tell_owner(item, incident, by, outcome)
         outcome.finish()
+
+    async def _acting_on(self, item_id: int, by: str) -> Actor:
+        """`by`, once they may see the item's incident: its buttons and forms carry its id."""
+        item = await self.items.get(item_id)
+        await self.viewers.require(by, await self.service.get(item.incident_id))
+        return await self.actors.of(by)
 
     async def open_form_from_message(
         self, reply: Reply, trigger_id: str, channel_id: str, message: dict

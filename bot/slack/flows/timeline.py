@@ -22,6 +22,7 @@ from bot.slack.flows.reply import Reply
 from bot.slack.gateway import SlackGateway
 from bot.slack.people import People
 from bot.slack.text import for_room, mentioned, plain_text
+from bot.slack.viewers import Viewers
 
 
 @dataclass
@@ -32,6 +33,7 @@ class TimelineViews:
     people: People
     documents: Documents  # long documents are written by worker processes
     drills: DrillDesk
+    viewers: Viewers  # a page's buttons carry the incident's id: it may not be the reader's
 
     async def note(self, snapshot: IncidentSnapshot, user: str, text: str) -> None:
         entry = await self.timeline.add_note(snapshot.id, user, text)
@@ -55,6 +57,7 @@ class TimelineViews:
             self.timeline.highlights(incident_id),
             self.people.zone(reply.user),
         )
+        await self.viewers.require(reply.user, snapshot)
         text, page_blocks = timeline_blocks.timeline_page(snapshot, chunk, highlights, zone)
         await reply(text, page_blocks, replace)
 
@@ -64,6 +67,7 @@ class TimelineViews:
             self.timeline.highlights(incident_id),
             self.people.zone(reply.user),
         )
+        await self.viewers.require(reply.user, snapshot)
         await reply(*timeline_blocks.catch_up(snapshot, highlights, zone))
 
     async def export(self, snapshot: IncidentSnapshot, user: str) -> None:

@@ -124,10 +124,15 @@ class Triage:
         if level is None or not level.auto_declare or not view.firing:
             return
         order = page_order(self.config.duty_rota, self.config.response_team, self.clock())
-        if not order:
-            log.warning("alert group %s: auto_declare needs a duty_rota or response_team", group_id)
+        commander = await self.declaring.people.first_able_to_hold_a_role(order)
+        if commander is None:
+            log.warning(
+                "alert group %s: auto_declare needs a duty_rota or response_team with an "
+                "active person in it",
+                group_id,
+            )
             return
-        reply = Reply(self.gateway, order[0], channel=self.config.alerts_channel)
+        reply = Reply(self.gateway, commander, channel=self.config.alerts_channel)
         # Alert text is raw, like a form's: stored in Slack's dialect, as everything said is.
         await self.declared(
             reply,

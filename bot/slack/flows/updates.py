@@ -10,6 +10,7 @@ from functools import partial
 
 from bot.incidents import Change, IncidentError, IncidentSnapshot
 from bot.incidents.lifecycle import UpdateStatus
+from bot.incidents.permissions import Actor
 from bot.incidents.updates import Draft, UpdateDesk
 from bot.slack.actors import Actors
 from bot.slack.blocks import updates
@@ -21,6 +22,7 @@ from bot.slack.flows.room import report_problems
 from bot.slack.gateway import Problems, SlackCallFailed, SlackGateway
 from bot.slack.people import People
 from bot.slack.text import channel, mentioned
+from bot.slack.viewers import Viewers
 
 DRAFT_POSTED = Step(
     "posted the draft in the room",
@@ -49,6 +51,7 @@ class Updates:
     home: HomeTabs
     people: People
     actors: Actors
+    viewers: Viewers
     drill_broadcast_channel: str | None = None
 
     async def _names(self, draft: Draft) -> dict[str, str]:
@@ -117,19 +120,20 @@ class Updates:
         self, trigger_id: str, update_id: int, user: str, message_ts: str | None, build: Callable
     ) -> None:
         """The edit or skip form; refused before it opens unless `user` may decide."""
-        draft = await self.desk.check_decider(update_id, await self.actors.of(user))
+        draft = await self.desk.check_decider(update_id, await self._deciding(update_id, user))
         await self.gateway.open_view(trigger_id, build(draft, message_ts, await self._names(draft)))
 
     async def approve(
         self, update_id: int, by: str, text: str | None = None, message_ts: str | None = None
     ) -> None:
         """`message_ts`: where the person clicked, in case the draft's ts is not stored yet."""
+        actor = await self._deciding(update_id, by)
         target = self.sends_to((await self.desk.get(update_id)).snapshot)
         if not target:
             raise IncidentError(
                 "No broadcast channel is configured (broadcast_channel), so updates cannot be sent."
             )
-        draft = await self.desk.start_sending(update_id, await self.actors.of(by), text)
+        draft = await self.desk.start_sending(update_id, actor, text)
         try:
             text = updates.broadcast_update(draft, await self._names(draft))
             broadcast_ts = await self.gateway.post(target, text)
@@ -141,6 +145,11 @@ class Updates:
         sent = await self.desk.sent(update_id, broadcast_ts)
         await self._decided(sent, message_ts, Outcome(f"sent the update to {channel(target)}"))
 
+    async def _deciding(self, update_id: int, by: str) -> Actor:
+        """`by`, once they may see the draft's incident: its buttons and forms carry its id."""
+        await self.viewers.require(by, (await self.desk.get(update_id)).snapshot)
+        return await self.actors.of(by)
+
     def sends_to(self, snapshot: IncidentSnapshot) -> str | None:
         """Where an approved update goes: the executives' channel; a drill's go to the drill
         broadcast channel, or stay in its war room."""
@@ -151,7 +160,7 @@ class Updates:
     async def skip(
         self, update_id: int, by: str, reason: str, message_ts: str | None = None
     ) -> None:
-        skipped = await self.desk.skip(update_id, await self.actors.of(by), reason)
+        skipped = await self.desk.skip(update_id, await self._deciding(update_id, by), reason)
         await self._decided(skipped, message_ts, Outcome("skipped the update"))
 
     async def _decided(self, draft: Draft, clicked_ts: str | None, outcome: Outcome) -> None:

@@ -24,7 +24,8 @@ def register_card(app: AsyncApp, deps: Deps) -> None:
     @app.action("card_handover")
     async def card_handover(ack: AsyncAck, body: dict, action: dict) -> None:
         await ack()
-        work = deps.changes.open_handover(body["trigger_id"], int(action["value"]))
+        user = body["user"]["id"]
+        work = deps.changes.open_handover(body["trigger_id"], int(action["value"]), user)
         deps.run_for(_reply(deps, body), work, "handover form")
 
     @app.action("card_status")
