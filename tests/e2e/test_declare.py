@@ -138,7 +138,7 @@ async def test_declare_without_title_opens_the_form_and_submitting_declares(bot)
     )
     assert answer == {}
     await bot.settled()
-    room = bot.fake.channel_named(f"inc-{today()}-warehouse-scanners-offline")
+    room = bot.fake.channel_named(f"inc-{today()}-inc-1")  # private: named by its reference
     assert room["is_private"]
     assert "No parcels leave the warehouse" in json.dumps(room["messages"][0]["blocks"])
     assert "private war room" in bot.fake.messages(bot.broadcast)[0]["text"]

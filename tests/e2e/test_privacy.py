@@ -39,6 +39,8 @@ async def secret(bot) -> dict:
     await bot.slack.submit(ALICE, view_id, values)
     await bot.settled()
     room = bot.fake.channel_named("inc-")
+    # Slack answers name_taken to anyone trying a name: the title must not be in it.
+    assert room["is_private"] and room["name"].endswith("-inc-1"), room["name"]
     await bot.slack.command(ALICE, f"assign comms <@{BOB}>", room["id"])
     await bot.declare("SEV2 Checkout slow", CAROL)
     await bot.settled()

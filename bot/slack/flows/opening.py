@@ -141,8 +141,11 @@ class Opening:
     def channel_names(self, incident: Incident) -> list[str]:
         """The war room's names, in the order tried: `-2`, `-3`… while one is taken."""
         prefix = DRILL_CHANNEL_PREFIX if incident.drill else self.config.channel_prefix
+        # A private room's name says only its reference: Slack answers `name_taken` to
+        # anyone trying a name, so a title in it could be guessed from outside.
+        named = incident.reference if incident.private else incident.title
         return [
-            war_room_name(prefix, incident.declared_at, incident.title, attempt)
+            war_room_name(prefix, incident.declared_at, named, attempt)
             for attempt in range(NAME_ATTEMPTS)
         ]
 
