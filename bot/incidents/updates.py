@@ -3,12 +3,13 @@
 Every transition is a conditional UPDATE, so it happens once however many people click and
 however many replicas run: a due incident is claimed by clearing its `next_update_due`
 where it still holds the value read; a draft is posted under a lease; approving moves a
-draft to `sending` only if it is still a draft.
+draft to `sending` only if it is still a draft, under a lease too, so that an update whose
+broadcaster died is finished by another process (or the restarted one), once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,7 +18,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.incidents import lifecycle
-from bot.incidents.claims import claim
+from bot.incidents.claims import claim, not_in
 from bot.incidents.entries import (
     EntryKind,
     SeverityChanged,
@@ -42,6 +43,9 @@ from bot.store.models import (
 from bot.store.types import utcnow
 
 POST_LEASE = timedelta(seconds=30)
+# Whoever holds a lease gives up its Slack calls by then, so a post never lands after the
+# lease ran out and someone else, finding no message yet, posted it again.
+WITHIN_LEASE = POST_LEASE * 2 / 3
 DECIDERS = ("comms", "commander")
 STATUS_PLANS = {
     IncidentStatus.INVESTIGATING: "Investigating the cause.",
@@ -71,17 +75,19 @@ class UpdateDesk:
 
     # -- drafting ------------------------------------------------------------------------------
 
-    async def claim_due(self, limit: int = 1000) -> list[Draft]:
+    async def claim_due(self, limit: int = 1000, skip: Collection[int] = ()) -> list[Draft]:
         """Draft an update for every incident whose cadence is due; each is claimed once.
 
         One UPDATE … RETURNING clears `next_update_due` on the due rows: a row another
-        replica cleared first no longer matches, so no incident is drafted twice.
+        replica cleared first no longer matches, so no incident is drafted twice. `skip`:
+        incidents this process is still busy with (their turn comes when it is done).
         """
         now = self.clock()
         due = (
             col(Incident.next_update_due) <= now,
             col(Incident.channel_id).is_not(None),
             col(Incident.status).in_(lifecycle.ACTIVE_STATUSES),
+            *not_in(Incident.id, skip),
         )
         async with self.db.snapshot_read() as session:
             if (await session.exec(select(Incident.id).where(*due).limit(1))).first() is None:
@@ -183,16 +189,31 @@ class UpdateDesk:
                 )
             ).first()
 
-    async def claim_unposted(self) -> list[Draft]:
-        """Drafts whose poster died before posting (its lease ran out): post them now, once."""
+    async def claim_unposted(self, skip: Collection[int] = ()) -> list[Draft]:
+        """Drafts whose poster died or gave up (its lease ran out): post them now, once.
+        The earlier attempt may have reached the room after all: look there first."""
         now = self.clock()
         return await self._claim(
             (
                 col(StakeholderUpdate.message_ts).is_(None),
                 StakeholderUpdate.status == UpdateStatus.DRAFT,
                 col(StakeholderUpdate.post_lease_until) < now,
+                *not_in(StakeholderUpdate.incident_id, skip),
             ),
             post_lease_until=now + POST_LEASE,
+        )
+
+    async def claim_unsent(self, skip: Collection[int] = ()) -> list[Draft]:
+        """Approved updates whose broadcaster died or gave up (its lease ran out): finish
+        them now, once, after looking for the broadcast the earlier attempt may have made."""
+        now = self.clock()
+        return await self._claim(
+            (
+                StakeholderUpdate.status == UpdateStatus.SENDING,
+                col(StakeholderUpdate.send_lease_until) < now,
+                *not_in(StakeholderUpdate.incident_id, skip),
+            ),
+            send_lease_until=now + POST_LEASE,
         )
 
     async def posted(self, posted: list[tuple[int, str]]) -> None:
@@ -208,7 +229,7 @@ class UpdateDesk:
         async with self.db.transaction() as session:
             await session.exec(statement, params=[{"update_id": i, "ts": ts} for i, ts in posted])
 
-    async def claim_escalations(self) -> list[Draft]:
+    async def claim_escalations(self, skip: Collection[int] = ()) -> list[Draft]:
         """Drafts left undecided past `escalate_after`: each is escalated once."""
         return await self._claim(
             (
@@ -216,9 +237,19 @@ class UpdateDesk:
                 col(StakeholderUpdate.escalated).is_(False),
                 col(StakeholderUpdate.escalate_at) <= self.clock(),
                 col(StakeholderUpdate.message_ts).is_not(None),
+                *not_in(StakeholderUpdate.incident_id, skip),
             ),
             escalated=True,
         )
+
+    async def escalation_failed(self, update_id: int) -> None:
+        """The nudge could not be posted: a later tick tries again."""
+        async with self.db.transaction() as session:
+            await session.exec(
+                update(StakeholderUpdate)
+                .where(col(StakeholderUpdate.id) == update_id)
+                .values(escalated=False)
+            )
 
     async def _claim(self, conditions: tuple, **values) -> list[Draft]:
         """Set `values` on the drafts matching `conditions` (see `claim`) and return them."""
@@ -239,7 +270,8 @@ class UpdateDesk:
     # -- deciding ------------------------------------------------------------------------------
 
     async def start_sending(self, update_id: int, by: str, text: str | None = None) -> Draft:
-        """Approve (optionally with edited text): the draft moves to `sending` exactly once."""
+        """Approve (optionally with edited text): the draft moves to `sending` exactly once,
+        leased to the approver for the broadcast (see `claim_unsent`)."""
         async with self.db.transaction() as session:
             row, snapshot = await self._decidable(session, update_id, by)
             claimed = await session.exec(
@@ -248,7 +280,12 @@ class UpdateDesk:
                     col(StakeholderUpdate.id) == update_id,
                     StakeholderUpdate.status == UpdateStatus.DRAFT,
                 )
-                .values(status=UpdateStatus.SENDING, decided_by=by, text=(text or row.text).strip())
+                .values(
+                    status=UpdateStatus.SENDING,
+                    decided_by=by,
+                    text=(text or row.text).strip(),
+                    send_lease_until=self.clock() + POST_LEASE,
+                )
             )
             if claimed.rowcount != 1:
                 raise InvalidRequest(_already(row))
@@ -256,13 +293,29 @@ class UpdateDesk:
             return Draft(row, snapshot)
 
     async def sent(self, update_id: int, broadcast_ts: str | None) -> Draft:
-        """The update is out: record it, answer its questions and plan the next one."""
+        """The update is out: record it, answer its questions and plan the next one (once,
+        however many finished the broadcast)."""
         async with self.db.transaction() as session:
             now = self.clock()
             row = await session.get(StakeholderUpdate, update_id)
             incident = await self.incidents.load_incident(session, row.incident_id, for_update=True)
-            row.status, row.decided_at, row.broadcast_ts = UpdateStatus.SENT, now, broadcast_ts
             snapshot = await self.incidents.snapshot_in(session, incident)
+            recorded = await session.exec(
+                update(StakeholderUpdate)
+                .where(
+                    col(StakeholderUpdate.id) == update_id,
+                    StakeholderUpdate.status == UpdateStatus.SENDING,
+                )
+                .values(
+                    status=UpdateStatus.SENT,
+                    decided_at=now,
+                    broadcast_ts=broadcast_ts,
+                    send_lease_until=None,
+                )
+            )
+            await session.refresh(row)
+            if recorded.rowcount != 1:
+                return Draft(row, snapshot)
             incident.last_update_at = now
             if incident.status in lifecycle.ACTIVE_STATUSES and not row.final:
                 incident.next_update_due = cadence_due(snapshot.playbook, incident.severity, now)
@@ -277,11 +330,12 @@ class UpdateDesk:
             return Draft(row, snapshot)
 
     async def sending_failed(self, update_id: int) -> None:
-        """Broadcasting failed: back to draft so it can be approved again."""
+        """Broadcasting failed (and no broadcast was found): back to draft so it can be
+        approved again."""
         async with self.db.transaction() as session:
             row = await session.get(StakeholderUpdate, update_id)
             if row.status == UpdateStatus.SENDING:
-                row.status = UpdateStatus.DRAFT
+                row.status, row.send_lease_until = UpdateStatus.DRAFT, None
 
     async def skip(self, update_id: int, by: str, reason: str) -> Draft:
         reason = reason.strip()

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.incidents import IncidentError, IncidentSnapshot
-from bot.incidents.updates import Draft, UpdateDesk
+from bot.incidents.updates import WITHIN_LEASE, Draft, UpdateDesk
 from bot.slack.blocks import updates
 from bot.slack.blocks.common import drill_mark
 from bot.slack.flows.card import Card
@@ -17,6 +17,15 @@ from bot.slack.flows.room import report_problems
 from bot.slack.gateway import Problems, SlackCallFailed, SlackGateway
 from bot.slack.people import People
 from bot.slack.text import mentioned
+
+# Message metadata on the bot's posts of an update, so that a post whose answer was lost
+# (or whose poster died before recording it) is found in the channel, not posted twice.
+DRAFT_POSTED = "stakeholder_update_draft"
+BROADCAST = "stakeholder_update_broadcast"
+
+
+def _marked(event_type: str, draft: Draft) -> dict:
+    return {"event_type": event_type, "event_payload": {"update_id": draft.id}}
 
 
 @dataclass
@@ -46,14 +55,20 @@ class Updates:
                 text, decided = updates.decided_message(old_draft, await self._names(old_draft))
                 await self.gateway.update(channel_id, old.message_ts, text, decided)
 
-    async def post_draft_message(self, draft: Draft) -> str:
+    async def post_draft_message(self, draft: Draft, look_first: bool = False) -> str:
         """Post a claimed draft in the war room. If this fails the lease runs out and the
-        scheduler posts it again."""
-        names = await self._names(draft)
-        text, draft_blocks = updates.draft_message(draft, self.sends_to(draft.snapshot), names)
-        ts = await self.gateway.post(draft.snapshot.incident.channel_id, text, draft_blocks)
+        scheduler posts it again, with `look_first`: an earlier attempt whose answer was lost
+        (or whose poster died before recording it) may be in the room already."""
+        room = draft.snapshot.incident.channel_id
+        found = None
+        if look_first:
+            found = await self.gateway.own_message(room, DRAFT_POSTED, {"update_id": draft.id})
+        if found is None:
+            names = await self._names(draft)
+            text, blocks = updates.draft_message(draft, self.sends_to(draft.snapshot), names)
+            found = await self.gateway.post(room, text, blocks, _marked(DRAFT_POSTED, draft))
         self.home.changed(draft.snapshot)  # the deciders' Home tabs list the draft
-        return ts
+        return found
 
     async def open_form(
         self, trigger_id: str, update_id: int, user: str, message_ts: str | None, build: Callable
@@ -73,12 +88,46 @@ class Updates:
             )
         draft = await self.desk.start_sending(update_id, by, text)
         try:
-            text = updates.broadcast_update(draft, await self._names(draft))
-            broadcast_ts = await self.gateway.post(target, text)
-        except SlackCallFailed:
-            await self.desk.sending_failed(update_id)  # approvable again; the failure is reported
-            raise
+            broadcast_ts = await self._broadcast(draft, target)
+        except SlackCallFailed as failure:
+            broadcast_ts = await self._sent_after_all(draft, target, failure)
         await self._decided(await self.desk.sent(update_id, broadcast_ts), message_ts)
+
+    async def finish_sending(self, draft: Draft) -> None:
+        """An approved update whose broadcaster died or gave up (from the scheduler, under
+        the lease): broadcast it unless the earlier attempt did, then record it once."""
+        target = self.sends_to(draft.snapshot)
+        if not target:
+            await self.desk.sending_failed(draft.id)  # nowhere to send it: a draft again
+            return
+        found = await self.gateway.own_message(target, BROADCAST, {"update_id": draft.id})
+        broadcast_ts = found or await self._broadcast(draft, target)
+        await self._decided(await self.desk.sent(draft.id, broadcast_ts), None)
+
+    async def _broadcast(self, draft: Draft, target: str) -> str:
+        """Within the lease, so that it never lands after someone else took the update over."""
+        text = updates.broadcast_update(draft, await self._names(draft))
+        try:
+            async with asyncio.timeout(WITHIN_LEASE.total_seconds()):
+                return await self.gateway.post(target, text, metadata=_marked(BROADCAST, draft))
+        except TimeoutError as error:
+            raise SlackCallFailed("send the update", "Slack did not answer in time") from error
+
+    async def _sent_after_all(self, draft: Draft, target: str, failure: SlackCallFailed) -> str:
+        """The broadcast failed, or only its answer was lost: look in the channel. Found, it
+        is sent; not found, the draft can be approved again; when Slack cannot say either,
+        the lease runs out and the scheduler finishes the update (once)."""
+        try:
+            found = await self.gateway.own_message(target, BROADCAST, {"update_id": draft.id})
+        except SlackCallFailed as unknown:
+            raise IncidentError(
+                f"Slack did not confirm the broadcast ({failure.error}) and cannot say now "
+                "whether it went out; the bot sends it (once) as soon as Slack answers."
+            ) from unknown
+        if found is None:
+            await self.desk.sending_failed(draft.id)  # approvable again; the failure is reported
+            raise failure
+        return found
 
     def sends_to(self, snapshot: IncidentSnapshot) -> str | None:
         """Where an approved update goes: the executives' channel; a drill's go to the drill
@@ -107,6 +156,8 @@ class Updates:
         await report_problems(self.gateway, channel_id, problems, drill_mark(draft.snapshot))
 
     async def nudge(self, draft: Draft) -> None:
+        """The commander is reminded of a draft waiting too long (from the scheduler); a
+        failure raises after the card is refreshed."""
         channel_id = draft.snapshot.incident.channel_id
         problems = Problems()
         await asyncio.gather(
