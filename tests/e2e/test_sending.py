@@ -11,7 +11,7 @@ from sqlmodel import select
 from bot.simulator import wait_for
 from bot.slack.flows.updates import DRAFT_POSTED
 from bot.store.models import StakeholderUpdate
-from tests.conftest import TEST_PLAYBOOK
+from tests.conftest import ALICE, TEST_PLAYBOOK
 
 
 class Clock:
@@ -145,3 +145,38 @@ async def test_a_draft_post_given_up_but_done_by_slack_is_found_not_posted_again
     assert await wait_for(lambda: recorded(bot), what="the draft recorded") == draft["ts"]
     assert len(drafts_in(bot, room)) == 1
     assert len(draft_posts_to(bot, room)) == 1  # found, not posted again
+
+
+def published(bot) -> list[dict]:
+    return [m for m in bot.fake.messages(bot.broadcast) if m["text"].startswith("📣")]
+
+
+async def a_draft(bot) -> tuple[dict, dict]:
+    room = await bot.declare("SEV1 Checkout down")
+    await bot.slack.command(ALICE, "update", room["id"])
+    await bot.settled()
+    (draft,) = drafts_in(bot, room)
+    return room, draft
+
+
+async def test_an_approved_update_whose_answer_was_lost_is_broadcast_once(bot):
+    room, draft = await a_draft(bot)
+    bot.fake.lose_answer("chat.postMessage", channel=bot.broadcast)  # sent; no answer
+    await bot.slack.click(ALICE, room["id"], draft["ts"], "update_approve")
+    await bot.settled()
+    (update,) = published(bot)
+    (stored,) = await stored_updates(bot)
+    assert stored.status == "sent" and stored.broadcast_ts == update["ts"]
+
+
+async def test_a_refused_broadcast_leaves_the_draft_to_approve_again(bot):
+    room, draft = await a_draft(bot)
+    bot.fake.fail("chat.postMessage", "not_in_channel", channel=bot.broadcast)
+    await bot.slack.click(ALICE, room["id"], draft["ts"], "update_approve")
+    await bot.settled()
+    told = bot.fake.messages(room["id"])[-1]
+    assert told["for_user"] == ALICE and "not_in_channel" in told["text"]
+    assert published(bot) == [] and (await stored_updates(bot))[0].status == "draft"
+    await bot.slack.click(ALICE, room["id"], draft["ts"], "update_approve")
+    await bot.settled()
+    assert len(published(bot)) == 1 and (await stored_updates(bot))[0].status == "sent"

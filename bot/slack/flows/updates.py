@@ -90,7 +90,15 @@ class Updates:
         try:
             broadcast_ts = await self._broadcast(draft, target)
         except SlackCallFailed as failure:
-            broadcast_ts = await self._sent_after_all(draft, target, failure)
+            if failure.answer_lost:
+                # It may be out: when the lease runs out the scheduler looks, and sends it
+                # only if it is not there.
+                raise IncidentError(
+                    f"Slack did not confirm the broadcast ({failure.error}); the bot makes "
+                    "sure it goes out once, within a minute."
+                ) from failure
+            await self.desk.sending_failed(update_id)  # approvable again; the failure is reported
+            raise
         await self._decided(await self.desk.sent(update_id, broadcast_ts), message_ts)
 
     async def finish_sending(self, draft: Draft) -> None:
@@ -111,23 +119,8 @@ class Updates:
             async with asyncio.timeout(WITHIN_LEASE.total_seconds()):
                 return await self.gateway.post(target, text, metadata=_marked(BROADCAST, draft))
         except TimeoutError as error:
-            raise SlackCallFailed("send the update", "Slack did not answer in time") from error
-
-    async def _sent_after_all(self, draft: Draft, target: str, failure: SlackCallFailed) -> str:
-        """The broadcast failed, or only its answer was lost: look in the channel. Found, it
-        is sent; not found, the draft can be approved again; when Slack cannot say either,
-        the lease runs out and the scheduler finishes the update (once)."""
-        try:
-            found = await self.gateway.own_message(target, BROADCAST, {"update_id": draft.id})
-        except SlackCallFailed as unknown:
-            raise IncidentError(
-                f"Slack did not confirm the broadcast ({failure.error}) and cannot say now "
-                "whether it went out; the bot sends it (once) as soon as Slack answers."
-            ) from unknown
-        if found is None:
-            await self.desk.sending_failed(draft.id)  # approvable again; the failure is reported
-            raise failure
-        return found
+            reason = "Slack did not answer in time"
+            raise SlackCallFailed("send the update", reason, answer_lost=True) from error
 
     def sends_to(self, snapshot: IncidentSnapshot) -> str | None:
         """Where an approved update goes: the executives' channel; a drill's go to the drill
