@@ -65,11 +65,9 @@ class Lanes:
                 while self._queued[key]:
                     await self._queued[key].pop(0)()
         except TimeoutError:
-            log.warning(
-                "%s: not done within %.0f s; retried when its claims run out", label, self.deadline
-            )
+            log.warning("%s: given up after %.0f s (Slack too slow)", label, self.deadline)
         except SlackCallFailed as failure:
-            log.warning("%s: %s; retried later", label, failure)
+            log.warning("%s: could not %s", label, failure)
         except DATABASE_ERRORS as error:
             log.warning(
                 "%s: the database did not answer: %s", label, describe_database_error(error)
