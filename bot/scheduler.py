@@ -155,7 +155,7 @@ class UpdateScheduler:
 
     async def tick(self) -> None:
         if self._ticking is not None:
-            return  # the tick in progress keeps claiming until nothing is due
+            return  # the tick in progress is still claiming
         self._ticking = asyncio.current_task()
         try:
             await self._claim_for_rooms(self.rooms.busy())

@@ -274,20 +274,15 @@ class UpdateDesk:
         leased to the approver for the broadcast (see `claim_unsent`)."""
         async with self.db.transaction() as session:
             row, snapshot = await self._decidable(session, update_id, by)
-            claimed = await session.exec(
-                update(StakeholderUpdate)
-                .where(
-                    col(StakeholderUpdate.id) == update_id,
-                    StakeholderUpdate.status == UpdateStatus.DRAFT,
-                )
-                .values(
-                    status=UpdateStatus.SENDING,
-                    decided_by=by,
-                    text=(text or row.text).strip(),
-                    send_lease_until=self.clock() + POST_LEASE,
-                )
-            )
-            if claimed.rowcount != 1:
+            if not await _move_on(
+                session,
+                update_id,
+                UpdateStatus.DRAFT,
+                status=UpdateStatus.SENDING,
+                decided_by=by,
+                text=(text or row.text).strip(),
+                send_lease_until=self.clock() + POST_LEASE,
+            ):
                 raise InvalidRequest(_already(row))
             await session.refresh(row)
             return Draft(row, snapshot)
@@ -300,21 +295,17 @@ class UpdateDesk:
             row = await session.get(StakeholderUpdate, update_id)
             incident = await self.incidents.load_incident(session, row.incident_id, for_update=True)
             snapshot = await self.incidents.snapshot_in(session, incident)
-            recorded = await session.exec(
-                update(StakeholderUpdate)
-                .where(
-                    col(StakeholderUpdate.id) == update_id,
-                    StakeholderUpdate.status == UpdateStatus.SENDING,
-                )
-                .values(
-                    status=UpdateStatus.SENT,
-                    decided_at=now,
-                    broadcast_ts=broadcast_ts,
-                    send_lease_until=None,
-                )
+            recorded = await _move_on(
+                session,
+                update_id,
+                UpdateStatus.SENDING,
+                status=UpdateStatus.SENT,
+                decided_at=now,
+                broadcast_ts=broadcast_ts,
+                send_lease_until=None,
             )
             await session.refresh(row)
-            if recorded.rowcount != 1:
+            if not recorded:
                 return Draft(row, snapshot)
             incident.last_update_at = now
             if incident.status in lifecycle.ACTIVE_STATUSES and not row.final:
@@ -344,20 +335,15 @@ class UpdateDesk:
         async with self.db.transaction() as session:
             row, snapshot = await self._decidable(session, update_id, by)
             incident = await self.incidents.load_incident(session, row.incident_id, for_update=True)
-            claimed = await session.exec(
-                update(StakeholderUpdate)
-                .where(
-                    col(StakeholderUpdate.id) == update_id,
-                    StakeholderUpdate.status == UpdateStatus.DRAFT,
-                )
-                .values(
-                    status=UpdateStatus.SKIPPED,
-                    decided_by=by,
-                    decided_at=self.clock(),
-                    skip_reason=reason,
-                )
-            )
-            if claimed.rowcount != 1:
+            if not await _move_on(
+                session,
+                update_id,
+                UpdateStatus.DRAFT,
+                status=UpdateStatus.SKIPPED,
+                decided_by=by,
+                decided_at=self.clock(),
+                skip_reason=reason,
+            ):
                 raise InvalidRequest(_already(row))
             if incident.status in lifecycle.ACTIVE_STATUSES and not row.final:
                 # Skipping is a decision for this slot; the cadence goes on from now.
@@ -455,6 +441,17 @@ class UpdateDesk:
                 )
             )
             return late.first() is not None
+
+
+async def _move_on(session: AsyncSession, update_id: int, still: str, **values) -> bool:
+    """Set `values` on the update if its status is `still` that (a conditional UPDATE, so
+    that a transition happens once however many try it at once)."""
+    moved = await session.exec(
+        update(StakeholderUpdate)
+        .where(col(StakeholderUpdate.id) == update_id, StakeholderUpdate.status == still)
+        .values(**values)
+    )
+    return moved.rowcount == 1
 
 
 def _already(row: StakeholderUpdate) -> str:

@@ -1,9 +1,9 @@
 """Nothing half-done: a draft lands in its room once, and one war room whose Slack calls
 fail, hang or are rate-limited holds up nobody else's drafts and nudges."""
 
+import asyncio
 import copy
 import logging
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import select
@@ -12,19 +12,7 @@ from bot.simulator import wait_for
 from bot.slack.flows.updates import DRAFT_POSTED
 from bot.store.models import StakeholderUpdate
 from tests.conftest import ALICE, TEST_PLAYBOOK
-
-
-class Clock:
-    """The bot's now: starts at the real time and moves only when the test says."""
-
-    def __init__(self):
-        self.start = self.now = datetime.now(UTC).replace(microsecond=0)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def at(self, **since_start) -> None:
-        self.now = self.start + timedelta(**since_start)
+from tests.e2e.test_drills import Clock
 
 
 @pytest.fixture
@@ -136,7 +124,7 @@ async def test_a_draft_post_given_up_but_done_by_slack_is_found_not_posted_again
     lanes.deadline = 0.5  # the poster gives up quickly (in production: 20 s, within the lease)
     hold = bot.fake.hold("chat.postMessage", channel=room["id"])
     clock.at(minutes=1)
-    await hold.reached()
+    await asyncio.wait_for(hold.reached(), timeout=10)
     await wait_for(lambda: not lanes.busy(), what="the poster to give up")
     hold.release(perform=True)  # Slack was only slow: the draft is in the room
     (draft,) = await wait_for(lambda: drafts_in(bot, room), what="the late draft")

@@ -1,6 +1,7 @@
 """An approved update is broadcast once and a draft is posted once, whatever dies when:
 real bot processes, kill -9 while Slack holds the call, a restart or a second replica."""
 
+import asyncio
 import signal
 from datetime import timedelta
 
@@ -79,7 +80,9 @@ async def test_an_approved_update_is_sent_once_after_kill_minus_nine_before_the_
             (draft,) = await wait_for(lambda: drafts_in(fake, room), what="the draft")
             hold = fake.hold("chat.postMessage", channel=broadcast, metadata=marked(BROADCAST, 1))
             await slack.click(BOB, room["id"], draft["ts"], "update_approve")
-            await hold.reached()  # approved (status `sending`); the broadcast in flight
+            await asyncio.wait_for(
+                hold.reached(), timeout=10
+            )  # approved (status `sending`); the broadcast in flight
         process.send_signal(signal.SIGKILL)
         await process.wait()
         hold.release(perform=slack_did_it)
@@ -114,7 +117,7 @@ async def test_a_draft_posted_just_before_its_poster_died_is_recorded_once(fake,
             room = await war_room(slack, fake, general)
             hold = fake.hold("chat.postMessage", metadata=marked(DRAFT_POSTED, 1))
             await slack.command(ALICE, "update", room["id"])
-            await hold.reached()
+            await asyncio.wait_for(hold.reached(), timeout=10)
         first.send_signal(signal.SIGKILL)
         await first.wait()
         hold.release(perform=True)  # Slack posts it; nobody hears back
