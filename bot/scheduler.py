@@ -111,6 +111,8 @@ class UpdateScheduler:
         self._scheduler: AsyncIOScheduler | None = None
         self._ticking: asyncio.Task | None = None
         self.rooms = Lanes(CONCURRENT_POSTS, deadline=WITHIN_LEASE.total_seconds())
+        self._unrecorded: list[tuple[int, str]] = []  # drafts posted, not yet recorded
+        self._recording: asyncio.Task | None = None
         # The other work of each tick (paging, triage, reminders): one lane per job.
         self.jobs = Lanes(max(1, len(self.also_each_tick)), deadline=None)
 
@@ -204,7 +206,17 @@ class UpdateScheduler:
         """Post a claimed draft and record where; `look_first` when an earlier attempt may
         have posted it already (its answer lost, or its poster gone before recording)."""
         ts = await self.updates.post_draft_message(draft, look_first=look_first)
-        await self.desk.posted([(draft.id, ts)])
+        self._unrecorded.append((draft.id, ts))
+        if self._recording is None or self._recording.done():
+            self._recording = asyncio.create_task(self._record_posted())
+        await asyncio.shield(self._recording)  # one lane giving up does not stop the others'
+
+    async def _record_posted(self) -> None:
+        """Drafts posted at about the same time are recorded together, in one transaction:
+        a thousand rooms falling due at once are not a thousand writes."""
+        while self._unrecorded:
+            posted, self._unrecorded = self._unrecorded, []
+            await self.desk.posted(posted)
 
     async def _wake_for_next_due(self) -> None:
         """Polling finds work within a tick; a due time before the next tick gets its own
