@@ -4,7 +4,7 @@ broadcast to the executives; nudges when a draft waits too long."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.incidents import IncidentError, IncidentSnapshot
@@ -26,6 +26,16 @@ BROADCAST = "stakeholder_update_broadcast"
 
 def _marked(event_type: str, draft: Draft) -> dict:
     return {"event_type": event_type, "event_payload": {"update_id": draft.id}}
+
+
+async def _within_lease(what: str, call: Awaitable[str]) -> str:
+    """A leased post gives up before its lease runs out, so that it never lands after
+    someone else, finding no message yet, took the work over and posted it."""
+    try:
+        async with asyncio.timeout(WITHIN_LEASE.total_seconds()):
+            return await call
+    except TimeoutError as error:
+        raise SlackCallFailed(what, "Slack did not answer in time", answer_lost=True) from error
 
 
 @dataclass
@@ -59,16 +69,19 @@ class Updates:
         """Post a claimed draft in the war room. If this fails the lease runs out and the
         scheduler posts it again, with `look_first`: an earlier attempt whose answer was lost
         (or whose poster died before recording it) may be in the room already."""
+        ts = await _within_lease("post the update draft", self._place_draft(draft, look_first))
+        self.home.changed(draft.snapshot)  # the deciders' Home tabs list the draft
+        return ts
+
+    async def _place_draft(self, draft: Draft, look_first: bool) -> str:
         room = draft.snapshot.incident.channel_id
-        found = None
         if look_first:
             found = await self.gateway.own_message(room, DRAFT_POSTED, {"update_id": draft.id})
-        if found is None:
-            names = await self._names(draft)
-            text, blocks = updates.draft_message(draft, self.sends_to(draft.snapshot), names)
-            found = await self.gateway.post(room, text, blocks, _marked(DRAFT_POSTED, draft))
-        self.home.changed(draft.snapshot)  # the deciders' Home tabs list the draft
-        return found
+            if found is not None:
+                return found
+        names = await self._names(draft)
+        text, blocks = updates.draft_message(draft, self.sends_to(draft.snapshot), names)
+        return await self.gateway.post(room, text, blocks, _marked(DRAFT_POSTED, draft))
 
     async def open_form(
         self, trigger_id: str, update_id: int, user: str, message_ts: str | None, build: Callable
@@ -113,14 +126,9 @@ class Updates:
         await self._decided(await self.desk.sent(draft.id, broadcast_ts), None)
 
     async def _broadcast(self, draft: Draft, target: str) -> str:
-        """Within the lease, so that it never lands after someone else took the update over."""
         text = updates.broadcast_update(draft, await self._names(draft))
-        try:
-            async with asyncio.timeout(WITHIN_LEASE.total_seconds()):
-                return await self.gateway.post(target, text, metadata=_marked(BROADCAST, draft))
-        except TimeoutError as error:
-            reason = "Slack did not answer in time"
-            raise SlackCallFailed("send the update", reason, answer_lost=True) from error
+        post = self.gateway.post(target, text, metadata=_marked(BROADCAST, draft))
+        return await _within_lease("send the update", post)
 
     def sends_to(self, snapshot: IncidentSnapshot) -> str | None:
         """Where an approved update goes: the executives' channel; a drill's go to the drill
