@@ -39,8 +39,8 @@ async def main_async(count: int, idle_seconds: float) -> None:
         posted_at: list[float] = []
         post = runtime.deps.updates.post_draft_message
 
-        async def timed_post(draft):
-            ts = await post(draft)
+        async def timed_post(draft, **how):
+            ts = await post(draft, **how)
             posted_at.append(time.monotonic())  # the draft is in its war room
             return ts
 

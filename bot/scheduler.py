@@ -3,23 +3,27 @@
 (It also forgets, hourly, the event IDs kept to recognise Slack's retries.)
 
 Every second each replica asks the database for due drafts, undecided drafts past their
-escalation time, drafts whose poster died, drill injects now due, resolved drills to score
-and (through `also_each_tick`) declarations whose worker died; each is claimed with a conditional UPDATE, so it fires on exactly one replica, once,
-and anything overdue after a restart fires at the first tick.
+escalation time, drafts whose poster died, approved updates whose broadcaster died, drill
+injects now due, resolved drills to score and (through `also_each_tick`) declarations
+whose worker died; each is claimed with a conditional UPDATE, so
+it fires on exactly one replica, once, and anything overdue after a restart fires at the
+first tick. What is claimed goes out in its incident's own lane, which the tick starts and
+does not wait for: a war room whose Slack calls hang or are rate-limited delays only itself.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.incidents.service import IncidentSnapshot
 from bot.incidents.timeline import Timeline
-from bot.incidents.updates import Draft, UpdateDesk
+from bot.incidents.updates import WITHIN_LEASE, Draft, UpdateDesk
 from bot.logs import bind_incident
 from bot.slack.flows.drills import Drills
 from bot.slack.flows.outcome import Outcome
@@ -31,6 +35,60 @@ log = logging.getLogger(__name__)
 TICK_SECONDS = 1.0
 CONCURRENT_POSTS = 50
 CLAIM_CHUNK = 100
+Work = Callable[[], Awaitable[None]]
+
+
+class Lanes:
+    """Work the tick starts and does not wait for, in one lane per key (an incident, a job).
+
+    A key's work runs after that key's earlier work, never beside it; at most `limit` lanes
+    run at once; a lane gives up after `deadline` seconds (shorter than the leases its
+    claims hold, so nothing lands after someone else took over). A failure is logged in one
+    line and touches nothing else: what it claimed is leased and comes back.
+    """
+
+    def __init__(self, limit: int, deadline: float | None):
+        self.deadline = deadline
+        self._slots = asyncio.Semaphore(limit)
+        self._queued: dict[Hashable, list[Work]] = {}
+        self._running: dict[Hashable, asyncio.Task] = {}
+
+    def busy(self) -> frozenset:
+        return frozenset(self._running)
+
+    def add(self, key: Hashable, work: Work, label: str) -> None:
+        self._queued.setdefault(key, []).append(work)
+        if key not in self._running:
+            self._running[key] = asyncio.create_task(self._run(key, label), name=label)
+
+    async def _run(self, key: Hashable, label: str) -> None:
+        try:
+            async with asyncio.timeout(self.deadline), self._slots:
+                while self._queued[key]:
+                    await self._queued[key].pop(0)()
+        except TimeoutError:
+            log.warning("%s: given up after %.0f s (Slack too slow)", label, self.deadline)
+        except SlackCallFailed as failure:
+            log.warning("%s: could not %s", label, failure)
+        except DATABASE_ERRORS as error:
+            log.warning(
+                "%s: the database did not answer: %s", label, describe_database_error(error)
+            )
+        except Exception:
+            log.exception("%s failed", label)  # a bug: its traceback, and the others go on
+        finally:
+            self._queued.pop(key, None)
+            self._running.pop(key, None)
+
+    async def stop(self, timeout: float) -> None:
+        """Let running lanes finish for up to `timeout` seconds, then cancel the rest."""
+        running = list(self._running.values())
+        if not running:
+            return
+        _, late = await asyncio.wait(running, timeout=timeout)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
 
 
 class UpdateScheduler:
@@ -57,8 +115,12 @@ class UpdateScheduler:
         self.observe_lag = observe_lag
         self.interval = interval
         self._scheduler: AsyncIOScheduler | None = None
-        self._posting = asyncio.Semaphore(CONCURRENT_POSTS)
         self._ticking: asyncio.Task | None = None
+        self.rooms = Lanes(CONCURRENT_POSTS, deadline=WITHIN_LEASE.total_seconds())
+        self._unrecorded: list[tuple[int, str]] = []  # drafts posted, not yet recorded
+        self._recording: asyncio.Task | None = None
+        # The other work of each tick (paging, triage, reminders): one lane per job.
+        self.jobs = Lanes(max(1, len(self.also_each_tick)), deadline=None)
 
     def start(self) -> None:
         # APScheduler logs every run of every job at INFO ("Running job", "executed
@@ -105,31 +167,18 @@ class UpdateScheduler:
         self._scheduler.pause()
         if self._ticking is not None:
             await asyncio.wait([self._ticking], timeout=10)
+        await asyncio.gather(self.rooms.stop(timeout=10), self.jobs.stop(timeout=10))
         self._scheduler.shutdown(wait=False)
 
     async def tick(self) -> None:
         if self._ticking is not None:
-            return  # the tick in progress keeps claiming until nothing is due
+            return  # the tick in progress is still claiming
         self._ticking = asyncio.current_task()
         try:
-            # Claim in chunks and post each chunk while the next is drafted.
-            posting: list[asyncio.Task] = []
-            while True:
-                drafts = await self.desk.claim_due(limit=CLAIM_CHUNK)
-                posting += [asyncio.create_task(self._post(draft)) for draft in drafts]
-                if len(drafts) < CLAIM_CHUNK:
-                    break
-            posting += [
-                asyncio.create_task(self._post(d)) for d in await self.desk.claim_unposted()
-            ]
-            posted = await asyncio.gather(*posting)
-            await self._after_posting([pair for pair in posted if pair is not None])
-            for draft in await self.desk.claim_escalations():
-                await self.updates.nudge(draft)
-            await self.drills.post_due_injects()
-            await self.drills.post_scorecards()
-            for work in self.also_each_tick:
-                await work()
+            await self._claim_for_rooms(self.rooms.busy())
+            for n, work in enumerate(self.also_each_tick):
+                if ("job", n) not in self.jobs.busy():
+                    self.jobs.add(("job", n), work, getattr(work, "__qualname__", "job"))
             await self._wake_for_next_due()
         except DATABASE_ERRORS as error:
             # Nothing claimed is lost (claims are leased); the next tick tries again.
@@ -138,6 +187,51 @@ class UpdateScheduler:
             )
         finally:
             self._ticking = None
+
+    async def _claim_for_rooms(self, busy: frozenset) -> None:
+        """Claim what is due and start each incident's share in its lane; incidents still
+        `busy` from an earlier tick are left out (their work waits in the database)."""
+        while True:  # in chunks, each going out while the next is drafted
+            drafts = await self.desk.claim_due(limit=CLAIM_CHUNK, skip=busy)
+            for draft in drafts:
+                self._add(draft.snapshot, self._post_draft, draft, False)
+            if len(drafts) < CLAIM_CHUNK:
+                break
+        for draft in await self.desk.claim_unposted(skip=busy):
+            self._add(draft.snapshot, self._post_draft, draft, True)
+        for draft in await self.desk.claim_unsent(skip=busy):
+            self._add(draft.snapshot, self.updates.finish_sending, draft)
+        for draft in await self.desk.claim_escalations(skip=busy):
+            self._add(draft.snapshot, self.updates.nudge, draft)
+        for due in await self.drills.claim_injects(skip=busy):
+            self._add(due.snapshot, self.drills.deliver, due)
+        for scored in await self.drills.claim_scorecards(skip=busy):
+            self._add(scored.snapshot, self.drills.post_scorecard, scored)
+
+    def _add(self, snapshot: IncidentSnapshot, step: Callable[..., Awaitable], *args) -> None:
+        reference = snapshot.incident.reference
+
+        async def in_its_lane() -> None:
+            bind_incident(reference)  # this lane's log lines
+            await step(*args)
+
+        self.rooms.add(snapshot.id, in_its_lane, reference)
+
+    async def _post_draft(self, draft: Draft, look_first: bool) -> None:
+        """Post a claimed draft and record where; `look_first` when an earlier attempt may
+        have posted it already (its answer lost, or its poster gone before recording)."""
+        ts = await self.updates.post_draft_message(draft, look_first=look_first)
+        self._unrecorded.append((draft.id, ts))
+        if self._recording is None or self._recording.done():
+            self._recording = asyncio.create_task(self._record_posted())
+        await asyncio.shield(self._recording)  # one lane giving up does not stop the others'
+
+    async def _record_posted(self) -> None:
+        """Drafts posted at about the same time are recorded together, in one transaction:
+        a thousand rooms falling due at once are not a thousand writes."""
+        while self._unrecorded:
+            posted, self._unrecorded = self._unrecorded, []
+            await self._after_posting(posted)
 
     async def _wake_for_next_due(self) -> None:
         """Polling finds work within a tick; a due time before the next tick gets its own
@@ -164,14 +258,3 @@ class UpdateScheduler:
         await self.updates.after_posting(posted, outcome)
         if outcome.not_done:
             log.warning("after posting drafts: %s", outcome.sentence())
-
-    async def _post(self, draft: Draft) -> tuple[int, str] | None:
-        bind_incident(draft.snapshot.incident.reference)  # this task's log lines
-        async with self._posting:
-            try:
-                return draft.id, await self.updates.post_draft_message(draft)
-            except SlackCallFailed:
-                # Not lost: the draft keeps no message, its lease runs out, and a later tick
-                # (here or on another replica) posts it again.
-                log.exception("could not post update draft %s; will retry", draft.id)
-                return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import update
 from sqlalchemy.orm import InstrumentedAttribute
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.store import Database
 
@@ -21,3 +21,8 @@ async def claim(db: Database, key: InstrumentedAttribute, conditions: tuple, **v
             update(key.class_).where(*conditions).values(**values).returning(key)
         )
         return list(claimed.scalars().all())
+
+
+def not_in(column: InstrumentedAttribute, values) -> tuple:
+    """A condition leaving out `values` of `column` (none when there are none to leave out)."""
+    return (col(column).not_in(list(values)),) if values else ()

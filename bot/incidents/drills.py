@@ -8,7 +8,7 @@ tick, and a replica that dies holding a claim only delays the post until the lea
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,7 +16,7 @@ from sqlalchemy import or_, update
 from sqlmodel import col, select
 
 from bot.incidents import lifecycle
-from bot.incidents.claims import claim
+from bot.incidents.claims import claim, not_in
 from bot.incidents.entries import Injected, new_entry
 from bot.incidents.errors import InvalidRequest
 from bot.incidents.lifecycle import IncidentStatus
@@ -138,13 +138,13 @@ class DrillDesk:
             col(DrillInject.incident_id).in_(running),
         )
 
-    async def claim_injects(self) -> list[DueInject]:
+    async def claim_injects(self, skip: Collection[int] = ()) -> list[DueInject]:
         """Injects now due in running drills, each claimed by one replica under a lease.
-        A question inject becomes the stakeholder's question here, once."""
+        A question inject becomes the stakeholder's question here, once. `skip`: drills
+        this process is still busy with."""
         now = self.clock()
-        ids = await claim(
-            self.db, DrillInject.id, self._due_injects(now), post_lease_until=now + POST_LEASE
-        )
+        due = (*self._due_injects(now), *not_in(DrillInject.incident_id, skip))
+        ids = await claim(self.db, DrillInject.id, due, post_lease_until=now + POST_LEASE)
         if not ids:
             return []
         async with self.db.transaction() as session:
@@ -218,12 +218,13 @@ class DrillDesk:
             col(Drill.incident_id).in_(ended),
         )
 
-    async def claim_scorecards(self) -> list[ScoredDrill]:
+    async def claim_scorecards(self, skip: Collection[int] = ()) -> list[ScoredDrill]:
         """Drills resolved since the last tick: each is scored once (the scorecard is stored
         before it is posted) and claimed for posting by one replica."""
         now = self.clock()
+        unscored = (*self._unscored(now), *not_in(Drill.incident_id, skip))
         incident_ids = await claim(
-            self.db, Drill.incident_id, self._unscored(now), score_lease_until=now + POST_LEASE
+            self.db, Drill.incident_id, unscored, score_lease_until=now + POST_LEASE
         )
         return [scored for i in incident_ids if (scored := await self._scored(i)) is not None]
 

@@ -3,12 +3,13 @@
 Every transition is a conditional UPDATE, so it happens once however many people click and
 however many replicas run: a due incident is claimed by clearing its `next_update_due`
 where it still holds the value read; a draft is posted under a lease; approving moves a
-draft to `sending` only if it is still a draft.
+draft to `sending` only if it is still a draft, under a lease too, so that an update whose
+broadcaster died is finished by another process (or the restarted one), once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,7 +18,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.incidents import lifecycle
-from bot.incidents.claims import claim
+from bot.incidents.claims import claim, not_in
 from bot.incidents.entries import (
     EntryKind,
     SeverityChanged,
@@ -44,6 +45,9 @@ from bot.store.models import (
 from bot.store.types import utcnow
 
 POST_LEASE = timedelta(seconds=30)
+# Whoever holds a lease gives up its Slack calls by then, so a post never lands after the
+# lease ran out and someone else, finding no message yet, posted it again.
+WITHIN_LEASE = POST_LEASE * 2 / 3
 STATUS_PLANS = {
     IncidentStatus.INVESTIGATING: "Investigating the cause.",
     IncidentStatus.IDENTIFIED: "The cause is identified; working on the fix.",
@@ -75,17 +79,19 @@ class UpdateDesk:
 
     # -- drafting ------------------------------------------------------------------------------
 
-    async def claim_due(self, limit: int = 1000) -> list[Draft]:
+    async def claim_due(self, limit: int = 1000, skip: Collection[int] = ()) -> list[Draft]:
         """Draft an update for every incident whose cadence is due; each is claimed once.
 
         One UPDATE … RETURNING clears `next_update_due` on the due rows: a row another
-        replica cleared first no longer matches, so no incident is drafted twice.
+        replica cleared first no longer matches, so no incident is drafted twice. `skip`:
+        incidents this process is still busy with (their turn comes when it is done).
         """
         now = self.clock()
         due = (
             col(Incident.next_update_due) <= now,
             col(Incident.channel_id).is_not(None),
             col(Incident.status).in_(lifecycle.ACTIVE_STATUSES),
+            *not_in(Incident.id, skip),
         )
         async with self.db.snapshot_read() as session:
             if (await session.exec(select(Incident.id).where(*due).limit(1))).first() is None:
@@ -132,16 +138,31 @@ class UpdateDesk:
                 )
             ).first()
 
-    async def claim_unposted(self) -> list[Draft]:
-        """Drafts whose poster died before posting (its lease ran out): post them now, once."""
+    async def claim_unposted(self, skip: Collection[int] = ()) -> list[Draft]:
+        """Drafts whose poster died or gave up (its lease ran out): post them now, once.
+        The earlier attempt may have reached the room after all: look there first."""
         now = self.clock()
         return await self._claim(
             (
                 col(StakeholderUpdate.message_ts).is_(None),
                 StakeholderUpdate.status == UpdateStatus.DRAFT,
                 col(StakeholderUpdate.post_lease_until) < now,
+                *not_in(StakeholderUpdate.incident_id, skip),
             ),
             post_lease_until=now + POST_LEASE,
+        )
+
+    async def claim_unsent(self, skip: Collection[int] = ()) -> list[Draft]:
+        """Approved updates whose broadcaster died or gave up (its lease ran out): finish
+        them now, once, after looking for the broadcast the earlier attempt may have made."""
+        now = self.clock()
+        return await self._claim(
+            (
+                StakeholderUpdate.status == UpdateStatus.SENDING,
+                col(StakeholderUpdate.send_lease_until) < now,
+                *not_in(StakeholderUpdate.incident_id, skip),
+            ),
+            send_lease_until=now + POST_LEASE,
         )
 
     async def posted(self, posted: list[tuple[int, str]]) -> None:
@@ -164,7 +185,7 @@ class UpdateDesk:
             StakeholderUpdate.status != UpdateStatus.DRAFT,
         )
 
-    async def claim_escalations(self) -> list[Draft]:
+    async def claim_escalations(self, skip: Collection[int] = ()) -> list[Draft]:
         """Drafts left undecided past `escalate_after`: each is escalated once."""
         return await self._claim(
             (
@@ -172,9 +193,19 @@ class UpdateDesk:
                 col(StakeholderUpdate.escalated).is_(False),
                 col(StakeholderUpdate.escalate_at) <= self.clock(),
                 col(StakeholderUpdate.message_ts).is_not(None),
+                *not_in(StakeholderUpdate.incident_id, skip),
             ),
             escalated=True,
         )
+
+    async def escalation_failed(self, update_id: int) -> None:
+        """The nudge could not be posted: a later tick tries again."""
+        async with self.db.transaction() as session:
+            await session.exec(
+                update(StakeholderUpdate)
+                .where(col(StakeholderUpdate.id) == update_id)
+                .values(escalated=False)
+            )
 
     async def _claim(self, conditions: tuple, **values) -> list[Draft]:
         """Set `values` on the drafts matching `conditions` (see `claim`) and return them."""
@@ -199,7 +230,8 @@ class UpdateDesk:
     ) -> Draft:
         """Approve (optionally with edited text): the draft moves to `sending` exactly once,
         and only while its incident is open to updates (not closed, still major): the
-        incident is locked first, as closing and re-rating lock it to withdraw drafts."""
+        incident is locked first, as closing and re-rating lock it to withdraw drafts.
+        Leased to the approver for the broadcast (see `claim_unsent`)."""
         async with self.db.transaction() as session:
             row = await session.get(StakeholderUpdate, update_id)
             if row is None:
@@ -209,27 +241,39 @@ class UpdateDesk:
             refuse_if_closed(incident)
             refuse_if_minor(self.incidents.playbook_for(incident.playbook), incident)
             row, snapshot, by = await self._decidable(session, update_id, by)
-            claimed = await session.exec(
-                update(StakeholderUpdate)
-                .where(
-                    col(StakeholderUpdate.id) == update_id,
-                    StakeholderUpdate.status == UpdateStatus.DRAFT,
-                )
-                .values(status=UpdateStatus.SENDING, decided_by=by, text=(text or row.text).strip())
-            )
-            if claimed.rowcount != 1:
+            if not await _move_on(
+                session,
+                update_id,
+                UpdateStatus.DRAFT,
+                status=UpdateStatus.SENDING,
+                decided_by=by,
+                text=(text or row.text).strip(),
+                send_lease_until=self.clock() + POST_LEASE,
+            ):
                 raise InvalidRequest(_already(row))
             await session.refresh(row)
             return Draft(row, snapshot)
 
     async def sent(self, update_id: int, broadcast_ts: str | None) -> Draft:
-        """The update is out: record it, answer its questions and plan the next one."""
+        """The update is out: record it, answer its questions and plan the next one (once,
+        however many finished the broadcast)."""
         async with self.db.transaction() as session:
             now = self.clock()
             row = await session.get(StakeholderUpdate, update_id)
             incident = await self.incidents.load_incident(session, row.incident_id, for_update=True)
-            row.status, row.decided_at, row.broadcast_ts = UpdateStatus.SENT, now, broadcast_ts
             snapshot = await self.incidents.snapshot_in(session, incident)
+            recorded = await _move_on(
+                session,
+                update_id,
+                UpdateStatus.SENDING,
+                status=UpdateStatus.SENT,
+                decided_at=now,
+                broadcast_ts=broadcast_ts,
+                send_lease_until=None,
+            )
+            await session.refresh(row)
+            if not recorded:
+                return Draft(row, snapshot)
             incident.last_update_at = now
             if incident.status in lifecycle.ACTIVE_STATUSES and not row.final:
                 incident.next_update_due = cadence_due(snapshot.playbook, incident.severity, now)
@@ -244,11 +288,12 @@ class UpdateDesk:
             return Draft(row, snapshot)
 
     async def sending_failed(self, update_id: int) -> None:
-        """Broadcasting failed: back to draft so it can be approved again."""
+        """Broadcasting failed (and no broadcast was found): back to draft so it can be
+        approved again."""
         async with self.db.transaction() as session:
             row = await session.get(StakeholderUpdate, update_id)
             if row.status == UpdateStatus.SENDING:
-                row.status = UpdateStatus.DRAFT
+                row.status, row.send_lease_until = UpdateStatus.DRAFT, None
 
     async def skip(self, update_id: int, by: Actor | str, reason: str) -> Draft:
         reason = reason.strip()
@@ -257,20 +302,15 @@ class UpdateDesk:
         async with self.db.transaction() as session:
             row, snapshot, by = await self._decidable(session, update_id, by)
             incident = await self.incidents.load_incident(session, row.incident_id, for_update=True)
-            claimed = await session.exec(
-                update(StakeholderUpdate)
-                .where(
-                    col(StakeholderUpdate.id) == update_id,
-                    StakeholderUpdate.status == UpdateStatus.DRAFT,
-                )
-                .values(
-                    status=UpdateStatus.SKIPPED,
-                    decided_by=by,
-                    decided_at=self.clock(),
-                    skip_reason=reason,
-                )
-            )
-            if claimed.rowcount != 1:
+            if not await _move_on(
+                session,
+                update_id,
+                UpdateStatus.DRAFT,
+                status=UpdateStatus.SKIPPED,
+                decided_by=by,
+                decided_at=self.clock(),
+                skip_reason=reason,
+            ):
                 raise InvalidRequest(_already(row))
             if incident.status in lifecycle.ACTIVE_STATUSES and not row.final:
                 # Skipping is a decision for this slot; the cadence goes on from now.
@@ -449,6 +489,17 @@ def refuse_if_minor(playbook: Playbook, incident: Incident) -> None:
         f"{incident.severity} is minor: stakeholder updates go to the executives' channel "
         f"only for major incidents {instead}"
     )
+
+
+async def _move_on(session: AsyncSession, update_id: int, still: str, **values) -> bool:
+    """Set `values` on the update if its status is `still` that (a conditional UPDATE, so
+    that a transition happens once however many try it at once)."""
+    moved = await session.exec(
+        update(StakeholderUpdate)
+        .where(col(StakeholderUpdate.id) == update_id, StakeholderUpdate.status == still)
+        .values(**values)
+    )
+    return moved.rowcount == 1
 
 
 def _already(row: StakeholderUpdate) -> str:

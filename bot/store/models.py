@@ -113,6 +113,7 @@ class StakeholderUpdate(SQLModel, table=True):
     `text` is plain text (the Slack layer escapes it when posting). `post_lease_until` is the
     claim on posting the draft in the war room: whoever holds an unexpired lease posts it; a
     replica that dies holding it only delays the post until the lease runs out.
+    `send_lease_until` is the same for broadcasting an approved update (status `sending`).
     """
 
     id: int | None = Field(default=None, primary_key=True)
@@ -130,6 +131,7 @@ class StakeholderUpdate(SQLModel, table=True):
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     skip_reason: str | None = None
     broadcast_ts: str | None = None
+    send_lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Question(SQLModel, table=True):

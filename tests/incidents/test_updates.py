@@ -93,6 +93,30 @@ async def test_deciding_needs_the_comms_lead_or_commander_and_happens_once(desks
     assert snapshot.incident.next_update_due == clock.now + timedelta(minutes=30)
 
 
+async def test_an_approved_update_whose_broadcaster_died_is_taken_over_once(desks):
+    service, a, b, clock = desks
+    incident = await major_incident(service)
+    draft, _ = await a.draft_now(incident)
+    await a.start_sending(draft.id, "UBOB000001")  # replica A approves, then dies
+    assert await b.claim_unsent() == []  # A's lease on the broadcast still holds
+    clock.advance(seconds=POST_LEASE.total_seconds() + 1)
+    (rescued,) = await b.claim_unsent()
+    assert rescued.id == draft.id and rescued.update.decided_by == "UBOB000001"
+    assert await a.claim_unsent() == []  # B holds the new lease
+    sent = await b.sent(rescued.id, "1800000000.000400")
+    assert sent.update.status == "sent" and sent.update.send_lease_until is None
+    snapshot = await service.get(incident)
+    assert snapshot.incident.next_update_due == clock.now + timedelta(minutes=30)  # cadence on
+    # A late second finisher records nothing more: one timeline entry, the first ts.
+    again = await a.sent(rescued.id, "1800000000.000500")
+    assert again.update.broadcast_ts == "1800000000.000400"
+    async with service.db.transaction() as session:
+        entries = (await session.exec(text("SELECT kind FROM timelineentry"))).all()
+    assert [kind for (kind,) in entries].count("update") == 1
+    clock.advance(minutes=5)
+    assert await a.claim_unsent() == [] and await b.claim_unsent() == []
+
+
 async def test_escalation_fires_once(desks):
     service, a, b, clock = desks
     incident = await major_incident(service)

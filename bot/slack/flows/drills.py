@@ -1,20 +1,18 @@
 """Drills: declaring one, posting its scenario's injects when they fall due, and its
-scorecard once it is resolved. The scheduler calls the last two every tick."""
+scorecard once it is resolved. The scheduler claims the last two every tick and delivers
+each in its drill's own lane."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 
-from bot.incidents.drills import DrillDesk, DueInject
+from bot.incidents.drills import DrillDesk, DueInject, ScoredDrill
 from bot.slack.blocks import drills
 from bot.slack.flows.declare import Declaring
 from bot.slack.flows.reply import Reply
 from bot.slack.flows.stakeholders import Stakeholders
-from bot.slack.gateway import SlackCallFailed, SlackGateway
-
-log = logging.getLogger(__name__)
+from bot.slack.gateway import SlackGateway
 
 
 @dataclass
@@ -37,33 +35,28 @@ class Drills:
             drill=plan.setup,
         )
 
-    async def post_due_injects(self) -> None:
-        due = await self.desk.claim_injects()
-        if due:
-            posted = await asyncio.gather(*(self._deliver(inject) for inject in due))
-            await self.desk.injects_posted([pair for pair in posted if pair is not None])
+    async def claim_injects(self, skip: Collection[int] = ()) -> list[DueInject]:
+        """Injects now due (from the scheduler, which delivers each in its drill's lane)."""
+        return await self.desk.claim_injects(skip)
 
-    async def _deliver(self, due: DueInject) -> tuple[int, str | None] | None:
+    async def deliver(self, due: DueInject) -> None:
         """A question goes to the comms lead as `/incident ask` would send it; anything else
         is posted in the room. Not lost if Slack fails: the claim's lease runs out and a
         later tick (here or on another replica) delivers it."""
-        try:
-            if due.question is not None:
-                question = due.question
-                await self.stakeholders.tell_comms(due.snapshot, question.asked_by, question.text)
-                return due.inject.id, None
+        ts = None
+        if due.question is not None:
+            question = due.question
+            await self.stakeholders.tell_comms(due.snapshot, question.asked_by, question.text)
+        else:
             channel_id = due.snapshot.incident.channel_id
-            return due.inject.id, await self.gateway.post(channel_id, drills.inject_post(due))
-        except SlackCallFailed:
-            log.exception("could not deliver drill inject %s; will retry", due.inject.id)
-            return None
+            ts = await self.gateway.post(channel_id, drills.inject_post(due))
+        await self.desk.injects_posted([(due.inject.id, ts)])
 
-    async def post_scorecards(self) -> None:
-        for scored in await self.desk.claim_scorecards():
-            text, blocks = drills.scorecard(scored)
-            try:
-                ts = await self.gateway.post(scored.snapshot.incident.channel_id, text, blocks)
-            except SlackCallFailed:
-                log.exception("could not post the scorecard of %s; will retry", scored.snapshot.id)
-                continue
-            await self.desk.scorecard_posted(scored.snapshot.id, ts)
+    async def claim_scorecards(self, skip: Collection[int] = ()) -> list[ScoredDrill]:
+        return await self.desk.claim_scorecards(skip)
+
+    async def post_scorecard(self, scored: ScoredDrill) -> None:
+        """Not lost if Slack fails: the claim's lease runs out and a later tick posts it."""
+        text, blocks = drills.scorecard(scored)
+        ts = await self.gateway.post(scored.snapshot.incident.channel_id, text, blocks)
+        await self.desk.scorecard_posted(scored.snapshot.id, ts)

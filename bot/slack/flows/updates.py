@@ -4,14 +4,14 @@ broadcast to the executives; nudges when a draft waits too long."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 
 from bot.incidents import Change, IncidentError, IncidentSnapshot
 from bot.incidents.lifecycle import UpdateStatus
 from bot.incidents.permissions import Actor
-from bot.incidents.updates import Draft, UpdateDesk
+from bot.incidents.updates import WITHIN_LEASE, Draft, UpdateDesk
 from bot.slack.actors import Actors
 from bot.slack.blocks import updates
 from bot.slack.blocks.common import drill_mark
@@ -40,6 +40,25 @@ def not_sent_to(target: str) -> Step:
 DRAFT_DECIDED = Step(
     "marked the draft in the room", "the draft in the room still shows its buttons"
 )
+
+# Message metadata on the bot's posts of an update, so that a post whose answer was lost
+# (or whose poster died before recording it) is found in the channel, not posted twice.
+DRAFT_EVENT = "stakeholder_update_draft"
+BROADCAST_EVENT = "stakeholder_update_broadcast"
+
+
+def _marked(event_type: str, draft: Draft) -> dict:
+    return {"event_type": event_type, "event_payload": {"update_id": draft.id}}
+
+
+async def _within_lease(what: str, call: Awaitable[str]) -> str:
+    """A leased post gives up before its lease runs out, so that it never lands after
+    someone else, finding no message yet, took the work over and posted it."""
+    try:
+        async with asyncio.timeout(WITHIN_LEASE.total_seconds()):
+            return await call
+    except TimeoutError as error:
+        raise SlackCallFailed(what, "Slack did not answer in time", answer_lost=True) from error
 
 
 @dataclass
@@ -107,14 +126,23 @@ class Updates:
         text, decided = updates.decided_message(draft, await self._names(draft))
         await self.gateway.update(draft.snapshot.incident.channel_id, message_ts, text, decided)
 
-    async def post_draft_message(self, draft: Draft) -> str:
+    async def post_draft_message(self, draft: Draft, look_first: bool = False) -> str:
         """Post a claimed draft in the war room. If this fails the lease runs out and the
-        scheduler posts it again."""
-        names = await self._names(draft)
-        text, draft_blocks = updates.draft_message(draft, self.sends_to(draft.snapshot), names)
-        ts = await self.gateway.post(draft.snapshot.incident.channel_id, text, draft_blocks)
+        scheduler posts it again, with `look_first`: an earlier attempt whose answer was lost
+        (or whose poster died before recording it) may be in the room already."""
+        ts = await _within_lease("post the update draft", self._place_draft(draft, look_first))
         self.home.changed(draft.snapshot)  # the deciders' Home tabs list the draft
         return ts
+
+    async def _place_draft(self, draft: Draft, look_first: bool) -> str:
+        room = draft.snapshot.incident.channel_id
+        if look_first:
+            found = await self.gateway.own_message(room, DRAFT_EVENT, {"update_id": draft.id})
+            if found is not None:
+                return found
+        names = await self._names(draft)
+        text, blocks = updates.draft_message(draft, self.sends_to(draft.snapshot), names)
+        return await self.gateway.post(room, text, blocks, _marked(DRAFT_EVENT, draft))
 
     async def open_form(
         self, trigger_id: str, update_id: int, user: str, message_ts: str | None, build: Callable
@@ -135,9 +163,15 @@ class Updates:
             )
         draft = await self.desk.start_sending(update_id, actor, text)
         try:
-            text = updates.broadcast_update(draft, await self._names(draft))
-            broadcast_ts = await self.gateway.post(target, text)
+            broadcast_ts = await self._broadcast(draft, target)
         except SlackCallFailed as failure:
+            if failure.answer_lost:
+                # It may be out: when the lease runs out the scheduler looks, and sends it
+                # only if it is not there.
+                raise IncidentError(
+                    f"Slack did not confirm the broadcast ({failure.error}); the bot makes "
+                    "sure it goes out once, within a minute."
+                ) from failure
             await self.desk.sending_failed(update_id)  # approvable again
             outcome = Outcome()
             outcome.fail(not_sent_to(target), str(failure))
@@ -149,6 +183,22 @@ class Updates:
         """`by`, once they may see the draft's incident: its buttons and forms carry its id."""
         await self.viewers.require(by, (await self.desk.get(update_id)).snapshot)
         return await self.actors.of(by)
+
+    async def finish_sending(self, draft: Draft) -> None:
+        """An approved update whose broadcaster died or gave up (from the scheduler, under
+        the lease): broadcast it unless the earlier attempt did, then record it once."""
+        target = self.sends_to(draft.snapshot)
+        if not target:
+            await self.desk.sending_failed(draft.id)  # nowhere to send it: a draft again
+            return
+        found = await self.gateway.own_message(target, BROADCAST_EVENT, {"update_id": draft.id})
+        broadcast_ts = found or await self._broadcast(draft, target)
+        await self._decided(await self.desk.sent(draft.id, broadcast_ts), None, Outcome())
+
+    async def _broadcast(self, draft: Draft, target: str) -> str:
+        text = updates.broadcast_update(draft, await self._names(draft))
+        post = self.gateway.post(target, text, metadata=_marked(BROADCAST_EVENT, draft))
+        return await _within_lease("send the update", post)
 
     def sends_to(self, snapshot: IncidentSnapshot) -> str | None:
         """Where an approved update goes: the executives' channel; a drill's go to the drill
@@ -173,6 +223,8 @@ class Updates:
         outcome.finish()
 
     async def nudge(self, draft: Draft) -> None:
+        """The commander is reminded of a draft waiting too long (from the scheduler); a
+        failure raises after the card is refreshed."""
         if (await self.desk.get(draft.id)).update.status != UpdateStatus.DRAFT:
             return  # decided or withdrawn (the incident closed) since it was claimed
         channel_id = draft.snapshot.incident.channel_id
