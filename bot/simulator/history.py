@@ -26,7 +26,7 @@ def history(messages: list[dict], params: dict) -> dict:
     after = _cursor(params)
     if after is not None:
         window = [m for m in window if _ts(m) <= after]
-    return _page(window, params, messages)
+    return _page(window, params, messages, with_metadata=truthy(params.get("include_all_metadata")))
 
 
 def replies(messages: list[dict], params: dict) -> dict:
@@ -41,12 +41,17 @@ def replies(messages: list[dict], params: dict) -> dict:
     return _page(window, params, messages)
 
 
-def _page(window: list[dict], params: dict, messages: list[dict]) -> dict:
+def _page(
+    window: list[dict], params: dict, messages: list[dict], with_metadata: bool = False
+) -> dict:
     limit = _limit(params)
     page, rest = window[:limit], window[limit:]
     cursor = _encode(rest[0]["ts"]) if rest else ""
+    shown = [as_slack_shows(m, messages) for m in page]
+    if not with_metadata:  # Slack returns message metadata only when asked for all of it
+        shown = [{k: v for k, v in m.items() if k != "metadata"} for m in shown]
     return {
-        "messages": [as_slack_shows(m, messages) for m in page],
+        "messages": shown,
         "has_more": bool(rest),
         "pin_count": 0,
         "response_metadata": {"next_cursor": cursor},
@@ -94,7 +99,23 @@ def _ts(message: dict) -> float:
 
 
 def _encode(ts: str) -> str:
-    return base64.b64encode(f"next_ts:{ts}".encode()).decode()
+    return encode_cursor("next_ts", ts)
+
+
+def encode_cursor(kind: str, position: str) -> str:
+    """An opaque cursor as Slack's look: base64 of `kind:position`."""
+    return base64.b64encode(f"{kind}:{position}".encode()).decode()
+
+
+def decode_cursor(cursor: str, kind: str) -> str:
+    """The position a cursor of `kind` continues from; `invalid_cursor` for one not given."""
+    try:
+        found, _, position = base64.b64decode(cursor).decode().partition(":")
+    except ValueError as error:
+        raise SlackError("invalid_cursor") from error
+    if found != kind:
+        raise SlackError("invalid_cursor")
+    return position
 
 
 def _cursor(params: dict) -> float | None:
@@ -103,9 +124,6 @@ def _cursor(params: dict) -> float | None:
     if not cursor:
         return None
     try:
-        kind, _, ts = base64.b64decode(cursor).decode().partition(":")
-        if kind != "next_ts":
-            raise ValueError(kind)
-        return float(ts)
+        return float(decode_cursor(cursor, "next_ts"))
     except ValueError as error:
         raise SlackError("invalid_cursor") from error

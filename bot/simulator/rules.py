@@ -18,8 +18,13 @@ _PARAMS |= {
     "apps.connections.open": [],  # Socket Mode; takes the app-level token, nothing else
 }
 _PARAMS["auth.test"] = ["team_id"]  # sent by Bolt, newer than the spec
+# Message metadata (2022) and the parameters that read it back, newer than the spec.
+_PARAMS["chat.postMessage"] = [*_PARAMS["chat.postMessage"], "metadata"]
+_PARAMS["conversations.history"] = [*_PARAMS["conversations.history"], "include_all_metadata"]
+_PARAMS["conversations.list"] = [*_PARAMS["conversations.list"], "team_id"]
 
 CHANNEL_NAME = re.compile(r"^[a-z0-9_-]{1,80}$")
+METADATA_EVENT_TYPE = re.compile(r"^[A-Za-z0-9_]{1,255}$")  # "a human readable alphanumeric string"
 MESSAGE_BLOCKS, VIEW_BLOCKS = 50, 100
 HOME_VIEW_BYTES = 250_000
 _TEXT_LIMITS = {"header": 150, "section": 3000, "context": 2000}
@@ -83,6 +88,26 @@ def _validate_elements(elements: list) -> None:
             raise SlackError("invalid_blocks")
         if element.get("type") == "button" and len(element["text"]["text"]) > 75:
             raise SlackError("invalid_blocks")
+
+
+def validate_metadata(metadata) -> dict | None:
+    """A message's `metadata` as Slack keeps it: an object (or its JSON text) with an
+    alphanumeric `event_type` and an object `event_payload`; else invalid_metadata_format."""
+    if metadata is None or metadata == "":
+        return None
+    if isinstance(metadata, str):
+        try:
+            metadata = json.loads(metadata)
+        except json.JSONDecodeError as error:
+            raise SlackError("invalid_metadata_format") from error
+    if not isinstance(metadata, dict):
+        raise SlackError("invalid_metadata_format")
+    event_type, payload = metadata.get("event_type"), metadata.get("event_payload", {})
+    if not isinstance(event_type, str) or not METADATA_EVENT_TYPE.match(event_type):
+        raise SlackError("invalid_metadata_format")
+    if not isinstance(payload, dict):
+        raise SlackError("invalid_metadata_format")
+    return {"event_type": event_type, "event_payload": payload}
 
 
 def validate_home_view(view) -> None:

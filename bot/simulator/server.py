@@ -81,8 +81,14 @@ class FakeSlack:
     def add_usergroup(self, group_id: str, members: list[str]) -> str:
         return self.workspace.add_usergroup(group_id, members)
 
-    def add_channel(self, name: str, members: list[str] = (), private: bool = False) -> str:
-        return self.workspace.add_channel(name, members, private)
+    def add_channel(
+        self,
+        name: str,
+        members: list[str] = (),
+        private: bool = False,
+        creator: str | None = None,
+    ) -> str:
+        return self.workspace.add_channel(name, members, private, creator)
 
     def messages(self, channel_id: str) -> list[dict]:
         return self.workspace.messages(channel_id)

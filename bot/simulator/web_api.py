@@ -15,6 +15,7 @@ from bot.simulator.rules import (
     truthy,
     validate_blocks,
     validate_home_view,
+    validate_metadata,
     validate_view,
 )
 from bot.simulator.socket_mode import SocketModeHub
@@ -22,6 +23,7 @@ from bot.simulator.workspace import BOT_ID, BOT_USER, TEAM, Workspace
 
 WORKSPACE_URL = "https://warroom-demo.slack.com/"
 MAX_INVITES = 30
+LIST_LIMIT, LIST_MAX = 100, 1000  # conversations.list's default and largest page
 
 
 class WebApi:
@@ -41,6 +43,7 @@ class WebApi:
             "conversations.create": self._conversations_create,
             "conversations.history": self._conversations_history,
             "conversations.invite": self._conversations_invite,
+            "conversations.list": self._conversations_list,
             "conversations.replies": self._conversations_replies,
             "conversations.members": self._conversations_members,
             "conversations.setTopic": self._conversations_set_topic,
@@ -88,6 +91,7 @@ class WebApi:
             "is_private": channel["is_private"],
             "is_archived": channel["is_archived"],
             "topic": {"value": channel["topic"]},
+            "creator": channel["creator"],
         }
 
     def _post(self, params: dict, ephemeral_for: str | None = None) -> dict:
@@ -99,6 +103,7 @@ class WebApi:
         if not params.get("text") and not blocks:
             raise SlackError("no_text")
         validate_blocks(blocks, limit=MESSAGE_BLOCKS)
+        metadata = validate_metadata(params.get("metadata"))
         message = {
             "ts": self.workspace.next_ts(),
             "type": "message",
@@ -107,6 +112,8 @@ class WebApi:
             "blocks": blocks or [],
             "thread_ts": params.get("thread_ts"),
         }
+        if metadata is not None:
+            message["metadata"] = metadata
         if ephemeral_for:
             message |= {"subtype": "ephemeral", "for_user": ephemeral_for}
         self.workspace.add_message(channel["id"], message)
@@ -142,7 +149,9 @@ class WebApi:
             )
         if any(c["name"] == name for c in self.workspace.channels.values()):
             raise SlackError("name_taken")
-        channel_id = self.workspace.add_channel(name, private=truthy(params.get("is_private")))
+        channel_id = self.workspace.add_channel(
+            name, private=truthy(params.get("is_private")), creator=BOT_USER
+        )
         return {"channel": self._channel_info(self.workspace.channels[channel_id])}
 
     def _conversations_invite(self, params: dict) -> dict:
@@ -162,6 +171,34 @@ class WebApi:
             raise SlackError("already_in_channel")
         channel["members"].update(new)
         return {"channel": self._channel_info(channel)}
+
+    def _conversations_list(self, params: dict) -> dict:
+        """The channels the bot can see (every public one, the private ones it is in), of
+        the `types` asked for, in creation order, paged by an opaque cursor."""
+        types = set(_list(params.get("types"))) or {"public_channel"}
+        visible = [
+            c
+            for c in self.workspace.channels.values()
+            if not c.get("is_im")
+            and ("private_channel" if c["is_private"] else "public_channel") in types
+            and (not c["is_private"] or BOT_USER in c["members"])
+            and not (truthy(params.get("exclude_archived")) and c["is_archived"])
+        ]
+        cursor = params.get("cursor")
+        start = int(history.decode_cursor(cursor, "channel")) if cursor else 0
+        try:
+            limit = min(max(int(params.get("limit") or LIST_LIMIT), 1), LIST_MAX)
+        except ValueError as error:
+            raise SlackError("invalid_limit") from error
+        page = visible[start : start + limit]
+        more = start + limit < len(visible)
+        cursor = history.encode_cursor("channel", str(start + limit)) if more else ""
+        return {
+            "channels": [
+                self._channel_info(c) | {"is_member": BOT_USER in c["members"]} for c in page
+            ],
+            "response_metadata": {"next_cursor": cursor},
+        }
 
     def _conversations_history(self, params: dict) -> dict:
         channel = self._channel(params.get("channel"))

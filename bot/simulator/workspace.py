@@ -15,6 +15,7 @@ TEAM = "T0000WARROOM"
 ENTERPRISE = "E0000WARROOM"  # the Enterprise Grid org, for envelopes that carry one
 APP_ID = "A0WARROOM"
 TOMBSTONE_TEXT = "This message was deleted."
+OWNER = "U0000OWNER"  # who made the channels a test sets up without members
 
 
 class Workspace:
@@ -50,11 +51,20 @@ class Workspace:
         self.usergroups[group_id] = list(members)
         return group_id
 
-    def add_channel(self, name: str, members: list[str] = (), private: bool = False) -> str:
+    def add_channel(
+        self,
+        name: str,
+        members: list[str] = (),
+        private: bool = False,
+        creator: str | None = None,
+    ) -> str:
+        """A channel; made by `creator` (by default its first member, else the workspace's
+        owner), as `conversations.create` made by the bot records the bot."""
         channel_id = f"C{self.next_number():08d}"
         self.channels[channel_id] = {
             "id": channel_id,
             "name": name,
+            "creator": creator or (members[0] if members else OWNER),
             "is_private": private,
             "is_archived": False,
             "members": {BOT_USER, *members},
@@ -69,7 +79,9 @@ class Workspace:
         for channel_id, channel in self.channels.items():
             if channel["name"] == f"dm-{user}":
                 return channel_id
-        return self.add_channel(f"dm-{user}", [user], private=True)
+        channel_id = self.add_channel(f"dm-{user}", [user], private=True, creator=user)
+        self.channels[channel_id]["is_im"] = True  # a DM, not a channel conversations.list shows
+        return channel_id
 
     # -- identifiers -----------------------------------------------------------------------
 

@@ -47,6 +47,9 @@ _MAX_NAME_ATTEMPTS = 20
 # less (1 a minute since 2025), which this bot, installed per workspace, is not.
 TIER3_PER_MINUTE = 50
 HISTORY_PAGE = 999  # messages per call, Slack's most: under a per-call limit, fewer calls win
+# Looking for the bot's own recent message: the newest pages only, so the look stays cheap.
+OWN_MESSAGE_PAGE, OWN_MESSAGE_PAGES = 200, 3
+CHANNEL_LIST_PAGE = 1000  # conversations.list's most per call
 
 
 def retry_handlers() -> list:
@@ -61,6 +64,14 @@ def make_client(
     token: str, base_url: str, client_class: Callable[..., AsyncWebClient] = AsyncWebClient
 ) -> AsyncWebClient:
     return client_class(token=token, base_url=base_url, retry_handlers=retry_handlers(), timeout=15)
+
+
+def _carries(metadata: dict | None, event_type: str, payload: dict) -> bool:
+    """Message metadata of `event_type` whose event_payload holds every item of `payload`."""
+    if not metadata or metadata.get("event_type") != event_type:
+        return False
+    carried = metadata.get("event_payload") or {}
+    return all(carried.get(key) == value for key, value in payload.items())
 
 
 class SlackCallFailed(Exception):
@@ -270,14 +281,65 @@ class SlackGateway:
 
         return await _call(f"list the members of <#{channel}>", every_page())
 
-    async def post(self, channel: str, text: str, blocks: list | None = None) -> str:
+    async def post(
+        self,
+        channel: str,
+        text: str,
+        blocks: list | None = None,
+        metadata: dict | None = None,
+    ) -> str:
+        """Post a message; `metadata` is Slack's message metadata (`event_type`,
+        `event_payload`), by which `own_message` finds the message again."""
         response = await _call(
             f"post in <#{channel}>",
             self.client.chat_postMessage(
-                channel=channel, text=text, blocks=blocks, unfurl_links=False
+                channel=channel, text=text, blocks=blocks, unfurl_links=False, metadata=metadata
             ),
         )
         return response["ts"]
+
+    async def own_message(
+        self, channel: str, event_type: str, payload: dict, oldest: str | None = None
+    ) -> str | None:
+        """The ts of the bot's own recent message in `channel` whose metadata has
+        `event_type` and an event_payload containing `payload`'s items: a post whose answer
+        was lost is recognised instead of repeated. Reads the newest few pages only."""
+        ours = await self.bot_ids()
+        call = self.client.conversations_history(
+            channel=channel, oldest=oldest, limit=OWN_MESSAGE_PAGE, include_all_metadata=True
+        )
+        pages = self._pages("look for the bot's earlier message", "conversations.history", call)
+        try:
+            read = 0
+            async for messages in pages:
+                for message in messages:
+                    if ours & {message.get("bot_id"), message.get("user")} and _carries(
+                        message.get("metadata"), event_type, payload
+                    ):
+                        return message["ts"]
+                read += 1
+                if read >= OWN_MESSAGE_PAGES:
+                    return None
+        finally:
+            await pages.aclose()
+        return None
+
+    async def channel_named(self, name: str) -> str | None:
+        """The ID of the channel called `name` that the bot created (conversations.list,
+        public and private, paged by the SDK): a channel whose create answer was lost is
+        adopted rather than made twice. None when there is no such channel."""
+
+        async def find() -> str | None:
+            async for page in await self.client.conversations_list(
+                types="public_channel,private_channel", limit=CHANNEL_LIST_PAGE
+            ):
+                for channel in page.get("channels", []):
+                    if channel.get("name") == name and channel.get("creator") in ours:
+                        return channel["id"]
+            return None
+
+        ours = await self.bot_ids()
+        return await _call(f"look for #{name}", find())
 
     async def post_ephemeral(
         self, channel: str, user: str, text: str, blocks: list | None = None
