@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 from aiolimiter import AsyncLimiter
 
-from bot.simulator.faults import Fault, Faults
+from bot.simulator.faults import Fault, Faults, Hold
 from bot.simulator.rules import MESSAGE_BLOCKS, SlackError, validate_blocks
 from bot.simulator.socket_mode import SocketModeHub
 from bot.simulator.web_api import WebApi
@@ -114,6 +114,16 @@ class FakeSlack:
         """Make the next `times` calls of `method` (whose params include `match`) fail."""
         self._faults.plan(method, Fault(error, status, retry_after, times, match))
 
+    def lose_answer(self, method: str, *, times: int = 1, **match) -> None:
+        """The next `times` calls of `method` (matching `match`) are performed, then the
+        connection drops before the answer: the caller cannot know it was done."""
+        self._faults.plan(method, Fault("", times=times, match=match, lose_answer=True))
+
+    def hold(self, method: str, **match) -> Hold:
+        """The next call of `method` (matching `match`) waits before Slack performs it,
+        until `release()`: Slack being slow, for a test to kill the caller meanwhile."""
+        return self._faults.hold(method, match)
+
     def limit_rate(self, method: str, per_minute: int) -> None:
         """Slack's rate-limit tier for `method` (Tier 3: 50 a minute, in bursts): calls over
         it are answered 429 `ratelimited` with a Retry-After."""
@@ -178,11 +188,16 @@ class FakeSlack:
             self._check_auth(method, request.headers.get("Authorization", ""))
             await self._within_rate_limit(method)
             self._faults.raise_if_planned(method, params)
+            hold = self._faults.hold_for(method, params)
+            if hold is not None and not await hold.wait(params):
+                return _drop(request)  # it never got through: nothing done, nothing heard
             body = self._api.answer(method, params)
         except SlackError as error:
             return web.json_response(
                 {"ok": False, "error": error.error}, status=error.status, headers=error.headers
             )
+        if self._faults.answer_lost(method, params):
+            return _drop(request)  # done, but the caller hears nothing
         return web.json_response(body)
 
     async def _within_rate_limit(self, method: str) -> None:
@@ -220,6 +235,12 @@ class FakeSlack:
         # Slack takes files up to 1 GB; the app's 8 MB cap on request bodies is for the API.
         upload["content"] = await request.content.read()
         return web.Response(text="OK - uploaded")
+
+
+def _drop(request: web.Request) -> web.Response:
+    """Close the connection without an answer (the caller sees it dropped)."""
+    request.transport.abort()
+    return web.Response()
 
 
 async def _read_params(request: web.Request) -> dict:

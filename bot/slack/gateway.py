@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -50,13 +51,31 @@ HISTORY_PAGE = 999  # messages per call, Slack's most: under a per-call limit, f
 # Looking for the bot's own recent message: the newest pages only, so the look stays cheap.
 OWN_MESSAGE_PAGE, OWN_MESSAGE_PAGES = 200, 3
 CHANNEL_LIST_PAGE = 1000  # conversations.list's most per call
+POST_ATTEMPTS = 3  # a post carrying metadata, its answer lost and the post not found
+
+
+# Set while a call runs that Slack may have carried out though its answer was lost, and that
+# must not be sent again blind (a post carrying metadata): the gateway looks first instead.
+_LOOK_BEFORE_RESENDING: ContextVar[bool] = ContextVar("look_before_resending", default=False)
+
+
+class ConnectionErrorRetryHandler(AsyncConnectionErrorRetryHandler):
+    """The SDK's handler, except that a call marked look-before-resending is re-sent only
+    when it never reached Slack (the connection could not be opened)."""
+
+    async def _can_retry_async(self, *, state, request, response=None, error=None) -> bool:
+        if _LOOK_BEFORE_RESENDING.get() and not isinstance(error, aiohttp.ClientConnectorError):
+            return False
+        return await super()._can_retry_async(
+            state=state, request=request, response=response, error=error
+        )
 
 
 def retry_handlers() -> list:
     return [
         AsyncRateLimitErrorRetryHandler(max_retry_count=3),
         AsyncServerErrorRetryHandler(max_retry_count=2),
-        AsyncConnectionErrorRetryHandler(max_retry_count=2),
+        ConnectionErrorRetryHandler(max_retry_count=2),
     ]
 
 
@@ -75,10 +94,11 @@ def _carries(metadata: dict | None, event_type: str, payload: dict) -> bool:
 
 
 class SlackCallFailed(Exception):
-    """A Web API call failed after retries. `error` is Slack's error code or the transport error."""
+    """A Web API call failed after retries. `error` is Slack's error code or the transport
+    error; `answer_lost`: the call reached Slack but no answer came back (it may be done)."""
 
-    def __init__(self, what: str, error: str):
-        self.what, self.error = what, error
+    def __init__(self, what: str, error: str, answer_lost: bool = False):
+        self.what, self.error, self.answer_lost = what, error, answer_lost
         super().__init__(f"{what}: {error}")
 
 
@@ -120,7 +140,9 @@ def _failing_as(what: str) -> Iterator[None]:
         )
         raise SlackCallFailed(what, str(reason)) from error
     except (aiohttp.ClientError, TimeoutError) as error:
-        raise SlackCallFailed(what, f"Slack did not answer ({type(error).__name__})") from error
+        reached = not isinstance(error, aiohttp.ClientConnectorError)
+        reason = f"Slack did not answer ({type(error).__name__})"
+        raise SlackCallFailed(what, reason, answer_lost=reached) from error
 
 
 @dataclass(frozen=True)
@@ -288,14 +310,40 @@ class SlackGateway:
         blocks: list | None = None,
         metadata: dict | None = None,
     ) -> str:
-        """Post a message; `metadata` is Slack's message metadata (`event_type`,
-        `event_payload`), by which `own_message` finds the message again."""
-        response = await _call(
-            f"post in <#{channel}>",
-            self.client.chat_postMessage(
-                channel=channel, text=text, blocks=blocks, unfurl_links=False, metadata=metadata
-            ),
-        )
+        """Post a message; returns its ts. `metadata` is Slack's message metadata
+        (`event_type`, `event_payload`), by which `own_message` finds the message again: a
+        post carrying it whose answer is lost is looked for before it is sent again."""
+        if metadata is None:
+            return await self._post(channel, text, blocks, None)
+        for _ in range(POST_ATTEMPTS - 1):
+            try:
+                return await self._post(channel, text, blocks, metadata)
+            except SlackCallFailed as failure:
+                if not failure.answer_lost:
+                    raise
+            event_type, payload = metadata["event_type"], metadata.get("event_payload", {})
+            found = await self.own_message(channel, event_type, payload)
+            if found:
+                return found
+        return await self._post(channel, text, blocks, metadata)
+
+    async def _post(
+        self, channel: str, text: str, blocks: list | None, metadata: dict | None
+    ) -> str:
+        marked = _LOOK_BEFORE_RESENDING.set(metadata is not None)
+        try:
+            response = await _call(
+                f"post in <#{channel}>",
+                self.client.chat_postMessage(
+                    channel=channel,
+                    text=text,
+                    blocks=blocks,
+                    unfurl_links=False,
+                    metadata=metadata,
+                ),
+            )
+        finally:
+            _LOOK_BEFORE_RESENDING.reset(marked)
         return response["ts"]
 
     async def own_message(

@@ -3,6 +3,8 @@ metadata it gave it, and the channel it created by name."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bot.simulator import BOT_USER, FakeSlack
@@ -67,3 +69,26 @@ async def test_channel_named_finds_the_bots_own_channel(slack):
     assert await gateway.channel_named("inc-private") == private
     assert await gateway.channel_named("inc-made-by-alice") is None
     assert await gateway.channel_named("inc-nowhere") is None
+
+
+async def test_a_post_whose_answer_was_lost_is_not_posted_twice(slack):
+    fake, gateway = slack
+    room = fake.add_channel("inc-room", [ALICE])
+    fake.lose_answer("chat.postMessage")
+    card = {"event_type": "incident_card", "event_payload": {"incident": 3}}
+    ts = await gateway.post(room, "card", metadata=card)
+    assert [m["ts"] for m in fake.messages(room)] == [ts]
+    assert len(fake.calls_to("chat.postMessage")) == 1
+
+
+async def test_a_post_whose_answer_was_lost_and_not_done_is_sent_again(slack):
+    fake, gateway = slack
+    room = fake.add_channel("inc-room", [ALICE])
+    card = {"event_type": "incident_card", "event_payload": {"incident": 3}}
+    hold = fake.hold("chat.postMessage")
+    posting = asyncio.ensure_future(gateway.post(room, "card", metadata=card))
+    await hold.reached()
+    hold.release(perform=False)  # the request never got through, and no answer came
+    ts = await posting
+    assert [m["ts"] for m in fake.messages(room)] == [ts]
+    assert len(fake.calls_to("chat.postMessage")) == 2
