@@ -162,7 +162,8 @@ def build_slack_layer(
     items = ActionItems(service.db, service.clock)
     changes = Changes(service, gateway, config, card, updates, people, home)
     paging = build_paging(service, changes, declaring, gateway, config)
-    alerts = AlertDesk(service.db)
+    auto_declare = any(s.auto_declare for s in settings.playbooks.default.severities.values())
+    alerts = AlertDesk(service.db, auto_declare=auto_declare)
     return Deps(
         service=service,
         timeline=timeline,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,6 +33,7 @@ from bot.incidents.lifecycle import IncidentStatus, UpdateStatus
 from bot.playbooks import Playbook, PlaybookLibrary
 from bot.store import Database
 from bot.store.models import (
+    AlertGroup,
     Drill,
     DrillInject,
     Incident,
@@ -239,9 +240,10 @@ class IncidentService:
         impact: str = "",
         private: bool | None = None,
         drill: DrillSetup | None = None,
+        also: Callable[[AsyncSession, Incident], Awaitable[None]] | None = None,
     ) -> IncidentSnapshot:
         """`drill`: declare an exercise, with its scenario's rows written in the same
-        transaction."""
+        transaction; `also`: more of the declaration, in it too (linking alerts)."""
         chosen = self.playbook_for(playbook)
         severity = self.check_severity(chosen, severity or chosen.initial_severity)
         title = checked_title(title, self.text_length)
@@ -262,6 +264,8 @@ class IncidentService:
             await session.flush()
             if drill is not None:
                 session.add_all(drill.rows(incident))
+            if also is not None:
+                await also(session, incident)
             session.add(
                 RoleAssignment(
                     incident_id=incident.id,
@@ -290,6 +294,11 @@ class IncidentService:
     async def abandon(self, incident_id: int) -> None:
         """The war room could not be opened: forget the declaration instead of leaving a ghost."""
         async with self._write() as session:
+            await session.exec(
+                update(AlertGroup)
+                .where(col(AlertGroup.incident_id) == incident_id)
+                .values(incident_id=None, version=AlertGroup.version + 1)
+            )
             for model in (TimelineEntry, RoleAssignment, DrillInject, Drill):
                 await session.exec(delete(model).where(model.incident_id == incident_id))
             await session.exec(delete(Incident).where(Incident.id == incident_id))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from bot.config import BotConfig
 from bot.incidents import IncidentService, IncidentSnapshot
+from bot.incidents.alerts import Linking
 from bot.incidents.drills import DrillSetup
 from bot.playbooks import PlaybookLibrary
 from bot.slack.blocks import announcements, card, forms
@@ -51,7 +52,9 @@ class Declaring:
         impact: str = "",
         private: bool | None = None,
         drill: DrillSetup | None = None,
+        also: Linking | None = None,
     ) -> IncidentSnapshot | None:
+        """`also`: more to write in the declaration's transaction (the alert group linked)."""
         snapshot = await self.service.declare(
             title=await self._label(title),
             declared_by=reply.user,
@@ -60,6 +63,7 @@ class Declaring:
             impact=impact,
             private=private,
             drill=drill,
+            also=also,
         )
         problems = Problems()
         # Read while the room is opened, posted with the card: no extra round trip.
