@@ -177,7 +177,7 @@ def build_slack_layer(
         stakeholders=stakeholders,
         timeline_views=timeline_views,
         home=home,
-        drills=Drills(drills, declaring, stakeholders, gateway),
+        drills=Drills(drills, declaring, stakeholders, gateway, card),
         reviewing=Reviewing(lessons, knowledge_base, timeline_views, gateway),
         followups=FollowUps(service, items, lessons, gateway, people, card),
         knowledge=knowledge,

@@ -135,7 +135,9 @@ async def lock_groups(session: AsyncSession, keys: list[str]) -> dict[str, Store
                 row.incident_id,
             )
         if row.id is not None:
-            group.alerts[row.fingerprint] = StoredAlert(*(row._mapping[c.name] for c in ALERT_COLUMNS))
+            group.alerts[row.fingerprint] = StoredAlert(
+                *(row._mapping[c.name] for c in ALERT_COLUMNS)
+            )
     return groups
 
 

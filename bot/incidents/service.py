@@ -317,6 +317,8 @@ class IncidentService:
                     for key, r in playbook.roles.items()
                 )
                 raise InvalidRequest(f"“{role_name}” is not a role here. Roles: {names}.")
+            if incident.drill:
+                await _refuse_if_offline(session, incident_id, user_id)
             before = await self.snapshot_in(session, incident)
             was_major, previous = before.major, before.roles.get(role)
             if previous == user_id:
@@ -539,4 +541,18 @@ class IncidentService:
             incident=incident,
             playbook=playbook,
             roles={role: holders.get(role) for role in playbook.roles},
+        )
+
+
+async def _refuse_if_offline(session: AsyncSession, incident_id: int, user_id: str) -> None:
+    """A drill's scenario took this person offline: they hold no role for the rest of it."""
+    offline = await session.exec(
+        select(DrillInject.id).where(
+            DrillInject.incident_id == incident_id, DrillInject.offline_user == user_id
+        )
+    )
+    if offline.first() is not None:
+        raise InvalidRequest(
+            "They are offline for the rest of this drill (the scenario took them out): "
+            "hand the role to someone else."
         )

@@ -8,11 +8,13 @@ import logging
 from dataclasses import dataclass
 
 from bot.incidents.drills import DrillDesk, DueInject
+from bot.scenarios import InjectKind
 from bot.slack.blocks import drills
+from bot.slack.flows.card import Card
 from bot.slack.flows.declare import Declaring
 from bot.slack.flows.reply import Reply
 from bot.slack.flows.stakeholders import Stakeholders
-from bot.slack.gateway import SlackCallFailed, SlackGateway
+from bot.slack.gateway import Problems, SlackCallFailed, SlackGateway
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +25,7 @@ class Drills:
     declaring: Declaring
     stakeholders: Stakeholders
     gateway: SlackGateway
+    card: Card | None = None  # refreshed when an inject takes a role's holder offline
 
     async def declare(
         self, reply: Reply, words: str, severity: str | None, playbook: str | None
@@ -42,6 +45,10 @@ class Drills:
         if due:
             posted = await asyncio.gather(*(self._deliver(inject) for inject in due))
             await self.desk.injects_posted([pair for pair in posted if pair is not None])
+            offline = {d.snapshot.id for d in due if d.inject.kind == InjectKind.OFFLINE}
+            if offline and self.card is not None:
+                problems = Problems()  # a stale card is not worth a report in the room
+                await asyncio.gather(*(self.card.refresh(i, problems) for i in offline))
 
     async def _deliver(self, due: DueInject) -> tuple[int, str | None] | None:
         """A question goes to the comms lead as `/incident ask` would send it; anything else
