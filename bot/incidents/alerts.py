@@ -38,7 +38,11 @@ from bot.store.types import utcnow
 
 MAX_TITLE = 150
 REMEMBERED_GROUPS = 10_000
-CLAIM_LEASE = timedelta(seconds=60)  # declaring from alerts opens a room: seconds of Slack calls
+# Claims die with their holder; then the work waits out the lease. Declaring from alerts
+# holds its claim only until the incident is stored (the room is the declaration's own
+# recorded work); telling the war room holds it for one post.
+DECLARE_LEASE = timedelta(seconds=10)
+NOTICE_LEASE = timedelta(seconds=15)
 Linking = Callable[[AsyncSession, Incident], Awaitable[None]]
 
 
@@ -382,7 +386,7 @@ class AlertDesk:
 
         return link
 
-    async def claim_auto_declares(self, lease: timedelta = CLAIM_LEASE) -> list[int]:
+    async def claim_auto_declares(self, lease: timedelta = DECLARE_LEASE) -> list[int]:
         """New groups whose auto_declare check is not done (this process's, or one a dead
         process left), each claimed by one replica under a lease."""
         now = self.clock()
@@ -402,7 +406,7 @@ class AlertDesk:
                 .values(auto_declare_pending=False, declare_lease_until=None)
             )
 
-    async def claim_resolution_notices(self, lease: timedelta = CLAIM_LEASE) -> list[int]:
+    async def claim_resolution_notices(self, lease: timedelta = NOTICE_LEASE) -> list[int]:
         """Groups whose incident's war room is yet to hear that the alerts resolved, each
         claimed under a lease: told is recorded after the post, so a teller that dies in
         between leaves it to be told again when the lease runs out (at least once)."""
