@@ -128,6 +128,20 @@ def build_paging(
     return paging
 
 
+def build_triage(
+    settings: Settings,
+    db: Database,
+    gateway: SlackGateway,
+    declaring: Declaring,
+    tasks: BackgroundTasks,
+) -> Triage:
+    """Alert triage; each new group is checked for `auto_declare` when a playbook has it."""
+    playbooks = settings.playbooks
+    auto_declare = any(level.auto_declare for level in playbooks.default.severities.values())
+    alerts = AlertDesk(db, auto_declare=auto_declare)
+    return Triage(alerts, gateway, declaring, settings.config, playbooks, tasks)
+
+
 def build_slack_layer(
     settings: Settings,
     service: IncidentService,
@@ -162,8 +176,6 @@ def build_slack_layer(
     items = ActionItems(service.db, service.clock)
     changes = Changes(service, gateway, config, card, updates, people, home)
     paging = build_paging(service, changes, declaring, gateway, config)
-    auto_declare = any(s.auto_declare for s in settings.playbooks.default.severities.values())
-    alerts = AlertDesk(service.db, auto_declare=auto_declare)
     return Deps(
         service=service,
         timeline=timeline,
@@ -181,7 +193,7 @@ def build_slack_layer(
         reviewing=Reviewing(lessons, knowledge_base, timeline_views, gateway),
         followups=FollowUps(service, items, lessons, gateway, people, card),
         knowledge=knowledge,
-        triage=Triage(alerts, gateway, declaring, config, settings.playbooks, tasks),
+        triage=build_triage(settings, service.db, gateway, declaring, tasks),
         paging=paging,
     )
 

@@ -242,8 +242,7 @@ class IncidentService:
         drill: DrillSetup | None = None,
         also: Callable[[AsyncSession, Incident], Awaitable[None]] | None = None,
     ) -> IncidentSnapshot:
-        """`drill`: declare an exercise, with its scenario's rows written in the same
-        transaction; `also`: more of the declaration, in it too (linking alerts)."""
+        """`drill`: an exercise's rows; `also`: more writes (alerts linked); in its transaction."""
         chosen = self.playbook_for(playbook)
         severity = self.check_severity(chosen, severity or chosen.initial_severity)
         title = checked_title(title, self.text_length)
