@@ -294,12 +294,17 @@ class AlertDesk:
         incident = await session.get(Incident, group.incident_id) if group.incident_id else None
         return GroupView(group, list(alerts), incident.channel_id if incident else None)
 
-    async def unshown(self) -> list[int]:
-        """Groups whose triage message is behind their state (after a restart, say)."""
+    async def unshown(self, group_ids: list[int] | None = None) -> list[int]:
+        """Groups whose triage message is behind their state (after a restart, say), of
+        `group_ids` (else all), leaving out a first post another poster holds the claim on."""
+        now = self.clock()
+        query = select(AlertGroup.id).where(
+            col(AlertGroup.shown_version) < col(AlertGroup.version),
+            col(AlertGroup.triage_ts).is_not(None) | _lease_free(AlertGroup.post_lease_until, now),
+        )
+        if group_ids is not None:
+            query = query.where(col(AlertGroup.id).in_(group_ids))
         async with self.db.snapshot_read() as session:
-            query = select(AlertGroup.id).where(
-                col(AlertGroup.shown_version) < col(AlertGroup.version)
-            )
             return list((await session.exec(query)).all())
 
     # -- the triage message --------------------------------------------------------------------

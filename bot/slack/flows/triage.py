@@ -44,9 +44,11 @@ class ChannelPacer:
         write: Callable[[int], Awaitable[None]],
         tasks: BackgroundTasks,
         pace: ChannelPace,
+        unshown: Callable[[list[int]], Awaitable[list[int]]],
         interval: float = SLACK_WRITES_PER_CHANNEL_INTERVAL,
     ):
         self._write = write
+        self._unshown = unshown  # of these groups, those not shown yet (by any replica)
         self._tasks = tasks
         self._pace = pace  # the channel's write slots, shared with the other replicas
         self.interval = interval
@@ -64,22 +66,28 @@ class ChannelPacer:
         fresh, changed = self._waiting[channel]
         try:
             while fresh or changed:
-                wait = await self._pace.claim(channel, self.interval)
-                if wait:
-                    await asyncio.sleep(wait)  # another write (maybe another replica's) has it
-                    continue
-                queue = fresh if fresh else changed
-                group_id = next(iter(queue))
-                del queue[group_id]
+                group_id = next(iter(fresh if fresh else changed))
+                # Shown already (by another replica, say): no write slot is spent on it.
+                showing = bool(await self._unshown([group_id]))
+                if showing:
+                    wait = await self._pace.claim(channel, self.interval)
+                    if wait:  # another write (maybe another replica's) has the slot
+                        await asyncio.sleep(wait)
+                        continue  # the group may be shown by then: asked again
+                fresh.pop(group_id, None)
                 changed.pop(group_id, None)
-                try:
-                    await self._write(group_id)
-                except SlackCallFailed:
-                    # Not lost: the group stays unshown and is shown on its next change
-                    # or at the next sweep (`Triage.resume`).
-                    log.exception("could not show alert group %s", group_id)
+                if showing:
+                    await self._show(group_id)
         finally:
             self._draining.discard(channel)
+
+    async def _show(self, group_id: int) -> None:
+        try:
+            await self._write(group_id)
+        except SlackCallFailed:
+            # Not lost: the group stays unshown and is shown on its next change or at the
+            # next sweep (`Triage.resume`).
+            log.exception("could not show alert group %s", group_id)
 
 
 class Triage:
@@ -100,7 +108,7 @@ class Triage:
         self.config = config
         self.playbooks = playbooks
         self.tasks = tasks
-        self.pacer = ChannelPacer(self.show, tasks, ChannelPace(desk.db))
+        self.pacer = ChannelPacer(self.show, tasks, ChannelPace(desk.db), desk.unshown)
         self._resumed_at = 0.0
 
     async def receive(self, delivery: Delivery) -> Received:
