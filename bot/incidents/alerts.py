@@ -37,6 +37,7 @@ from bot.store.models import Alert, AlertGroup, Incident
 from bot.store.types import utcnow
 
 MAX_TITLE = 150
+CONCURRENT_BATCHES = 4  # on PostgreSQL (the pool holds 10 connections, 20 at most)
 REMEMBERED_GROUPS = 10_000
 # Claims die with their holder; then the work waits out the lease. Declaring from alerts
 # holds its claim only until the incident is stored (the room is the declaration's own
@@ -153,10 +154,10 @@ class AlertDesk:
         # delivery is judged against the database, so this can only skip work, never a change.
         self._stored: OrderedDict[str, tuple[int, int]] = OrderedDict()
         self._waiting: list[tuple[Delivery, bool, asyncio.Future]] = []
-        # Batches in flight at once: where the database allows more than one writer, a
-        # batch locks only its groups (in key order, so batches cannot deadlock), and a
-        # delivery need not wait for a whole batch to end before its own starts.
-        self._committing = asyncio.Semaphore(db.concurrent_writes)
+        # Batches in flight at once: SQLite has one writer anyway; PostgreSQL locks only the
+        # batch's groups (in key order, so batches cannot deadlock), so a delivery need not
+        # wait for a whole batch before its own starts.
+        self._committing = asyncio.Semaphore(1 if db.is_sqlite else CONCURRENT_BATCHES)
 
     async def receive(self, delivery: Delivery) -> Received:
         """Store what is new in a delivery; a repeated delivery changes nothing."""

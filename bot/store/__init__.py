@@ -42,12 +42,6 @@ class Database:
         finally:
             await migrating.dispose()
 
-    @property
-    def concurrent_writes(self) -> int:
-        """Write transactions worth running at once from one process: SQLite has one
-        writer; PostgreSQL locks rows, so a few (well within the pool's 10 connections)."""
-        return 1 if self.is_sqlite else 4
-
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One unit of work: committed when the block ends, rolled back if it raises."""
