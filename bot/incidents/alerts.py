@@ -37,7 +37,6 @@ from bot.store.models import Alert, AlertGroup, Incident
 from bot.store.types import utcnow
 
 MAX_TITLE = 150
-CONCURRENT_BATCHES = 4  # on PostgreSQL (the pool holds 10 connections, 20 at most)
 REMEMBERED_GROUPS = 10_000
 # Claims die with their holder; then the work waits out the lease. Declaring from alerts
 # holds its claim only until the incident is stored (the room is the declaration's own
@@ -154,10 +153,7 @@ class AlertDesk:
         # delivery is judged against the database, so this can only skip work, never a change.
         self._stored: OrderedDict[str, tuple[int, int]] = OrderedDict()
         self._waiting: list[tuple[Delivery, bool, asyncio.Future]] = []
-        # Batches in flight at once: SQLite has one writer anyway; PostgreSQL locks only the
-        # batch's groups (in key order, so batches cannot deadlock), so a delivery need not
-        # wait for a whole batch before its own starts.
-        self._committing = asyncio.Semaphore(1 if db.is_sqlite else CONCURRENT_BATCHES)
+        self._committing = asyncio.Lock()
 
     async def receive(self, delivery: Delivery) -> Received:
         """Store what is new in a delivery; a repeated delivery changes nothing."""
@@ -185,7 +181,7 @@ class AlertDesk:
         commit): in a storm one transaction stores many, instead of one each."""
         stored = asyncio.get_running_loop().create_future()
         self._waiting.append((delivery, known, stored))
-        async with self._committing:  # FIFO: each holder commits everyone waiting then
+        async with self._committing:  # FIFO: the first holder commits everyone waiting
             if not stored.done():
                 batch, self._waiting = self._waiting, []
                 try:
@@ -408,7 +404,12 @@ class AlertDesk:
 
     async def auto_declare_checked(self, group_id: int) -> None:
         """The group's alerts do not call for a declaration (or no longer can)."""
-        await self._set(group_id, auto_declare_pending=False, declare_lease_until=None)
+        async with self.db.queued_transaction() as session:
+            await session.exec(
+                update(AlertGroup)
+                .where(col(AlertGroup.id) == group_id)
+                .values(auto_declare_pending=False, declare_lease_until=None)
+            )
 
     async def claim_resolution_notices(self, lease: timedelta = NOTICE_LEASE) -> list[int]:
         """Groups whose incident's war room is yet to hear that the alerts resolved, each
@@ -424,12 +425,11 @@ class AlertDesk:
         return await claim(self.db, AlertGroup.id, due, resolution_lease_until=now + lease)
 
     async def resolution_told(self, group_id: int) -> None:
-        await self._set(group_id, resolution_told=True, resolution_lease_until=None)
-
-    async def _set(self, group_id: int, **values) -> None:
         async with self.db.queued_transaction() as session:
             await session.exec(
-                update(AlertGroup).where(col(AlertGroup.id) == group_id).values(**values)
+                update(AlertGroup)
+                .where(col(AlertGroup.id) == group_id)
+                .values(resolution_told=True, resolution_lease_until=None)
             )
 
     @staticmethod
