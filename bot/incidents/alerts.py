@@ -404,12 +404,7 @@ class AlertDesk:
 
     async def auto_declare_checked(self, group_id: int) -> None:
         """The group's alerts do not call for a declaration (or no longer can)."""
-        async with self.db.queued_transaction() as session:
-            await session.exec(
-                update(AlertGroup)
-                .where(col(AlertGroup.id) == group_id)
-                .values(auto_declare_pending=False, declare_lease_until=None)
-            )
+        await self._set(group_id, auto_declare_pending=False, declare_lease_until=None)
 
     async def claim_resolution_notices(self, lease: timedelta = NOTICE_LEASE) -> list[int]:
         """Groups whose incident's war room is yet to hear that the alerts resolved, each
@@ -425,11 +420,12 @@ class AlertDesk:
         return await claim(self.db, AlertGroup.id, due, resolution_lease_until=now + lease)
 
     async def resolution_told(self, group_id: int) -> None:
+        await self._set(group_id, resolution_told=True, resolution_lease_until=None)
+
+    async def _set(self, group_id: int, **values) -> None:
         async with self.db.queued_transaction() as session:
             await session.exec(
-                update(AlertGroup)
-                .where(col(AlertGroup.id) == group_id)
-                .values(resolution_told=True, resolution_lease_until=None)
+                update(AlertGroup).where(col(AlertGroup.id) == group_id).values(**values)
             )
 
     @staticmethod
