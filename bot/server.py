@@ -150,6 +150,20 @@ def build_paging(
     return paging
 
 
+def build_triage(
+    settings: Settings,
+    db: Database,
+    gateway: SlackGateway,
+    declaring: Declaring,
+    tasks: BackgroundTasks,
+) -> Triage:
+    """Alert triage; each new group is checked for `auto_declare` when a playbook has it."""
+    playbooks = settings.playbooks
+    auto_declare = any(level.auto_declare for level in playbooks.default.severities.values())
+    alerts = AlertDesk(db, auto_declare=auto_declare)
+    return Triage(alerts, gateway, declaring, settings.config, playbooks, tasks)
+
+
 def build_slack_layer(
     settings: Settings,
     service: IncidentService,
@@ -188,7 +202,6 @@ def build_slack_layer(
     items = ActionItems(service)
     changes = Changes(service, gateway, config, card, updates, people, home, actors, viewers)
     paging = build_paging(service, changes, declaring, gateway, config)
-    alerts = AlertDesk(service.db)
     return Deps(
         service=service,
         timeline=timeline,
@@ -202,11 +215,11 @@ def build_slack_layer(
         stakeholders=stakeholders,
         timeline_views=timeline_views,
         home=home,
-        drills=Drills(drills, declaring, stakeholders, gateway),
+        drills=Drills(drills, declaring, stakeholders, gateway, card),
         reviewing=Reviewing(lessons, knowledge_base, timeline_views, gateway, actors, viewers),
         followups=FollowUps(service, items, lessons, gateway, people, card, actors, viewers),
         knowledge=knowledge,
-        triage=Triage(alerts, gateway, declaring, config, settings.playbooks, tasks),
+        triage=build_triage(settings, service.db, gateway, declaring, tasks),
         paging=paging,
     )
 

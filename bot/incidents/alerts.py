@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -19,16 +19,36 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.incidents.entries import AlertChanged, new_entry
+from bot.incidents.alert_rows import (
+    ALERT_COLUMNS,
+    FIRING,
+    RESOLVED,
+    StoredGroup,
+    alert_entry,
+    alert_name,
+    is_news,
+    lock_groups,
+    write_back,
+)
+from bot.incidents.claims import claim
 from bot.incidents.errors import InvalidRequest, NotFound
 from bot.incidents.lifecycle import IncidentStatus
 from bot.store import Database, insert_ignoring_duplicates
 from bot.store.models import Alert, AlertGroup, Incident
 from bot.store.types import utcnow
 
-FIRING, RESOLVED = "firing", "resolved"
 MAX_TITLE = 150
 REMEMBERED_GROUPS = 10_000
+# Claims die with their holder; then the work waits out the lease. Declaring from alerts
+# holds its claim only until the incident is stored (the room is the declaration's own
+# recorded work); telling the war room holds it for one post.
+DECLARE_LEASE = timedelta(seconds=10)
+NOTICE_LEASE = timedelta(seconds=15)
+Linking = Callable[[AsyncSession, Incident], Awaitable[None]]
+
+
+class AlreadyDeclared(InvalidRequest):
+    """An auto_declare found its alert group declared already: nothing more to declare."""
 
 
 @dataclass(frozen=True)
@@ -121,16 +141,15 @@ class GroupView:
         return mapping.get(value) if value is not None else None
 
 
-def alert_name(labels: dict[str, str], annotations: dict[str, str]) -> str:
-    name = labels.get("alertname") or "Alert"
-    summary = annotations.get("summary") or annotations.get("title")
-    return f"{name}: {summary}" if summary else name
-
-
 class AlertDesk:
-    def __init__(self, db: Database, clock: Callable[[], datetime] = utcnow):
+    def __init__(
+        self, db: Database, clock: Callable[[], datetime] = utcnow, auto_declare: bool = False
+    ):
+        """`auto_declare`: a playbook may declare from alerts, so each new group is checked
+        (`claim_auto_declares`)."""
         self.db = db
         self.clock = clock
+        self.auto_declare = auto_declare
         # The last delivery this process stored (or found stored) per group: a repeat of it
         # changes nothing, and is recognised without a trip to the database. Any other
         # delivery is judged against the database, so this can only skip work, never a change.
@@ -178,135 +197,86 @@ class AlertDesk:
         return await stored
 
     async def _store_together(self, batch: list) -> list[Received]:
-        # In group-key order, so two replicas' batches lock groups in the same order.
-        order = sorted(range(len(batch)), key=lambda n: batch[n][0].group_key)
-        results: list[Received | None] = [None] * len(batch)
+        """One transaction for the batch: new groups in one INSERT, every group of the batch
+        read and locked in one query (in group-key order, so two replicas' batches lock in
+        the same order), the deliveries applied in arrival order in memory, and what they
+        changed written back in one statement per table. Core rows, not ORM objects."""
+        keys = sorted({delivery.group_key for delivery, _, _ in batch})
         async with self.db.queued_transaction() as session:
-            for n in order:
-                delivery, known, _ = batch[n]
-                results[n] = await self._store_one(session, delivery, known)
+            created = await self._insert_groups(session, [d for d, known, _ in batch if not known])
+            groups = await lock_groups(session, keys)
+            results = []
+            for delivery, _, _ in batch:
+                group = groups[delivery.group_key]
+                results.append(self._apply(group, delivery, group.key in created))
+                created.discard(group.key)  # a group is new for its first delivery only
+            await _keep_closed_incidents_final(session, groups.values())
+            await write_back(session, groups.values())
         return results
 
-    async def _store_one(self, session: AsyncSession, delivery: Delivery, known: bool) -> Received:
-        created = not known and await self._ensure_group(session, delivery)
-        group, alerts = await self._lock_group(session, delivery.group_key)
+    async def _insert_groups(self, session: AsyncSession, deliveries: list[Delivery]) -> set:
+        """Insert the groups not stored yet; the keys of those this call really inserted."""
+        firsts: dict[str, Delivery] = {}
+        for delivery in sorted(deliveries, key=lambda d: d.group_key):
+            firsts.setdefault(delivery.group_key, delivery)
+        if not firsts:
+            return set()
+        rows = [
+            {
+                "group_key": key,
+                "source": delivery.source,
+                "receiver": delivery.receiver,
+                "common_labels": delivery.common_labels,
+                "status": FIRING,
+                "first_fired_at": min((a.starts_at for a in delivery.alerts), default=self.clock()),
+                "version": 1,
+                "shown_version": 0,
+                "resolution_told": False,
+                "auto_declare_pending": self.auto_declare,
+            }
+            for key, delivery in firsts.items()
+        ]
+        inserted = await session.exec(
+            insert_ignoring_duplicates(self.db, AlertGroup.__table__, ["group_key"]).values(rows)
+        )
+        return set(inserted.scalars().all())
+
+    def _apply(self, group: StoredGroup, delivery: Delivery, created: bool) -> Received:
         was_firing = group.status == FIRING
-        changes = self._apply_alerts(session, group, alerts, delivery.alerts)
+        changes = group.take(delivery.alerts)
         if not (changes or created):
             return Received(group.id, False, False, False, None)
-        self._settle(group, list(alerts.values()))
-        if group.incident_id is not None and await _still_recording(session, group.incident_id):
-            for alert in changes:
-                session.add(self._entry(group, alert))
-        return Received(
-            group.id,
-            created,
-            True,
-            was_firing and group.status == RESOLVED,
-            group.incident_id,
-        )
+        group.settle(self.clock())
+        if group.incident_id is not None:
+            group.entries += [alert_entry(group.id, group.incident_id, a) for a in changes]
+        resolved_now = was_firing and group.status == RESOLVED
+        return Received(group.id, created, True, resolved_now, group.incident_id)
 
     async def _repeat(self, delivery: Delivery) -> tuple[Received | None, bool]:
         """A delivery with nothing new (a repeat, a retry), found with one read and no write
         transaction: the common case in a storm. Skipping it is safe even while another
         delivery writes, as a write only ever makes the stored state newer. Also says
         whether the group is known (then it needs no INSERT)."""
+        groups, alerts = AlertGroup.__table__, Alert.__table__
         fingerprints = [a.fingerprint for a in delivery.alerts]
         async with self.db.snapshot_read() as session:
             rows = (
                 await session.exec(
-                    select(AlertGroup.id, Alert)
-                    .join(Alert, col(Alert.group_id) == col(AlertGroup.id))
+                    select(groups.c.id, *ALERT_COLUMNS)
+                    .join(alerts, alerts.c.group_id == groups.c.id)
                     .where(
-                        AlertGroup.group_key == delivery.group_key,
-                        col(Alert.fingerprint).in_(fingerprints),
+                        groups.c.group_key == delivery.group_key,
+                        alerts.c.fingerprint.in_(fingerprints),
                     )
                 )
             ).all()
-        stored = {alert.fingerprint: alert for _, alert in rows}
+        stored = {row.fingerprint: row for row in rows}
         if not rows or any(
-            a.fingerprint not in stored or _is_news(stored[a.fingerprint], a)
+            a.fingerprint not in stored or is_news(stored[a.fingerprint], a)
             for a in delivery.alerts
         ):
             return None, bool(rows)
         return Received(rows[0][0], False, False, False, None), True
-
-    async def _ensure_group(self, session: AsyncSession, delivery: Delivery) -> bool:
-        started = min((a.starts_at for a in delivery.alerts), default=self.clock())
-        inserted = await session.exec(
-            insert_ignoring_duplicates(self.db, AlertGroup.__table__, ["group_key"]).values(
-                group_key=delivery.group_key,
-                source=delivery.source,
-                receiver=delivery.receiver,
-                common_labels=delivery.common_labels,
-                status=FIRING,
-                first_fired_at=started,
-                version=1,
-                shown_version=0,
-                resolution_told=False,
-            )
-        )
-        return inserted.first() is not None
-
-    @staticmethod
-    async def _lock_group(
-        session: AsyncSession, group_key: str
-    ) -> tuple[AlertGroup, dict[str, Alert]]:
-        """The group, locked, with its alerts by fingerprint: one query."""
-        query = (
-            select(AlertGroup, Alert)
-            .outerjoin(Alert, col(Alert.group_id) == col(AlertGroup.id))
-            .where(AlertGroup.group_key == group_key)
-            .with_for_update(of=AlertGroup)
-        )
-        rows = (await session.exec(query)).all()
-        return rows[0][0], {alert.fingerprint: alert for _, alert in rows if alert is not None}
-
-    @staticmethod
-    def _apply_alerts(
-        session: AsyncSession, group: AlertGroup, stored: dict[str, Alert], incoming: list[AlertIn]
-    ) -> list[Alert]:
-        """Insert or update each alert (`stored`: the group's, by fingerprint, gains the new
-        ones); the alerts whose state really changed."""
-        changed = []
-        for alert in incoming:
-            row = stored.get(alert.fingerprint)
-            if row is None:
-                row = Alert(group_id=group.id, fingerprint=alert.fingerprint, status=alert.status)
-                stored[alert.fingerprint] = row
-                session.add(row)
-            elif not _is_news(row, alert):
-                continue
-            if row.status != alert.status or row.id is None:
-                row.status, row.starts_at, row.ends_at = (
-                    alert.status,
-                    alert.starts_at,
-                    alert.ends_at,
-                )
-            row.labels, row.annotations = alert.labels, alert.annotations
-            row.generator_url = alert.generator_url
-            changed.append(row)
-        return changed
-
-    def _settle(self, group: AlertGroup, alerts: list[Alert]) -> None:
-        """Bump the version and work out the group's status from all its alerts."""
-        firing = any(a.status == FIRING for a in alerts)
-        if firing and group.status == RESOLVED:
-            group.resolution_told = False  # it fired again: its next resolution is news
-        group.status = FIRING if firing else RESOLVED
-        group.resolved_at = (
-            None if firing else max((a.ends_at or self.clock() for a in alerts), default=None)
-        )
-        group.version += 1
-
-    @staticmethod
-    def _entry(group: AlertGroup, alert: Alert):
-        at = alert.ends_at if alert.status == RESOLVED and alert.ends_at else alert.starts_at
-        name = alert_name(alert.labels, alert.annotations)
-        what = AlertChanged(group.id, alert.fingerprint, alert.status, name)
-        return new_entry(
-            group.incident_id, at, what, actor=None, text=f"Alert {alert.status}: {name}"
-        )
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -327,12 +297,17 @@ class AlertDesk:
         incident = await session.get(Incident, group.incident_id) if group.incident_id else None
         return GroupView(group, list(alerts), incident.channel_id if incident else None, incident)
 
-    async def unshown(self) -> list[int]:
-        """Groups whose triage message is behind their state (after a restart, say)."""
+    async def unshown(self, group_ids: list[int] | None = None) -> list[int]:
+        """Groups whose triage message is behind their state (after a restart, say), of
+        `group_ids` (else all), leaving out a first post another poster holds the claim on."""
+        now = self.clock()
+        query = select(AlertGroup.id).where(
+            col(AlertGroup.shown_version) < col(AlertGroup.version),
+            col(AlertGroup.triage_ts).is_not(None) | _lease_free(AlertGroup.post_lease_until, now),
+        )
+        if group_ids is not None:
+            query = query.where(col(AlertGroup.id).in_(group_ids))
         async with self.db.snapshot_read() as session:
-            query = select(AlertGroup.id).where(
-                col(AlertGroup.shown_version) < col(AlertGroup.version)
-            )
             return list((await session.exec(query)).all())
 
     # -- the triage message --------------------------------------------------------------------
@@ -385,39 +360,76 @@ class AlertDesk:
             if group.incident_id is not None:
                 raise InvalidRequest("These alerts are already an incident; they stay.")
             group.dismissed_by, group.dismissed_reason = by, reason.strip()
+            group.auto_declare_pending = False
             group.version += 1
             return await self._view(session, group_id)
 
-    async def declared(self, group_id: int, incident_id: int) -> tuple[GroupView, bool]:
-        """Link a new incident to the group; its alerts go into the timeline. Returns the
-        group and whether this incident is the group's (the first declaration wins)."""
-        async with self.db.queued_transaction() as session:
-            group = await self._locked(session, group_id)
-            if group.incident_id is not None:
-                return await self._view(session, group_id), group.incident_id == incident_id
-            group.incident_id = incident_id
-            group.dismissed_by = group.dismissed_reason = None
-            group.version += 1
-            view = await self._view(session, group_id)
-            for alert in view.alerts:
-                session.add(self._entry(group, alert))
-            return view, True
+    def linking(self, group_id: int, exclusive: bool) -> Linking:
+        """Link the group to the incident being declared, in the declaration's transaction:
+        its alerts go into the timeline. The first declaration wins; for an `exclusive` one
+        (auto_declare) a group already declared refuses it, so it is rolled back whole and
+        a retry after a crash never makes a second incident."""
 
-    async def claim_resolution_notice(self, group_id: int) -> bool:
-        """Whether this caller tells the war room that the group's alerts resolved (once)."""
-        async with self.db.queued_transaction() as session:
-            claimed = await session.exec(
+        async def link(session: AsyncSession, incident: Incident) -> None:
+            linked = await session.exec(
                 update(AlertGroup)
-                .where(
-                    AlertGroup.id == group_id,
-                    AlertGroup.status == RESOLVED,
-                    col(AlertGroup.incident_id).is_not(None),
-                    col(AlertGroup.resolution_told).is_(False),
+                .where(col(AlertGroup.id) == group_id, col(AlertGroup.incident_id).is_(None))
+                .values(
+                    incident_id=incident.id,
+                    dismissed_by=None,
+                    dismissed_reason=None,
+                    auto_declare_pending=False,
+                    version=AlertGroup.version + 1,
                 )
-                .values(resolution_told=True)
                 .returning(AlertGroup.id)
             )
-            return claimed.first() is not None
+            if linked.first() is None:
+                if exclusive:
+                    raise AlreadyDeclared(f"Alert group {group_id} is already an incident.")
+                return
+            alerts = await session.exec(
+                select(*ALERT_COLUMNS).where(Alert.group_id == group_id).order_by(Alert.starts_at)
+            )
+            session.add_all([alert_entry(group_id, incident.id, a) for a in alerts])
+
+        return link
+
+    async def claim_auto_declares(self, lease: timedelta = DECLARE_LEASE) -> list[int]:
+        """New groups whose auto_declare check is not done (this process's, or one a dead
+        process left), each claimed by one replica under a lease."""
+        now = self.clock()
+        due = (
+            col(AlertGroup.auto_declare_pending).is_(True),
+            col(AlertGroup.incident_id).is_(None),
+            _lease_free(AlertGroup.declare_lease_until, now),
+        )
+        return await claim(self.db, AlertGroup.id, due, declare_lease_until=now + lease)
+
+    async def auto_declare_checked(self, group_id: int) -> None:
+        """The group's alerts do not call for a declaration (or no longer can)."""
+        await self._set(group_id, auto_declare_pending=False, declare_lease_until=None)
+
+    async def claim_resolution_notices(self, lease: timedelta = NOTICE_LEASE) -> list[int]:
+        """Groups whose incident's war room is yet to hear that the alerts resolved, each
+        claimed under a lease: told is recorded after the post, so a teller that dies in
+        between leaves it to be told again when the lease runs out (at least once)."""
+        now = self.clock()
+        due = (
+            AlertGroup.status == RESOLVED,
+            col(AlertGroup.incident_id).is_not(None),
+            col(AlertGroup.resolution_told).is_(False),
+            _lease_free(AlertGroup.resolution_lease_until, now),
+        )
+        return await claim(self.db, AlertGroup.id, due, resolution_lease_until=now + lease)
+
+    async def resolution_told(self, group_id: int) -> None:
+        await self._set(group_id, resolution_told=True, resolution_lease_until=None)
+
+    async def _set(self, group_id: int, **values) -> None:
+        async with self.db.queued_transaction() as session:
+            await session.exec(
+                update(AlertGroup).where(col(AlertGroup.id) == group_id).values(**values)
+            )
 
     @staticmethod
     async def _locked(session: AsyncSession, group_id: int) -> AlertGroup:
@@ -428,22 +440,24 @@ class AlertDesk:
         return group
 
 
-def _is_news(row: Alert, alert: AlertIn) -> bool:
-    """Whether a delivered alert changes the stored one (repeats and stale retries do not).
-
-    While the state holds, only new labels or annotations are news: a sender that stamps
-    each repeat with the time it sends it does not make every repeat a change.
-    """
-    if alert.status != row.status:
-        # A retry of an older notification must not undo what came after it: re-firing
-        # needs a later start, and a resolution must be of the firing we hold.
-        if alert.status == FIRING:
-            return alert.starts_at > row.starts_at
-        return alert.starts_at >= row.starts_at
-    return (alert.labels, alert.annotations) != (row.labels, row.annotations)
-
-
-async def _still_recording(session: AsyncSession, incident_id: int) -> bool:
+async def _keep_closed_incidents_final(session: AsyncSession, groups) -> None:
     """Closed is final: a closed incident's timeline takes no more alert changes."""
-    incident = await session.get(Incident, incident_id)
-    return incident is not None and incident.status != IncidentStatus.CLOSED
+    incident_ids = {g.incident_id for g in groups if g.entries}
+    if not incident_ids:
+        return
+    closed = set(
+        (
+            await session.exec(
+                select(Incident.id).where(
+                    col(Incident.id).in_(incident_ids), Incident.status == IncidentStatus.CLOSED
+                )
+            )
+        ).all()
+    )
+    for group in groups:
+        if group.incident_id in closed:
+            group.entries = []
+
+
+def _lease_free(column, now: datetime):
+    return col(column).is_(None) | (col(column) < now)

@@ -26,7 +26,7 @@ from bot.incidents.service import IncidentService, IncidentSnapshot
 from bot.incidents.updates import POST_LEASE
 from bot.scenarios import Inject, InjectKind, Scenario, ScenarioLibrary
 from bot.store import Database
-from bot.store.models import Drill, DrillInject, Incident, Question
+from bot.store.models import Drill, DrillInject, Incident, Question, RoleAssignment
 from bot.store.types import utcnow
 
 ENDED_STATUSES = (IncidentStatus.RESOLVED, IncidentStatus.CLOSED)
@@ -203,10 +203,37 @@ class DrillDesk:
                 row = done.first()
                 if row is None:
                     continue  # another replica recorded it first
+                if row.kind == InjectKind.OFFLINE:
+                    await self._take_offline(session, inject_id, row.incident_id, row.role, now)
                 what = Injected(row.position, row.kind, row.role)
                 session.add(
                     new_entry(row.incident_id, now, what, actor=None, text=row.text, message_ts=ts)
                 )
+
+    async def _take_offline(
+        self, session, inject_id: int, incident_id: int, role: str | None, now: datetime
+    ) -> None:
+        """The role's holder drops out of the drill: the role is vacant until the team hands
+        it on (the scorecard times that), and they can hold no role for the rest of it."""
+        incident = await self.incidents.load_incident(session, incident_id, for_update=True)
+        key = self.incidents.playbook_for(incident.playbook).role_key(role or "")
+        holding = (
+            await session.exec(
+                select(RoleAssignment).where(
+                    RoleAssignment.incident_id == incident_id,
+                    RoleAssignment.role == key,
+                    col(RoleAssignment.ended_at).is_(None),
+                )
+            )
+        ).first()
+        if holding is None:
+            return
+        holding.ended_at = now
+        await session.exec(
+            update(DrillInject)
+            .where(col(DrillInject.id) == inject_id)
+            .values(offline_user=holding.user_id)
+        )
 
     # -- scorecards ------------------------------------------------------------------------
 

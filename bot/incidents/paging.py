@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, update
+from sqlalchemy import and_, func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -123,6 +123,23 @@ class Pager:
         what = Paged(user, attempt, unanswered)
         session.add(new_entry(incident.id, now, what, actor=user, text=text, key=True))
         return page
+
+    async def unpaged_major(self, majors: list[tuple[str, str]]) -> list[int]:
+        """Open major incidents (`majors`: their (playbook, severity) pairs) whose room is
+        furnished and nobody was paged: the process that raised or declared them died
+        before paging. A cheap read; `start` then pages each once."""
+        if not majors or not self.enabled:
+            return []
+        paged = select(Page.id).where(Page.incident_id == Incident.id).exists()
+        query = select(Incident.id).where(
+            col(Incident.status).in_(lifecycle.ACTIVE_STATUSES),
+            col(Incident.drill).is_(False),
+            col(Incident.card_ts).is_not(None),
+            or_(*(and_(Incident.playbook == p, Incident.severity == s) for p, s in majors)),
+            ~paged,
+        )
+        async with self.db.snapshot_read() as session:
+            return list((await session.exec(query)).all())
 
     async def sent(self, page_id: int, message_ts: str) -> None:
         async with self.db.transaction() as session:

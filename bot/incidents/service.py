@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +34,7 @@ from bot.incidents.permissions import Action, Actor, IncidentPermissions, as_act
 from bot.playbooks import Playbook, PlaybookLibrary
 from bot.store import Database
 from bot.store.models import (
+    AlertGroup,
     Declaration,
     DeclarationStep,
     Drill,
@@ -295,9 +296,11 @@ class IncidentService:
         private: bool | None = None,
         drill: DrillSetup | None = None,
         declaration: Callable[[Incident, datetime], Declaration] | None = None,
+        also: Callable[[AsyncSession, Incident], Awaitable[None]] | None = None,
     ) -> IncidentSnapshot:
-        """Written with the incident: `drill`'s scenario rows (an exercise), `declaration`'s
-        row (the record of opening its war room)."""
+        """Written with the incident, in its transaction: `drill`'s scenario rows (an
+        exercise), `declaration`'s row (the record of opening its war room), and `also`'s
+        writes (alerts linked)."""
         chosen = self.playbook_for(playbook)
         severity = self.check_severity(chosen, severity or chosen.initial_severity)
         title = checked_title(title, self.text_length)
@@ -318,6 +321,8 @@ class IncidentService:
             await session.flush()
             session.add_all(drill.rows(incident) if drill else [])
             session.add_all([declaration(incident, now)] if declaration else [])
+            if also is not None:
+                await also(session, incident)
             session.add(
                 RoleAssignment(
                     incident_id=incident.id,
@@ -358,6 +363,11 @@ class IncidentService:
     async def abandon(self, incident_id: int) -> None:
         """The war room could not be opened: forget the declaration instead of leaving a ghost."""
         async with self._write() as session:
+            await session.exec(
+                update(AlertGroup)
+                .where(col(AlertGroup.incident_id) == incident_id)
+                .values(incident_id=None, version=AlertGroup.version + 1)
+            )
             for model in (
                 DeclarationStep,
                 Declaration,
@@ -385,6 +395,8 @@ class IncidentService:
                     for key, r in playbook.roles.items()
                 )
                 raise InvalidRequest(f"“{role_name}” is not a role here. Roles: {names}.")
+            if incident.drill:
+                await _refuse_if_offline(session, incident_id, user_id)
             before = await self.snapshot_in(session, incident)
             by = (await self._may_assign(session, before, role, user_id, by)).user
             was_major, previous = before.major, before.roles.get(role)
@@ -671,4 +683,18 @@ class IncidentService:
             incident=incident,
             playbook=playbook,
             roles={role: holders.get(role) for role in playbook.roles},
+        )
+
+
+async def _refuse_if_offline(session: AsyncSession, incident_id: int, user_id: str) -> None:
+    """A drill's scenario took this person offline: they hold no role for the rest of it."""
+    offline = await session.exec(
+        select(DrillInject.id).where(
+            DrillInject.incident_id == incident_id, DrillInject.offline_user == user_id
+        )
+    )
+    if offline.first() is not None:
+        raise InvalidRequest(
+            "They are offline for the rest of this drill (the scenario took them out): "
+            "hand the role to someone else."
         )

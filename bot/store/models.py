@@ -242,6 +242,7 @@ class DrillInject(SQLModel, table=True):
     kind: str  # message, question, offline
     text: str
     role: str | None = None  # offline: the role whose holder drops out
+    offline_user: str | None = None  # offline: who dropped out (no role for them in the drill)
     question_id: int | None = Field(default=None, foreign_key="question.id")
     post_lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     posted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -272,8 +273,22 @@ class AlertGroup(SQLModel, table=True):
     dismissed_by: str | None = None
     dismissed_reason: str | None = None
     incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
-    # The war room was told that the alerts resolved (reset when one fires again).
+    # The war room was told that the alerts resolved (reset when one fires again); the
+    # lease claims telling it (told again if the teller died before recording it).
     resolution_told: bool = False
+    resolution_lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # A new group waits for its auto_declare check (the playbook's `auto_declare`), claimed
+    # under `declare_lease_until`: a check a dead process left undone is done after a start.
+    auto_declare_pending: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    declare_lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class TriagePace(SQLModel, table=True):
+    """When a channel may next get a triage write: one per second per channel (Slack's
+    limit), claimed by one UPDATE, so every replica keeps to the same pace."""
+
+    channel: str = Field(primary_key=True)
+    next_write_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
 
 
 class Alert(SQLModel, table=True):

@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import pytest
 import yaml
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.config import load_settings
 from bot.server import start_on_loopback
 from bot.simulator import SlackClient, wait_for
-from bot.store.models import Drill, DrillInject, Question, TimelineEntry
+from bot.store.models import Drill, DrillInject, Question, RoleAssignment, TimelineEntry
 from tests.conftest import (
     ALICE,
     BOB,
@@ -258,3 +258,38 @@ async def test_two_replicas_post_each_inject_once(fake, tmp_path):
     finally:
         await stop(first)
         await stop(second)
+
+
+async def test_the_offline_inject_takes_the_tech_lead_out_of_the_drill(bot, clock):
+    """The role is vacant from the inject on, its holder can take no role for the rest of
+    the drill, and the scorecard times the handover."""
+    await bot.slack.command(ALICE, "drill checkout-fire", bot.general)
+    room = await wait_for(lambda: drill_room(bot), what="the drill's war room")
+    await wait_for(lambda: room["pins"], what="the card pinned")
+    await bot.settled()
+    await command(bot, clock, 1, ALICE, f"assign tech <@{CAROL}>", room["id"])
+
+    await run_to(bot, clock, 8, room["id"], "laptop dies")
+    taken_out = DrillInject.offline_user == CAROL
+    await wait_for(lambda: rows(bot, DrillInject, taken_out), what="CAROL taken offline")
+    current = (RoleAssignment.role == "tech", col(RoleAssignment.ended_at).is_(None))
+    assert await rows(bot, RoleAssignment, *current) == []
+
+    def card_without_carol():
+        (card,) = [m for m in bot.fake.messages(room["id"]) if m["ts"] in room["pins"]]
+        return CAROL not in str(card["blocks"])
+
+    await wait_for(card_without_carol, what="the card showing the role vacant")
+
+    await command(bot, clock, 9, ALICE, f"assign tech <@{CAROL}>", room["id"])
+    assert "offline for the rest of this drill" in bot.fake.responses[-1]["text"]
+    assert await rows(bot, RoleAssignment, *current) == []
+    await command(bot, clock, 11, ALICE, f"assign tech <@{BOB}>", room["id"])
+    (holder,) = await rows(bot, RoleAssignment, *current)
+    assert holder.user_id == BOB
+
+    await command(bot, clock, 12, ALICE, "resolve Rolled back", room["id"])
+    scorecard = str((await run_to(bot, clock, 12, room["id"], "DRILL scorecard"))["blocks"])
+    assert "✅ *Tech Lead replaced after going offline:* after 3m _(target: within 5m)_" in (
+        scorecard
+    )

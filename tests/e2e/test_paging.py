@@ -108,6 +108,19 @@ async def test_minor_incidents_page_nobody(bot, duty_clock):
     assert dm(bot, SRE_LEAD) == [] and dm(bot, ONCALL) == []
 
 
+async def test_raising_an_incident_to_major_pages_the_duty_manager_once(bot, duty_clock):
+    room = await bot.declare("SEV3 Search slow")
+    await bot.slack.command(ALICE, "severity SEV1", room["id"])
+    await bot.settled()
+    (page,) = await wait_for(lambda: dm(bot, SRE_LEAD), what="the duty manager's page")
+    assert "Search slow" in page["text"] + str(page["blocks"])
+    await tick(bot)  # the sweep for major incidents nobody paged finds none
+    await bot.slack.command(ALICE, "severity SEV2", room["id"])  # still major: no new page
+    await bot.settled()
+    await tick(bot)
+    assert len(dm(bot, SRE_LEAD)) == 1 and dm(bot, ONCALL) == []
+
+
 async def test_oncall_says_who_is_on_duty_now_and_next(bot, duty_clock):
     clock = duty_clock
     answer = await bot.slack.command(ALICE, "oncall", bot.general)

@@ -8,11 +8,11 @@ from sqlmodel import select
 
 from bot.incidents import IncidentService, InvalidRequest
 from bot.incidents.alert_formats import from_alertmanager, from_generic
-from bot.incidents.alerts import AlertDesk
+from bot.incidents.alerts import AlertDesk, AlreadyDeclared
 from bot.incidents.entries import AlertChanged, payload
 from bot.playbooks import load_playbooks
 from bot.store import Database
-from bot.store.models import TimelineEntry
+from bot.store.models import Incident, TimelineEntry
 from tests.alert_payloads import alert, notification
 
 NOW = datetime(2026, 11, 25, 21, 5, tzinfo=UTC)
@@ -69,17 +69,25 @@ async def test_alerts_join_resolve_and_fire_again(desk):
 async def test_declared_group_puts_its_alerts_in_the_timeline_and_follows_them(desk):
     alerts, service = desk
     group = (await alerts.receive(from_alertmanager(notification([alert()])))).group_id
-    incident = await service.declare(title="Checkout errors", declared_by="UALICE0001")
-    view, ours = await alerts.declared(group, incident.id)
-    assert ours and view.group.incident_id == incident.id
-    other = await service.declare(title="Twice", declared_by="UBOB000001")
-    _, second_ours = await alerts.declared(group, other.id)
-    assert not second_ours  # one incident per group
+    link = alerts.linking(group, exclusive=False)
+    incident = await service.declare(title="Checkout errors", declared_by="UALICE0001", also=link)
+    assert (await alerts.view(group)).group.incident_id == incident.id
+    other = await service.declare(title="Twice", declared_by="UBOB000001", also=link)
+    assert (await alerts.view(group)).group.incident_id == incident.id  # one incident per group
+    with pytest.raises(AlreadyDeclared):  # auto_declare: refused whole, nothing declared
+        await service.declare(
+            title="Thrice", declared_by="UBOB000001", also=alerts.linking(group, exclusive=True)
+        )
+    async with alerts.db.snapshot_read() as session:
+        declared = (await session.exec(select(Incident.id).order_by(Incident.id))).all()
+    assert declared == [incident.id, other.id]
     resolved = alert(status="resolved", ends_at="2026-11-25T21:30:00Z")
     done = await alerts.receive(from_alertmanager(notification([resolved])))
     assert done.resolved_now and done.incident_id == incident.id
-    assert await alerts.claim_resolution_notice(group)
-    assert not await alerts.claim_resolution_notice(group)  # told once
+    assert await alerts.claim_resolution_notices() == [group]
+    assert await alerts.claim_resolution_notices() == []  # claimed: leased to one teller
+    await alerts.resolution_told(group)
+    assert await alerts.claim_resolution_notices() == []  # told once
     async with alerts.db.snapshot_read() as session:
         entries = (
             await session.exec(

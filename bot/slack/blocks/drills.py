@@ -17,8 +17,9 @@ def inject_post(due: DueInject) -> str:
         who = f"{user(due.holder)}, the {role}," if due.holder else f"The {role}"
         return (
             f"{drill_mark(due.snapshot)}🔌 *Inject:* {text}\n"
-            f"{who} is offline for the rest of the drill: hand the role over "
-            "(`/incident assign`) and carry on without them."
+            f"{who} is offline for the rest of the drill: the role is vacant and they can "
+            "hold no role until it ends. Hand it over (`/incident assign`) and carry on "
+            "without them."
         )
     return f"{drill_mark(due.snapshot)}🎬 *Inject:* {text}"
 

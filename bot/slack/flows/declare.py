@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from bot.config import BotConfig
 from bot.incidents import IncidentService, IncidentSnapshot
+from bot.incidents.alerts import Linking
 from bot.incidents.declaration import AnswerTo
 from bot.incidents.drills import DrillSetup
 from bot.playbooks import PlaybookLibrary
@@ -40,7 +41,9 @@ class Declaring:
         impact: str = "",
         private: bool | None = None,
         drill: DrillSetup | None = None,
+        also: Linking | None = None,
     ) -> IncidentSnapshot | None:
+        """`also`: more to write in the declaration's transaction (the alert group linked)."""
         answer_to, first_name = AnswerTo(reply.response_url, reply.channel), self.opening.first_name
         declarations = self.opening.declarations
         snapshot = await self.service.declare(
@@ -52,6 +55,7 @@ class Declaring:
             private=private,
             drill=drill,
             declaration=declarations.start(answer_to, first_name),
+            also=also,
         )
         progress = declarations.fresh(snapshot.incident, answer_to, first_name)
         try:

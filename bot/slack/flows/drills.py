@@ -8,11 +8,13 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from bot.incidents.drills import DrillDesk, DueInject, ScoredDrill
+from bot.scenarios import InjectKind
 from bot.slack.blocks import drills
+from bot.slack.flows.card import Card
 from bot.slack.flows.declare import Declaring
 from bot.slack.flows.reply import Reply
 from bot.slack.flows.stakeholders import Stakeholders
-from bot.slack.gateway import SlackGateway
+from bot.slack.gateway import Problems, SlackGateway
 
 
 @dataclass
@@ -21,6 +23,7 @@ class Drills:
     declaring: Declaring
     stakeholders: Stakeholders
     gateway: SlackGateway
+    card: Card | None = None  # refreshed when an inject takes a role's holder offline
 
     async def declare(
         self, reply: Reply, words: str, severity: str | None, playbook: str | None
@@ -51,6 +54,9 @@ class Drills:
             channel_id = due.snapshot.incident.channel_id
             ts = await self.gateway.post(channel_id, drills.inject_post(due))
         await self.desk.injects_posted([(due.inject.id, ts)])
+        if due.inject.kind == InjectKind.OFFLINE and self.card is not None:
+            # The role it vacated shows as vacant; a stale card is not worth a report.
+            await self.card.refresh(due.snapshot.id, Problems())
 
     async def claim_scorecards(self, skip: Collection[int] = ()) -> list[ScoredDrill]:
         return await self.desk.claim_scorecards(skip)

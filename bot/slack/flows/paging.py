@@ -34,6 +34,13 @@ class Paging:
         self.changes = changes
         self.gateway = gateway
         self.config = config
+        # The major severities, (playbook, severity): whose incidents the duty manager hears of.
+        self.majors = [
+            (playbook.name, name)
+            for playbook in service.playbooks
+            for name, level in playbook.severities.items()
+            if level.major
+        ]
 
     async def start(self, snapshot: IncidentSnapshot) -> None:
         """A major incident: page the duty manager (once, however often this is called).
@@ -51,7 +58,10 @@ class Paging:
         await self.pager.sent(out.page.id, await self.gateway.post(out.page.user_id, text, message))
 
     async def tick(self) -> None:
-        """From the scheduler: re-send pages whose sender died, escalate unanswered ones."""
+        """From the scheduler: page for major incidents whose pager died before paging,
+        re-send pages whose sender died, escalate unanswered ones."""
+        for incident_id in await self.pager.unpaged_major(self.majors):
+            await self.start(await self.service.get(incident_id))
         for out in await self.pager.claim_unsent():
             try:
                 await self._send(out)

@@ -16,8 +16,9 @@ from datetime import datetime
 
 from bot.background import BackgroundTasks
 from bot.config import BotConfig
-from bot.incidents.alerts import AlertDesk, Delivery, GroupView, Received
+from bot.incidents.alerts import AlertDesk, AlreadyDeclared, Delivery, GroupView, Received
 from bot.incidents.errors import InvalidRequest
+from bot.incidents.pacing import ChannelPace
 from bot.incidents.paging import page_order
 from bot.playbooks import PlaybookLibrary
 from bot.slack.blocks import forms
@@ -31,6 +32,7 @@ from bot.store.types import utcnow
 log = logging.getLogger(__name__)
 SLACK_WRITES_PER_CHANNEL_INTERVAL = 1.0  # seconds
 RESUME_EVERY = 30.0  # seconds between sweeps for changes no triage message shows yet
+RESOLVED_EVENT = "warroom_alerts_resolved"  # the metadata that marks the room's notice
 
 
 class ChannelPacer:
@@ -41,10 +43,14 @@ class ChannelPacer:
         self,
         write: Callable[[int], Awaitable[None]],
         tasks: BackgroundTasks,
+        pace: ChannelPace,
+        unshown: Callable[[list[int]], Awaitable[list[int]]],
         interval: float = SLACK_WRITES_PER_CHANNEL_INTERVAL,
     ):
         self._write = write
+        self._unshown = unshown  # of these groups, those not shown yet (by any replica)
         self._tasks = tasks
+        self._pace = pace  # the channel's write slots, shared with the other replicas
         self.interval = interval
         self._waiting: dict[str, tuple[dict[int, None], dict[int, None]]] = {}
         self._draining: set[str] = set()
@@ -57,26 +63,31 @@ class ChannelPacer:
             self._tasks.spawn(self._drain(channel), name=f"triage {channel}")
 
     async def _drain(self, channel: str) -> None:
-        loop = asyncio.get_running_loop()
         fresh, changed = self._waiting[channel]
         try:
             while fresh or changed:
-                queue = fresh if fresh else changed
-                group_id = next(iter(queue))
-                del queue[group_id]
+                group_id = next(iter(fresh if fresh else changed))
+                # Shown already (by another replica, say): no write slot is spent on it.
+                showing = bool(await self._unshown([group_id]))
+                if showing:
+                    wait = await self._pace.claim(channel, self.interval)
+                    if wait:  # another write (maybe another replica's) has the slot
+                        await asyncio.sleep(wait)
+                        continue  # the group may be shown by then: asked again
+                fresh.pop(group_id, None)
                 changed.pop(group_id, None)
-                started = loop.time()
-                try:
-                    await self._write(group_id)
-                except SlackCallFailed:
-                    # Not lost: the group stays unshown and is shown on its next change
-                    # or at the next start (`Triage.resume`).
-                    log.exception("could not show alert group %s", group_id)
-                pause = started + self.interval - loop.time()
-                if pause > 0 and (fresh or changed):
-                    await asyncio.sleep(pause)
+                if showing:
+                    await self._show(group_id)
         finally:
             self._draining.discard(channel)
+
+    async def _show(self, group_id: int) -> None:
+        try:
+            await self._write(group_id)
+        except SlackCallFailed:
+            # Not lost: the group stays unshown and is shown on its next change or at the
+            # next sweep (`Triage.resume`).
+            log.exception("could not show alert group %s", group_id)
 
 
 class Triage:
@@ -97,7 +108,7 @@ class Triage:
         self.config = config
         self.playbooks = playbooks
         self.tasks = tasks
-        self.pacer = ChannelPacer(self.show, tasks)
+        self.pacer = ChannelPacer(self.show, tasks, ChannelPace(desk.db), desk.unshown)
         self._resumed_at = 0.0
 
     async def receive(self, delivery: Delivery) -> Received:
@@ -106,14 +117,24 @@ class Triage:
         if received.changed and self.config.alerts_channel:
             self.pacer.poke(self.config.alerts_channel, received.group_id, received.created)
         if received.resolved_now and received.incident_id is not None:
-            self.tasks.spawn(self.tell_resolved(received.group_id), name="alerts resolved")
-        if received.created and self._may_auto_declare:
-            self.tasks.spawn(self.auto_declare(received.group_id), name="auto-declare")
+            self.tasks.spawn(self.tell_resolved(), name="alerts resolved")
+        if received.created and self.desk.auto_declare:
+            self.tasks.spawn(self.auto_declare_new(), name="auto-declare")
         return received
 
-    @property
-    def _may_auto_declare(self) -> bool:
-        return any(level.auto_declare for level in self.playbooks.default.severities.values())
+    async def tick(self) -> None:
+        """From the scheduler, every second: what a dead process left undone (a new group's
+        auto_declare, a resolution to tell), and now and then what Slack refused before."""
+        if self.desk.auto_declare:
+            await self.auto_declare_new()
+        await self.tell_resolved()
+        if asyncio.get_running_loop().time() - self._resumed_at >= RESUME_EVERY:
+            await self.resume()
+
+    async def auto_declare_new(self) -> None:
+        """Check each new group (claimed: once across replicas) against `auto_declare`."""
+        for group_id in await self.desk.claim_auto_declares():
+            await self.auto_declare(group_id)
 
     async def auto_declare(self, group_id: int) -> None:
         """Declare at once when the alerts' severity says `auto_declare: true`; the person
@@ -121,32 +142,34 @@ class Triage:
         view = await self.desk.view(group_id)
         severity = view.severity(self.config.alert_severity_label, self.config.alert_severity_map)
         level = self.playbooks.default.severities.get(severity or "")
-        if level is None or not level.auto_declare or not view.firing:
-            return
         order = page_order(self.config.duty_rota, self.config.response_team, self.clock())
-        commander = await self.declaring.people.first_able_to_hold_a_role(order)
+        wanted = level is not None and level.auto_declare and view.firing
+        commander = None
+        if wanted and not (view.group.dismissed_by or view.group.incident_id):
+            commander = await self.declaring.people.first_able_to_hold_a_role(order)
+            if commander is None:
+                log.warning(
+                    "alert group %s: auto_declare needs a duty_rota or response_team with an "
+                    "active person in it",
+                    group_id,
+                )
         if commander is None:
-            log.warning(
-                "alert group %s: auto_declare needs a duty_rota or response_team with an "
-                "active person in it",
-                group_id,
-            )
+            await self.desk.auto_declare_checked(group_id)
             return
         reply = Reply(self.gateway, commander, channel=self.config.alerts_channel)
         # Alert text is raw, like a form's: stored in Slack's dialect, as everything said is.
-        await self.declared(
-            reply,
-            group_id,
-            title=from_typed(view.title),
-            severity=severity,
-            playbook=None,
-            impact=from_typed(view.impact),
-        )
-
-    async def tick(self) -> None:
-        """From the scheduler, every second: now and then, show what Slack refused before."""
-        if asyncio.get_running_loop().time() - self._resumed_at >= RESUME_EVERY:
-            await self.resume()
+        try:
+            await self.declared(
+                reply,
+                group_id,
+                exclusive=True,
+                title=from_typed(view.title),
+                severity=severity,
+                playbook=None,
+                impact=from_typed(view.impact),
+            )
+        except AlreadyDeclared:
+            return  # declared by another replica (or before a restart): once is enough
 
     async def resume(self) -> None:
         """Show every change not shown yet (after a restart or a Slack failure)."""
@@ -160,6 +183,8 @@ class Triage:
         """Post the group's triage message, or edit it to show the group as it is now."""
         view = await self.desk.view(group_id)
         group = view.group
+        if group.triage_ts is not None and group.shown_version >= group.version:
+            return  # shown already (by another replica, say)
         text, message = triage_blocks.triage_message(view)
         if group.triage_ts is None:
             if not await self.desk.claim_first_post(group_id):
@@ -189,14 +214,18 @@ class Triage:
         triage_blocks.prefill_declare(form, view.title, severity, view.impact)
         await self.gateway.open_view(trigger_id, form)
 
-    async def declared(self, reply: Reply, group_id: int, **declaration) -> None:
-        """Declare from a triage message: the war room, then the alerts into its timeline."""
-        snapshot = await self.declaring.declare(reply, **declaration)
+    async def declared(
+        self, reply: Reply, group_id: int, exclusive: bool = False, **declaration
+    ) -> None:
+        """Declare from a triage message: the war room, the group linked to it (in the
+        declaration's transaction, its alerts into the timeline), then the room told."""
+        linking = self.desk.linking(group_id, exclusive)
+        snapshot = await self.declaring.declare(reply, also=linking, **declaration)
         if snapshot is None:
             return
-        view, ours = await self.desk.declared(group_id, snapshot.id)
+        view = await self.desk.view(group_id)
         self.pacer.poke(self.config.alerts_channel, group_id)
-        if ours:
+        if view.group.incident_id == snapshot.id:
             await self.gateway.post(snapshot.incident.channel_id, *_declared_from(view))
         else:
             await reply(
@@ -212,13 +241,28 @@ class Triage:
         await self.desk.dismiss(group_id, user, reason)
         self.pacer.poke(self.config.alerts_channel, group_id)
 
-    async def tell_resolved(self, group_id: int) -> None:
-        """Tell the war room, once, that the alerts behind its incident resolved."""
-        if not await self.desk.claim_resolution_notice(group_id):
-            return
-        view = await self.desk.view(group_id)
-        if view.war_room:
-            await self.gateway.post(view.war_room, triage_blocks.resolved_in_room(view))
+    async def tell_resolved(self) -> None:
+        """Tell each war room whose alerts resolved (claimed under a lease; recorded after
+        the post, and a post made before a crash is recognised by its metadata)."""
+        for group_id in await self.desk.claim_resolution_notices():
+            view = await self.desk.view(group_id)
+            try:
+                if view.war_room:
+                    await self._post_resolved(view)
+            except SlackCallFailed:
+                log.exception("could not tell INC-%s its alerts resolved", view.group.incident_id)
+                continue  # the lease runs out and the next tick tries again
+            await self.desk.resolution_told(group_id)
+
+    async def _post_resolved(self, view: GroupView) -> None:
+        resolved = view.group.resolved_at.isoformat() if view.group.resolved_at else ""
+        mark = {"alert_group": view.group.id, "resolved_at": resolved}
+        if await self.gateway.own_message(view.war_room, RESOLVED_EVENT, mark):
+            return  # posted before the process died, not recorded: posted once is enough
+        metadata = {"event_type": RESOLVED_EVENT, "event_payload": mark}
+        await self.gateway.post(
+            view.war_room, triage_blocks.resolved_in_room(view), metadata=metadata
+        )
 
 
 def _declared_from(view: GroupView) -> tuple[str, list]:
