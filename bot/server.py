@@ -15,7 +15,7 @@ from functools import partial
 from aiohttp import web
 
 from bot.background import BackgroundTasks
-from bot.config import Settings
+from bot.config import BotConfig, Settings
 from bot.documents import Documents
 from bot.incidents import IncidentService
 from bot.incidents.actions import ActionItems
@@ -164,6 +164,30 @@ def build_triage(
     return Triage(alerts, gateway, declaring, settings.config, playbooks, tasks)
 
 
+def build_updates(
+    config: BotConfig,
+    desk: UpdateDesk,
+    gateway: SlackGateway,
+    card: Card,
+    home: HomeTabs,
+    people: People,
+    actors: Actors,
+    viewers: Viewers,
+) -> Updates:
+    """Drafts, approvals and broadcasts: to the executives, a drill's to its own channel."""
+    return Updates(
+        desk,
+        gateway,
+        card,
+        config.broadcast_channel,
+        home,
+        people,
+        actors,
+        viewers,
+        drill_broadcast_channel=config.drill_broadcast_channel,
+    )
+
+
 def build_slack_layer(
     settings: Settings,
     service: IncidentService,
@@ -182,17 +206,7 @@ def build_slack_layer(
     lessons, knowledge_base = Lessons(service), KnowledgeBase(service.db)
     declarations = DeclarationDesk(service.db, service.clock, service.written)
     card = Card(service, desk, gateway, config.conference_bridge_url, lessons, declarations)
-    updates = Updates(
-        desk,
-        gateway,
-        card,
-        config.broadcast_channel,
-        home,
-        people,
-        actors,
-        viewers,
-        drill_broadcast_channel=config.drill_broadcast_channel,
-    )
+    updates = build_updates(config, desk, gateway, card, home, people, actors, viewers)
     knowledge = Knowledge(knowledge_base, gateway, people, viewers)
     opening = Opening(service, declarations, gateway, config, card, home, knowledge)
     declaring = Declaring(service, gateway, settings.playbooks, config, people, opening)

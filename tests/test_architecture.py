@@ -137,3 +137,31 @@ def test_the_simulator_knows_nothing_of_the_bot():
             assert name.startswith("bot.simulator") or not name.startswith("bot"), (
                 f"{path} imports {name}"
             )
+
+
+# Block Kit builders are literals of Slack's JSON, and migrations literals of the schema:
+# long, but read as data. Everything else says what it does in 50 lines or fewer.
+LONG_AS_DATA = ("bot/slack/blocks/", "bot/store/migrations/")
+MAX_FUNCTION_LINES = 50
+
+
+def long_functions(paths) -> list[str]:
+    found = []
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                lines = node.end_lineno - node.lineno + 1
+                if lines > MAX_FUNCTION_LINES:
+                    found.append(f"{path}:{node.lineno} {node.name} ({lines} lines)")
+    return found
+
+
+def test_no_function_is_longer_than_fifty_lines():
+    paths = [p for p in python_files("bot") if not str(p).startswith(LONG_AS_DATA)]
+    assert long_functions(paths) == []
+
+
+def test_the_length_check_catches_a_long_function(tmp_path):
+    long = tmp_path / "long.py"
+    long.write_text("def f():\n" + "    x = 1\n" * MAX_FUNCTION_LINES)
+    assert long_functions([long]) == [f"{long}:1 f ({MAX_FUNCTION_LINES + 1} lines)"]

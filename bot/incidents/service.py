@@ -120,6 +120,29 @@ async def retire_drafts(
     return list(retired.scalars().all())
 
 
+def _role_key(playbook: Playbook, role_name: str) -> str:
+    """The playbook's key for a role as typed (its key or an alias); else the roles there are."""
+    role = playbook.role_key(role_name)
+    if role is None:
+        names = ", ".join(
+            f"{key} ({', '.join(r.aliases)})" if r.aliases else key
+            for key, r in playbook.roles.items()
+        )
+        raise InvalidRequest(f"“{role_name}” is not a role here. Roles: {names}.")
+    return role
+
+
+def _commander(incident_id: int, declared_by: str, now: datetime) -> RoleAssignment:
+    """The declarer steers until handing over."""
+    return RoleAssignment(
+        incident_id=incident_id,
+        role="commander",
+        user_id=declared_by,
+        assigned_by=declared_by,
+        assigned_at=now,
+    )
+
+
 @dataclass(frozen=True)
 class IncidentSnapshot:
     """An incident as it stands, with its playbook and current role holders."""
@@ -323,15 +346,7 @@ class IncidentService:
             session.add_all([declaration(incident, now)] if declaration else [])
             if also is not None:
                 await also(session, incident)
-            session.add(
-                RoleAssignment(
-                    incident_id=incident.id,
-                    role="commander",
-                    user_id=declared_by,
-                    assigned_by=declared_by,
-                    assigned_at=now,
-                )
-            )
+            session.add(_commander(incident.id, declared_by, now))
             declared = Declared(severity, chosen.name, incident.impact)
             text = f"Declared {severity}{' drill' if drill else ''}: {title}"
             session.add(
@@ -388,13 +403,7 @@ class IncidentService:
             incident = await self.load_incident(session, incident_id, for_update=True)
             refuse_if_closed(incident)
             playbook = self.playbook_for(incident.playbook)
-            role = playbook.role_key(role_name)
-            if role is None:
-                names = ", ".join(
-                    f"{key} ({', '.join(r.aliases)})" if r.aliases else key
-                    for key, r in playbook.roles.items()
-                )
-                raise InvalidRequest(f"“{role_name}” is not a role here. Roles: {names}.")
+            role = _role_key(playbook, role_name)
             if incident.drill:
                 await _refuse_if_offline(session, incident_id, user_id)
             before = await self.snapshot_in(session, incident)
