@@ -17,8 +17,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-async def start_bot(env: dict) -> tuple[asyncio.subprocess.Process, str]:
-    """Start `python -m bot` on a free port and wait until /healthz answers."""
+async def start_bot(env: dict, **options) -> tuple[asyncio.subprocess.Process, str]:
+    """Start `python -m bot` on a free port and wait until /healthz answers. `options` go
+    to the subprocess (e.g. `preexec_fn`)."""
     port = free_port()
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -27,6 +28,7 @@ async def start_bot(env: dict) -> tuple[asyncio.subprocess.Process, str]:
         env={**os.environ, **env, "PORT": str(port)},
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
+        **options,
     )
     url = f"http://127.0.0.1:{port}"
 
