@@ -2,6 +2,7 @@
 read-only file, a full disk, a read-only PostgreSQL database), and 200 again once it takes
 them. The hung database (a lock held) is in test_observability."""
 
+import asyncio
 import ctypes
 import json
 import os
@@ -12,8 +13,16 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from bot.simulator import SlackClient, message_event, wait_for
 from bot.store import Database
-from tests.conftest import TEST_PLAYBOOK, bot_environment, write_settings_files
+from tests.conftest import (
+    ALICE,
+    BOB,
+    SECRET,
+    TEST_PLAYBOOK,
+    bot_environment,
+    write_settings_files,
+)
 from tests.e2e.processes import start_bot, stop
 
 # Linux capabilities that let root write to files whatever their modes say.
@@ -60,21 +69,59 @@ async def test_healthz_fails_when_the_sqlite_file_turns_read_only(fake, tmp_path
 
 
 async def test_healthz_fails_when_the_disk_is_full(fake, tmp_path):
+    general = fake.add_channel("general", [ALICE, BOB])
     config = write_settings_files(tmp_path, {}, [TEST_PLAYBOOK])
     env = bot_environment(fake, config, f"sqlite+aiosqlite:///{tmp_path}/incidents.db")
-    process, url = await start_bot(env)
+    process, url = await start_bot(env, stderr=asyncio.subprocess.PIPE)
+    log = LogLines(process.stderr)
     _, hard = resource.prlimit(process.pid, resource.RLIMIT_FSIZE)
     try:
-        # The process may grow no file: what a full disk is to SQLite's next write.
-        resource.prlimit(process.pid, resource.RLIMIT_FSIZE, (0, hard))
-        status, body = await healthz(url)
-        assert status == 503 and body["ok"] is False
-        assert body["database"] == "the database refused: disk I/O error"
+        async with SlackClient(fake, url, SECRET) as slack:
+            await slack.command(ALICE, "declare SEV3 Disk filling up", general)
+            room = await wait_for(lambda: fake.channel_named("inc-"), what="the war room")
+            await wait_for(lambda: room["messages"], what="the card")
+            event = message_event(room["id"], BOB, "df says 100%", fake.workspace.next_ts())
 
-        resource.prlimit(process.pid, resource.RLIMIT_FSIZE, (hard, hard))
-        assert await healthz(url) == (200, {**body, "ok": True, "database": "ok"})
+            # The process may grow no file: what a full disk is to SQLite's next write.
+            resource.prlimit(process.pid, resource.RLIMIT_FSIZE, (0, hard))
+            status, body = await healthz(url)
+            assert status == 503 and body["ok"] is False
+            assert body["database"] == "the database refused: disk I/O error"
+            assert (await slack.event(event, event_id="EvFULL00001")).status == 500
+            refused = await wait_for(lambda: log.containing("EvFULL00001"), what="the log line")
+            assert len(refused) == 1
+            assert refused[0].endswith(
+                "bot.slack.app: EvFULL00001 refused (Slack will retry): database: disk I/O error"
+            )
+
+            resource.prlimit(process.pid, resource.RLIMIT_FSIZE, (hard, hard))
+            assert await healthz(url) == (200, {**body, "ok": True, "database": "ok"})
+            assert (await slack.event(event, event_id="EvFULL00001", retry=1)).status == 200
     finally:
         await stop(process)
+        await log.done()
+    assert "Traceback" not in log.text()
+
+
+class LogLines:
+    """The bot's log (text format), read as it is written."""
+
+    def __init__(self, stream: asyncio.StreamReader):
+        self.lines: list[str] = []
+        self._reading = asyncio.create_task(self._read(stream))
+
+    async def _read(self, stream: asyncio.StreamReader) -> None:
+        async for line in stream:
+            self.lines.append(line.decode().rstrip("\n"))
+
+    def containing(self, words: str) -> list[str]:
+        return [line for line in self.lines if words in line]
+
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+    async def done(self) -> None:
+        await self._reading
 
 
 async def test_healthz_fails_when_postgresql_is_read_only(bot):
