@@ -11,11 +11,12 @@ import sys
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.config import Settings, load_settings, missing_secrets
+from bot.config import Settings, missing_secrets
 from bot.logs import configure_logging, log_format
+from bot.preflight import startup_problems
 from bot.settings_errors import ConfigError
 from bot.store.migrate import SchemaMismatch
-from bot.store.probe import DATABASE_ERRORS, database_problem, describe_database_error
+from bot.store.probe import DATABASE_ERRORS, describe_database_error
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,25 +33,25 @@ def main(argv: list[str] | None = None) -> int:
         "demo: a scripted incident against the built-in Slack simulator",
     )
     args = parser.parse_args(argv)
+    problems: list[str] = []
     try:
         configure_logging(log_format(os.environ))
     except ConfigError as error:
-        return _cannot_start(error)
+        problems += error.problems  # reported with the rest; logging stays Python's default
 
     if args.command == "demo":
         from bot.demo import run_demo
 
+        if problems:
+            return _cannot_start(ConfigError(problems))
         logging.getLogger().setLevel(logging.WARNING)
         return asyncio.run(run_demo())
 
-    try:
-        settings = load_settings()
-    except ConfigError as error:
-        return _cannot_start(error)
-
-    problem = asyncio.run(database_problem(settings.database_url, settings.database_timeout))
-    if problem:
-        return _cannot_start(ConfigError([problem]))
+    serving = args.command == "serve"
+    settings, more = asyncio.run(startup_problems(dict(os.environ), serving))
+    problems += more
+    if problems or settings is None:
+        return _cannot_start(ConfigError(problems), without_slack=serving)
     if args.command == "migrate":
         return asyncio.run(_migrate(settings))
     if args.command == "check":
@@ -65,14 +66,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve(settings: Settings) -> int:
-    missing = missing_secrets(settings)
-    if missing:
-        print(
-            f"warroom needs {' and '.join(missing)} in the environment to talk to Slack.\n"
-            "To try it without Slack: python -m bot demo",
-            file=sys.stderr,
-        )
-        return 2
     from bot.server import serve_forever
 
     try:
@@ -106,10 +99,12 @@ async def _migrate(settings: Settings) -> int:
     return 0
 
 
-def _cannot_start(error: ConfigError) -> int:
+def _cannot_start(error: ConfigError, without_slack: bool = False) -> int:
     print("warroom cannot start; fix these first:", file=sys.stderr)
     for problem in error.problems:
         print(f"  {problem}", file=sys.stderr)
+    if without_slack and missing_secrets(os.environ):
+        print("To try it without Slack: python -m bot demo", file=sys.stderr)
     return 2
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from importlib.resources import files
@@ -213,14 +214,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     if problems:
         raise ConfigError(problems)
     path, config, playbooks, scenarios = behaviour
-    api_url = env.get("SLACK_API_URL") or DEFAULT_SLACK_API_URL
-    if not api_url.endswith("/"):
-        api_url += "/"
     return Settings(
         bot_token=env.get("SLACK_BOT_TOKEN") or None,
         signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
         app_token=env.get("SLACK_APP_TOKEN") or None,
-        slack_api_url=api_url,
+        slack_api_url=slack_api_url(env),
         database_url=database_url,
         database_timeout=database_timeout,
         port=port,
@@ -233,9 +231,28 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     )
 
 
-def missing_secrets(settings: Settings) -> list[str]:
+def missing_secrets(env: Mapping[str, str]) -> list[str]:
     """The environment variables still needed to talk to Slack."""
-    missing = [] if settings.bot_token else ["SLACK_BOT_TOKEN"]
-    if not settings.app_token and not settings.signing_secret:
+    missing = [] if env.get("SLACK_BOT_TOKEN") else ["SLACK_BOT_TOKEN"]
+    if not env.get("SLACK_APP_TOKEN") and not env.get("SLACK_SIGNING_SECRET"):
         missing.append("SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode)")
     return missing
+
+
+def slack_api_url(env: Mapping[str, str]) -> str:
+    api_url = env.get("SLACK_API_URL") or DEFAULT_SLACK_API_URL
+    return api_url if api_url.endswith("/") else api_url + "/"
+
+
+def database_and_port(env: dict[str, str]) -> tuple[tuple[str, float] | None, int | None]:
+    """(DATABASE_URL, DATABASE_TIMEOUT) and PORT where they parse, None where not
+    (`load_settings` says why): startup tries them even when other settings are broken."""
+
+    def parsed(read):
+        try:
+            return read(env)
+        except ConfigError:
+            return None
+
+    url, timeout, port = parsed(_database_url), parsed(_database_timeout), parsed(_port)
+    return ((url, timeout) if url and timeout else None), port

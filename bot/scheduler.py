@@ -26,7 +26,7 @@ from bot.incidents.timeline import Timeline
 from bot.incidents.updates import WITHIN_LEASE, Draft, UpdateDesk
 from bot.logs import bind_incident
 from bot.slack.flows.drills import Drills
-from bot.slack.flows.outcome import Outcome
+from bot.slack.flows.outcome import Outcome, PartlyDone
 from bot.slack.flows.updates import Updates
 from bot.slack.gateway import SlackCallFailed
 from bot.store.probe import DATABASE_ERRORS, describe_database_error
@@ -70,6 +70,8 @@ class Lanes:
             log.warning("%s: given up after %.0f s (Slack too slow)", label, self.deadline)
         except SlackCallFailed as failure:
             log.warning("%s: could not %s", label, failure)
+        except PartlyDone as partly:
+            log.warning("%s: %s", label, partly)
         except DATABASE_ERRORS as error:
             log.warning(
                 "%s: the database did not answer: %s", label, describe_database_error(error)

@@ -31,6 +31,7 @@ from bot.incidents.status import StatusReader
 from bot.incidents.timeline import Timeline
 from bot.incidents.updates import UpdateDesk
 from bot.metrics import Metrics
+from bot.preflight import listen_problem
 from bot.scheduler import UpdateScheduler
 from bot.settings_errors import ConfigError
 from bot.slack.actors import Actors, named_groups
@@ -319,9 +320,7 @@ async def serve_forever(settings: Settings, host: str = "0.0.0.0") -> None:
         await site.start()
     except OSError as error:  # most often another process already listens on the port
         await runner.cleanup()
-        raise ConfigError(
-            [f"PORT: cannot listen on {host}:{settings.port}: {error.strerror}"]
-        ) from error
+        raise ConfigError([listen_problem(host, settings.port, error)]) from error
     log.info(
         "warroom listening on %s:%s (POST /slack/events, GET /healthz, /status)",
         host,

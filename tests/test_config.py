@@ -278,6 +278,21 @@ def test_check_tries_the_database(tmp_path):
     assert "secret" not in result.stderr and "Traceback" not in result.stderr
 
 
+def test_check_reports_a_broken_playbook_and_an_unreachable_database_together(tmp_path):
+    write_playbook(tmp_path, MINIMAL + "    majr: true\n")
+    (tmp_path / "config.yaml").write_text("playbooks_dir: playbooks\n")
+    nowhere = "postgresql://warroom:secret@127.0.0.1:9/incidents"  # port 9: nothing listens
+    env = {"BOT_CONFIG": str(tmp_path / "config.yaml"), "DATABASE_URL": nowhere}
+    result = run_bot("check", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    problems = [line.strip() for line in result.stderr.splitlines()[1:]]
+    assert [problem.split(": ")[0] for problem in problems] == [
+        f"{tmp_path}/playbooks/default.yaml:5",
+        "DATABASE_URL",
+    ]
+    assert "Traceback" not in result.stderr
+
+
 def test_serving_without_secrets_names_the_variables_and_the_demo(tmp_path):
     result = run_bot(env={}, cwd=tmp_path)
     assert result.returncode == 2

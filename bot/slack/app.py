@@ -65,13 +65,12 @@ def create_bolt_app(deps: Deps) -> AsyncApp:
 
 async def log_listener_failure(error: Exception, body: dict) -> None:
     """Slack gets a 500 either way and retries events. A database that did not answer in
-    time is expected now and then: one line says so. Anything else is a bug: traceback."""
+    time, or refused the write (read-only, full), is expected now and then: one line says
+    so. Anything else is a bug: traceback."""
     if isinstance(error, DATABASE_ERRORS):
         what = body.get("event_id") or body.get("command") or body.get("type") or "request"
         log.warning(
-            "%s refused (Slack will retry): the database did not answer: %s",
-            what,
-            describe_database_error(error),
+            "%s refused (Slack will retry): database: %s", what, describe_database_error(error)
         )
     else:
         log.exception("listener failed: %s", error)

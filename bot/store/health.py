@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
+from pathlib import Path
 
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
-from bot.store import Database
+from bot.store import DEFAULT_TIMEOUT, Database
 from bot.store.probe import DATABASE_ERRORS, describe_database_error
 
 HEALTH_TIMEOUT = 1.0
@@ -35,10 +38,19 @@ class DatabaseHealth:
 async def _probe(db: Database) -> str | None:
     """SQLite: a real committed write (the header's user_version, written back unchanged),
     so a read-only file, a full disk or a write lock held too long all show. PostgreSQL: the
-    server must accept connections and not be a read-only standby."""
+    server must accept connections and not be read-only (a standby, or
+    `default_transaction_read_only` set on the database).
+
+    On a connection of its own, opened for this probe: the pool's connections were opened
+    before the file turned read-only or the database was set read-only, and may write until
+    they are replaced; a new one meets what the next pooled connection, or a restart, will.
+    """
+    if db.is_sqlite and (unwritable := _unwritable_sqlite_file(db.url)):
+        return unwritable
+    fresh = Database(db.url, DEFAULT_TIMEOUT)
     try:
-        async with db.engine.begin() as connection:
-            if db.is_sqlite:
+        async with fresh.engine.begin() as connection:
+            if fresh.is_sqlite:
                 version = (await connection.exec_driver_sql("PRAGMA user_version")).scalar()
                 await connection.exec_driver_sql(f"PRAGMA user_version = {int(version)}")
             else:
@@ -47,4 +59,20 @@ async def _probe(db: Database) -> str | None:
                     return "the database is read-only"
     except DATABASE_ERRORS as error:
         return f"the database refused: {describe_database_error(error)}"
+    finally:
+        await fresh.dispose()
+    return None
+
+
+def _unwritable_sqlite_file(url: str) -> str | None:
+    """SQLite keeps writing through descriptors opened before a file turned read-only (and
+    hands them to new connections in the same process), so ask the file system: the next
+    process, or this one once its connections close, could not write."""
+    name = make_url(url).database
+    if not name or name == ":memory:":
+        return None
+    path = Path(name).resolve()
+    for where in (path, path.parent):
+        if where.exists() and not os.access(where, os.W_OK):
+            return f"the database is read-only: {where} is not writable"
     return None

@@ -17,16 +17,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-async def start_bot(env: dict) -> tuple[asyncio.subprocess.Process, str]:
-    """Start `python -m bot` on a free port and wait until /healthz answers."""
+async def start_bot(env: dict, **options) -> tuple[asyncio.subprocess.Process, str]:
+    """Start `python -m bot` on a free port and wait until /healthz answers. `options` go
+    to the subprocess (e.g. `preexec_fn`, `stderr`)."""
     port = free_port()
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
         env={**os.environ, **env, "PORT": str(port)},
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
+        **{"stdout": asyncio.subprocess.DEVNULL, "stderr": asyncio.subprocess.DEVNULL, **options},
     )
     url = f"http://127.0.0.1:{port}"
 

@@ -93,3 +93,34 @@ async def test_startup_and_scheduler_ticks_log_nothing_routine(fake, tmp_path, c
         await runner.cleanup()
     assert not [r.getMessage() for r in caplog.records if r.name.startswith("apscheduler")]
     assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+async def test_every_startup_problem_is_reported_in_one_run(fake, tmp_path):
+    broken = {**TEST_PLAYBOOK, "checklist": "Confirm the impact"}  # a list, given as text
+    config = write_settings_files(tmp_path, {}, [broken])
+    nowhere = f"postgresql://warroom:secret@127.0.0.1:{free_port()}/incidents"
+    fake.revoked_tokens.add("xoxb-revoked")
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        environment = bot_environment(fake, config, nowhere) | {
+            "SLACK_BOT_TOKEN": "xoxb-revoked",
+            "SLACK_SIGNING_SECRET": "",
+            "PORT": str(port),
+        }
+        code, stderr = await run_until_exit(environment)
+    assert code == 2
+    header, *problems, hint = stderr.splitlines()
+    assert header == "warroom cannot start; fix these first:"
+    assert [problem.strip().split(": ")[0] for problem in problems] == [
+        f"{tmp_path}/playbooks/default.yaml:1",
+        "SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode)",
+        "DATABASE_URL",
+        "PORT",
+        "SLACK_BOT_TOKEN",
+    ]
+    assert "checklist" in problems[0]
+    assert problems[1].endswith(": not set")
+    assert "Slack refused it (token_revoked)" in problems[4]
+    assert hint == "To try it without Slack: python -m bot demo"

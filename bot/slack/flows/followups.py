@@ -155,8 +155,10 @@ class FollowUps:
         for reminder in await self.items.claim_reminders():
             try:
                 await self.gateway.post(reminder.owner, action_blocks.reminder(reminder, today))
-            except SlackCallFailed:
+            except SlackCallFailed as failure:
                 # Not lost: the claim's lease runs out and a later tick sends it again.
-                log.exception("could not remind %s of their action items", reminder.owner)
+                log.warning(
+                    "could not remind %s of their action items: %s", reminder.owner, failure
+                )
                 continue
             await self.items.reminded(reminder)

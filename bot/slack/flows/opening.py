@@ -75,9 +75,11 @@ class Opening:
             await self.run(progress)
         except LeaseLost:
             log.warning("INC-%s: another replica took the declaration over", progress.incident_id)
-        except SlackCallFailed:
+        except SlackCallFailed as failure:
             # Slack could not even say what was done: the next tick tries again.
-            log.exception("INC-%s: declaration not finished; will retry", progress.incident_id)
+            log.warning(
+                "INC-%s: declaration not finished; will retry: %s", progress.incident_id, failure
+            )
 
     async def run(self, progress: Progress) -> IncidentSnapshot | None:
         """Do the steps not yet over; None when no channel could be made (then nothing is

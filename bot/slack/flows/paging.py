@@ -65,8 +65,8 @@ class Paging:
         for out in await self.pager.claim_unsent():
             try:
                 await self._send(out)
-            except SlackCallFailed:
-                log.exception("could not page %s; will retry", out.page.user_id)
+            except SlackCallFailed as failure:
+                log.warning("could not page %s; will retry: %s", out.page.user_id, failure)
         for escalation in await self.pager.claim_escalations():
             await self._escalated(escalation)
 

@@ -23,8 +23,8 @@ async def report_problems(
     log.warning("problems in %s: %s", channel_id, problems.items)
     try:
         await gateway.post(channel_id, mark + announcements.problems_report(problems.items))
-    except SlackCallFailed:
-        log.exception("could not report problems in %s: %s", channel_id, problems.items)
+    except SlackCallFailed as failure:
+        log.warning("could not report problems in %s: %s", channel_id, failure)
         raise
 
 

@@ -33,6 +33,7 @@ from bot.slack.flows.updates import Updates
 from bot.slack.gateway import SlackCallFailed, SlackGateway
 from bot.slack.people import People
 from bot.slack.text import escape
+from bot.store.probe import DATABASE_ERRORS, describe_database_error
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,14 @@ async def _answering(reply: Reply, work: Awaitable) -> None:
         # Raised before anything was stored (a form that would not open, an answer lost):
         # flows that store first report through `Outcome` instead.
         await reply(f"❌ Not done: {escape(failure.what)} ({escape(failure.error)}).")
+    except DATABASE_ERRORS as error:
+        # Expected now and then (a database hung, read-only or full): one line, no traceback.
+        reason = describe_database_error(error)
+        log.warning("request not finished: database: %s", reason)
+        await reply(
+            f"❌ The database did not take it ({escape(reason)}), so this may not be finished. "
+            "Try again in a moment."
+        )
     except Exception:
         log.exception("request failed")
         await reply(
