@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
+from apscheduler.executors.asyncio import AsyncIOExecutor
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.incidents.timeline import Timeline
@@ -31,6 +32,17 @@ log = logging.getLogger(__name__)
 TICK_SECONDS = 1.0
 CONCURRENT_POSTS = 50
 CLAIM_CHUNK = 100
+
+
+class FinishingExecutor(AsyncIOExecutor):
+    """APScheduler's asyncio executor, plus a wait for the jobs it started: its own shutdown
+    can only cancel them, and a job cut short mid-query (the numbers' refresh at startup)
+    logs a traceback and leaves its database connection to a closed event loop."""
+
+    async def finish(self, timeout: float) -> None:
+        running = [job for job in self._pending_futures if not job.done()]
+        if running:
+            await asyncio.wait(running, timeout=timeout)
 
 
 class UpdateScheduler:
@@ -59,13 +71,14 @@ class UpdateScheduler:
         self._scheduler: AsyncIOScheduler | None = None
         self._posting = asyncio.Semaphore(CONCURRENT_POSTS)
         self._ticking: asyncio.Task | None = None
+        self._jobs = FinishingExecutor()
 
     def start(self) -> None:
         # APScheduler logs every run of every job at INFO ("Running job", "executed
         # successfully"): two lines a second that say nothing. Its warnings (missed runs) and
         # errors (a job that raised) still show.
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
-        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._scheduler = AsyncIOScheduler(timezone=UTC, executors={"default": self._jobs})
         self._scheduler.add_job(
             self.tick,
             "interval",
@@ -103,6 +116,7 @@ class UpdateScheduler:
         # Pause first: shutting down cancels running jobs, which would cut a tick short
         # (its claims are leased, so nothing is lost, but the drafts would go out late).
         self._scheduler.pause()
+        await self._jobs.finish(timeout=10)  # the periodic jobs too, not only the tick
         if self._ticking is not None:
             await asyncio.wait([self._ticking], timeout=10)
         self._scheduler.shutdown(wait=False)
