@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Hashable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
+from apscheduler.executors.asyncio import AsyncIOExecutor
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.incidents.service import IncidentSnapshot
@@ -93,6 +94,17 @@ class Lanes:
         await asyncio.gather(*late, return_exceptions=True)
 
 
+class FinishingExecutor(AsyncIOExecutor):
+    """APScheduler's asyncio executor, plus a wait for the jobs it started: its own shutdown
+    can only cancel them, and a job cut short mid-query (the numbers' refresh at startup)
+    logs a traceback and leaves its database connection to a closed event loop."""
+
+    async def finish(self, timeout: float) -> None:
+        running = [job for job in self._pending_futures if not job.done()]
+        if running:
+            await asyncio.wait(running, timeout=timeout)
+
+
 class UpdateScheduler:
     def __init__(
         self,
@@ -123,13 +135,14 @@ class UpdateScheduler:
         self._recording: asyncio.Task | None = None
         # The other work of each tick (paging, triage, reminders): one lane per job.
         self.jobs = Lanes(max(1, len(self.also_each_tick)), deadline=None)
+        self._executor = FinishingExecutor()
 
     def start(self) -> None:
         # APScheduler logs every run of every job at INFO ("Running job", "executed
         # successfully"): two lines a second that say nothing. Its warnings (missed runs) and
         # errors (a job that raised) still show.
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
-        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._scheduler = AsyncIOScheduler(timezone=UTC, executors={"default": self._executor})
         self._scheduler.add_job(
             self.tick,
             "interval",
@@ -167,6 +180,7 @@ class UpdateScheduler:
         # Pause first: shutting down cancels running jobs, which would cut a tick short
         # (its claims are leased, so nothing is lost, but the drafts would go out late).
         self._scheduler.pause()
+        await self._executor.finish(timeout=10)  # the periodic jobs too, not only the tick
         if self._ticking is not None:
             await asyncio.wait([self._ticking], timeout=10)
         await asyncio.gather(self.rooms.stop(timeout=10), self.jobs.stop(timeout=10))

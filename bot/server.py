@@ -7,6 +7,7 @@ import asyncio
 import gc
 import logging
 import signal
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -65,6 +66,7 @@ from bot.web.alerts import add_alert_routes
 
 log = logging.getLogger(__name__)
 RUNTIME = web.AppKey("runtime", object)
+BACKLOG = 128  # aiohttp's own default for a site
 
 
 @dataclass
@@ -270,13 +272,14 @@ def create_web_app(settings: Settings, clock: Callable[[], datetime] = utcnow) -
             socket_mode = await connect_socket_mode(
                 bolt, settings.app_token, on_reconnect=partial(runtime.backfill.start, "reconnect")
             )
+            runtime.scheduler.start()
+            await runtime.triage.resume()
         except BaseException:
             await runtime.backfill.stop()
+            await runtime.scheduler.shutdown()
             await runtime.gateway.close()
             await runtime.db.dispose()
             raise
-        runtime.scheduler.start()
-        await runtime.triage.resume()
         yield
         await runtime.backfill.stop()
         await runtime.scheduler.shutdown()
@@ -312,26 +315,31 @@ def freeze_startup_heap() -> None:
 
 
 async def serve_forever(settings: Settings, host: str = "0.0.0.0") -> None:
-    runner = web.AppRunner(create_web_app(settings), access_log=None)
-    await runner.setup()
-    freeze_startup_heap()
-    site = web.TCPSite(runner, host, settings.port)
+    # The port first: when another process holds it, startup stops before anything started
+    # (a scheduler tick, a backfill) has to be stopped again.
     try:
-        await site.start()
+        listening = socket.create_server((host, settings.port), backlog=BACKLOG)
     except OSError as error:  # most often another process already listens on the port
-        await runner.cleanup()
         raise ConfigError([listen_problem(host, settings.port, error)]) from error
-    log.info(
-        "warroom listening on %s:%s (POST /slack/events, GET /healthz, /status)",
-        host,
-        settings.port,
-    )
-    # Platforms stop a process with SIGTERM (a deploy, a scale-down): finish what was
-    # acknowledged to Slack before exiting, as for Ctrl-C. Python's default would just die.
-    stopping = asyncio.Event()
-    for stop_signal in (signal.SIGTERM, signal.SIGINT):
-        asyncio.get_running_loop().add_signal_handler(stop_signal, stopping.set)
+    runner = web.AppRunner(create_web_app(settings), access_log=None)
     try:
+        await runner.setup()
+    except BaseException:
+        listening.close()
+        raise
+    freeze_startup_heap()
+    try:
+        await web.SockSite(runner, listening).start()
+        log.info(
+            "warroom listening on %s:%s (POST /slack/events, GET /healthz, /status)",
+            host,
+            settings.port,
+        )
+        # Platforms stop a process with SIGTERM (a deploy, a scale-down): finish what was
+        # acknowledged to Slack before exiting, as for Ctrl-C. Python's default would just die.
+        stopping = asyncio.Event()
+        for stop_signal in (signal.SIGTERM, signal.SIGINT):
+            asyncio.get_running_loop().add_signal_handler(stop_signal, stopping.set)
         await stopping.wait()
         log.info("stopping: finishing the work already acknowledged to Slack")
     finally:

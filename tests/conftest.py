@@ -15,6 +15,7 @@ from bot.simulator import FakeSlack, SlackClient, wait_for
 from bot.store.types import utcnow
 
 SECRET = "test-signing-secret"
+SETTLING = 30.0  # seconds the bot may take to finish what it started after its acks
 ALICE, BOB, CAROL, DAVE = "UALICE0001", "UBOB000001", "UCAROL0001", "UDAVE00001"
 ONCALL, SRE_LEAD = "UONCALL001", "USRELEAD01"
 SRE_GROUP = "SSREGROUP1"
@@ -54,7 +55,11 @@ class Bot:
 
     async def settled(self) -> None:
         """Wait until the bot has finished the work it started after its acks."""
-        await wait_for(lambda: self.runtime.tasks.pending == 0, what="background work")
+        # Drafting a review spawns a document worker (a fresh interpreter importing the bot):
+        # alone a second or two, on a loaded 2-core machine it has taken over 5 s.
+        await wait_for(
+            lambda: self.runtime.tasks.pending == 0, timeout=SETTLING, what="background work"
+        )
 
     def posts(self, channel: str) -> list[str]:
         return [m["text"] + " " + str(m.get("blocks")) for m in self.fake.messages(channel)]

@@ -135,6 +135,7 @@ async def test_the_card_refuses_a_non_holder_and_serves_a_role_holder(bot):
     await bot.slack.click(
         CAROL, room["id"], card["ts"], "card_status", selected=f"{incident}:identified"
     )
+    await bot.settled()  # each click is answered after its ack: in turn, for a fixed order
     await bot.slack.click(
         CAROL, room["id"], card["ts"], "card_severity", selected=f"{incident}:SEV1"
     )

@@ -8,6 +8,8 @@ import socket
 import sys
 
 from apscheduler.events import EVENT_JOB_EXECUTED
+from apscheduler.schedulers.base import STATE_RUNNING
+from sqlalchemy import text
 
 from bot.config import load_settings
 from bot.server import start_on_loopback
@@ -71,6 +73,9 @@ async def test_a_port_in_use_stops_startup_with_one_line(fake, tmp_path):
     assert code == 2
     assert f"PORT: cannot listen on 0.0.0.0:{port}: " in stderr
     assert "Traceback" not in stderr
+    # The preflight asks Slack about the token (to list every problem at once); nothing
+    # else of the bot started: no history read, no scheduler, no channel touched.
+    assert {call.method for call in fake.calls} <= {"auth.test"}
 
 
 async def test_an_unreachable_database_stops_startup_with_one_line(fake, tmp_path):
@@ -124,3 +129,31 @@ async def test_every_startup_problem_is_reported_in_one_run(fake, tmp_path):
     assert problems[1].endswith(": not set")
     assert "Slack refused it (token_revoked)" in problems[4]
     assert hint == "To try it without Slack: python -m bot demo"
+
+
+async def test_stopping_lets_a_scheduler_job_in_progress_finish(fake, tmp_path, caplog):
+    """A job running at shutdown (the numbers' refresh runs at startup) ends on its own,
+    before the database closes, instead of being cut short mid-query."""
+    runner, runtime, _ = await start_on_loopback(load_settings(environment(fake, tmp_path)))
+    started, release, answers = asyncio.Event(), asyncio.Event(), []
+
+    async def job():
+        started.set()
+        await release.wait()
+        async with runtime.db.snapshot_read() as session:
+            answers.append((await session.exec(text("SELECT 1"))).scalar())
+
+    scheduler = runtime.scheduler._scheduler
+    scheduler.add_job(job)
+    try:
+        await wait_for(started.is_set, what="the job to start")
+    finally:
+        stopping = asyncio.create_task(runner.cleanup())
+        await wait_for(
+            lambda: scheduler.state != STATE_RUNNING and runtime.scheduler._ticking is None,
+            what="the scheduler paused and no tick left to wait for",
+        )
+        release.set()
+        await stopping
+    assert answers == [1]
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
