@@ -122,12 +122,12 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utcnow) ->
         deps.updates,
         deps.drills,
         observe_lag=metrics.scheduler_lag.observe,
-        also_each_tick=[
-            deps.declaring.opening.resume_unfinished,
-            deps.paging.tick,
-            deps.triage.tick,
-            deps.followups.remind_owners,
+        claims_each_tick=[
+            deps.declaring.opening.claim_unfinished,
+            deps.paging.claim_due,
+            deps.followups.claim_reminders,
         ],
+        also_each_tick=[deps.triage.tick],
         periodic=[(numbers.refresh, REFRESH_EVERY)],
     )
     backfill = Backfill(timeline, gateway, people, tasks)
