@@ -4,11 +4,12 @@
 
 Every second each replica asks the database for due drafts, undecided drafts past their
 escalation time, drafts whose poster died, approved updates whose broadcaster died, drill
-injects now due, resolved drills to score and (through `also_each_tick`) declarations
-whose worker died; each is claimed with a conditional UPDATE, so
-it fires on exactly one replica, once, and anything overdue after a restart fires at the
-first tick. What is claimed goes out in its incident's own lane, which the tick starts and
-does not wait for: a war room whose Slack calls hang or are rate-limited delays only itself.
+injects now due, resolved drills to score and (through `claims_each_tick`) declarations
+whose worker died, pages to send or escalate, owners to remind and alert groups to act on;
+each is claimed with a conditional UPDATE, so it fires on exactly one replica, once, and
+anything overdue after a restart fires at the first tick. What is claimed goes out in its
+incident's (or owner's, or group's) own lane, which the tick starts and does not wait for:
+a war room or a direct message whose Slack calls hang or are rate-limited delays only itself.
 """
 
 from __future__ import annotations
@@ -113,8 +114,8 @@ class UpdateScheduler:
     ):
         self.desk = desk
         # Other work claimed from the database on the same tick, handed back as shares that
-        # each run in their own lane (paging escalations, owners' reminders, declarations),
-        # and other work of each tick, run as it is (triage).
+        # each run in their own lane (paging escalations, owners' reminders, declarations,
+        # alert groups), and other work of each tick, run as it is.
         self.also_each_tick = [partial(self.hand_out, claims) for claims in claims_each_tick]
         self.also_each_tick += also_each_tick
         # Work of this replica alone on a cadence of its own, first at startup (the numbers
@@ -130,7 +131,7 @@ class UpdateScheduler:
         self.rooms = Lanes(CONCURRENT_POSTS, deadline=WITHIN_LEASE.total_seconds())
         self._unrecorded: list[tuple[int, str]] = []  # drafts posted, not yet recorded
         self._recording: asyncio.Task | None = None
-        # The other work of each tick (the claims, triage): one lane per job.
+        # The other work of each tick (the claims above among it): one lane per job.
         self.jobs = Lanes(max(1, len(self.also_each_tick)), deadline=WITHIN_LEASE.total_seconds())
 
     def start(self) -> None:
@@ -279,7 +280,7 @@ class UpdateScheduler:
 
 
 def _name_of(work: Callable) -> str:
-    """A job's name for its log lines: `Triage.tick`, or the claims a `hand_out` runs."""
+    """A job's name for its log lines: its own, or that of the claims a `hand_out` runs."""
     if isinstance(work, partial):
         return _name_of(work.args[0])
     return getattr(work, "__qualname__", "job")

@@ -126,8 +126,8 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utcnow) ->
             deps.declaring.opening.claim_unfinished,
             deps.paging.claim_due,
             deps.followups.claim_reminders,
+            deps.triage.claim_due,
         ],
-        also_each_tick=[deps.triage.tick],
         periodic=[(numbers.refresh, REFRESH_EVERY)],
     )
     backfill = Backfill(timeline, gateway, people, tasks)
