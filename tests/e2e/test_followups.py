@@ -234,7 +234,7 @@ async def test_owner_is_reminded_of_overdue_items_once_a_week(bot):
     assert len([t for t in dms(bot, BOB) if "overdue action item" in t]) == 2
 
 
-async def test_a_reminder_slack_refused_is_sent_when_its_lease_runs_out(bot):
+async def test_a_reminder_slack_refused_is_sent_when_its_lease_runs_out(bot, caplog):
     room = await bot.declare("SEV3 Reports late")
     await run(bot, room, f"action Fix the report job <@{BOB}|bob> due 2099-01-01")
     items = bot.runtime.deps.followups.items
@@ -251,6 +251,9 @@ async def test_a_reminder_slack_refused_is_sent_when_its_lease_runs_out(bot):
     await bot.runtime.scheduler.tick()
     assert attempts() == assigned + 1  # leased: not tried again at once
     assert not [t for t in dms(bot, BOB) if "overdue" in t]
+    (refused,) = [r for r in caplog.records if "remind" in r.getMessage() and BOB in r.getMessage()]
+    assert refused.levelname == "WARNING" and refused.exc_info is None  # one line
+    assert "fatal_error" in refused.getMessage()
 
     # Once the lease has run out, any tick sends it, once.
     items.clock = lambda: overdue + REMINDER_LEASE + timedelta(seconds=1)
