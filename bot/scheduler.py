@@ -43,7 +43,7 @@ Claims = Callable[[], Awaitable[list[Share]]]
 
 
 class Lanes:
-    """Work the tick starts and does not wait for, in one lane per key (an incident, a job).
+    """Work the tick starts and does not wait for, in one lane per key (an incident, an owner, a job).
 
     A key's work runs after that key's earlier work, never beside it; at most `limit` lanes
     run at once; a lane gives up `deadline` seconds after it got its slot (shorter than the
