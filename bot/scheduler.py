@@ -4,11 +4,12 @@
 
 Every second each replica asks the database for due drafts, undecided drafts past their
 escalation time, drafts whose poster died, approved updates whose broadcaster died, drill
-injects now due, resolved drills to score and (through `also_each_tick`) declarations
-whose worker died; each is claimed with a conditional UPDATE, so
-it fires on exactly one replica, once, and anything overdue after a restart fires at the
-first tick. What is claimed goes out in its incident's own lane, which the tick starts and
-does not wait for: a war room whose Slack calls hang or are rate-limited delays only itself.
+injects now due, resolved drills to score and (through `claims_each_tick`) declarations
+whose worker died, pages to send or escalate, owners to remind and alert groups to act on;
+each is claimed with a conditional UPDATE, so it fires on exactly one replica, once, and
+anything overdue after a restart fires at the first tick. What is claimed goes out in its
+incident's (or owner's, or group's) own lane, which the tick starts and does not wait for:
+a war room or a direct message whose Slack calls hang or are rate-limited delays only itself.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Hashable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
 from apscheduler.executors.asyncio import AsyncIOExecutor
@@ -25,6 +27,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.incidents.service import IncidentSnapshot
 from bot.incidents.timeline import Timeline
 from bot.incidents.updates import WITHIN_LEASE, Draft, UpdateDesk
+from bot.lanes import Share
 from bot.logs import bind_incident
 from bot.slack.flows.drills import Drills
 from bot.slack.flows.outcome import Outcome, PartlyDone
@@ -37,18 +40,21 @@ TICK_SECONDS = 1.0
 CONCURRENT_POSTS = 50
 CLAIM_CHUNK = 100
 Work = Callable[[], Awaitable[None]]
+Claims = Callable[[], Awaitable[list[Share]]]
 
 
 class Lanes:
-    """Work the tick starts and does not wait for, in one lane per key (an incident, a job).
+    """Work the tick starts and does not wait for, in one lane per key (an incident, an owner, a job).
 
     A key's work runs after that key's earlier work, never beside it; at most `limit` lanes
-    run at once; a lane gives up after `deadline` seconds (shorter than the leases its
-    claims hold, so nothing lands after someone else took over). A failure is logged in one
-    line and touches nothing else: what it claimed is leased and comes back.
+    run at once; a lane gives up `deadline` seconds after it got its slot (shorter than the
+    leases its claims hold, so nothing lands after someone else took over; counted from the
+    slot, so fifty hanging rooms do not use up a healthy room's time while it waits). A
+    failure is logged in one line and touches nothing else: what it claimed is leased and
+    comes back.
     """
 
-    def __init__(self, limit: int, deadline: float | None):
+    def __init__(self, limit: int, deadline: float):
         self.deadline = deadline
         self._slots = asyncio.Semaphore(limit)
         self._queued: dict[Hashable, list[Work]] = {}
@@ -64,7 +70,7 @@ class Lanes:
 
     async def _run(self, key: Hashable, label: str) -> None:
         try:
-            async with asyncio.timeout(self.deadline), self._slots:
+            async with self._slots, asyncio.timeout(self.deadline):
                 while self._queued[key]:
                     await self._queued[key].pop(0)()
         except TimeoutError:
@@ -114,12 +120,16 @@ class UpdateScheduler:
         drills: Drills,
         interval: float = TICK_SECONDS,
         also_each_tick: list[Callable[[], Awaitable[None]]] = (),
+        claims_each_tick: list[Claims] = (),
         observe_lag: Callable[[float], None] | None = None,
         periodic: list[tuple[Callable[[], Awaitable[None]], timedelta]] = (),
     ):
         self.desk = desk
-        # Other work claimed from the database on the same tick (paging escalations).
-        self.also_each_tick = list(also_each_tick)
+        # Other work claimed from the database on the same tick, handed back as shares that
+        # each run in their own lane (paging escalations, owners' reminders, declarations,
+        # alert groups), and other work of each tick, run as it is.
+        self.also_each_tick = [partial(self.hand_out, claims) for claims in claims_each_tick]
+        self.also_each_tick += also_each_tick
         # Work of this replica alone on a cadence of its own, first at startup (the numbers
         # for /status.json and /metrics).
         self.periodic = list(periodic)
@@ -133,8 +143,8 @@ class UpdateScheduler:
         self.rooms = Lanes(CONCURRENT_POSTS, deadline=WITHIN_LEASE.total_seconds())
         self._unrecorded: list[tuple[int, str]] = []  # drafts posted, not yet recorded
         self._recording: asyncio.Task | None = None
-        # The other work of each tick (paging, triage, reminders): one lane per job.
-        self.jobs = Lanes(max(1, len(self.also_each_tick)), deadline=None)
+        # The other work of each tick (the claims above among it): one lane per job.
+        self.jobs = Lanes(max(1, len(self.also_each_tick)), deadline=WITHIN_LEASE.total_seconds())
         self._executor = FinishingExecutor()
 
     def start(self) -> None:
@@ -191,10 +201,12 @@ class UpdateScheduler:
             return  # the tick in progress is still claiming
         self._ticking = asyncio.current_task()
         try:
-            await self._claim_for_rooms(self.rooms.busy())
+            # Shares' keys are tuples; the incidents' ids are what the claims skip.
+            busy = frozenset(key for key in self.rooms.busy() if isinstance(key, int))
+            await self._claim_for_rooms(busy)
             for n, work in enumerate(self.also_each_tick):
                 if ("job", n) not in self.jobs.busy():
-                    self.jobs.add(("job", n), work, getattr(work, "__qualname__", "job"))
+                    self.jobs.add(("job", n), work, _name_of(work))
             await self._wake_for_next_due()
         except DATABASE_ERRORS as error:
             # Nothing claimed is lost (claims are leased); the next tick tries again.
@@ -223,6 +235,11 @@ class UpdateScheduler:
             self._add(due.snapshot, self.drills.deliver, due)
         for scored in await self.drills.claim_scorecards(skip=busy):
             self._add(scored.snapshot, self.drills.post_scorecard, scored)
+
+    async def hand_out(self, claims: Claims) -> None:
+        """Claim with `claims` and start each share in its key's lane, beside the rooms'."""
+        for share in await claims():
+            self.rooms.add(share.key, share.work, share.label)
 
     def _add(self, snapshot: IncidentSnapshot, step: Callable[..., Awaitable], *args) -> None:
         reference = snapshot.incident.reference
@@ -274,3 +291,10 @@ class UpdateScheduler:
         await self.updates.after_posting(posted, outcome)
         if outcome.not_done:
             log.warning("after posting drafts: %s", outcome.sentence())
+
+
+def _name_of(work: Callable) -> str:
+    """A job's name for its log lines: its own, or that of the claims a `hand_out` runs."""
+    if isinstance(work, partial):
+        return _name_of(work.args[0])
+    return getattr(work, "__qualname__", "job")

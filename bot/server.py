@@ -125,11 +125,11 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utcnow) ->
         deps.updates,
         deps.drills,
         observe_lag=metrics.scheduler_lag.observe,
-        also_each_tick=[
-            deps.declaring.opening.resume_unfinished,
-            deps.paging.tick,
-            deps.triage.tick,
-            deps.followups.remind_owners,
+        claims_each_tick=[
+            deps.declaring.opening.claim_unfinished,
+            deps.paging.claim_due,
+            deps.followups.claim_reminders,
+            deps.triage.claim_due,
         ],
         periodic=[(numbers.refresh, REFRESH_EVERY)],
     )

@@ -198,15 +198,6 @@ class UpdateDesk:
             escalated=True,
         )
 
-    async def escalation_failed(self, update_id: int) -> None:
-        """The nudge could not be posted: a later tick tries again."""
-        async with self.db.transaction() as session:
-            await session.exec(
-                update(StakeholderUpdate)
-                .where(col(StakeholderUpdate.id) == update_id)
-                .values(escalated=False)
-            )
-
     async def _claim(self, conditions: tuple, **values) -> list[Draft]:
         """Set `values` on the drafts matching `conditions` (see `claim`) and return them."""
         update_ids = await claim(self.db, StakeholderUpdate.id, conditions, **values)

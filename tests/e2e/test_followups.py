@@ -251,15 +251,9 @@ async def test_a_reminder_slack_refused_is_sent_when_its_lease_runs_out(bot, cap
     await bot.runtime.scheduler.tick()
     assert attempts() == assigned + 1  # leased: not tried again at once
     assert not [t for t in dms(bot, BOB) if "overdue" in t]
-    # An expected Slack failure: one line, no traceback.
-    refused = await wait_for(
-        lambda: [r for r in caplog.records if r.getMessage().startswith("could not remind")],
-        what="the failure logged",
-    )
-    assert refused[0].getMessage() == (
-        f"could not remind {BOB} of their action items: post in <#{BOB}>: fatal_error"
-    )
-    assert refused[0].exc_info is None
+    (refused,) = [r for r in caplog.records if "remind" in r.getMessage() and BOB in r.getMessage()]
+    assert refused.levelname == "WARNING" and refused.exc_info is None  # one line
+    assert "fatal_error" in refused.getMessage()
 
     # Once the lease has run out, any tick sends it, once.
     items.clock = lambda: overdue + REMINDER_LEASE + timedelta(seconds=1)

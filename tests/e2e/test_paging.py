@@ -42,7 +42,10 @@ def dm_channel(bot, user: str) -> str:
 
 
 async def tick(bot) -> None:
-    await bot.runtime.paging.tick()
+    """Claim paging's due work now and wait until each incident's share has run."""
+    scheduler = bot.runtime.scheduler
+    await scheduler.hand_out(bot.runtime.paging.claim_due)
+    await wait_for(lambda: not scheduler.rooms.busy(), what="the incidents' lanes done")
     await bot.settled()
 
 

@@ -3,16 +3,16 @@ listing with Done / Reassign, telling owners, reminding them of overdue items.""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
 
 from bot.incidents import IncidentService, IncidentSnapshot
-from bot.incidents.actions import ActionItems
+from bot.incidents.actions import ActionItems, Reminder
 from bot.incidents.lessons import Lessons
 from bot.incidents.lifecycle import refuse_if_closed
 from bot.incidents.permissions import Actor
+from bot.lanes import Share
 from bot.slack.actors import Actors
 from bot.slack.blocks import actions as action_blocks
 from bot.slack.flows.card import Card
@@ -25,8 +25,6 @@ from bot.slack.viewers import Viewers
 from bot.store.models import ActionItem, Incident
 
 LIST_SHOWN = Step("updated the list", "the list could not be updated")
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -149,16 +147,20 @@ class FollowUps:
         message = action_blocks.assigned_to_owner(item, incident, by)
         await outcome.step(told, self.gateway.post(item.owner, message))
 
-    async def remind_owners(self) -> None:
-        """Each owner of open overdue items gets one direct message; the scheduler calls this."""
+    async def claim_reminders(self) -> list[Share]:
+        """From the scheduler: each owner of open overdue items gets one direct message, in
+        a lane of their own (one DM that hangs delays nobody else's). A reminder Slack
+        refused is not lost: the claim's lease runs out and a later tick sends it again."""
         today = self.items.clock().date()
-        for reminder in await self.items.claim_reminders():
-            try:
-                await self.gateway.post(reminder.owner, action_blocks.reminder(reminder, today))
-            except SlackCallFailed as failure:
-                # Not lost: the claim's lease runs out and a later tick sends it again.
-                log.warning(
-                    "could not remind %s of their action items: %s", reminder.owner, failure
-                )
-                continue
-            await self.items.reminded(reminder)
+        return [
+            Share(
+                ("owner", reminder.owner),
+                f"remind <@{reminder.owner}> of their action items",
+                partial(self._remind, reminder, today),
+            )
+            for reminder in await self.items.claim_reminders()
+        ]
+
+    async def _remind(self, reminder: Reminder, today: date) -> None:
+        await self.gateway.post(reminder.owner, action_blocks.reminder(reminder, today))
+        await self.items.reminded(reminder)

@@ -17,10 +17,12 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 
 from bot.config import BotConfig
 from bot.incidents import IncidentService, IncidentSnapshot
 from bot.incidents.declaration import DeclarationDesk, LeaseLost, Progress, Step, StepState
+from bot.lanes import Share
 from bot.logs import bind_incident
 from bot.slack.blocks import announcements, card
 from bot.slack.blocks.common import drill_mark
@@ -62,11 +64,17 @@ class Opening:
     # Called once the room of a major incident is open: paging the duty manager.
     on_major: Callable[[IncidentSnapshot], Awaitable[None]] | None = None
 
-    async def resume_unfinished(self) -> None:
+    async def claim_unfinished(self) -> list[Share]:
         """From the scheduler's tick (the first one at startup too): finish the declarations
-        whose worker died, once their lease has run out."""
-        claimed = await self.declarations.claim_unfinished()
-        await asyncio.gather(*(self._resume(progress) for progress in claimed))
+        whose worker died, once their lease has run out, each in its own lane."""
+        return [
+            Share(
+                ("declaration", progress.incident_id),
+                f"INC-{progress.incident_id}: declaration",
+                partial(self._resume, progress),
+            )
+            for progress in await self.declarations.claim_unfinished()
+        ]
 
     async def _resume(self, progress: Progress) -> None:
         bind_incident(f"INC-{progress.incident_id}")
@@ -78,7 +86,9 @@ class Opening:
         except SlackCallFailed as failure:
             # Slack could not even say what was done: the next tick tries again.
             log.warning(
-                "INC-%s: declaration not finished; will retry: %s", progress.incident_id, failure
+                "INC-%s: declaration not finished (could not %s); will retry",
+                progress.incident_id,
+                failure,
             )
 
     async def run(self, progress: Progress) -> IncidentSnapshot | None:

@@ -4,19 +4,20 @@ the acknowledger invited and offered the command, and `/incident oncall`."""
 from __future__ import annotations
 
 import asyncio
-import logging
+from collections.abc import Awaitable, Callable
 from functools import partial
 
 from bot.config import BotConfig
 from bot.incidents import IncidentService, IncidentSnapshot, InvalidRequest
 from bot.incidents.paging import Escalation, PageOut, Pager, page_order
+from bot.lanes import Share
+from bot.logs import bind_incident
 from bot.slack.blocks import paging as paging_blocks
 from bot.slack.flows.changes import Changes
 from bot.slack.flows.outcome import ROOM, Outcome, Step
 from bot.slack.flows.room import report_problems
-from bot.slack.gateway import Problems, SlackCallFailed, SlackGateway
+from bot.slack.gateway import Problems, SlackGateway
 
-log = logging.getLogger(__name__)
 PAGE_MESSAGE = Step("updated the page", "the page message still shows its buttons")
 
 
@@ -57,18 +58,35 @@ class Paging:
         text, message = paging_blocks.page_message(out, self.pager.ack_within)
         await self.pager.sent(out.page.id, await self.gateway.post(out.page.user_id, text, message))
 
-    async def tick(self) -> None:
+    async def claim_due(self) -> list[Share]:
         """From the scheduler: page for major incidents whose pager died before paging,
-        re-send pages whose sender died, escalate unanswered ones."""
-        for incident_id in await self.pager.unpaged_major(self.majors):
-            await self.start(await self.service.get(incident_id))
-        for out in await self.pager.claim_unsent():
-            try:
-                await self._send(out)
-            except SlackCallFailed as failure:
-                log.warning("could not page %s; will retry: %s", out.page.user_id, failure)
+        re-send pages whose sender died, escalate unanswered ones; each incident's share
+        in its own lane, so one hanging room or direct message delays only its incident."""
+        shares = [
+            self._share(incident_id, "page", partial(self._start, incident_id))
+            for incident_id in await self.pager.unpaged_major(self.majors)
+        ]
+        for out in await self.pager.claim_unsent():  # leased: a failed one comes back
+            shares.append(
+                self._share(out.incident.id, "re-send the page", partial(self._send, out))
+            )
         for escalation in await self.pager.claim_escalations():
-            await self._escalated(escalation)
+            work = partial(self._escalated, escalation)
+            shares.append(self._share(escalation.incident.id, "escalate the page", work))
+        return shares
+
+    @staticmethod
+    def _share(incident_id: int, what: str, work: Callable[[], Awaitable[None]]) -> Share:
+        reference = f"INC-{incident_id}"
+
+        async def bound() -> None:
+            bind_incident(reference)  # this lane's log lines
+            await work()
+
+        return Share(("paging", incident_id), f"{reference}: {what}", bound)
+
+    async def _start(self, incident_id: int) -> None:
+        await self.start(await self.service.get(incident_id))
 
     async def _escalated(self, escalation: Escalation) -> None:
         problems = Problems()

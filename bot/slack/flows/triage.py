@@ -13,6 +13,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from functools import partial
 
 from bot.background import BackgroundTasks
 from bot.config import BotConfig
@@ -20,6 +21,7 @@ from bot.incidents.alerts import AlertDesk, AlreadyDeclared, Delivery, GroupView
 from bot.incidents.errors import InvalidRequest
 from bot.incidents.pacing import ChannelPace
 from bot.incidents.paging import page_order
+from bot.lanes import Share
 from bot.playbooks import PlaybookLibrary
 from bot.slack.blocks import forms
 from bot.slack.blocks import triage as triage_blocks
@@ -122,14 +124,18 @@ class Triage:
             self.tasks.spawn(self.auto_declare_new(), name="auto-declare")
         return received
 
-    async def tick(self) -> None:
+    async def claim_due(self) -> list[Share]:
         """From the scheduler, every second: what a dead process left undone (a new group's
-        auto_declare, a resolution to tell), and now and then what Slack refused before."""
-        if self.desk.auto_declare:
-            await self.auto_declare_new()
-        await self.tell_resolved()
+        auto_declare, a resolution to tell), each group's in a lane of its own (one slow war
+        room delays only itself), and now and then what Slack refused before."""
         if asyncio.get_running_loop().time() - self._resumed_at >= RESUME_EVERY:
             await self.resume()
+        new = await self.desk.claim_auto_declares() if self.desk.auto_declare else []
+        resolved = await self.desk.claim_resolution_notices()
+        return [
+            *(_share(g, "auto-declare", partial(self.auto_declare, g)) for g in new),
+            *(_share(g, "tell resolved", partial(self._tell_resolved, g)) for g in resolved),
+        ]
 
     async def auto_declare_new(self) -> None:
         """Check each new group (claimed: once across replicas) against `auto_declare`."""
@@ -245,14 +251,20 @@ class Triage:
         """Tell each war room whose alerts resolved (claimed under a lease; recorded after
         the post, and a post made before a crash is recognised by its metadata)."""
         for group_id in await self.desk.claim_resolution_notices():
-            view = await self.desk.view(group_id)
-            try:
-                if view.war_room:
-                    await self._post_resolved(view)
-            except SlackCallFailed:
-                log.exception("could not tell INC-%s its alerts resolved", view.group.incident_id)
-                continue  # the lease runs out and the next tick tries again
-            await self.desk.resolution_told(group_id)
+            await self._tell_resolved(group_id)
+
+    async def _tell_resolved(self, group_id: int) -> None:
+        view = await self.desk.view(group_id)
+        try:
+            if view.war_room:
+                await self._post_resolved(view)
+        except SlackCallFailed as failure:
+            # The lease runs out and a later tick tries again.
+            log.warning(
+                "could not tell INC-%s its alerts resolved: %s", view.group.incident_id, failure
+            )
+            return
+        await self.desk.resolution_told(group_id)
 
     async def _post_resolved(self, view: GroupView) -> None:
         resolved = view.group.resolved_at.isoformat() if view.group.resolved_at else ""
@@ -263,6 +275,10 @@ class Triage:
         await self.gateway.post(
             view.war_room, triage_blocks.resolved_in_room(view), metadata=metadata
         )
+
+
+def _share(group_id: int, what: str, work: Callable[[], Awaitable[None]]) -> Share:
+    return Share(("alert group", group_id), f"alert group {group_id}: {what}", work)
 
 
 def _declared_from(view: GroupView) -> tuple[str, list]:
