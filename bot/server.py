@@ -24,6 +24,7 @@ from bot.incidents.declaration import DeclarationDesk
 from bot.incidents.drills import DrillDesk
 from bot.incidents.knowledge import KnowledgeBase
 from bot.incidents.lessons import Lessons
+from bot.incidents.owed import OwedPosts
 from bot.incidents.paging import Pager
 from bot.incidents.permissions import IncidentPermissions
 from bot.incidents.stats import REFRESH_EVERY, LatestNumbers
@@ -36,6 +37,7 @@ from bot.settings_errors import ConfigError
 from bot.slack.actors import Actors, named_groups
 from bot.slack.app import connect_socket_mode, create_bolt_app, slack_events_route
 from bot.slack.backfill import Backfill
+from bot.slack.flows.announcing import Announcing
 from bot.slack.flows.card import Card
 from bot.slack.flows.changes import Changes
 from bot.slack.flows.declare import Declaring
@@ -124,6 +126,7 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utcnow) ->
         observe_lag=metrics.scheduler_lag.observe,
         also_each_tick=[
             deps.declaring.opening.resume_unfinished,
+            deps.changes.announcing.resume_unfinished,
             deps.paging.tick,
             deps.triage.tick,
             deps.followups.remind_owners,
@@ -200,7 +203,11 @@ def build_slack_layer(
     documents = Documents(settings.database_url, settings.database_timeout)
     timeline_views = TimelineViews(service, timeline, gateway, people, documents, drills, viewers)
     items = ActionItems(service)
-    changes = Changes(service, gateway, config, card, updates, people, home, actors, viewers)
+    announcing = Announcing(OwedPosts(service.db, service.clock), gateway, config)
+    service.owing = announcing.owe  # a change records the posts it owes, in its transaction
+    changes = Changes(
+        service, gateway, config, card, updates, people, home, actors, viewers, announcing
+    )
     paging = build_paging(service, changes, declaring, gateway, config)
     return Deps(
         service=service,
