@@ -131,3 +131,31 @@ async def test_kill_minus_nine_while_a_raise_to_major_is_announced_then_it_is_po
     rows = await stored(env["DATABASE_URL"], select(OwedPost))
     assert sorted(r.kind for r in rows) == sorted([Kind.MAJOR, Kind.MAJOR_ALERT])
     assert {r.result for r in rows} == {major["ts"], alert["ts"]}
+
+
+async def test_a_live_replica_posts_what_a_dead_one_owed(fake, tmp_path):
+    scene = Scene(fake, tmp_path)
+    env = await scene.environment()
+    dying, dying_url = await start_bot(env)
+    live, _ = await start_bot(env)
+    try:
+        async with SlackClient(fake, dying_url, SECRET) as slack:
+            await slack.command(ALICE, "declare SEV1 Checkout down", scene.general)
+            await wait_for(lambda: declared(env["DATABASE_URL"]), timeout=20, what="declared")
+            hold = fake.hold("chat.postMessage", channel=scene.broadcast)
+            await slack.command(ALICE, "resolve Card processor fixed", scene.room())
+            await asyncio.wait_for(hold.reached(), timeout=20)
+        dying.send_signal(signal.SIGKILL)
+        await dying.wait()
+        hold.release(perform=True)  # Slack posted it; the dead replica never heard
+        await hold.over()
+        await wait_for(
+            lambda: all_posted(env["DATABASE_URL"]), timeout=30, what="the live replica's run"
+        )
+        await let_time_pass(1.5)
+        (resolution,) = scene.owed_posts(scene.broadcast, Kind.CHANGE)
+        (owed,) = await stored(env["DATABASE_URL"], select(OwedPost))
+        assert owed.result == resolution["ts"]
+    finally:
+        await stop(dying)
+        await stop(live)
