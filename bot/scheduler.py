@@ -5,7 +5,7 @@
 Every second each replica asks the database for due drafts, undecided drafts past their
 escalation time, drafts whose poster died, approved updates whose broadcaster died, drill
 injects now due, resolved drills to score and (through `also_each_tick`) declarations
-whose worker died; each is claimed with a conditional UPDATE, so
+whose worker died and posts a change owed whose poster died; each is claimed with a conditional UPDATE, so
 it fires on exactly one replica, once, and anything overdue after a restart fires at the
 first tick. What is claimed goes out in its incident's own lane, which the tick starts and
 does not wait for: a war room whose Slack calls hang or are rate-limited delays only itself.
