@@ -5,7 +5,8 @@
 Every second each replica asks the database for due drafts, undecided drafts past their
 escalation time, drafts whose poster died, approved updates whose broadcaster died, drill
 injects now due, resolved drills to score and (through `claims_each_tick`) declarations
-whose worker died, pages to send or escalate, owners to remind and alert groups to act on;
+whose worker died, pages to send or escalate, owners to remind and alert groups to act on (and, through `also_each_tick`,
+posts a change owed whose poster died);
 each is claimed with a conditional UPDATE, so it fires on exactly one replica, once, and
 anything overdue after a restart fires at the first tick. What is claimed goes out in its
 incident's (or owner's, or group's) own lane, which the tick starts and does not wait for:

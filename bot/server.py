@@ -25,6 +25,7 @@ from bot.incidents.declaration import DeclarationDesk
 from bot.incidents.drills import DrillDesk
 from bot.incidents.knowledge import KnowledgeBase
 from bot.incidents.lessons import Lessons
+from bot.incidents.owed import OwedPosts
 from bot.incidents.paging import Pager
 from bot.incidents.permissions import IncidentPermissions
 from bot.incidents.stats import REFRESH_EVERY, LatestNumbers
@@ -38,6 +39,7 @@ from bot.settings_errors import ConfigError
 from bot.slack.actors import Actors, named_groups
 from bot.slack.app import connect_socket_mode, create_bolt_app, slack_events_route
 from bot.slack.backfill import Backfill
+from bot.slack.flows.announcing import Announcing
 from bot.slack.flows.card import Card
 from bot.slack.flows.changes import Changes
 from bot.slack.flows.declare import Declaring
@@ -131,6 +133,7 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utcnow) ->
             deps.followups.claim_reminders,
             deps.triage.claim_due,
         ],
+        also_each_tick=[deps.changes.announcing.resume_unfinished],
         periodic=[(numbers.refresh, REFRESH_EVERY)],
     )
     backfill = Backfill(timeline, gateway, people, tasks)
@@ -191,6 +194,15 @@ def build_updates(
     )
 
 
+def build_announcing(
+    service: IncidentService, gateway: SlackGateway, config: BotConfig
+) -> Announcing:
+    """What a stored change owes outside the room, recorded in the change's transaction."""
+    announcing = Announcing(OwedPosts(service.db, service.clock), gateway, config)
+    service.owing = announcing.owe
+    return announcing
+
+
 def build_slack_layer(
     settings: Settings,
     service: IncidentService,
@@ -217,8 +229,10 @@ def build_slack_layer(
     documents = Documents(settings.database_url, settings.database_timeout)
     timeline_views = TimelineViews(service, timeline, gateway, people, documents, drills, viewers)
     items = ActionItems(service)
-    changes = Changes(service, gateway, config, card, updates, people, home, actors, viewers)
-    paging = build_paging(service, changes, declaring, gateway, config)
+    announcing = build_announcing(service, gateway, config)
+    changes = Changes(
+        service, gateway, config, card, updates, people, home, actors, viewers, announcing
+    )
     return Deps(
         service=service,
         timeline=timeline,
@@ -237,7 +251,7 @@ def build_slack_layer(
         followups=FollowUps(service, items, lessons, gateway, people, card, actors, viewers),
         knowledge=knowledge,
         triage=build_triage(settings, service.db, gateway, declaring, tasks),
-        paging=paging,
+        paging=build_paging(service, changes, declaring, gateway, config),
     )
 
 

@@ -6,6 +6,7 @@ No Slack here: callers pass user IDs and text, and get back what changed.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -40,6 +41,7 @@ from bot.store.models import (
     Drill,
     DrillInject,
     Incident,
+    OwedPost,
     Page,
     RoleAssignment,
     StakeholderUpdate,
@@ -185,6 +187,8 @@ class Change:
     retired: tuple[StakeholderUpdate, ...] = ()
     # The final stakeholder update a resolution drafted, in the same transaction: to post.
     final_draft: StakeholderUpdate | None = None
+    # The posts outside the room this change owes, written with it (see `owed.OwedPosts`).
+    owed: tuple[OwedPost, ...] = ()
 
     @property
     def concerns_stakeholders(self) -> bool:
@@ -211,6 +215,9 @@ class IncidentService:
         self._open_cache: tuple[float, list[IncidentSnapshot]] | None = None
         self._open_query: asyncio.Future | None = None
         self._writes = 0  # counts this process's changes, so a read racing one is not cached
+        # The posts a change owes outside its room (the chat layer renders them), recorded
+        # in the change's transaction so a crash before they are out cannot lose them.
+        self.owing: Callable[[AsyncSession, Change], Awaitable[tuple[OwedPost, ...]]] | None = None
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[AsyncSession]:
@@ -441,7 +448,8 @@ class IncidentService:
                 by,
                 f"{title}: {user_id}" + (f" (was {previous})" if previous else ""),
             )
-            return Change(await self.snapshot_in(session, incident), entry, was_major)
+            change = Change(await self.snapshot_in(session, incident), entry, was_major)
+            return await self._owing(session, change)
 
     async def set_status(
         self, incident_id: int, status: str, by: Actor | str, note: str = ""
@@ -504,7 +512,7 @@ class IncidentService:
                 key=True,
             )
             snapshot = await self.snapshot_in(session, incident)
-            return Change(snapshot, entry, was_major, retired=tuple(retired))
+            return await self._owing(session, Change(snapshot, entry, was_major, tuple(retired)))
 
     # -- who may ---------------------------------------------------------------------------
 
@@ -587,7 +595,13 @@ class IncidentService:
             key=True,
         )
         snapshot = await self.snapshot_in(session, incident)
-        return Change(snapshot, entry, was_major, tuple(retired), final_draft)
+        change = Change(snapshot, entry, was_major, tuple(retired), final_draft)
+        return await self._owing(session, change)
+
+    async def _owing(self, session: AsyncSession, change: Change) -> Change:
+        if self.owing is None:
+            return change
+        return dataclasses.replace(change, owed=await self.owing(session, change))
 
     async def _replan_updates(
         self, session: AsyncSession, incident: Incident, reopened: bool, now: datetime

@@ -357,3 +357,23 @@ class DeclarationStep(SQLModel, table=True):
     state: str
     result: str = ""
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class OwedPost(SQLModel, table=True):
+    """A post a stored change owes outside its room (the executives' news, the response
+    team's alert), written in the change's own transaction: posted by whoever holds it
+    (`lease_owner` until `lease_until`, as a declaration), so a restarted process or another
+    replica posts what a dead one left, once. `kind` names the post, `entry_id` the change
+    (its timeline entry); `finished_at` once posted (`result`: its ts) or failed for good
+    (`result`: why)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    entry_id: int
+    kind: str
+    channel: str
+    text: str
+    lease_owner: str | None = None
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    result: str = ""

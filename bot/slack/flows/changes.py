@@ -15,10 +15,10 @@ from bot.incidents.lifecycle import IncidentStatus, refuse_if_closed
 from bot.incidents.permissions import Actor, check_can_hold
 from bot.slack.actors import Actors
 from bot.slack.blocks import announcements, card, forms
+from bot.slack.flows.announcing import Announcing, Kind
 from bot.slack.flows.card import Card
 from bot.slack.flows.home import HomeTabs
 from bot.slack.flows.outcome import CARD, ROOM, TOPIC, Outcome, Step
-from bot.slack.flows.room import announce_major, stakeholder_channel
 from bot.slack.flows.updates import Updates
 from bot.slack.gateway import Problems, SlackGateway
 from bot.slack.people import People
@@ -53,6 +53,7 @@ class Changes:
     home: HomeTabs
     actors: Actors
     viewers: Viewers
+    announcing: Announcing
     # Called when an incident is raised to major: paging the duty manager.
     on_major: Callable[[IncidentSnapshot], Awaitable[None]] | None = None
 
@@ -127,21 +128,23 @@ class Changes:
         if isinstance(what, RoleHandedOver | StatusChanged | SeverityChanged):
             topic = card.war_room_topic(snapshot)
             steps.append(outcome.step(TOPIC, self.gateway.set_topic(channel_id, topic)))
-        broadcast = stakeholder_channel(self.config, snapshot)
-        summary = announcements.change_broadcast(change) if change.concerns_stakeholders else None
-        if broadcast and summary:
-            steps.append(
-                outcome.step(broadcast_to(broadcast), self.gateway.post(broadcast, summary))
-            )
+        # What the change owes outside the room was recorded with it: posted once, even if
+        # this process dies first (then `Announcing.resume_unfinished` posts it).
+        for owed in change.owed:
+            if owed.kind == Kind.CHANGE:
+                step = broadcast_to(owed.channel)
+                steps.append(outcome.step(step, self.announcing.post(owed)))
         if isinstance(what, SeverityChanged) and snapshot.major and not change.was_major:
-            steps += self._raised_to_major(snapshot, outcome)
+            steps += self._raised_to_major(change, outcome)
         return steps
 
-    def _raised_to_major(self, snapshot: IncidentSnapshot, outcome: Outcome) -> list[Awaitable]:
+    def _raised_to_major(self, change: Change, outcome: Outcome) -> list[Awaitable]:
         """Announced like a major declaration; the duty manager paged, responders invited."""
+        snapshot = change.snapshot
+        majors = [owed for owed in change.owed if owed.kind in (Kind.MAJOR, Kind.MAJOR_ALERT)]
 
         async def announce(problems: Problems) -> None:
-            await asyncio.gather(*announce_major(self.gateway, self.config, snapshot, problems))
+            await asyncio.gather(*(problems.collect(self.announcing.post(o)) for o in majors))
 
         async def invite_responders(problems: Problems) -> None:
             invitees = await self.gateway.expand_invitees(snapshot.invitees(), problems)
