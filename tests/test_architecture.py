@@ -139,9 +139,9 @@ def test_the_simulator_knows_nothing_of_the_bot():
             )
 
 
-# Block Kit builders are literals of Slack's JSON, and migrations literals of the schema:
-# long, but read as data. Everything else says what it does in 50 lines or fewer.
-LONG_AS_DATA = ("bot/slack/blocks/", "bot/store/migrations/")
+# Block Kit builders are literals of Slack's JSON: long, but read as data. Everything else
+# (migrations too: a function per table) says what it does in 50 lines or fewer.
+LONG_AS_DATA = ("bot/slack/blocks/",)
 MAX_FUNCTION_LINES = 50
 
 

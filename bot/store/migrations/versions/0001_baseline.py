@@ -18,6 +18,15 @@ depends_on = None
 
 
 def upgrade() -> None:
+    _create_incident()
+    _create_processedevent()
+    _create_roleassignment()
+    _create_stakeholderupdate()
+    _create_timelineentry()
+    _create_question()
+
+
+def _create_incident() -> None:
     op.create_table(
         "incident",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -42,12 +51,17 @@ def upgrade() -> None:
     )
     op.create_index("ix_incident_next_update_due", "incident", ["next_update_due"])
 
+
+def _create_processedevent() -> None:
     op.create_table(
         "processedevent",
         sa.Column("event_id", sa.String(), nullable=False),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("event_id"),
     )
+
+
+def _create_roleassignment() -> None:
     op.create_table(
         "roleassignment",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -73,6 +87,8 @@ def upgrade() -> None:
         postgresql_where=sa.text("ended_at IS NULL"),
     )
 
+
+def _create_stakeholderupdate() -> None:
     op.create_table(
         "stakeholderupdate",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -99,6 +115,8 @@ def upgrade() -> None:
     op.create_index("ix_stakeholderupdate_incident_id", "stakeholderupdate", ["incident_id"])
     op.create_index("ix_stakeholderupdate_status", "stakeholderupdate", ["status"])
 
+
+def _create_timelineentry() -> None:
     op.create_table(
         "timelineentry",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -124,6 +142,8 @@ def upgrade() -> None:
     )
     op.create_index("ix_timelineentry_incident_id", "timelineentry", ["incident_id"])
 
+
+def _create_question() -> None:
     op.create_table(
         "question",
         sa.Column("id", sa.Integer(), nullable=False),

@@ -16,6 +16,12 @@ depends_on = None
 
 
 def upgrade() -> None:
+    _create_alertgroup()
+    _create_page()
+    _create_alert()
+
+
+def _create_alertgroup() -> None:
     op.create_table(
         "alertgroup",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -47,6 +53,8 @@ def upgrade() -> None:
             batch_op.f("ix_alertgroup_incident_id"), ["incident_id"], unique=False
         )
 
+
+def _create_page() -> None:
     op.create_table(
         "page",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -70,6 +78,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_page_ack_due"), ["ack_due"], unique=False)
         batch_op.create_index(batch_op.f("ix_page_incident_id"), ["incident_id"], unique=False)
 
+
+def _create_alert() -> None:
     op.create_table(
         "alert",
         sa.Column("id", sa.Integer(), nullable=False),

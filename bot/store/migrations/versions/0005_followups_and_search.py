@@ -19,6 +19,14 @@ depends_on = None
 
 
 def upgrade() -> None:
+    _create_actionitem()
+    _create_problemrecord()
+    _create_reviewpost()
+    _create_reviewversion()
+    _create_searchdocument()
+
+
+def _create_actionitem() -> None:
     op.create_table(
         "actionitem",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -46,6 +54,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_actionitem_remind_at"), ["remind_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_actionitem_state"), ["state"], unique=False)
 
+
+def _create_problemrecord() -> None:
     op.create_table(
         "problemrecord",
         sa.Column("incident_id", sa.Integer(), nullable=False),
@@ -58,6 +68,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("incident_id"),
     )
+
+
+def _create_reviewpost() -> None:
     op.create_table(
         "reviewpost",
         sa.Column("incident_id", sa.Integer(), nullable=False),
@@ -69,6 +82,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("incident_id"),
     )
+
+
+def _create_reviewversion() -> None:
     op.create_table(
         "reviewversion",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -89,6 +105,8 @@ def upgrade() -> None:
             batch_op.f("ix_reviewversion_incident_id"), ["incident_id"], unique=False
         )
 
+
+def _create_searchdocument() -> None:
     op.create_table(
         "searchdocument",
         sa.Column("incident_id", sa.Integer(), nullable=False),
