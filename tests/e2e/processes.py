@@ -8,7 +8,14 @@ import sys
 import aiohttp
 
 from bot.simulator import wait_for
-from tests.conftest import reset_schema
+from tests.conftest import (
+    ALICE,
+    ONCALL,
+    TEST_PLAYBOOK,
+    bot_environment,
+    reset_schema,
+    write_settings_files,
+)
 
 
 def free_port() -> int:
@@ -63,3 +70,26 @@ async def let_time_pass(seconds: float) -> None:
     """An observation window, not synchronisation: for a due time to pass while the bot is
     down, or to see that nothing more happens (a reminder firing twice) within it."""
     await asyncio.sleep(seconds)
+
+
+class WarRoomScene:
+    """A workspace for real-process tests: the channels a declaration posts to, and the
+    environment every bot process of the test shares (one database). `config`: more keys."""
+
+    def __init__(self, fake, tmp_path, **config):
+        self.fake = fake
+        self.general = fake.add_channel("general", [ALICE])
+        self.broadcast = fake.add_channel("incident-updates")
+        self.response_team = fake.add_channel("mim-response-team")
+        self.tmp_path = tmp_path
+        self.config = config
+
+    async def environment(self) -> dict:
+        config = {
+            "broadcast_channel": self.broadcast,
+            "response_team_channel": self.response_team,
+            "response_team": [ONCALL],
+            **self.config,
+        }
+        path = write_settings_files(self.tmp_path, config, [TEST_PLAYBOOK])
+        return bot_environment(self.fake, path, await shared_database(self.tmp_path))

@@ -17,34 +17,14 @@ from bot.store import Database
 from bot.store.models import Declaration, OwedPost
 from tests.conftest import (
     ALICE,
-    ONCALL,
     SECRET,
-    TEST_PLAYBOOK,
-    bot_environment,
-    write_settings_files,
 )
-from tests.e2e.processes import let_time_pass, shared_database, start_bot, stop
+from tests.e2e.processes import WarRoomScene, let_time_pass, start_bot, stop
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
 
 
-class Scene:
-    def __init__(self, fake, tmp_path):
-        self.fake = fake
-        self.general = fake.add_channel("general", [ALICE])
-        self.broadcast = fake.add_channel("incident-updates")
-        self.response_team = fake.add_channel("mim-response-team")
-        self.tmp_path = tmp_path
-
-    async def environment(self) -> dict:
-        config = {
-            "broadcast_channel": self.broadcast,
-            "response_team_channel": self.response_team,
-            "response_team": [ONCALL],
-        }
-        path = write_settings_files(self.tmp_path, config, [TEST_PLAYBOOK])
-        return bot_environment(self.fake, path, await shared_database(self.tmp_path))
-
+class Scene(WarRoomScene):
     def room(self) -> str:
         (room,) = [c for c in self.fake.channels.values() if c["name"].startswith("inc-")]
         return room["id"]

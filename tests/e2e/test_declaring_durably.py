@@ -21,11 +21,8 @@ from tests.conftest import (
     ONCALL,
     SECRET,
     SRE_LEAD,
-    TEST_PLAYBOOK,
-    bot_environment,
-    write_settings_files,
 )
-from tests.e2e.processes import let_time_pass, shared_database, start_bot, stop
+from tests.e2e.processes import WarRoomScene, let_time_pass, start_bot, stop
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
 
@@ -48,23 +45,9 @@ KILL_POINTS = {
 BESIDE_THE_ANSWER = {"page"}  # the last round: the page and the declarer's answer
 
 
-class Scene:
+class Scene(WarRoomScene):
     def __init__(self, fake, tmp_path):
-        self.fake = fake
-        self.general = fake.add_channel("general", [ALICE])
-        self.broadcast = fake.add_channel("incident-updates")
-        self.response_team = fake.add_channel("mim-response-team")
-        self.tmp_path = tmp_path
-
-    async def environment(self) -> dict:
-        config = {
-            "broadcast_channel": self.broadcast,
-            "response_team_channel": self.response_team,
-            "response_team": [ONCALL],
-            "ack_within": "1h",
-        }
-        path = write_settings_files(self.tmp_path, config, [TEST_PLAYBOOK])
-        return bot_environment(self.fake, path, await shared_database(self.tmp_path))
+        super().__init__(fake, tmp_path, ack_within="1h")
 
     def rooms(self) -> list[dict]:
         return [c for c in self.fake.channels.values() if c["name"].startswith("inc-")]
